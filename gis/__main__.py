@@ -1,0 +1,5 @@
+"""``python -m gis``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,134 @@
+"""The layer catalog: what each input layer is, where it lives and where it came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from ._yaml import load_yaml, validate
+from .errors import ConfigError
+
+GEOMETRY_FAMILIES = {
+    "Point": {"Point", "MultiPoint"},
+    "LineString": {"LineString", "MultiLineString"},
+    "Polygon": {"Polygon", "MultiPolygon"},
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Provenance(_Strict):
+    """Where a dataset came from: the audit trail planners trust."""
+
+    source: str
+    licence: str
+    date: str
+    synthetic: bool = False
+    citation: str | None = None
+
+
+class LandClass(_Strict):
+    """One class of a categorical raster."""
+
+    code: int
+    name: str
+    permeable: bool = False
+    excluded: bool = Field(False, description="left out of numerator and denominator (water)")
+
+
+class LayerEntry(_Strict):
+    """One input layer of the catalog."""
+
+    title: str | None = None
+    file: str
+    layer: str | None = None
+    kind: Literal["vector", "raster", "table"]
+    geometry: Literal["Point", "LineString", "Polygon"] | None = None
+    id_field: str = "id"
+    fields: dict[str, str] = Field(default_factory=dict, description="canonical name: column in the file")
+    encoding: str | None = None
+    provenance: Provenance
+    classes: list[LandClass] = Field(default_factory=list)
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the data is generated, not observed."""
+        return self.provenance.synthetic
+
+
+class City(_Strict):
+    """The whole city: the top zone, the union of its counties."""
+
+    id: str
+    name: str
+    name_en: str | None = None
+
+
+class ProjectSettings(_Strict):
+    """Project-wide settings kept at the top of the catalog."""
+
+    name: str
+    name_zh: str | None = None
+    plan: str | None = None
+    baseline_year: int = 2020
+    target_year: int = 2025
+    crs: str = Field(description="metric CRS where areas and distances are measured")
+    output_crs: str = "EPSG:4490"
+    city: City
+
+    @field_validator("crs", "output_crs")
+    @classmethod
+    def _known_crs(cls, value: str) -> str:
+        try:
+            crs = CRS.from_user_input(value)
+        except CRSError:
+            msg = f"unknown CRS {value!r}; use an EPSG code such as EPSG:4546"
+            raise ValueError(msg) from None
+        return crs.to_string() if value.lower().startswith("epsg:") else value
+
+
+class ZoneLevel(_Strict):
+    """A level of zones the indicators report at, and the layer that draws it."""
+
+    layer: str
+    id_field: str = "id"
+    name_field: str = "name"
+
+
+class Catalog(BaseModel):
+    """The whole ``layers/catalog.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    project: ProjectSettings
+    zones: dict[Literal["county", "park", "builtup"], ZoneLevel]
+    layers: dict[str, LayerEntry]
+    synthetic_provenance: Provenance | None = Field(None, description="an anchor reused by the layers")
+
+    def metric_crs_is_projected(self) -> bool:
+        """Whether the measuring CRS has metre units, as it must."""
+        crs = CRS.from_user_input(self.project.crs)
+        return crs.is_projected and crs.axis_info[0].unit_name in {"metre", "meter"}
+
+
+def read_catalog(path: Path) -> Catalog:
+    """Load and validate a catalog file; errors name the file, line and key."""
+    data, node = load_yaml(path)
+    catalog = validate(Catalog, data, path, node)
+    missing = [level.layer for level in catalog.zones.values() if level.layer not in catalog.layers]
+    if missing:
+        msg = f"{path}: zones refer to layer '{missing[0]}' that is not under 'layers'; add it or fix the name"
+        raise ConfigError(msg)
+    if "county" not in catalog.zones:
+        msg = f"{path}: key 'zones.county' is required: the counties are the zones every indicator reports at"
+        raise ConfigError(msg)
+    if not catalog.metric_crs_is_projected():
+        msg = f"{path}: key 'project.crs' must be a projected CRS in metres (for Sanmenxia EPSG:4546)"
+        raise ConfigError(msg)
+    return catalog

@@ -1,0 +1,150 @@
+"""The ``gis`` command: sample, check, run."""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import GisError, UsageError
+from .project import load_project, reference_root
+
+console = Console(stderr=True)
+log = logging.getLogger("gis")
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose > 1 else logging.INFO
+    logging.basicConfig(level=level, format="%(message)s")
+
+
+class GisGroup(click.Group):
+    """Turns the package's errors into one line and an exit code; a traceback only with -v."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except GisError as exc:
+            if ctx.obj and ctx.obj.get("verbose"):
+                raise
+            click.echo(f"gis: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("gis: interrupted; earlier outputs are left as they were", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=GisGroup)
+@click.option("-v", "--verbose", count=True, help="More output; tracebacks on errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.version_option(package_name="gis-plan")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """Spatial gap analysis of a city's energy-saving and emission-reduction plan."""
+    ctx.obj = {"verbose": verbose, "quiet": quiet}
+    _setup_logging(verbose, quiet)
+
+
+def _copy_reference(dest: Path) -> None:
+    """Copy the reference project's catalog, specs and map specs into ``dest``."""
+    source = reference_root()
+    (dest / "layers").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / "layers" / "catalog.yaml", dest / "layers" / "catalog.yaml")
+    for folder in ("analyses", "maps"):
+        if (source / folder).is_dir():
+            shutil.copytree(source / folder, dest / folder, dirs_exist_ok=True)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed", type=int, default=2025, show_default=True, help="Random seed of the synthetic data.")
+@click.option("--scale", type=float, default=1.0, show_default=True, help="Multiplies feature counts and refines rasters.")
+def sample(directory: Path, seed: int, scale: float) -> None:
+    """Build the Sanmenxia sample project (synthetic data, real county boundaries) in DIRECTORY."""
+    if not math.isfinite(scale) or scale <= 0:
+        msg = f"--scale must be a positive number, not {scale}"
+        raise UsageError(msg)
+    from .sample import build_sample
+
+    if not (directory / "layers" / "catalog.yaml").exists():
+        _copy_reference(directory)
+    with console.status("building synthetic sample data"):
+        files = build_sample(directory / "layers" / "sample", seed=seed, scale=scale)
+    console.print(f"sample data (SYNTHETIC except county boundaries): {len(files)} files in {directory / 'layers' / 'sample'}")
+
+
+@main.command()
+@click.option("--project", "project_dir", type=click.Path(path_type=Path), default=Path("."), show_default=True)
+def check(project_dir: Path) -> None:
+    """Validate catalog, specs and layers before any work."""
+    from .check import check_project
+
+    project = load_project(project_dir)
+    findings = check_project(project)
+    table = Table(title=f"gis check: {project.catalog.project.name}")
+    for column in ("layer", "status", "finding"):
+        table.add_column(column)
+    colours = {"ok": "green", "warning": "yellow", "error": "red"}
+    for finding in findings:
+        table.add_row(finding.layer, f"[{colours[finding.severity]}]{finding.severity}[/]", finding.message)
+    console.print(table)
+    console.print(f"{len(project.specs)} indicator specs valid")
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        for finding in errors:
+            click.echo(f"gis: error: {finding.message}", err=True)
+        sys.exit(1)
+
+
+def _print_gaps(indicators, synthetic: bool) -> None:  # noqa: ANN001 - a DataFrame
+    gaps = indicators[indicators["status"] == "gap"]
+    counts = indicators["status"].value_counts().to_dict()
+    summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("met", "gap", "no_data", "no_target"))
+    table = Table(title=f"Gaps against the 2025 targets ({summary})")
+    for column in ("indicator", "zone", "value", "target", "shortfall"):
+        table.add_column(column, overflow="fold")
+    for row in gaps.itertuples(index=False):
+        share = row.unit == "share"
+        value = f"{row.value:.1%}" if share else f"{row.value:,.3g} {row.unit}"
+        target = f"{row.comparator} {row.target:.1%}" if share else f"{row.comparator} {row.target:,.6g}"
+        table.add_row(row.indicator, str(row.zone_name), value, target, f"{row.shortfall:,.6g} {row.shortfall_unit}")
+    console.print(table)
+    if synthetic:
+        console.print("[bold yellow]Inputs include SYNTHETIC sample data: the numbers show the method, not Sanmenxia.[/]")
+
+
+@main.command()
+@click.option("--project", "project_dir", type=click.Path(path_type=Path), default=Path("."), show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
+@click.option("--only", multiple=True, help="Run only this indicator id (repeatable).")
+@click.pass_context
+def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, ...]) -> None:
+    """Run every analysis of a project and write indicators.csv, planning.gpkg and run.json."""
+    from .engine import run_project
+    from .outputs import write_outputs
+
+    project = load_project(project_dir)
+    total = len(only) if only else len(project.specs)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+        console=console, disable=ctx.obj["quiet"] or not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("zones", total=total + 1)
+
+        def step(name: str) -> None:
+            progress.update(task, description=name, advance=0 if name == "zones" else 1)
+            log.debug("step %s", name)
+
+        result = run_project(project, only=list(only) or None, on_step=step)
+        progress.update(task, description="writing outputs", completed=total + 1)
+        record = write_outputs(result, out_dir)
+    if not ctx.obj["quiet"]:
+        _print_gaps(result.indicators, result.synthetic)
+        console.print(f"run {record['run_id']}: {len(result.results)} indicators written to {out_dir}/ (indicators.csv, planning.gpkg, run.json)")

@@ -1,0 +1,108 @@
+"""Coverage: the share of a base (people or built-up land) within a distance of facilities."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from pydantic import Field
+
+from .conditions import evaluate
+from .errors import DataError
+from .measures import Measurement, Params, read_features, with_ratio
+from .project import Project
+from .raster import zonal_sums
+from .specs import Condition, Spec
+from .zones import Zones, label_rows
+
+
+class CoverageParams(Params):
+    """Parameters of ``method: coverage``."""
+
+    facilities_where: Condition | None = None
+    base_where: Condition | None = None
+    distance_m: float = Field(gt=0, description="service radius or collection distance, metres")
+    value: str = Field("covered_share", pattern="^(covered_share|uncovered_km2)$")
+    min_gap_area_m2: float = Field(0.0, ge=0, description="uncovered pieces smaller than this are slivers, not gaps")
+
+
+def _covered_geometry(project: Project, spec: Spec, params: CoverageParams) -> shapely.Geometry:
+    facilities = read_features(project, spec.inputs["facilities"], params.facilities_where)
+    if facilities.empty:
+        return shapely.Polygon()
+    return shapely.union_all(facilities.geometry.buffer(params.distance_m).values)
+
+
+def _base_pieces(project: Project, spec: Spec, params: CoverageParams, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The base cut by the zones: polygons of a base layer, or the zones themselves for a raster base."""
+    base = spec.inputs["base"]
+    if project.entry(base).kind == "raster":
+        return zones[["zone_id", "geometry"]].assign(base_id=zones["zone_id"])
+    frame = project.read_vector(base)
+    frame = frame.loc[evaluate(frame, params.base_where, layer=base, project=project)]
+    base_polys = frame[["id", "geometry"]].rename(columns={"id": "base_id"})
+    return gpd.overlay(base_polys, zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True)
+
+
+def _amount(project: Project, spec: Spec, polygons: gpd.GeoDataFrame, scale_area: float) -> pd.Series:
+    """People (raster base) or area (polygon base, scaled) inside each polygon."""
+    base = spec.inputs["base"]
+    if project.entry(base).kind == "raster":
+        return pd.Series(zonal_sums(project.layer_path(base), base, polygons), index=polygons.index)
+    return polygons.geometry.area * scale_area
+
+
+def measure_coverage(project: Project, zones: Zones, spec: Spec, params: CoverageParams) -> Measurement:
+    """Covered and uncovered base per zone; the uncovered parts are the gap polygons."""
+    if "base" not in spec.inputs or "facilities" not in spec.inputs:
+        msg = f"spec '{spec.id}': method coverage needs inputs 'base' and 'facilities'"
+        raise DataError(msg)
+    raster_base = project.entry(spec.inputs["base"]).kind == "raster"
+    to_unit = 1.0 if raster_base else 1e-6  # people, or km2
+    covered_geom = _covered_geometry(project, spec, params)
+    frames, gap_frames, county_sums = [], [], None
+    for level in [lvl for lvl in ("county", "park") if lvl in spec.levels or (lvl == "county" and "city" in spec.levels)]:
+        if level not in zones.levels:
+            continue
+        level_zones = zones.level(level)
+        pieces = _base_pieces(project, spec, params, level_zones)
+        pieces["total"] = _amount(project, spec, pieces, to_unit)
+        holes = pieces[["zone_id", "base_id"]].copy()
+        holes = gpd.GeoDataFrame(holes, geometry=pieces.geometry.difference(covered_geom), crs=project.crs).explode(ignore_index=True)
+        holes = holes.loc[~holes.geometry.is_empty & (holes.geometry.area >= max(params.min_gap_area_m2, 1e-6))].copy()
+        holes["uncovered"] = _amount(project, spec, holes, to_unit)
+        holes["area_km2"] = holes.geometry.area / 1e6
+        sums = pd.DataFrame(
+            {
+                "total": pieces.groupby("zone_id")["total"].sum(),
+                "uncovered": holes.groupby("zone_id")["uncovered"].sum(),
+            }
+        ).reindex(level_zones["zone_id"]).fillna(0.0)
+        sums.index.name = "zone_id"
+        if level == "county":
+            county_sums = sums
+            gap_frames.append(holes.rename(columns={"zone_id": "county_id"}))
+        if level in spec.levels:
+            frames.append((level, sums))
+    if "city" in spec.levels and county_sums is not None:
+        city = pd.DataFrame([county_sums.sum()], index=pd.Index(zones.level("city")["zone_id"], name="zone_id"))
+        frames.insert(0, ("city", city))
+    rows = pd.concat([label_rows(sums.reset_index(), zones, level) for level, sums in frames], ignore_index=True)
+    if params.value == "covered_share":
+        rows["numerator"] = rows["total"] - rows["uncovered"]
+        rows["denominator"] = rows["total"]
+        rows = with_ratio(rows)
+        kind = "ratio"
+    else:
+        rows["numerator"] = rows["uncovered"]
+        rows["denominator"] = rows["total"]
+        rows["value"] = rows["uncovered"]
+        kind = "amount"
+    rows = rows.drop(columns=["total", "uncovered"])
+    gaps = None
+    if gap_frames:
+        gaps = pd.concat(gap_frames, ignore_index=True)
+        gaps.insert(0, "id", [f"{spec.id}.{i + 1}" for i in range(len(gaps))])
+        gaps = gaps.rename(columns={"uncovered": "people" if raster_base else "uncovered_km2"})
+        gaps = gpd.GeoDataFrame(gaps, geometry="geometry", crs=project.crs)
+    return Measurement(rows=rows, kind=kind, gaps=gaps)

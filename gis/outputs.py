@@ -1,0 +1,145 @@
+"""Writing a run's outputs: indicators.csv, planning.gpkg, run.json — all or nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import tempfile
+import uuid
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from .engine import RunResult
+from .project import file_sha256
+
+GPKG_VERSION = "1.2"  # QGIS 3.22 (Debian) warns on 1.4, GDAL's newest default
+SYNTHETIC_NOTE = "SYNTHETIC sample data: not real facility data"
+PACKAGES = ["gis-plan", "geopandas", "shapely", "pyogrio", "pyproj", "rasterio", "exactextract", "pandas", "numpy", "pydantic"]
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python, GDAL, PROJ and the packages a result depends on."""
+    found = {"python": platform.python_version(), "gdal": pyogrio.__gdal_version_string__}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    import pyproj
+
+    found["proj"] = pyproj.proj_version_str
+    return found
+
+
+def _zone_layer(result: RunResult, rows: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Indicator rows with the polygons of their zones."""
+    shapes = pd.concat(
+        [zones[["zone_type", "zone_id", "geometry"]] for zones in result.zones.levels.values()], ignore_index=True
+    )
+    merged = rows.merge(shapes, on=["zone_type", "zone_id"], how="left")
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=result.project.crs)
+
+
+def _write_layer(path: Path, frame: gpd.GeoDataFrame, layer: str, description: str, crs: str) -> None:
+    frame = frame.to_crs(crs)
+    for column in frame.columns:
+        if column != "geometry" and frame[column].dtype == object:
+            frame[column] = frame[column].map(lambda v: None if v is None else str(v) if not isinstance(v, bool | int | float) else v)
+    options = {"dataset_options": {"VERSION": GPKG_VERSION}} if not path.exists() else {}
+    pyogrio.write_dataframe(
+        frame, path, layer=layer, driver="GPKG", promote_to_multi=True,
+        layer_options={"DESCRIPTION": description, "SPATIAL_INDEX": "YES"}, **options,
+    )
+
+
+def write_geopackage(result: RunResult, path: Path) -> list[str]:
+    """One layer of zones with values per indicator, and one of gap features where there are any."""
+    crs = result.project.catalog.project.output_crs
+    written = []
+    for item in result.results:
+        spec = item.spec
+        note = f" — {SYNTHETIC_NOTE}" if item.synthetic else ""
+        layer = _zone_layer(result, item.rows)
+        _write_layer(path, layer, spec.id, f"{spec.title.zh} / {spec.title.en} (plan clause {spec.clause}){note}", crs)
+        written.append(spec.id)
+        if item.gaps is not None and not item.gaps.empty:
+            name = f"{spec.id}.gaps"
+            _write_layer(path, item.gaps, name, f"Gap features of {spec.id}: {spec.title.en}{note}", crs)
+            written.append(name)
+    return written
+
+
+def run_record(result: RunResult, run_id: str, outputs: list[str]) -> dict:
+    """Versions, parameters, input checksums, times and notes of a run."""
+    project = result.project
+    inputs = {}
+    for name, path in project.input_files().items():
+        entry = project.catalog.layers[name]
+        inputs[name] = {
+            "file": str(path),
+            "layer": entry.layer,
+            "sha256": file_sha256(path) if path.exists() else None,
+            "bytes": path.stat().st_size if path.exists() else None,
+            "synthetic": entry.synthetic,
+            "provenance": entry.provenance.model_dump(),
+        }
+    return {
+        "run_id": run_id,
+        "project": {"name": project.catalog.project.name, "root": str(project.root), "crs": project.crs,
+                    "output_crs": project.catalog.project.output_crs},
+        "started": result.started.isoformat(),
+        "finished": result.finished.isoformat(),
+        "duration_s": round((result.finished - result.started).total_seconds(), 3),
+        "synthetic": result.synthetic,
+        "synthetic_note": SYNTHETIC_NOTE if result.synthetic else None,
+        "versions": package_versions(),
+        "indicators": {
+            r.spec.id: {
+                "method": r.spec.method,
+                "inputs": r.spec.inputs,
+                "parameters": r.spec.parameters,
+                "levels": r.spec.levels,
+                "target": r.spec.target.model_dump() if r.spec.target else None,
+                "notes": r.notes,
+            }
+            for r in result.results
+        },
+        "inputs": inputs,
+        "data_quality": [note.__dict__ for note in project.notes],
+        "outputs": outputs,
+    }
+
+
+def write_outputs(result: RunResult, out_dir: Path) -> dict:
+    """Write every output into a staging folder, then move each into ``out_dir``.
+
+    A failure before the move leaves the earlier outputs as they were.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run_id = f"{result.started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    staging = Path(tempfile.mkdtemp(prefix=".gis-staging-", dir=out_dir))
+    try:
+        table = result.indicators
+        table.to_csv(staging / "indicators.csv", index=False, encoding="utf-8")
+        layers = write_geopackage(result, staging / "planning.gpkg")
+        record = run_record(result, run_id, ["indicators.csv", "planning.gpkg", "run.json"])
+        record["geopackage_layers"] = layers
+        (staging / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        for name in ("indicators.csv", "planning.gpkg", "run.json"):
+            os.replace(staging / name, out_dir / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return record
+
+
+def geopackage_version(path: Path) -> int:
+    """The GeoPackage version a file declares (``PRAGMA user_version``, 10200 for 1.2)."""
+    with sqlite3.connect(path) as connection:
+        return int(connection.execute("PRAGMA user_version").fetchone()[0])

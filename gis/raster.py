@@ -1,0 +1,150 @@
+"""Raster zonal statistics with exact coverage fractions (exactextract)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+from exactextract import exact_extract
+from pydantic import Field
+from rasterio.errors import RasterioIOError
+
+from .catalog import LandClass
+from .errors import DataError
+from .measures import Measurement, Params, with_ratio
+from .project import Project
+from .specs import Spec
+from .zones import Zones, label_rows
+
+
+def open_raster(path: Path, layer: str) -> rasterio.DatasetReader:
+    """Open a raster, or fail with a message naming the file and the fix."""
+    if not path.exists():
+        msg = f"{path}: raster '{layer}' not found; fix 'layers.{layer}.file' in the catalog"
+        raise DataError(msg)
+    try:
+        dataset = rasterio.open(path)
+    except RasterioIOError as exc:
+        msg = f"{path}: raster '{layer}' cannot be opened ({exc}); replace the file"
+        raise DataError(msg) from None
+    if dataset.crs is None:
+        dataset.close()
+        msg = f"{path}: raster '{layer}' has no CRS; assign one (gdal_edit.py -a_srs EPSG:4546)"
+        raise DataError(msg)
+    if not dataset.crs.is_projected or abs(dataset.crs.linear_units_factor[1] - 1.0) > 1e-9:
+        dataset.close()
+        msg = f"{path}: raster '{layer}' must be in a metric projected CRS for cell areas; reproject it (e.g. to EPSG:4546)"
+        raise DataError(msg)
+    return dataset
+
+
+def cell_area_m2(dataset: rasterio.DatasetReader) -> float:
+    """Area of one cell in square metres."""
+    transform = dataset.transform
+    return abs(transform.a * transform.e - transform.b * transform.d)
+
+
+def zonal_sums(path: Path, layer: str, polygons: gpd.GeoDataFrame) -> np.ndarray:
+    """Coverage-weighted sum of cell values inside each polygon (nodata left out)."""
+    if polygons.empty:
+        return np.zeros(0)
+    with open_raster(path, layer) as dataset:
+        shapes = polygons[["geometry"]].to_crs(dataset.crs)
+        result = exact_extract(dataset, shapes, ["sum"], output="pandas")
+    return result["sum"].fillna(0.0).to_numpy(dtype=float)
+
+
+def class_areas(path: Path, layer: str, polygons: gpd.GeoDataFrame, classes: list[LandClass], flag: str) -> pd.DataFrame:
+    """Per polygon: area (m2) of the classes with ``flag``, of all counted classes, and of unmapped codes.
+
+    Excluded classes (water) are left out of both sides; nodata cells count nowhere.
+    """
+    columns = ["numerator", "denominator", "unmapped"]
+    if polygons.empty:
+        return pd.DataFrame(columns=columns, dtype=float)
+    flagged = {c.code for c in classes if getattr(c, flag)}
+    excluded = {c.code for c in classes if c.excluded}
+    known = {c.code for c in classes}
+    with open_raster(path, layer) as dataset:
+        cell = cell_area_m2(dataset)
+        shapes = polygons[["geometry"]].to_crs(dataset.crs)
+        stats = exact_extract(dataset, shapes, ["unique", "frac", "count"], output="pandas")
+    rows = []
+    for codes, fracs, count in zip(stats["unique"], stats["frac"], stats["count"], strict=True):
+        area = {int(code): float(frac) * float(count) * cell for code, frac in zip(np.atleast_1d(codes), np.atleast_1d(fracs), strict=True)}
+        rows.append(
+            (
+                sum(a for code, a in area.items() if code in flagged),
+                sum(a for code, a in area.items() if code not in excluded),
+                sum(a for code, a in area.items() if code not in known),
+            )
+        )
+    return pd.DataFrame(rows, columns=columns, index=polygons.index)
+
+
+class RasterShareParams(Params):
+    """Parameters of ``method: raster_share``: the share of flagged land-cover classes per zone."""
+
+    flag: str = Field("permeable", description="class-table flag counted in the numerator")
+    mask_label: str = Field("built-up area (建成区)", description="appended to zone names when a mask is used")
+
+
+def measure_raster_share(project: Project, zones: Zones, spec: Spec, params: RasterShareParams) -> Measurement:
+    """Area of flagged classes over the area of counted classes, inside the mask when one is given."""
+    raster = spec.inputs["raster"]
+    entry = project.entry(raster)
+    if not entry.classes:
+        msg = f"{project.catalog_path}: raster '{raster}' has no 'classes' table; list each code with its flags"
+        raise DataError(msg)
+    path = project.layer_path(raster)
+    mask_layer = spec.inputs.get("mask")
+    mask = project.read_vector(mask_layer) if mask_layer else None
+    frames = []
+    gaps = None
+    notes: list[str] = []
+    county_sums = None
+    for level in [lvl for lvl in ("county", "park") if lvl in spec.levels or (lvl == "county" and "city" in spec.levels)]:
+        if level not in zones.levels:
+            continue
+        level_zones = zones.level(level)[["zone_id", "geometry"]]
+        if mask is not None:
+            pieces = gpd.overlay(mask[["id", "geometry"]].rename(columns={"id": "mask_id"}), level_zones, how="intersection", keep_geom_type=True)
+        else:
+            pieces = level_zones.assign(mask_id=level_zones["zone_id"])
+        areas = class_areas(path, raster, pieces, entry.classes, params.flag)
+        pieces = pd.concat([pieces, areas], axis=1)
+        if pieces["unmapped"].sum() > 0:
+            notes.append(f"raster '{raster}': {pieces['unmapped'].sum() / 1e6:.3f} km2 of codes not in the class table counted as not {params.flag}")
+        sums = pieces.groupby("zone_id")[["numerator", "denominator"]].sum().reindex(level_zones["zone_id"], fill_value=0.0)
+        sums.index.name = "zone_id"
+        if level == "county":
+            county_sums = sums
+            if mask is not None:
+                gaps = _below_target(pieces, spec, project)
+        if level in spec.levels:
+            frames.append(label_rows(sums.reset_index(), zones, level))
+    if "city" in spec.levels and county_sums is not None:
+        city = pd.DataFrame([county_sums.sum()], index=pd.Index(zones.level("city")["zone_id"], name="zone_id"))
+        frames.insert(0, label_rows(city.reset_index(), zones, "city"))
+    rows = with_ratio(pd.concat(frames, ignore_index=True))
+    if mask is not None:
+        rows["zone_name"] = rows["zone_name"] + " " + params.mask_label
+    return Measurement(rows=rows, kind="ratio", gaps=gaps, notes=notes)
+
+
+def _below_target(pieces: gpd.GeoDataFrame, spec: Spec, project: Project) -> gpd.GeoDataFrame | None:
+    """The mask pieces (a built-up area within one county) whose own share is below the target."""
+    if spec.target is None or spec.target.value is None:
+        return None
+    threshold = spec.target.value
+    own = pieces["numerator"] / pieces["denominator"].where(pieces["denominator"] > 0)
+    below = pieces.loc[own < threshold].copy()
+    below["value"] = own[below.index]
+    below["shortfall"] = threshold * below["denominator"] - below["numerator"]
+    below = below.rename(columns={"mask_id": "id", "zone_id": "county_id"})
+    return gpd.GeoDataFrame(
+        below[["id", "county_id", "numerator", "denominator", "value", "shortfall"]], geometry=below.geometry, crs=project.crs
+    )

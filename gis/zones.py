@@ -1,0 +1,128 @@
+"""Zones (city, counties, parks, built-up areas) and extensive sums of features per zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from .errors import DataError
+from .project import Project
+
+ZONE_COLUMNS = ["zone_type", "zone_id", "zone_name"]
+
+
+@dataclass(frozen=True)
+class Zones:
+    """Zone polygons per level, in the project's metric CRS, with zone_id and zone_name."""
+
+    levels: dict[str, gpd.GeoDataFrame]
+    builtup: gpd.GeoDataFrame | None
+
+    def level(self, zone_type: str) -> gpd.GeoDataFrame:
+        """The zones of one level."""
+        return self.levels[zone_type]
+
+    def county_names(self) -> dict[str, str]:
+        """County id to name."""
+        counties = self.levels["county"]
+        return dict(zip(counties["zone_id"], counties["zone_name"], strict=True))
+
+
+def _zone_frame(frame: gpd.GeoDataFrame, zone_type: str) -> gpd.GeoDataFrame:
+    out = gpd.GeoDataFrame(
+        {
+            "zone_type": zone_type,
+            "zone_id": frame["id"].astype(str).values,
+            "zone_name": frame["name"].astype(str).values if "name" in frame else frame["id"].astype(str).values,
+            "zone_name_en": frame["name_en"].astype(str).values if "name_en" in frame else None,
+        },
+        geometry=frame.geometry.values,
+        crs=frame.crs,
+    )
+    if "kind" in frame:
+        out["kind"] = frame["kind"].values
+    if "county_id" in frame:
+        out["county_id"] = frame["county_id"].astype(str).values
+    return out
+
+
+def build_zones(project: Project) -> Zones:
+    """Read the zone layers of the catalog; the city is the union of the counties."""
+    levels: dict[str, gpd.GeoDataFrame] = {}
+    settings = project.catalog.zones
+    counties = project.read_vector(settings["county"].layer)
+    if counties.empty:
+        msg = f"{project.layer_path(settings['county'].layer)}: the county layer has no features"
+        raise DataError(msg)
+    levels["county"] = _zone_frame(counties, "county")
+    city = project.catalog.project.city
+    levels["city"] = gpd.GeoDataFrame(
+        {"zone_type": ["city"], "zone_id": [city.id], "zone_name": [city.name], "zone_name_en": [city.name_en]},
+        geometry=[shapely.union_all(counties.geometry.values)],
+        crs=counties.crs,
+    )
+    if "park" in settings:
+        levels["park"] = _zone_frame(project.read_vector(settings["park"].layer), "park")
+    builtup = None
+    if "builtup" in settings:
+        builtup = _zone_frame(project.read_vector(settings["builtup"].layer), "builtup")
+    return Zones(levels=levels, builtup=builtup)
+
+
+def sum_by_zone(features: gpd.GeoDataFrame, columns: list[str], zones: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Extensive sums of ``columns`` per zone (indexed by zone_id).
+
+    Points count wholly in the first zone that contains them; lines are split by length and
+    polygons by area, so a park or a network that straddles two counties is shared between
+    them in proportion.  Features in no zone add to no zone.
+    """
+    result = pd.DataFrame(0.0, index=pd.Index(zones["zone_id"], name="zone_id"), columns=columns)
+    if features.empty:
+        return result
+    kinds = set(features.geometry.geom_type)
+    if kinds <= {"Point", "MultiPoint"}:
+        joined = gpd.sjoin(features[[*columns, "geometry"]], zones[["zone_id", "geometry"]], predicate="intersects")
+        joined = joined[~joined.index.duplicated(keep="first")]
+        sums = joined.groupby("zone_id")[columns].sum()
+    else:
+        measure = "length" if kinds <= {"LineString", "MultiLineString"} else "area"
+        parts = features[[*columns, "geometry"]].copy()
+        parts["_whole"] = getattr(parts.geometry, measure)
+        pieces = gpd.overlay(parts, zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True)
+        weight = getattr(pieces.geometry, measure) / pieces["_whole"].where(pieces["_whole"] > 0)
+        weighted = pieces[columns].mul(weight.fillna(0.0), axis=0)
+        weighted["zone_id"] = pieces["zone_id"].values
+        sums = weighted.groupby("zone_id")[columns].sum()
+    result.loc[sums.index, columns] = sums[columns].astype(float)
+    return result
+
+
+def sums_per_level(
+    features: gpd.GeoDataFrame, columns: list[str], zones: Zones, levels: list[str]
+) -> pd.DataFrame:
+    """Rows of extensive sums for each requested level; the city row is the sum of the county rows."""
+    frames = []
+    county = sum_by_zone(features, columns, zones.level("county"))
+    for level in levels:
+        if level == "county":
+            sums = county
+        elif level == "city":
+            city_id = zones.level("city")["zone_id"].iloc[0]
+            sums = pd.DataFrame([county.sum()], index=pd.Index([city_id], name="zone_id"))
+        elif level in zones.levels:
+            sums = sum_by_zone(features, columns, zones.level(level))
+        else:
+            continue
+        frames.append(label_rows(sums.reset_index(), zones, level))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*ZONE_COLUMNS, *columns])
+
+
+def label_rows(frame: pd.DataFrame, zones: Zones, level: str) -> pd.DataFrame:
+    """Add zone_type and zone_name to rows keyed by zone_id, in the level's order."""
+    names = zones.level(level)[["zone_id", "zone_name"]]
+    out = names.merge(frame, on="zone_id", how="left")
+    out.insert(0, "zone_type", level)
+    return out
