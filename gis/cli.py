@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -22,7 +23,11 @@ log = logging.getLogger("gis")
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if quiet else logging.DEBUG if verbose > 1 else logging.INFO
-    logging.basicConfig(level=level, format="%(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(level)
+    log.propagate = False
 
 
 class GisGroup(click.Group):
@@ -103,18 +108,29 @@ def check(project_dir: Path) -> None:
         sys.exit(1)
 
 
-def _print_gaps(indicators, synthetic: bool) -> None:  # noqa: ANN001 - a DataFrame
-    gaps = indicators[indicators["status"] == "gap"]
+def _format_value(value: float, unit: str) -> str:
+    return f"{value:.1%}" if unit == "share" else f"{value:,.4g} {unit}"
+
+
+def _print_gaps(indicators: pd.DataFrame, synthetic: bool) -> None:
+    """One line per indicator with a gap: the city (or top) row and the zones that fall short."""
     counts = indicators["status"].value_counts().to_dict()
     summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("met", "gap", "no_data", "no_target"))
-    table = Table(title=f"Gaps against the 2025 targets ({summary})")
-    for column in ("indicator", "zone", "value", "target", "shortfall"):
+    table = Table(title=f"Gaps against the 2025 targets ({summary} rows)")
+    for column in ("indicator", "city", "target", "shortfall (city)", "zones with a gap"):
         table.add_column(column, overflow="fold")
-    for row in gaps.itertuples(index=False):
-        share = row.unit == "share"
-        value = f"{row.value:.1%}" if share else f"{row.value:,.3g} {row.unit}"
-        target = f"{row.comparator} {row.target:.1%}" if share else f"{row.comparator} {row.target:,.6g}"
-        table.add_row(row.indicator, str(row.zone_name), value, target, f"{row.shortfall:,.6g} {row.shortfall_unit}")
+    for indicator, rows in indicators.groupby("indicator", sort=True):
+        gaps = rows[rows["status"] == "gap"]
+        if gaps.empty:
+            continue
+        city = rows[rows["zone_type"] == "city"].iloc[0]
+        unit = city["unit"]
+        city_value = "n/a" if pd.isna(city["value"]) else _format_value(city["value"], unit)
+        target = "" if pd.isna(city["target"]) else f"{city['comparator']} {_format_value(city['target'], unit).removesuffix(' ' + unit)}"
+        shortfall = f"{city['shortfall']:,.6g} {city['shortfall_unit']}" if city["status"] == "gap" else city["status"]
+        zones = gaps[gaps["zone_type"] != "city"]
+        names = ", ".join(f"{name} ({short:,.4g})" for name, short in zip(zones["zone_name"], zones["shortfall"], strict=True))
+        table.add_row(str(indicator), city_value, target, shortfall, names)
     console.print(table)
     if synthetic:
         console.print("[bold yellow]Inputs include SYNTHETIC sample data: the numbers show the method, not Sanmenxia.[/]")

@@ -60,6 +60,8 @@ def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[tuple[str, 
         out["baseline"].append(baseline)
         applies = target is not None and row.zone_type in target.zone_types
         threshold = threshold_for(target, row.zone_type, baseline) if applies else None
+        if threshold is not None and spec.unit == "share":
+            threshold = min(threshold, 1.0)  # a baseline near 100 % cannot ask for more than all
         out["target"].append(threshold)
         out["comparator"].append(target.comparator if applies else None)
         out["shortfall_unit"].append(spec.shortfall.unit if applies and spec.shortfall else None)

@@ -1,0 +1,62 @@
+"""Reading a finished run back from its output folder (for maps, reports and exports)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from .errors import UsageError
+
+RUN_FILES = ("indicators.csv", "planning.gpkg", "run.json")
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """The outputs of one run: its table, its GeoPackage and its record."""
+
+    out_dir: Path
+
+    @cached_property
+    def record(self) -> dict:
+        """The parsed ``run.json``."""
+        return json.loads((self.out_dir / "run.json").read_text(encoding="utf-8"))
+
+    @cached_property
+    def indicators(self) -> pd.DataFrame:
+        """The rows of ``indicators.csv`` (ids kept as text)."""
+        return pd.read_csv(self.out_dir / "indicators.csv", dtype={"zone_id": str}, encoding="utf-8")
+
+    @property
+    def geopackage(self) -> Path:
+        """Path of ``planning.gpkg``."""
+        return self.out_dir / "planning.gpkg"
+
+    @cached_property
+    def layers(self) -> list[str]:
+        """Layer names in the GeoPackage."""
+        return [str(name) for name, _ in pyogrio.list_layers(self.geopackage)]
+
+    def read_layer(self, name: str) -> gpd.GeoDataFrame:
+        """One layer of the GeoPackage, in the output CRS (CGCS2000)."""
+        return gpd.read_file(self.geopackage, layer=name, engine="pyogrio")
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the run used synthetic inputs."""
+        return bool(self.record.get("synthetic"))
+
+
+def read_run(out_dir: str | Path) -> RunOutputs:
+    """Open an output folder written by ``gis run``; fail clearly when something is missing."""
+    folder = Path(out_dir)
+    missing = [name for name in RUN_FILES if not (folder / name).exists()]
+    if missing:
+        msg = f"{folder}: no complete run here (missing {', '.join(missing)}); run `gis run --out {folder}` first"
+        raise UsageError(msg)
+    return RunOutputs(folder)

@@ -1,0 +1,119 @@
+"""End to end: ``gis sample``, ``gis check`` and ``gis run`` on a small generated project."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from gis.cli import main
+from gis.outputs import geopackage_version
+
+REFERENCE = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A sample project at a tenth of the reference scale, run once."""
+    root = tmp_path_factory.mktemp("e2e")
+    project, out = root / "city", root / "out"
+    runner = CliRunner()
+    result = runner.invoke(main, ["sample", str(project), "--scale", "0.1", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["run", "--project", str(project), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return project, out
+
+
+def test_sample_is_a_complete_project(sample_run):
+    project, _ = sample_run
+    assert (project / "layers" / "catalog.yaml").read_text(encoding="utf-8") == (REFERENCE / "layers" / "catalog.yaml").read_text(encoding="utf-8")
+    specs = sorted(p.name for p in (project / "analyses").glob("*.yaml"))
+    assert specs == sorted(p.name for p in (REFERENCE / "analyses").glob("*.yaml"))
+    result = CliRunner().invoke(main, ["check", "--project", str(project)])
+    assert result.exit_code == 0, result.output
+
+
+def test_every_indicator_for_the_city_and_its_counties(sample_run):
+    _, out = sample_run
+    table = pd.read_csv(out / "indicators.csv", dtype={"zone_id": str})
+    required = ["indicator", "zone_type", "zone_id", "zone_name", "value", "unit", "target", "comparator", "status",
+                "shortfall", "shortfall_unit", "clause"]
+    assert list(table.columns[: len(required)]) == required
+    spec_ids = {p.stem for p in (REFERENCE / "analyses").glob("*.yaml")}
+    assert set(table["indicator"]) == spec_ids
+    city = table[table["zone_type"] == "city"]
+    assert set(city["indicator"]) == spec_ids
+    assert (city["zone_id"] == "156411200").all()
+    for spec_id in spec_ids:
+        spec = yaml.safe_load((REFERENCE / "analyses" / f"{spec_id}.yaml").read_text(encoding="utf-8"))
+        if "county" in spec.get("levels", ["city", "county"]):
+            counties = table[(table["indicator"] == spec_id) & (table["zone_type"] == "county")]
+            assert len(counties) == 6, spec_id
+    # The four themes of the plan and the project totals all appear.
+    assert {"heating", "charging", "permeable", "sewage", "projects"} <= set(table["theme"])
+    # Both met targets and gaps, every gap with a shortfall in real units.
+    assert {"met", "gap"} <= set(table["status"])
+    gaps = table[table["status"] == "gap"]
+    assert (gaps["shortfall"] > 0).all()
+    assert gaps["shortfall_unit"].notna().all()
+    # Shares are fractions; a city share is the ratio of the summed counties, not a mean.
+    shares = table[(table["unit"] == "share") & table["value"].notna()]
+    assert shares["value"].between(0, 1).all()
+    parking = table[table["indicator"] == "charging.parking_share"].set_index("zone_type")
+    counties = table[(table["indicator"] == "charging.parking_share") & (table["zone_type"] == "county")]
+    assert parking.loc["city", "value"] == pytest.approx(counties["numerator"].sum() / counties["denominator"].sum())
+    assert table["synthetic"].all()
+
+
+def test_geopackage_is_version_1_2_in_cgcs2000(sample_run):
+    _, out = sample_run
+    path = out / "planning.gpkg"
+    assert geopackage_version(path) == 10200
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    assert {"permeable.share", "charging.parking_share", "sewage.blank_areas.gaps", "heating.coal_in_network.gaps"} <= layers
+    info = pyogrio.read_info(path, layer="permeable.share")
+    assert info["crs"] == "EPSG:4490"
+    zones = pyogrio.read_dataframe(path, layer="permeable.share")
+    assert set(zones["zone_type"]) == {"city", "county"}
+    assert zones["synthetic"].all()
+
+
+def test_run_record(sample_run):
+    project, out = sample_run
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["synthetic"] is True
+    assert record["versions"]["exactextract"]
+    assert len(record["inputs"]["landcover"]["sha256"]) == 64
+    assert record["indicators"]["charging.coverage"]["parameters"]["distance_m"] == 2000
+    assert record["started"] <= record["finished"]
+    assert not list(out.glob(".gis-staging-*"))
+
+
+def test_a_failed_run_leaves_earlier_outputs_whole(sample_run, tmp_path):
+    project, out = sample_run
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    broken = tmp_path / "broken"
+    CliRunner().invoke(main, ["sample", str(broken), "--scale", "0.1"])
+    (broken / "layers" / "sample" / "landcover.tif").write_bytes(b"not a tiff")
+    result = CliRunner().invoke(main, ["run", "--project", str(broken), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "landcover.tif" in result.output and "cannot be opened" in result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_usage_errors_exit_2_in_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "gis", "run", "--project", str(tmp_path / "nowhere")], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "project folder not found" in result.stderr
+    assert "Traceback" not in result.stderr
