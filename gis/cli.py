@@ -164,3 +164,74 @@ def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, .
     if not ctx.obj["quiet"]:
         _print_gaps(result.indicators, result.synthetic)
         console.print(f"run {record['run_id']}: {len(result.results)} indicators written to {out_dir}/ (indicators.csv, planning.gpkg, run.json)")
+
+
+def _print_frame(frame: pd.DataFrame, title: str, output_format: str) -> None:
+    """A DataFrame as a rich table on the console, or as CSV on standard output."""
+    if output_format == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+        return
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(str(column), overflow="fold")
+    for row in frame.itertuples(index=False):
+        table.add_row(*["" if pd.isna(v) else f"{v:.6g}" if isinstance(v, float) else str(v) for v in row])
+    Console().print(table)
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["table", "csv"]), default="table", show_default=True)
+def history(out_dir: Path, output_format: str) -> None:
+    """List the runs kept in an output folder."""
+    from .history import list_runs
+
+    runs = list_runs(out_dir)
+    if runs.empty:
+        msg = f"{out_dir}: no runs kept yet; run `gis run --out {out_dir}` first"
+        raise UsageError(msg)
+    if output_format == "table":
+        runs = runs.assign(started=runs["started"].str[:19].str.replace("T", " "), finished=runs["finished"].str[:19].str.replace("T", " "))
+    _print_frame(runs, f"Runs kept in {out_dir}", output_format)
+
+
+@main.command()
+@click.argument("run_a")
+@click.argument("run_b", default="latest")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
+@click.option("--all", "show_all", is_flag=True, help="Also list rows that did not change.")
+@click.option("--format", "output_format", type=click.Choice(["table", "csv"]), default="table", show_default=True)
+def diff(run_a: str, run_b: str, out_dir: Path, show_all: bool, output_format: str) -> None:
+    """What changed per indicator and zone between RUN_A and RUN_B (ids, prefixes, 'previous', 'latest')."""
+    from .history import diff_indicators, list_runs, read_run_indicators, resolve_run
+
+    run_ids = list_runs(out_dir)["run_id"].tolist()
+    first = resolve_run(run_ids, run_a, str(out_dir))
+    second = resolve_run(run_ids, run_b, str(out_dir))
+    changes = diff_indicators(read_run_indicators(out_dir, first), read_run_indicators(out_dir, second), changed_only=not show_all)
+    if output_format == "csv":
+        _print_frame(changes, "", "csv")
+        return
+    _print_frame(_readable_diff(changes), f"{first} → {second}: {len(changes)} rows", "table")
+
+
+def _readable_diff(changes: pd.DataFrame) -> pd.DataFrame:
+    """The diff with value, status and shortfall each as 'before → after', shares in percent."""
+
+    def show(value: float, unit: str) -> str:
+        if pd.isna(value):
+            return "–"
+        return f"{value:.1%}" if unit == "share" else f"{value:,.4g}"
+
+    rows = []
+    for row in changes.itertuples(index=False):
+        rows.append(
+            {
+                "indicator": row.indicator,
+                "zone": row.zone_name,
+                "value": f"{show(row.value_a, row.unit)} → {show(row.value_b, row.unit)}",
+                "status": f"{row.status_a} → {row.status_b}" if row.row != "added" else f"(new) {row.status_b}",
+                "shortfall": f"{show(row.shortfall_a, '')} → {show(row.shortfall_b, '')} {row.shortfall_unit if isinstance(row.shortfall_unit, str) else ''}".strip(),
+            }
+        )
+    return pd.DataFrame(rows, columns=["indicator", "zone", "value", "status", "shortfall"])

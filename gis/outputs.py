@@ -17,6 +17,7 @@ import pandas as pd
 import pyogrio
 
 from .engine import RunResult
+from .history import history_root
 from .project import file_sha256
 
 GPKG_VERSION = "1.2"  # QGIS 3.22 (Debian) warns on 1.4, GDAL's newest default
@@ -120,7 +121,8 @@ def run_record(result: RunResult, run_id: str, outputs: list[str]) -> dict:
 def write_outputs(result: RunResult, out_dir: Path) -> dict:
     """Write every output into a staging folder, then move each into ``out_dir``.
 
-    A failure before the move leaves the earlier outputs as they were.
+    A failure before the move leaves the earlier outputs as they were.  The table and the
+    record of every run are also kept under ``out_dir/history/RUN_ID/`` for ``gis diff``.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     run_id = f"{result.started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
@@ -132,8 +134,14 @@ def write_outputs(result: RunResult, out_dir: Path) -> dict:
         record = run_record(result, run_id, ["indicators.csv", "planning.gpkg", "run.json"])
         record["geopackage_layers"] = layers
         (staging / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        kept = staging / "history-entry"
+        kept.mkdir()
+        for name in ("indicators.csv", "run.json"):
+            shutil.copy2(staging / name, kept / name)
         for name in ("indicators.csv", "planning.gpkg", "run.json"):
             os.replace(staging / name, out_dir / name)
+        history_root(out_dir).mkdir(exist_ok=True)
+        os.replace(kept, history_root(out_dir) / run_id)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return record

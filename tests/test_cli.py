@@ -99,14 +99,14 @@ def test_run_record(sample_run):
 
 def test_a_failed_run_leaves_earlier_outputs_whole(sample_run, tmp_path):
     project, out = sample_run
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     broken = tmp_path / "broken"
     CliRunner().invoke(main, ["sample", str(broken), "--scale", "0.1"])
     (broken / "layers" / "sample" / "landcover.tif").write_bytes(b"not a tiff")
     result = CliRunner().invoke(main, ["run", "--project", str(broken), "--out", str(out)])
     assert result.exit_code == 1
     assert "landcover.tif" in result.output and "cannot be opened" in result.output
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 def test_usage_errors_exit_2_in_one_line(tmp_path):
@@ -117,3 +117,40 @@ def test_usage_errors_exit_2_in_one_line(tmp_path):
     assert result.stderr.strip().count("\n") == 0
     assert "project folder not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_history_and_diff_show_what_changed(tmp_path):
+    import io
+
+    import geopandas as gpd
+
+    project, out = tmp_path / "city", tmp_path / "out"
+    runner = CliRunner()
+    assert runner.invoke(main, ["sample", str(project), "--scale", "0.1"]).exit_code == 0
+    assert runner.invoke(main, ["run", "--project", str(project), "--out", str(out)]).exit_code == 0
+    # Equip every space of one parking lot in 湖滨区 (156411202) with a charger.
+    data = project / "layers" / "sample" / "sanmenxia.gpkg"
+    lots = gpd.read_file(data, layer="parking_lots")
+    counties = gpd.read_file(data, layer="counties")
+    hubin = counties.loc[counties["id"] == "156411202"].geometry.iloc[0]
+    inside = lots.loc[lots.within(hubin) & (lots["charger_spaces"] < lots["spaces"])].index[0]
+    added = int(lots.loc[inside, "spaces"] - lots.loc[inside, "charger_spaces"])
+    lots.loc[inside, "charger_spaces"] = lots.loc[inside, "spaces"]
+    pyogrio.write_dataframe(lots, data, layer="parking_lots", driver="GPKG")
+    assert runner.invoke(main, ["run", "--project", str(project), "--out", str(out)]).exit_code == 0
+
+    listed = runner.invoke(main, ["history", "--out", str(out), "--format", "csv"])
+    runs = pd.read_csv(io.StringIO(listed.output))
+    assert len(runs) == 2 and runs["run_id"].is_unique
+
+    result = runner.invoke(main, ["diff", "previous", "latest", "--out", str(out), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    changes = pd.read_csv(io.StringIO(result.output), dtype={"zone_id": str})
+    assert set(changes["indicator"]) == {"charging.parking_share"}
+    assert set(changes["zone_id"]) == {"156411200", "156411202"}
+    hubin_row = changes.set_index("zone_id").loc["156411202"]
+    table = pd.read_csv(out / "indicators.csv", dtype={"zone_id": str}).set_index(["indicator", "zone_id"])
+    after = table.loc[("charging.parking_share", "156411202")]
+    assert hubin_row["value_b"] == pytest.approx(after["value"])
+    assert hubin_row["value_b"] - hubin_row["value_a"] == pytest.approx(added / after["denominator"])
+    assert runner.invoke(main, ["diff", "nosuchrun", "--out", str(out)]).exit_code == 2
