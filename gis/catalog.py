@@ -52,7 +52,11 @@ class LayerEntry(_Strict):
     geometry: Literal["Point", "LineString", "Polygon"] | None = None
     id_field: str = "id"
     fields: dict[str, str] = Field(default_factory=dict, description="canonical name: column in the file")
-    encoding: str | None = None
+    encoding: str | None = Field(None, description="text encoding of a shapefile or CSV without a .cpg (e.g. GBK)")
+    crs: str | None = Field(None, description="the CRS to assume when the file declares none")
+    coordinates: Literal["as_declared", "gcj02", "bd09"] = Field(
+        "as_declared", description="gcj02 (Amap, Tencent) or bd09 (Baidu): lon/lat from a web map, converted to CGCS2000"
+    )
     provenance: Provenance
     classes: list[LandClass] = Field(default_factory=list)
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .errors import DataError
 from .project import Project
-from .raster import open_raster
+from .raster import inspect_raster, open_raster
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ def _check_raster(project: Project, name: str) -> list[Finding]:
     entry = project.entry(name)
     path = project.layer_path(name)
     findings = []
+    inspect_raster(project, name)
     with open_raster(path, name) as dataset:
         if dataset.nodata is None:
             findings.append(Finding("warning", name, f"{path}: no nodata value declared; every cell counts as data"))
@@ -33,9 +34,9 @@ def _check_raster(project: Project, name: str) -> list[Finding]:
             codes = set(np.unique(sample).tolist()) - ({int(dataset.nodata)} if dataset.nodata is not None else set())
             unknown = sorted(codes - {c.code for c in entry.classes})
             if unknown:
-                findings.append(
-                    Finding("warning", name, f"{path}: codes {unknown[:10]} are not in 'layers.{name}.classes'; they count as not permeable")
-                )
+                text = f"codes {unknown[:10]} are not in 'layers.{name}.classes'"
+                findings.append(Finding("warning", name, f"{path}: {text}; they count as not permeable"))
+                project.note(name, text, "counted as not permeable; add them to the class table", field="classes")
         summary = f"{dataset.width}x{dataset.height} cells of {abs(dataset.transform.a):g} m, {dataset.crs.to_string()}"
     findings.append(Finding("ok", name, summary))
     return findings
@@ -51,9 +52,14 @@ def check_project(project: Project) -> list[Finding]:
                 continue
             before = len(project.notes)
             frame = project.read_table(name) if entry.kind == "table" else project.read_vector(name)
-            for note in project.notes[before:]:
-                findings.append(Finding("warning", name, f"feature '{note.feature_id}' {note.field}: {note.problem}; {note.action}"))
+            new = [note for note in project.notes[before:] if note.severity == "warning"]
+            for note in new[:5]:
+                where = f"feature '{note.feature_id}' " if note.feature_id else ""
+                findings.append(Finding("warning", name, f"{where}{note.field}: {note.problem}; {note.action}".replace(" : ", ": ")))
+            if len(new) > 5:
+                findings.append(Finding("warning", name, f"... and {len(new) - 5} more findings in data_quality.csv"))
             findings.append(Finding("ok", name, f"{len(frame)} features"))
         except DataError as exc:
             findings.append(Finding("error", name, str(exc)))
+            project.note(name, str(exc), "run refused until fixed", severity="error")
     return findings

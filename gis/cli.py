@@ -87,12 +87,16 @@ def sample(directory: Path, seed: int, scale: float) -> None:
 
 @main.command()
 @click.option("--project", "project_dir", type=click.Path(path_type=Path), default=Path("."), show_default=True)
-def check(project_dir: Path) -> None:
-    """Validate catalog, specs and layers before any work."""
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True,
+              help="Folder for data_quality.csv.")
+def check(project_dir: Path, out_dir: Path) -> None:
+    """Validate catalog, specs and layers before any work; write the data-quality table."""
     from .check import check_project
+    from .outputs import write_quality_table
 
     project = load_project(project_dir)
     findings = check_project(project)
+    quality_path = write_quality_table(project.notes, out_dir)
     table = Table(title=f"gis check: {project.catalog.project.name}")
     for column in ("layer", "status", "finding"):
         table.add_column(column)
@@ -100,7 +104,7 @@ def check(project_dir: Path) -> None:
     for finding in findings:
         table.add_row(finding.layer, f"[{colours[finding.severity]}]{finding.severity}[/]", finding.message)
     console.print(table)
-    console.print(f"{len(project.specs)} indicator specs valid")
+    console.print(f"{len(project.specs)} indicator specs valid; data-quality table: {quality_path}")
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         for finding in errors:

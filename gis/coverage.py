@@ -11,7 +11,7 @@ from .conditions import evaluate
 from .errors import DataError
 from .measures import Measurement, Params, read_features, with_ratio
 from .project import Project
-from .raster import zonal_sums
+from .raster import inspect_raster, zonal_sums
 from .specs import Condition, Spec
 from .zones import Zones, label_rows
 
@@ -58,6 +58,8 @@ def measure_coverage(project: Project, zones: Zones, spec: Spec, params: Coverag
         msg = f"spec '{spec.id}': method coverage needs inputs 'base' and 'facilities'"
         raise DataError(msg)
     raster_base = project.entry(spec.inputs["base"]).kind == "raster"
+    if raster_base:
+        inspect_raster(project, spec.inputs["base"])
     to_unit = 1.0 if raster_base else 1e-6  # people, or km2
     covered_geom = _covered_geometry(project, spec, params)
     frames, gap_frames, county_sums = [], [], None

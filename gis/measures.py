@@ -54,6 +54,11 @@ def numeric(frame: pd.DataFrame, column: str, layer: str) -> pd.Series:
         row = frame.loc[bad].iloc[0]
         msg = f"layer '{layer}' feature '{row['id']}' field '{column}': {row[column]!r} is not a number; correct the value"
         raise DataError(msg)
+    negative = values < 0
+    if negative.any():
+        row = frame.loc[negative].iloc[0]
+        msg = f"layer '{layer}' feature '{row['id']}' field '{column}': {row[column]} is negative; quantities cannot be below 0"
+        raise DataError(msg)
     return values.fillna(0.0).astype(float)
 
 

@@ -18,10 +18,19 @@ import pyogrio
 
 from .engine import RunResult
 from .history import history_root
-from .project import file_sha256
+from .project import QualityNote, file_sha256
 
 GPKG_VERSION = "1.2"  # QGIS 3.22 (Debian) warns on 1.4, GDAL's newest default
 SYNTHETIC_NOTE = "SYNTHETIC sample data: not real facility data"
+OUTPUT_FILES = ("indicators.csv", "data_quality.csv", "planning.gpkg", "run.json")
+QUALITY_COLUMNS = ["severity", "layer", "feature_id", "field", "problem", "action"]
+
+
+def quality_table(notes: list[QualityNote]) -> pd.DataFrame:
+    """The data-quality table: one row per finding, warnings first."""
+    frame = pd.DataFrame([note.__dict__ for note in notes], columns=QUALITY_COLUMNS)
+    order = {"error": 0, "warning": 1, "info": 2}
+    return frame.sort_values(["severity", "layer"], key=lambda c: c.map(order) if c.name == "severity" else c, kind="stable", ignore_index=True)
 PACKAGES = ["gis-plan", "geopandas", "shapely", "pyogrio", "pyproj", "rasterio", "exactextract", "pandas", "numpy", "pydantic"]
 
 
@@ -44,7 +53,7 @@ def _zone_layer(result: RunResult, rows: pd.DataFrame) -> gpd.GeoDataFrame:
     shapes = pd.concat(
         [zones[["zone_type", "zone_id", "geometry"]] for zones in result.zones.levels.values()], ignore_index=True
     )
-    merged = rows.merge(shapes, on=["zone_type", "zone_id"], how="left")
+    merged = rows.merge(shapes, on=["zone_type", "zone_id"], how="inner")
     return gpd.GeoDataFrame(merged, geometry="geometry", crs=result.project.crs)
 
 
@@ -75,6 +84,16 @@ def write_geopackage(result: RunResult, path: Path) -> list[str]:
             _write_layer(path, item.gaps, name, f"Gap features of {spec.id}: {spec.title.en}{note}", crs)
             written.append(name)
     return written
+
+
+def write_quality_table(notes: list[QualityNote], out_dir: Path) -> Path:
+    """Write ``data_quality.csv`` into ``out_dir`` (atomically)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "data_quality.csv"
+    partial = out_dir / ".data_quality.csv.partial"
+    quality_table(notes).to_csv(partial, index=False, encoding="utf-8")
+    os.replace(partial, path)
+    return path
 
 
 def run_record(result: RunResult, run_id: str, outputs: list[str]) -> dict:
@@ -130,15 +149,16 @@ def write_outputs(result: RunResult, out_dir: Path) -> dict:
     try:
         table = result.indicators
         table.to_csv(staging / "indicators.csv", index=False, encoding="utf-8")
+        quality_table(result.project.notes).to_csv(staging / "data_quality.csv", index=False, encoding="utf-8")
         layers = write_geopackage(result, staging / "planning.gpkg")
-        record = run_record(result, run_id, ["indicators.csv", "planning.gpkg", "run.json"])
+        record = run_record(result, run_id, list(OUTPUT_FILES))
         record["geopackage_layers"] = layers
         (staging / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         kept = staging / "history-entry"
         kept.mkdir()
-        for name in ("indicators.csv", "run.json"):
+        for name in ("indicators.csv", "run.json", "data_quality.csv"):
             shutil.copy2(staging / name, kept / name)
-        for name in ("indicators.csv", "planning.gpkg", "run.json"):
+        for name in OUTPUT_FILES:
             os.replace(staging / name, out_dir / name)
         history_root(out_dir).mkdir(exist_ok=True)
         os.replace(kept, history_root(out_dir) / run_id)

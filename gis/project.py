@@ -14,7 +14,9 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
+from pyproj import CRS
 
+from .coords import gcj02_to_wgs84, swap_lon_lat, to_cgcs2000
 from .catalog import GEOMETRY_FAMILIES, Catalog, LayerEntry, read_catalog
 from .errors import ConfigError, DataError, UsageError
 from .specs import Spec, read_spec
@@ -29,6 +31,7 @@ class QualityNote:
     field: str
     problem: str
     action: str
+    severity: str = "warning"  # "info": said for the record (a reprojection); "warning": data was wrong
 
 
 def reference_root() -> Path:
@@ -57,6 +60,8 @@ class Project:
     specs: list[Spec]
     notes: list[QualityNote] = field(default_factory=list)
     _vectors: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
+    _study_area: shapely.Geometry | None = field(default=None, repr=False)
+    inspected_rasters: set[str] = field(default_factory=set, repr=False)
 
     @property
     def crs(self) -> str:
@@ -106,24 +111,117 @@ class Project:
             raise DataError(msg)
         return path
 
+    def note(self, layer: str, problem: str, action: str, *, feature_id: str = "", field: str = "", severity: str = "warning") -> None:
+        """Record a data-quality finding for the run's data-quality table."""
+        self.notes.append(QualityNote(layer, feature_id, field, problem, action, severity))
+
     def _load_vector(self, name: str) -> gpd.GeoDataFrame:
         entry = self.entry(name)
         path = self._existing_file(name)
+        encoding = entry.encoding or self._guess_encoding(name, path)
         try:
-            frame = gpd.read_file(path, layer=entry.layer, engine="pyogrio", encoding=entry.encoding)
+            frame = gpd.read_file(path, layer=entry.layer, engine="pyogrio", encoding=encoding)
         except DataLayerError:
             layers = ", ".join(pyogrio.list_layers(path)[:, 0])
             msg = f"{path}: no layer '{entry.layer}' (it has: {layers}); fix 'layers.{name}.layer' in the catalog"
             raise DataError(msg) from None
-        except DataSourceError as exc:
+        except (DataSourceError, UnicodeDecodeError) as exc:
             msg = f"{path}: layer '{name}' cannot be opened ({str(exc).splitlines()[0]}); replace the file"
             raise DataError(msg) from None
-        if frame.crs is None:
-            msg = f"{path}: layer '{name}' has no CRS; assign one in the file (e.g. EPSG:4490) before running"
-            raise DataError(msg)
+        frame = self._assign_crs(name, path, frame)
         frame = self._canonical_columns(name, frame)
         frame = self._clean_geometries(name, frame)
-        return frame.to_crs(self.crs)
+        source_geographic = frame.crs.is_geographic
+        if source_geographic:
+            frame = self._fix_lon_lat(name, frame)
+        if frame.crs != CRS.from_user_input(self.crs):
+            self.note(name, f"stored in {frame.crs.to_string()}", f"reprojected to {self.crs} for measuring", severity="info")
+        frame = frame.to_crs(self.crs)
+        if name != self.catalog.zones["county"].layer and not frame.empty:
+            if source_geographic and entry.coordinates == "as_declared":
+                self._warn_web_map_shift(name, frame)
+            outside = ~frame.geometry.intersects(self.study_area())
+            for feature_id in frame.loc[outside, "id"]:
+                self.note(name, "outside every county", "kept in the 'unassigned' row, not in any county or the city",
+                          feature_id=feature_id, field="geometry")
+        return frame
+
+    def _assign_crs(self, name: str, path: Path, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """The CRS of the file, the catalog's when the file has none, and web-map coordinates converted."""
+        entry = self.entry(name)
+        if frame.crs is None:
+            if entry.crs is None:
+                msg = f"{path}: layer '{name}' has no CRS; set 'layers.{name}.crs' in the catalog (e.g. EPSG:4490) or assign one in the file"
+                raise DataError(msg)
+            frame = frame.set_crs(entry.crs)
+            self.note(name, "no CRS in the file", f"assumed {entry.crs} from the catalog")
+        if entry.coordinates != "as_declared":
+            if not frame.crs.is_geographic:
+                msg = f"{path}: layer '{name}' is declared {entry.coordinates} but its CRS {frame.crs.to_string()} is not lon/lat; remove 'coordinates' or fix the CRS"
+                raise DataError(msg)
+            frame = frame.to_crs("EPSG:4326")
+            frame = frame.set_geometry(to_cgcs2000(frame.geometry.values, entry.coordinates)).set_crs("EPSG:4490", allow_override=True)
+            label = {"gcj02": "GCJ-02 (Amap/Tencent)", "bd09": "BD-09 (Baidu)"}[entry.coordinates]
+            self.note(name, f"coordinates in {label}", f"converted {len(frame)} features to CGCS2000", severity="info")
+        return frame
+
+    def study_area(self) -> shapely.Geometry:
+        """The union of the counties, in the metric CRS."""
+        if self._study_area is None:
+            self._study_area = shapely.union_all(self.read_vector(self.catalog.zones["county"].layer).geometry.values)
+        return self._study_area
+
+    def _fix_lon_lat(self, name: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """Swap back features whose latitude and longitude were exchanged (they land outside the study area)."""
+        if name == self.catalog.zones["county"].layer or frame.empty:
+            return frame
+        west, south, east, north = gpd.GeoSeries([self.study_area()], crs=self.crs).to_crs(frame.crs).total_bounds
+        points = frame.geometry.representative_point()
+        inside = points.x.between(west - 0.5, east + 0.5) & points.y.between(south - 0.5, north + 0.5)
+        swapped = points.y.between(west - 0.5, east + 0.5) & points.x.between(south - 0.5, north + 0.5)
+        fix = ~inside & swapped
+        if fix.any():
+            frame = frame.copy()
+            frame.loc[fix, "geometry"] = swap_lon_lat(frame.geometry[fix].values)
+            for feature_id in frame.loc[fix, "id"]:
+                self.note(name, "latitude and longitude swapped", "swapped back", feature_id=feature_id, field="geometry")
+        return frame
+
+    def _warn_web_map_shift(self, name: str, frame: gpd.GeoDataFrame) -> None:
+        """Warn when points outside every county fall inside once read as GCJ-02: the pattern of Amap coordinates."""
+        if frame.empty or not set(frame.geometry.geom_type) <= {"Point"}:
+            return
+        outside = ~frame.geometry.within(self.study_area())
+        if not outside.any():
+            return
+        lonlat = frame.loc[outside].to_crs("EPSG:4490")
+        lon, lat = gcj02_to_wgs84(lonlat.geometry.x.to_numpy(), lonlat.geometry.y.to_numpy())
+        moved = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4490").to_crs(self.crs)
+        fixed = int(moved.within(self.study_area()).sum())
+        if fixed and fixed * 2 >= int(outside.sum()):
+            self.note(
+                name,
+                f"{fixed} of {int(outside.sum())} points outside every county fall inside when read as GCJ-02 (about 500 m off)",
+                f"check the source; if it is Amap/Tencent set 'layers.{name}.coordinates: gcj02' (Baidu: bd09)",
+            )
+
+    def _guess_encoding(self, name: str, path: Path) -> str | None:
+        """For a shapefile without .cpg, guess UTF-8 or GBK from the bytes of its attributes."""
+        if path.suffix.lower() != ".shp" or path.with_suffix(".cpg").exists():
+            return None
+        raw = pyogrio.read_dataframe(path, read_geometry=False, encoding="latin1")
+        text = "".join(str(v) for column in raw.columns if raw[column].dtype != float for v in raw[column].dropna())
+        data = text.encode("latin1", errors="ignore")
+        if data.isascii():
+            return None
+        for candidate in ("utf-8", "gbk"):
+            try:
+                data.decode(candidate)
+            except UnicodeDecodeError:
+                continue
+            self.note(name, "shapefile without .cpg (encoding not declared)", f"guessed {candidate.upper()}; set 'layers.{name}.encoding' to be sure")
+            return candidate
+        return None
 
     def _canonical_columns(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         entry = self.entry(name)
@@ -155,12 +253,12 @@ class Project:
         entry = self.entry(name)
         empty = frame.geometry.isna() | frame.geometry.is_empty
         for feature_id in frame.loc[empty, "id"]:
-            self.notes.append(QualityNote(name, feature_id, "geometry", "empty geometry", "feature left out"))
+            self.note(name, "empty geometry", "feature left out", feature_id=feature_id, field="geometry")
         frame = frame.loc[~empty].copy()
         invalid = ~frame.geometry.is_valid
         if invalid.any():
             for feature_id in frame.loc[invalid, "id"]:
-                self.notes.append(QualityNote(name, feature_id, "geometry", "invalid geometry", "repaired with make_valid"))
+                self.note(name, "invalid geometry", "repaired with make_valid", feature_id=feature_id, field="geometry")
             frame.loc[invalid, "geometry"] = shapely.make_valid(frame.geometry[invalid].values)
         if entry.geometry is not None:
             allowed = GEOMETRY_FAMILIES[entry.geometry]

@@ -10,7 +10,9 @@ import pandas as pd
 import rasterio
 from exactextract import exact_extract
 from pydantic import Field
+from rasterio.enums import Resampling
 from rasterio.errors import RasterioIOError
+from rasterio.vrt import WarpedVRT
 
 from .catalog import LandClass
 from .errors import DataError
@@ -34,11 +36,25 @@ def open_raster(path: Path, layer: str) -> rasterio.DatasetReader:
         dataset.close()
         msg = f"{path}: raster '{layer}' has no CRS; assign one (gdal_edit.py -a_srs EPSG:4546)"
         raise DataError(msg)
-    if not dataset.crs.is_projected or abs(dataset.crs.linear_units_factor[1] - 1.0) > 1e-9:
-        dataset.close()
-        msg = f"{path}: raster '{layer}' must be in a metric projected CRS for cell areas; reproject it (e.g. to EPSG:4546)"
-        raise DataError(msg)
     return dataset
+
+
+def is_metric(dataset: rasterio.DatasetReader) -> bool:
+    """Whether the raster's cells are measured in metres (so a cell's area is known)."""
+    return bool(dataset.crs.is_projected) and abs(dataset.crs.linear_units_factor[1] - 1.0) < 1e-9
+
+
+def inspect_raster(project: Project, layer: str) -> None:
+    """Record, once per run, what a run should say about a raster: no nodata, another CRS."""
+    if layer in project.inspected_rasters:
+        return
+    project.inspected_rasters.add(layer)
+    with open_raster(project.layer_path(layer), layer) as dataset:
+        if dataset.nodata is None:
+            project.note(layer, "no nodata value declared", "every cell counted as data", field="raster")
+        if dataset.crs != rasterio.crs.CRS.from_user_input(project.crs):
+            action = "zones reprojected to it" if is_metric(dataset) else f"classes warped (nearest) to {project.crs} for cell areas"
+            project.note(layer, f"raster in {dataset.crs.to_string()}", action, field="raster", severity="info")
 
 
 def cell_area_m2(dataset: rasterio.DatasetReader) -> float:
@@ -68,10 +84,12 @@ def class_areas(path: Path, layer: str, polygons: gpd.GeoDataFrame, classes: lis
     flagged = {c.code for c in classes if getattr(c, flag)}
     excluded = {c.code for c in classes if c.excluded}
     known = {c.code for c in classes}
-    with open_raster(path, layer) as dataset:
-        cell = cell_area_m2(dataset)
-        shapes = polygons[["geometry"]].to_crs(dataset.crs)
-        stats = exact_extract(dataset, shapes, ["unique", "frac", "count"], output="pandas")
+    with open_raster(path, layer) as source:
+        dataset = source if is_metric(source) else WarpedVRT(source, crs=polygons.crs, resampling=Resampling.nearest)
+        with dataset:
+            cell = cell_area_m2(dataset)
+            shapes = polygons[["geometry"]].to_crs(dataset.crs)
+            stats = exact_extract(dataset, shapes, ["unique", "frac", "count"], output="pandas")
     rows = []
     for codes, fracs, count in zip(stats["unique"], stats["frac"], stats["count"], strict=True):
         area = {int(code): float(frac) * float(count) * cell for code, frac in zip(np.atleast_1d(codes), np.atleast_1d(fracs), strict=True)}
@@ -100,11 +118,11 @@ def measure_raster_share(project: Project, zones: Zones, spec: Spec, params: Ras
         msg = f"{project.catalog_path}: raster '{raster}' has no 'classes' table; list each code with its flags"
         raise DataError(msg)
     path = project.layer_path(raster)
+    inspect_raster(project, raster)
     mask_layer = spec.inputs.get("mask")
     mask = project.read_vector(mask_layer) if mask_layer else None
     frames = []
     gaps = None
-    notes: list[str] = []
     county_sums = None
     for level in [lvl for lvl in ("county", "park") if lvl in spec.levels or (lvl == "county" and "city" in spec.levels)]:
         if level not in zones.levels:
@@ -116,8 +134,9 @@ def measure_raster_share(project: Project, zones: Zones, spec: Spec, params: Ras
             pieces = level_zones.assign(mask_id=level_zones["zone_id"])
         areas = class_areas(path, raster, pieces, entry.classes, params.flag)
         pieces = pd.concat([pieces, areas], axis=1)
-        if pieces["unmapped"].sum() > 0:
-            notes.append(f"raster '{raster}': {pieces['unmapped'].sum() / 1e6:.3f} km2 of codes not in the class table counted as not {params.flag}")
+        if pieces["unmapped"].sum() > 0 and level == "county":
+            text = f"{pieces['unmapped'].sum() / 1e6:.3f} km2 in the zones carry codes missing from the class table"
+            project.note(raster, text, f"counted as land that is not {params.flag}; add the codes to 'layers.{raster}.classes'", field="classes")
         sums = pieces.groupby("zone_id")[["numerator", "denominator"]].sum().reindex(level_zones["zone_id"], fill_value=0.0)
         sums.index.name = "zone_id"
         if level == "county":
@@ -132,7 +151,7 @@ def measure_raster_share(project: Project, zones: Zones, spec: Spec, params: Ras
     rows = with_ratio(pd.concat(frames, ignore_index=True))
     if mask is not None:
         rows["zone_name"] = rows["zone_name"] + " " + params.mask_label
-    return Measurement(rows=rows, kind="ratio", gaps=gaps, notes=notes)
+    return Measurement(rows=rows, kind="ratio", gaps=gaps)
 
 
 def _below_target(pieces: gpd.GeoDataFrame, spec: Spec, project: Project) -> gpd.GeoDataFrame | None:

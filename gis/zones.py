@@ -12,6 +12,8 @@ from .errors import DataError
 from .project import Project
 
 ZONE_COLUMNS = ["zone_type", "zone_id", "zone_name"]
+UNASSIGNED = "unassigned"
+UNASSIGNED_NAME = "未分配 unassigned (outside every county)"
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,19 @@ def sum_by_zone(features: gpd.GeoDataFrame, columns: list[str], zones: gpd.GeoDa
 def sums_per_level(
     features: gpd.GeoDataFrame, columns: list[str], zones: Zones, levels: list[str]
 ) -> pd.DataFrame:
-    """Rows of extensive sums for each requested level; the city row is the sum of the county rows."""
+    """Rows of extensive sums for each requested level; the city row is the sum of the county rows.
+
+    What lies outside every county is not dropped: it gets a row of its own, zone_type
+    ``unassigned``, which no target applies to.
+    """
     frames = []
     county = sum_by_zone(features, columns, zones.level("county"))
+    outside = features[columns].sum() - county.sum() if not features.empty else None
+    if outside is not None and (outside.abs() > 1e-9 * max(1.0, float(features[columns].abs().to_numpy().sum()))).any():
+        row = pd.DataFrame([outside], index=pd.Index([UNASSIGNED], name="zone_id")).reset_index()
+        row.insert(0, "zone_type", UNASSIGNED)
+        row.insert(2, "zone_name", UNASSIGNED_NAME)
+        frames.append(row)
     for level in levels:
         if level == "county":
             sums = county
