@@ -167,7 +167,7 @@ def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, .
         record = write_outputs(result, out_dir)
     if not ctx.obj["quiet"]:
         _print_gaps(result.indicators, result.synthetic)
-        console.print(f"run {record['run_id']}: {len(result.results)} indicators written to {out_dir}/ (indicators.csv, planning.gpkg, run.json)")
+        console.print(f"run {record['run_id']}: {len(result.results)} indicators written to {out_dir}/ ({', '.join(record['outputs'])})")
 
 
 def _print_frame(frame: pd.DataFrame, title: str, output_format: str) -> None:
@@ -239,3 +239,16 @@ def _readable_diff(changes: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["indicator", "zone", "value", "status", "shortfall"])
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
+def report(out_dir: Path) -> None:
+    """Rebuild report.html and gaps.xlsx from an existing run, without recomputing."""
+    from .report import write_report
+    from .results import read_run
+    from .workbook import write_workbook
+
+    run = read_run(out_dir)
+    paths = [write_report(run, out_dir / "report.html"), write_workbook(run, out_dir / "gaps.xlsx")]
+    console.print(f"rebuilt {', '.join(str(p) for p in paths)} from run {run.record['run_id']}")

@@ -18,11 +18,14 @@ import pyogrio
 
 from .engine import RunResult
 from .history import history_root
-from .project import QualityNote, file_sha256
+from .project import Project, QualityNote, file_sha256
+from .report import write_report
+from .results import RunOutputs
+from .workbook import write_workbook
 
 GPKG_VERSION = "1.2"  # QGIS 3.22 (Debian) warns on 1.4, GDAL's newest default
 SYNTHETIC_NOTE = "SYNTHETIC sample data: not real facility data"
-OUTPUT_FILES = ("indicators.csv", "data_quality.csv", "planning.gpkg", "run.json")
+OUTPUT_FILES = ("indicators.csv", "data_quality.csv", "planning.gpkg", "run.json", "report.html", "gaps.xlsx")
 QUALITY_COLUMNS = ["severity", "layer", "feature_id", "field", "problem", "action"]
 
 
@@ -86,6 +89,14 @@ def write_geopackage(result: RunResult, path: Path) -> list[str]:
     return written
 
 
+def write_views(run: RunOutputs, folder: Path, *, project: Project | None = None) -> list[Path]:
+    """The views a planner opens first, made from the run's own files: report and workbook."""
+    return [
+        write_report(run, folder / "report.html", project=project),
+        write_workbook(run, folder / "gaps.xlsx"),
+    ]
+
+
 def write_quality_table(notes: list[QualityNote], out_dir: Path) -> Path:
     """Write ``data_quality.csv`` into ``out_dir`` (atomically)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -127,6 +138,7 @@ def run_record(result: RunResult, run_id: str, outputs: list[str]) -> dict:
                 "parameters": r.spec.parameters,
                 "levels": r.spec.levels,
                 "target": r.spec.target.model_dump() if r.spec.target else None,
+                "shortfall": r.spec.shortfall.model_dump() if r.spec.shortfall else None,
                 "notes": r.notes,
             }
             for r in result.results
@@ -154,6 +166,7 @@ def write_outputs(result: RunResult, out_dir: Path) -> dict:
         record = run_record(result, run_id, list(OUTPUT_FILES))
         record["geopackage_layers"] = layers
         (staging / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        write_views(RunOutputs(staging), staging, project=result.project)
         kept = staging / "history-entry"
         kept.mkdir()
         for name in ("indicators.csv", "run.json", "data_quality.csv"):

@@ -154,3 +154,17 @@ def test_history_and_diff_show_what_changed(tmp_path):
     assert hubin_row["value_b"] == pytest.approx(after["value"])
     assert hubin_row["value_b"] - hubin_row["value_a"] == pytest.approx(added / after["denominator"])
     assert runner.invoke(main, ["diff", "nosuchrun", "--out", str(out)]).exit_code == 2
+
+
+def test_run_writes_report_and_workbook_and_report_rebuilds_them(sample_run):
+    _, out = sample_run
+    table = pd.read_csv(out / "indicators.csv")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert all(indicator in html for indicator in set(table["indicator"]))
+    assert (out / "gaps.xlsx").stat().st_size > 0
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert {"report.html", "gaps.xlsx", "data_quality.csv"} <= set(record["outputs"])
+    (out / "report.html").unlink()
+    result = CliRunner().invoke(main, ["report", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "report.html").read_text(encoding="utf-8").count(record["run_id"]) >= 1

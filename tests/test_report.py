@@ -1,0 +1,300 @@
+"""The HTML report and the gap workbook, on a small sample run and on a tampered copy of it."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from gis.cli import main
+from gis.report import (
+    STATUS_COLOURS,
+    chart_svg,
+    describe_target,
+    format_value,
+    top_gap_features,
+    write_report,
+)
+from gis.results import RunOutputs, read_run
+from gis.workbook import MAX_SHEET_NAME, PERCENT, SUMMARY_SHEET, safe_sheet_name, write_workbook
+
+# Sanmenxia's lon/lat box (CGCS2000)
+LON = (110.3, 112.1)
+LAT = (33.5, 35.1)
+SCRIPT = "<script>alert(1)</script>"
+ATTRIBUTE = '"><img src=x onerror=alert(2)>'
+FORMULA = '=HYPERLINK("http://example.invalid","click")'
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sample project at a tenth of the reference scale, run once."""
+    root = tmp_path_factory.mktemp("report")
+    project, out = root / "city", root / "out"
+    runner = CliRunner()
+    result = runner.invoke(main, ["sample", str(project), "--scale", "0.1", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["run", "--project", str(project), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(run_dir: Path) -> str:
+    path = write_report(read_run(run_dir), run_dir / "report.html")
+    assert path == run_dir / "report.html"
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def workbook(run_dir: Path) -> openpyxl.Workbook:
+    path = write_workbook(read_run(run_dir), run_dir)
+    assert path == run_dir / "gaps.xlsx"
+    return openpyxl.load_workbook(path)
+
+
+@pytest.fixture
+def tampered(run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunOutputs:
+    """A copy of the run whose names, titles and provenance carry markup and formulas; its project folder gone."""
+    copy = tmp_path / "out"
+    copy.mkdir()
+    for name in ("indicators.csv", "planning.gpkg", "run.json"):
+        shutil.copy2(run_dir / name, copy / name)
+    table = pd.read_csv(copy / "indicators.csv", dtype={"zone_id": str})
+    counties = table["zone_type"] == "county"
+    table.loc[counties & (table["zone_id"] == table.loc[counties, "zone_id"].iloc[0]), "zone_name"] = SCRIPT
+    table.loc[counties & (table["zone_id"] == table.loc[counties, "zone_id"].iloc[1]), "zone_name"] = FORMULA
+    table.loc[table["indicator"] == "permeable.share", "title_en"] = ATTRIBUTE
+    table.loc[table["indicator"] == "permeable.share", "title_zh"] = "@SUM(A1)"
+    table.to_csv(copy / "indicators.csv", index=False)
+    record = json.loads((copy / "run.json").read_text(encoding="utf-8"))
+    record["project"]["name"] = SCRIPT
+    record["project"]["root"] = str(tmp_path / "gone")
+    first = next(iter(record["inputs"].values()))
+    first["provenance"]["source"] = SCRIPT
+    first["provenance"]["citation"] = ATTRIBUTE
+    (copy / "run.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    renamed = dict(zip(table["zone_id"], table["zone_name"], strict=False))
+    original = RunOutputs.read_layer
+
+    def read_layer(self: RunOutputs, name: str) -> gpd.GeoDataFrame:
+        frame = original(self, name)
+        if "zone_name" in frame:
+            frame["zone_name"] = frame["zone_id"].map(renamed).fillna(frame["zone_name"])
+        return frame
+
+    monkeypatch.setattr(RunOutputs, "read_layer", read_layer)
+    return read_run(copy)
+
+
+def _without(html: str, section: str) -> str:
+    return re.sub(rf'<section id="{section}">.*?</section>', "", html, flags=re.S)
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def test_report_names_every_indicator(run_dir: Path, report: str):
+    ids = pd.read_csv(run_dir / "indicators.csv")["indicator"].unique()
+    assert len(ids) > 10
+    for indicator in ids:
+        assert f'data-indicator="{indicator}"' in report, indicator
+        assert f'<section class="indicator" id="ind-{indicator.replace(".", "-")}"' in report
+
+
+def test_summary_counts_match_the_csv(run_dir: Path, report: str):
+    table = pd.read_csv(run_dir / "indicators.csv")
+    counts = table["status"].value_counts()
+    block = re.search(r'id="row-counts" ([^>]*)>', report).group(1)
+    shown = {k: int(v) for k, v in re.findall(r'data-(\w+)="(\d+)"', block)}
+    assert shown == {s: int(counts.get(s, 0)) for s in ("met", "gap", "no_data", "no_target")}
+    assert f"{counts['met']} met / {counts['gap']} gap" in report
+    city = table[table["zone_type"] == "city"]["status"].value_counts()
+    assert f"{city.get('met', 0)} met / {city.get('gap', 0)} gap" in report
+
+
+def test_report_has_definitions_targets_and_provenance(run_dir: Path, report: str):
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    assert "Permeable ground (green space" in report  # definition from the project's spec
+    assert "全市可渗透地面面积比例不低于40%" in report  # plan wording
+    assert "≥ 40.0% for city, county by 2025." in report
+    assert record["run_id"] in report
+    for name, entry in record["inputs"].items():
+        assert f"<b>{name}</b>" in report
+        assert entry["sha256"][:12] in report
+    assert "0.37197" not in report  # shares on screen are percentages
+
+
+def test_synthetic_notice_at_the_top(report: str):
+    notice = report.find('id="synthetic-notice"')
+    assert 0 < notice < report.find('id="summary"')
+    assert "SYNTHETIC DATA" in report[notice : notice + 400]
+
+
+def test_report_is_self_contained_and_small(report: str):
+    assert "<script" not in report
+    assert "<link" not in report
+    assert "@import" not in report and "url(" not in report
+    assert not re.search(r"https?://", _without(report, "provenance"))
+    assert len(report.encode("utf-8")) < 3_000_000
+    assert report.count("<svg") == 2 * report.count('<section class="indicator"')
+    for colour in STATUS_COLOURS.values():
+        assert colour in report
+
+
+def test_top_gap_features_lie_in_sanmenxia(report: str):
+    lons = [float(v) for v in re.findall(r'<td class="num lon">([-\d.]+)</td>', report)]
+    lats = [float(v) for v in re.findall(r'<td class="num lat">([-\d.]+)</td>', report)]
+    assert len(lons) == len(lats) > 10
+    assert all(LON[0] < x < LON[1] for x in lons)
+    assert all(LAT[0] < y < LAT[1] for y in lats)
+    assert report.count('class="gap-feature"') == len(lons)
+
+
+def test_top_gap_features_are_ranked_and_located(run_dir: Path):
+    run = read_run(run_dir)
+    points = run.read_layer("charging.parking_share.gaps")
+    top, size = top_gap_features(points, limit=5)
+    assert size == "shortfall" and len(top) == min(5, len(points))
+    assert top["shortfall"].is_monotonic_decreasing
+    own = points.set_index("id").geometry
+    for row in top.itertuples():
+        point = own[row.id].geoms[0]
+        assert (row.lon, row.lat) == pytest.approx((point.x, point.y), abs=1e-7)
+    polygons = run.read_layer("sewage.blank_areas.gaps")
+    top, size = top_gap_features(polygons)
+    assert size == "uncovered_km2" and top["uncovered_km2"].is_monotonic_decreasing
+    expected = polygons.to_crs("EPSG:4546").centroid.to_crs("EPSG:4490")
+    by_id = dict(zip(polygons["id"], zip(expected.x, expected.y, strict=True), strict=True))
+    for row in top.itertuples():
+        assert (row.lon, row.lat) == pytest.approx(by_id[row.id], abs=1e-9)
+    permeable = run.read_layer("permeable.share.gaps")
+    top, size = top_gap_features(permeable, shortfall_factor=1e-6)  # m2 to km2, as the spec says
+    assert top["shortfall"].max() < 100
+
+
+def test_report_escapes_untrusted_text(tampered: RunOutputs, tmp_path: Path):
+    html = write_report(tampered, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in html
+    assert "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(2)&gt;" in html
+    # the project folder is gone: the report still stands, and says why definitions are missing
+    assert "could not be read" in html
+    for indicator in tampered.indicators["indicator"].unique():
+        assert f'data-indicator="{indicator}"' in html
+
+
+# --- formatting and drawing ----------------------------------------------------------------------
+
+
+def test_targets_in_words():
+    assert format_value(0.4, "share") == "40.0%"
+    assert format_value(2546.94, "t") == "2,547 t"
+    assert describe_target({"comparator": ">=", "value": 0.7, "increase": 0.05, "baseline_layer": "baseline_2020",
+                            "zone_types": ["city"], "year": 2025}, "share") == (
+        "≥ 70.0% or +5 percentage points over the baseline (baseline_2020), whichever is easier to reach for city by 2025."
+    )
+    assert "city ≥ 98.0%, county ≥ 95.0%" in describe_target(
+        {"comparator": ">=", "value_by_zone_type": {"city": 0.98, "county": 0.95}, "zone_types": ["city", "county"]}, "share"
+    )
+    assert describe_target(None, "share").startswith("No target")
+
+
+def test_chart_draws_one_target_line_or_ticks():
+    rows = pd.DataFrame({"zone_name": ["A", SCRIPT], "value": [0.3, 0.5], "target": [0.4, 0.4], "status": ["gap", "met"]})
+    svg = str(chart_svg(rows, "share"))
+    assert svg.count('class="target"') == 1
+    assert "&lt;script&gt;" in svg and "<script" not in svg
+    mixed = rows.assign(target=[0.4, None])
+    assert 'class="target"' not in str(chart_svg(mixed, "share"))
+
+
+# --- workbook ------------------------------------------------------------------------------------
+
+
+def test_workbook_has_a_summary_and_a_sheet_per_indicator(run_dir: Path, workbook: openpyxl.Workbook):
+    ids = list(pd.read_csv(run_dir / "indicators.csv")["indicator"].unique())
+    assert workbook.sheetnames[0] == SUMMARY_SHEET
+    assert len(workbook.sheetnames) == len(ids) + 1
+    assert len({n.casefold() for n in workbook.sheetnames}) == len(workbook.sheetnames)
+    assert all(len(name) <= MAX_SHEET_NAME for name in workbook.sheetnames)
+    assert sorted(workbook[name]["A1"].value for name in workbook.sheetnames[1:]) == sorted(ids)
+    summary = workbook[SUMMARY_SHEET]
+    assert "SYNTHETIC" in summary["A2"].value
+    assert summary.freeze_panes == "A6"
+    listed = [summary.cell(row=r, column=1).value for r in range(6, 6 + len(ids))]
+    assert listed == ids
+
+
+def test_workbook_numbers_are_numbers_and_shares_percent(run_dir: Path, workbook: openpyxl.Workbook):
+    table = pd.read_csv(run_dir / "indicators.csv", dtype={"zone_id": str})
+    sheet = workbook["permeable.share"]
+    assert sheet.freeze_panes == "A5"
+    header = [c.value for c in sheet[4]]
+    value_col = header.index("值 value") + 1
+    shortfall_col = header.index("缺口 shortfall") + 1
+    id_col = header.index("代码 zone id") + 1
+    rows = table[table["indicator"] == "permeable.share"]
+    for offset, expected in enumerate(rows.itertuples()):
+        value = sheet.cell(row=5 + offset, column=value_col)
+        assert isinstance(value.value, float) and value.value == pytest.approx(expected.value)
+        assert value.number_format == PERCENT
+        assert isinstance(sheet.cell(row=5 + offset, column=shortfall_col).value, int | float)
+        assert sheet.cell(row=5 + offset, column=id_col).value == expected.zone_id  # ids stay text
+    boilers = workbook["heating.coal_in_network"]
+    assert boilers.cell(row=5, column=value_col).number_format != PERCENT
+    summary = workbook[SUMMARY_SHEET]
+    headers = [c.value for c in summary[5]]
+    city_value = headers.index("市值 city value") + 1
+    gap_zones = headers.index("未达标地区数 zones with a gap") + 1
+    for row in range(6, summary.max_row + 1):
+        assert isinstance(summary.cell(row=row, column=gap_zones).value, int)
+        cell = summary.cell(row=row, column=city_value)
+        if summary.cell(row=row, column=6).value == "share" and cell.value is not None:
+            assert cell.number_format == PERCENT
+
+
+def test_workbook_stores_formula_text_as_text(tampered: RunOutputs, tmp_path: Path):
+    book = openpyxl.load_workbook(write_workbook(tampered, tmp_path / "gaps.xlsx"))
+    found = [
+        cell
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str) and cell.value.startswith(("=", "@"))
+    ]
+    assert {c.value for c in found} >= {FORMULA, "@SUM(A1)"}
+    assert all(c.data_type == "s" and c.quotePrefix for c in found)
+    with zipfile.ZipFile(tmp_path / "gaps.xlsx") as archive:  # no formula element anywhere
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert not any("<f>" in archive.read(n).decode("utf-8") for n in sheets)
+
+
+def test_sheet_names_are_short_and_unique():
+    taken: list[str] = [SUMMARY_SHEET]
+    for name in ["a" * 40, "a" * 40, "A" * 40, "x[1]:y?", "Summary 汇总"]:
+        taken.append(safe_sheet_name(name, taken))
+    assert all(len(n) <= MAX_SHEET_NAME for n in taken)
+    assert len({n.casefold() for n in taken}) == len(taken)
+    assert taken[4] == "x_1__y_"
+
+
+def test_gap_points_are_placed_in_their_county(run_dir: Path):
+    run = read_run(run_dir)
+    counties = run.read_layer("charging.parking_share")
+    counties = counties[counties["zone_type"] == "county"]
+    lots = run.read_layer("charging.parking_share.gaps")
+    top, _ = top_gap_features(lots, zones=counties)
+    assert top["zone_name"].notna().all()
+    assert set(top["zone_name"]) <= set(counties["zone_name"])
+    for row in top.itertuples():  # the synthetic lots are named after their county
+        assert str(row.name).startswith(row.zone_name[:2])
