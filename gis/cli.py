@@ -44,6 +44,14 @@ class GisGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("gis: interrupted; earlier outputs are left as they were", err=True)
             sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # an error the tool did not foresee: still one line, outputs untouched
+            if ctx.obj and ctx.obj.get("verbose"):
+                raise
+            text = str(exc).splitlines()[0] if str(exc) else ""
+            click.echo(f"gis: error: unexpected {type(exc).__name__}: {text}; earlier outputs are untouched; rerun with -v for the traceback", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=GisGroup)

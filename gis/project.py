@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import warnings
 import hashlib
 import importlib.resources
 from dataclasses import dataclass, field
@@ -120,7 +121,11 @@ class Project:
         path = self._existing_file(name)
         encoding = entry.encoding or self._guess_encoding(name, path)
         try:
-            frame = gpd.read_file(path, layer=entry.layer, engine="pyogrio", encoding=encoding)
+            with warnings.catch_warnings(record=True) as said:
+                warnings.simplefilter("always")
+                frame = gpd.read_file(path, layer=entry.layer, engine="pyogrio", encoding=encoding)
+            for warning in said:
+                self.note(name, f"GDAL: {warning.message}", "read anyway; check the file")
         except DataLayerError:
             layers = ", ".join(pyogrio.list_layers(path)[:, 0])
             msg = f"{path}: no layer '{entry.layer}' (it has: {layers}); fix 'layers.{name}.layer' in the catalog"

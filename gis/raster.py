@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 from exactextract import exact_extract
+from exactextract.raster import RasterioRasterSource
 from pydantic import Field
 from rasterio.enums import Resampling
 from rasterio.errors import RasterioIOError
@@ -89,7 +90,7 @@ def class_areas(path: Path, layer: str, polygons: gpd.GeoDataFrame, classes: lis
         with dataset:
             cell = cell_area_m2(dataset)
             shapes = polygons[["geometry"]].to_crs(dataset.crs)
-            stats = exact_extract(dataset, shapes, ["unique", "frac", "count"], output="pandas")
+            stats = exact_extract(RasterioRasterSource(dataset, 1), shapes, ["unique", "frac", "count"], output="pandas")
     rows = []
     for codes, fracs, count in zip(stats["unique"], stats["frac"], stats["count"], strict=True):
         area = {int(code): float(frac) * float(count) * cell for code, frac in zip(np.atleast_1d(codes), np.atleast_1d(fracs), strict=True)}
