@@ -260,3 +260,66 @@ def report(out_dir: Path) -> None:
     run = read_run(out_dir)
     paths = [write_report(run, out_dir / "report.html"), write_workbook(run, out_dir / "gaps.xlsx")]
     console.print(f"rebuilt {', '.join(str(p) for p in paths)} from run {run.record['run_id']}")
+
+
+_FORMAT = click.option("--format", "output_format", type=click.Choice(["table", "csv", "md"]), default="table", show_default=True)
+
+
+def _print_listing(frame: pd.DataFrame, title: str, output_format: str) -> None:
+    from .tables import render
+
+    if output_format == "table":
+        _print_frame(frame, title, "table")
+    else:
+        click.echo(render(frame, output_format), nl=False)
+
+
+@main.command()
+@click.option("--project", "project_dir", type=click.Path(path_type=Path), default=Path("."), show_default=True)
+@_FORMAT
+def layers(project_dir: Path, output_format: str) -> None:
+    """List the catalog: each layer, its file, source and whether the data is there."""
+    from .tables import layers_table
+
+    project = load_project(project_dir)
+    _print_listing(layers_table(project), f"Layers of {project.catalog.project.name}", output_format)
+
+
+@main.command()
+@click.option("--project", "project_dir", type=click.Path(path_type=Path), default=Path("."), show_default=True)
+@_FORMAT
+def targets(project_dir: Path, output_format: str) -> None:
+    """List the indicators and their 2025 targets (--format md gives the README's table)."""
+    from .tables import targets_table
+
+    project = load_project(project_dir)
+    _print_listing(targets_table(project), f"Targets of {project.catalog.project.name}", output_format)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", default=None, help="The city or project name (default: the folder name).")
+@click.option("--crs", default="EPSG:4546", show_default=True, help="Metric CRS for measuring (your local Gauss-Kruger zone).")
+def init(directory: Path, name: str | None, crs: str) -> None:
+    """Start a new project folder from the reference one."""
+    from .scaffold import init_project
+
+    written = init_project(directory, name=name or directory.resolve().name, crs=crs)
+    console.print(f"new project in {directory}: {len(written)} files; next: put your data in {directory / 'layers' / 'data'} "
+                  f"and run `gis check --project {directory}`")
+
+
+@main.command("map")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
+@click.option("--spec", "map_spec", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A map spec (default: the project's maps/plan.yaml).")
+@click.option("--basemap", type=click.Choice(["none", "osm", "tianditu"]), default=None,
+              help="Background tiles (default: the map spec's; tianditu reads TIANDITU_KEY).")
+def map_command(out_dir: Path, map_spec: Path | None, basemap: str | None) -> None:
+    """Rebuild map.html from an existing run, without recomputing."""
+    from .results import read_run
+    from .webmap import write_map
+
+    run = read_run(out_dir)
+    path = write_map(run, out_dir / "map.html", map_spec_path=map_spec, basemap=basemap)
+    console.print(f"rebuilt {path} from run {run.record['run_id']}")

@@ -21,11 +21,12 @@ from .history import history_root
 from .project import Project, QualityNote, file_sha256
 from .report import write_report
 from .results import RunOutputs
+from .webmap import write_map
 from .workbook import write_workbook
 
 GPKG_VERSION = "1.2"  # QGIS 3.22 (Debian) warns on 1.4, GDAL's newest default
 SYNTHETIC_NOTE = "SYNTHETIC sample data: not real facility data"
-OUTPUT_FILES = ("indicators.csv", "data_quality.csv", "planning.gpkg", "run.json", "report.html", "gaps.xlsx")
+OUTPUT_FILES = ("indicators.csv", "data_quality.csv", "planning.gpkg", "run.json", "map.html", "report.html", "gaps.xlsx")
 QUALITY_COLUMNS = ["severity", "layer", "feature_id", "field", "problem", "action"]
 
 
@@ -90,8 +91,9 @@ def write_geopackage(result: RunResult, path: Path) -> list[str]:
 
 
 def write_views(run: RunOutputs, folder: Path, *, project: Project | None = None) -> list[Path]:
-    """The views a planner opens first, made from the run's own files: report and workbook."""
+    """The views a planner opens first, made from the run's own files: map, report and workbook."""
     return [
+        write_map(run, folder / "map.html", project=project),
         write_report(run, folder / "report.html", project=project),
         write_workbook(run, folder / "gaps.xlsx"),
     ]

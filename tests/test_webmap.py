@@ -1,0 +1,327 @@
+"""The web map: layers from the map spec, escaping, offline page, and a real headless browser."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from gis.cli import main
+from gis.errors import ConfigError, UsageError
+from gis.mapspec import MapSpec, read_map_spec
+from gis.project import Project, load_project, reference_root
+from gis.results import RunOutputs, read_run
+from gis.webmap import build_map, write_map
+from gis._offline import make_offline, remote_assets
+
+PLAN = reference_root() / "maps" / "plan.yaml"
+XSS_NAME = "<script>alert(1)</script>"
+XSS_CITY = "<img src=x onerror=alert(2)>"
+XSS_TITLE = "<b>x</b>"
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+# --- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def project_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny sample project run through the CLI, with hostile names planted in its data."""
+    root = tmp_path_factory.mktemp("webmap") / "project"
+    runner = CliRunner()
+    result = runner.invoke(main, ["-q", "sample", str(root), "--scale", "0.1"])
+    assert result.exit_code == 0, result.output
+    gpkg = root / "layers" / "sample" / "sanmenxia.gpkg"
+    heat = gpd.read_file(gpkg, layer="heat_sources", engine="pyogrio")
+    heat.loc[heat.index[0], "name"] = XSS_NAME
+    heat.to_file(gpkg, layer="heat_sources", driver="GPKG", engine="pyogrio")
+    catalog = root / "layers" / "catalog.yaml"
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace("name_en: Sanmenxia", f'name_en: "{XSS_CITY}"'), encoding="utf-8")
+    spec = root / "analyses" / "sewage.sludge_safe.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("zh: 污泥无害化处置率", f"zh: 污泥无害化处置率{XSS_TITLE}"), encoding="utf-8")
+    result = runner.invoke(main, ["-q", "run", "--project", str(root), "--out", str(root / "out")])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.fixture(scope="module")
+def run(project_root: Path) -> RunOutputs:
+    return read_run(project_root / "out")
+
+
+@pytest.fixture(scope="module")
+def project(project_root: Path) -> Project:
+    return load_project(project_root)
+
+
+@pytest.fixture(scope="module")
+def page(run: RunOutputs, project_root: Path) -> Path:
+    """The map as `write_map` writes it, with the project's own maps/plan.yaml."""
+    return write_map(run, project_root / "out" / "map.html")
+
+
+@pytest.fixture(scope="module")
+def text(page: Path) -> str:
+    return page.read_text(encoding="utf-8")
+
+
+def decoded(page_text: str) -> str:
+    """The page with JSON's \\uXXXX escapes undone: the strings as the browser's scripts see them."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), page_text)
+
+
+def spec_variant(tmp_path: Path, **changes: object) -> Path:
+    """A copy of maps/plan.yaml with top-level keys replaced or merged one level deep."""
+    data = yaml.safe_load(PLAN.read_text(encoding="utf-8"))
+    for key, value in changes.items():
+        data[key] = {**data[key], **value} if isinstance(value, dict) and isinstance(data.get(key), dict) else value
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def render(run: RunOutputs, spec: MapSpec, project: Project | None, **kwargs: str) -> str:
+    return decoded(build_map(run, spec, project=project, **kwargs).get_root().render())
+
+
+# --- the page --------------------------------------------------------------------------------
+
+
+def test_layer_per_indicator_named_with_clause(run: RunOutputs, text: str) -> None:
+    page = decoded(text)
+    for indicator, rows in run.indicators.groupby("indicator"):
+        first = rows.iloc[0]
+        assert f"{indicator} {html.escape(first['title_zh'])} — {first['clause']}" in page
+    assert '"permeable.share 可渗透地面面积比例（建成区） — 二(三)"' in page
+
+
+def test_reference_spec_is_valid() -> None:
+    spec = read_map_spec(PLAN)
+    assert spec.basemap == "none"
+    assert spec.indicators.start == "permeable.share"
+
+
+def test_legend_colours_and_classes_come_from_the_spec(run: RunOutputs, project: Project, tmp_path: Path) -> None:
+    default = render(run, read_map_spec(PLAN), project)
+    assert "#1a9850" in default
+    path = spec_variant(
+        tmp_path,
+        status={"met": {"colour": "#123456", "zh": "已达标", "en": "reached"}},
+        indicators={"styles": {"charging.coverage": {"colour_by": "value", "classes": [0.11, 0.22], "colours": ["#010101", "#020202", "#030303"]}}},
+    )
+    changed = render(run, read_map_spec(path), project)
+    assert "#123456" in changed and "#1a9850" not in changed
+    assert "已达标 reached" in changed
+    assert "&lt; 11 %" in changed and "11 – 22 %" in changed and "≥ 22 %" in changed
+    assert "#030303" in changed
+
+
+def test_untrusted_names_are_escaped(text: str) -> None:
+    page = decoded(text)
+    assert html.escape(XSS_NAME) in page
+    assert html.escape(XSS_CITY) in page
+    assert XSS_NAME not in page and XSS_CITY not in page
+    assert "alert(1)</script>" not in text
+
+
+def test_page_is_offline(text: str) -> None:
+    assert remote_assets(text) == []
+    assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']?(https?:)?//", text, re.IGNORECASE)
+    assert "cdn.jsdelivr" not in text and "cdnjs" not in text and "jquery" not in text.lower()
+    assert "L.MarkerClusterGroup" in text  # the plugin is inlined, not linked
+
+
+def test_synthetic_banner(run: RunOutputs, project: Project, text: str, tmp_path: Path) -> None:
+    assert 'class="gis-banner"' in text and "SYNTHETIC sample data" in text
+    copy = tmp_path / "out"
+    shutil.copytree(run.out_dir, copy)
+    record = json.loads((copy / "run.json").read_text(encoding="utf-8"))
+    record["inputs"]["{{ 7 * 7 }}"] = {"synthetic": True}  # data is never a template
+    (copy / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    page = render(read_run(copy), MapSpec(), project)
+    assert "{{ 7 * 7 }}" in page and "49" not in re.findall(r'class="gis-banner"[^>]*', page)[0]
+    record["synthetic"] = False
+    (copy / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    assert 'class="gis-banner"' not in render(read_run(copy), MapSpec(), project)
+
+
+def test_facility_status_from_gaps_layer(run: RunOutputs, text: str) -> None:
+    page = decoded(text)
+    boilers = run.read_layer("heating.coal_in_network.gaps")
+    assert len(boilers) > 0
+    for name in boilers["name"]:
+        popup = re.search(rf"<b>{re.escape(html.escape(name))}</b> <small>热源 Heat sources</small>(.*?)\"tooltip\"", page)
+        assert popup, name
+        assert "供热管网覆盖范围内的燃煤锅炉，须淘汰 coal boiler inside heating coverage — phase out" in popup.group(1)
+    assert "不在供热管网覆盖范围内 outside heating-network coverage" in page  # other coal boilers
+    assert "无快速充电设施 no fast charging" in page and "有快速充电设施 fast charging" in page
+
+
+def test_offline_refuses_plugins_without_a_packaged_copy() -> None:
+    m = folium.Map(tiles=None)
+    folium.Marker([34.7, 111.2], icon=folium.Icon(color="red")).add_to(m)
+    with pytest.raises(UsageError, match="CDN"):
+        make_offline(m)
+    m = folium.Map(tiles=None)
+    folium.plugins.Fullscreen().add_to(m)
+    with pytest.raises(UsageError, match="no offline copy"):
+        make_offline(m)
+
+
+def test_geometry_is_wgs84_and_small(run: RunOutputs, text: str) -> None:
+    coordinates = [(float(x), float(y)) for x, y in re.findall(r"\[(1\d\d\.\d+), (3\d\.\d+)\]", text)]
+    assert len(coordinates) > 1000
+    assert all(110 < x < 112.5 and 33 < y < 35.2 for x, y in coordinates)  # Sanmenxia in lon/lat
+    assert all(len(str(x).split(".")[1]) <= 5 for x, _ in coordinates[:200])
+    assert len(text) < 5_000_000
+
+
+def test_invalid_map_spec_names_file_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "plan.yaml"
+    bad.write_text("status:\n  met:\n    colour: green\n    zh: 达标\n    en: met\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"plan\.yaml:3: key 'status\.met\.colour'"):
+        read_map_spec(bad)
+    bad.write_text("indicators:\n  strat: permeable.share\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"plan\.yaml:2: key 'indicators\.strat'.*[Ee]xtra"):
+        read_map_spec(bad)
+
+
+def test_unknown_ids_in_spec_are_refused(run: RunOutputs, project: Project, tmp_path: Path) -> None:
+    path = spec_variant(tmp_path, indicators={"styles": {"permeable.shares": {"colour_by": "value"}}})
+    with pytest.raises(ConfigError, match=r"plan\.yaml: key 'indicators\.styles': no indicator 'permeable\.shares'"):
+        build_map(run, read_map_spec(path), project=project)
+    path = spec_variant(tmp_path, facilities={"heat_source": {}})
+    with pytest.raises(ConfigError, match=r"key 'facilities\.heat_source': no vector layer"):
+        build_map(run, read_map_spec(path), project=project)
+
+
+def test_basemaps(run: RunOutputs, project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    with pytest.raises(UsageError, match="TIANDITU_KEY"):
+        build_map(run, MapSpec(), project=project, basemap="tianditu")
+    monkeypatch.setenv("TIANDITU_KEY", "abc123")
+    tianditu = build_map(run, MapSpec(), project=project, basemap="tianditu").get_root().render()
+    assert "tianditu.gov.cn" in tianditu and "tk=abc123" in tianditu
+    osm = build_map(run, MapSpec(), project=project, basemap="osm").get_root().render()
+    assert "tile.openstreetmap.org" in osm and remote_assets(osm) == []
+    with pytest.raises(UsageError, match="unknown basemap"):
+        build_map(run, MapSpec(), project=project, basemap="google")
+
+
+def test_without_project_facilities_are_skipped(run: RunOutputs, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    copy = tmp_path / "out"
+    shutil.copytree(run.out_dir, copy)
+    record = json.loads((copy / "run.json").read_text(encoding="utf-8"))
+    record["project"]["root"] = str(tmp_path / "gone")
+    (copy / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="gis"):
+        page = render(read_run(copy), read_map_spec(PLAN), None)
+    assert "facilities" in caplog.text
+    assert "permeable.share 可渗透地面面积比例" in page and "热源 Heat sources" not in page
+
+
+# --- a real browser, network off ---------------------------------------------------------------
+
+_HEAD = """<script>
+window.__errors = [];
+window.addEventListener("error", function (e) { window.__errors.push("error: " + e.message); });
+window.addEventListener("unhandledrejection", function (e) { window.__errors.push("rejection: " + e.reason); });
+console.error = function () { window.__errors.push("console: " + Array.prototype.join.call(arguments, " ")); };
+window.alert = function (m) { window.__errors.push("alert: " + m); };
+</script>"""
+
+_TAIL = """<script>
+window.addEventListener("load", function () { setTimeout(function () {
+  var popups = [];
+  for (var key in window) {
+    var layer; try { layer = window[key]; } catch (e) { continue; }
+    if (layer && typeof L !== "undefined" && layer instanceof L.GeoJSON && layer.getPopup()) {
+      var content = layer.getPopup()._content;
+      layer.eachLayer(function (child) { popups.push(content(child).innerHTML); });
+    }
+  }
+  var box = document.createElement("div"); box.id = "test-popups"; box.hidden = true; box.innerHTML = popups.join("<hr>");
+  document.body.appendChild(box);
+  var visible = Array.prototype.filter.call(document.querySelectorAll(".gis-section"), function (s) { return !s.hidden; });
+  var facts = {
+    typeofL: typeof L,
+    containers: document.querySelectorAll(".leaflet-container").length,
+    labels: Array.prototype.map.call(document.querySelectorAll(".leaflet-control-layers-overlays label"), function (l) { return l.textContent.trim(); }),
+    checked: Array.prototype.map.call(document.querySelectorAll(".leaflet-control-layers-overlays input:checked"), function (i) { return i.nextSibling.textContent.trim(); }),
+    paths: document.querySelectorAll("path.leaflet-interactive").length,
+    clusters: document.querySelectorAll(".leaflet-marker-icon.gis-cluster").length,
+    banner: (document.querySelector(".gis-banner") || {}).textContent || null,
+    legend: visible.map(function (s) { return s.textContent; }),
+    popups: popups.length,
+    liveScripts: document.querySelectorAll("#test-popups script, #test-popups img, .gis-legend img").length,
+    errors: window.__errors
+  };
+  var pre = document.createElement("pre"); pre.id = "test-facts"; pre.hidden = true; pre.textContent = JSON.stringify(facts);
+  document.body.appendChild(pre);
+}, 300); });
+</script>"""
+
+
+def _chromium(url: str, profile: Path, *extra: str) -> str:
+    command = [
+        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--mute-audio",
+        f"--user-data-dir={profile}", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+        "--virtual-time-budget=5000", *extra, url,
+    ]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=90, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def browser() -> Path:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} not found; CI must install it (apt-get install -y chromium)")
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium to run the browser test")
+    return CHROMIUM
+
+
+def test_map_in_headless_chromium(browser: Path, page: Path, run: RunOutputs, tmp_path: Path) -> None:
+    probe = tmp_path / "map.html"
+    source = page.read_text(encoding="utf-8")
+    probe.write_text(source.replace("<head>", "<head>" + _HEAD, 1).replace("</body>", _TAIL + "</body>", 1), encoding="utf-8")
+    dom = _chromium(probe.as_uri(), tmp_path / "profile", "--dump-dom")
+    found = re.search(r'<pre id="test-facts"[^>]*>(.*?)</pre>', dom, re.DOTALL)
+    assert found, f"the page did not finish loading:\n{dom[-2000:]}"
+    facts = json.loads(html.unescape(found.group(1)))
+
+    assert facts["errors"] == []
+    assert facts["typeofL"] == "object" and facts["containers"] == 1
+    labels = facts["labels"]
+    for indicator, rows in run.indicators.groupby("indicator"):
+        assert f"{indicator} {rows['title_zh'].iloc[0]} — {rows['clause'].iloc[0]}" in labels
+    assert {"热源 Heat sources", "公共充电站 Public charging stations", "排污口 Outfalls"} <= set(labels)
+    assert any(label.startswith("缺口 gaps · heating.coal_in_network") for label in labels)
+    assert f"sewage.sludge_safe 污泥无害化处置率{XSS_TITLE} — 二(十)" in labels  # markup shown as text
+    indicators_on = [c for c in facts["checked"] if " — " in c and not c.startswith(("缺口", "覆盖"))]
+    assert indicators_on == ["permeable.share 可渗透地面面积比例（建成区） — 二(三)"]
+    assert facts["paths"] > 5 and facts["clusters"] > 0
+    assert "SYNTHETIC sample data" in facts["banner"]
+    assert any(section.startswith("permeable.share") and "未达标 gap" in section for section in facts["legend"])
+    assert XSS_CITY in " ".join(facts["legend"])  # shown as text
+    assert facts["popups"] > 100 and facts["liveScripts"] == 0
+    assert html.escape(XSS_NAME) in dom  # the hostile name is text inside a popup, not markup
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "map.png"
+    shot.unlink(missing_ok=True)
+    _chromium(page.as_uri(), tmp_path / "profile", "--window-size=1400,900", "--hide-scrollbars", f"--screenshot={shot}")
+    assert shot.stat().st_size > 20_000
