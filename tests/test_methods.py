@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import X0, Y0, target
+from tinyproject import X0, Y0, target
 from shapely.geometry import LineString, Point, box
 
 from gis import load_project

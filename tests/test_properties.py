@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import yaml
-from conftest import PROVENANCE, X0, Y0, counties_frame
+from tinyproject import PROVENANCE, X0, Y0, counties_frame
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point

@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pytest
-from conftest import X0, Y0, counties_frame, target
+from tinyproject import X0, Y0, counties_frame, target
 from shapely.geometry import LineString, box
 
 from gis import ConfigError, load_project

@@ -1,0 +1,42 @@
+"""Hand-made test data: two 1 km counties, and helpers to describe small projects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+from affine import Affine
+from shapely.geometry import box
+
+# Two 1 km x 1 km counties side by side, in EPSG:4546 (metres).
+X0, Y0 = 500_000.0, 3_800_000.0
+COUNTY_A = box(X0, Y0, X0 + 1000, Y0 + 1000)
+COUNTY_B = box(X0 + 1000, Y0, X0 + 2000, Y0 + 1000)
+PROVENANCE = {"source": "hand-made test data", "licence": "CC0-1.0", "date": "2026-11-26", "synthetic": True}
+
+
+def counties_frame() -> gpd.GeoDataFrame:
+    """The two test counties."""
+    return gpd.GeoDataFrame(
+        {"id": ["A", "B"], "name": ["甲县", "乙县"], "name_en": ["County A", "County B"]},
+        geometry=[COUNTY_A, COUNTY_B],
+        crs="EPSG:4546",
+    )
+
+
+def write_raster(path: Path, values: np.ndarray, *, cell: float, nodata: float, x0: float = X0, y_top: float = Y0 + 1000) -> None:
+    """A single-band GeoTIFF in EPSG:4546 whose top-left corner is (x0, y_top)."""
+    with rasterio.open(
+        path, "w", driver="GTiff", width=values.shape[1], height=values.shape[0], count=1, dtype=values.dtype,
+        crs="EPSG:4546", transform=Affine(cell, 0.0, x0, 0.0, -cell, y_top), nodata=nodata,
+    ) as dataset:
+        dataset.write(values, 1)
+
+
+
+def target(comparator: str = ">=", **extra: Any) -> dict:
+    """A target block for a test spec."""
+    return {"comparator": comparator, "clause": "二(四)", "wording": "test", **extra}
