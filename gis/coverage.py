@@ -52,6 +52,16 @@ def _amount(project: Project, spec: Spec, polygons: gpd.GeoDataFrame, scale_area
     return polygons.geometry.area * scale_area
 
 
+def _stable_ids(holes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Number the gap polygons within their county and base feature, largest first, so ids survive reruns."""
+    centroids = holes.geometry.centroid
+    holes = holes.assign(_area=-holes.geometry.area.round(0), _x=centroids.x.round(0), _y=centroids.y.round(0))
+    holes = holes.sort_values(["county_id", "base_id", "_area", "_x", "_y"], ignore_index=True)
+    rank = holes.groupby(["county_id", "base_id"]).cumcount() + 1
+    holes.insert(0, "id", holes["county_id"].astype(str) + ":" + holes["base_id"].astype(str) + ":" + rank.astype(str))
+    return holes.drop(columns=["_area", "_x", "_y"])
+
+
 def measure_coverage(project: Project, zones: Zones, spec: Spec, params: CoverageParams) -> Measurement:
     """Covered and uncovered base per zone; the uncovered parts are the gap polygons."""
     if "base" not in spec.inputs or "facilities" not in spec.inputs:
@@ -103,8 +113,7 @@ def measure_coverage(project: Project, zones: Zones, spec: Spec, params: Coverag
     rows = rows.drop(columns=["total", "uncovered"])
     gaps = None
     if gap_frames:
-        gaps = pd.concat(gap_frames, ignore_index=True)
-        gaps.insert(0, "id", [f"{spec.id}.{i + 1}" for i in range(len(gaps))])
+        gaps = _stable_ids(pd.concat(gap_frames, ignore_index=True))
         gaps = gaps.rename(columns={"uncovered": "people" if raster_base else "uncovered_km2"})
         gaps = gpd.GeoDataFrame(gaps, geometry="geometry", crs=project.crs)
     return Measurement(rows=rows, kind=kind, gaps=gaps)

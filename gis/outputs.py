@@ -6,17 +6,16 @@ import json
 import os
 import platform
 import shutil
-import sqlite3
 import tempfile
 import uuid
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import pyogrio
 
 from .engine import RunResult
+from .geopackage import SYNTHETIC_NOTE, write_geopackage
 from .history import history_root
 from .project import Project, QualityNote, file_sha256
 from .report import write_report
@@ -24,8 +23,6 @@ from .results import RunOutputs
 from .webmap import write_map
 from .workbook import write_workbook
 
-GPKG_VERSION = "1.2"  # QGIS 3.22 (Debian) warns on 1.4, GDAL's newest default
-SYNTHETIC_NOTE = "SYNTHETIC sample data: not real facility data"
 OUTPUT_FILES = ("indicators.csv", "data_quality.csv", "planning.gpkg", "run.json", "map.html", "report.html", "gaps.xlsx")
 QUALITY_COLUMNS = ["severity", "layer", "feature_id", "field", "problem", "action"]
 
@@ -50,44 +47,6 @@ def package_versions() -> dict[str, str]:
 
     found["proj"] = pyproj.proj_version_str
     return found
-
-
-def _zone_layer(result: RunResult, rows: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Indicator rows with the polygons of their zones."""
-    shapes = pd.concat(
-        [zones[["zone_type", "zone_id", "geometry"]] for zones in result.zones.levels.values()], ignore_index=True
-    )
-    merged = rows.merge(shapes, on=["zone_type", "zone_id"], how="inner")
-    return gpd.GeoDataFrame(merged, geometry="geometry", crs=result.project.crs)
-
-
-def _write_layer(path: Path, frame: gpd.GeoDataFrame, layer: str, description: str, crs: str) -> None:
-    frame = frame.to_crs(crs)
-    for column in frame.columns:
-        if column != "geometry" and frame[column].dtype == object:
-            frame[column] = frame[column].map(lambda v: None if v is None else str(v) if not isinstance(v, bool | int | float) else v)
-    options = {"dataset_options": {"VERSION": GPKG_VERSION}} if not path.exists() else {}
-    pyogrio.write_dataframe(
-        frame, path, layer=layer, driver="GPKG", promote_to_multi=True,
-        layer_options={"DESCRIPTION": description, "SPATIAL_INDEX": "YES"}, **options,
-    )
-
-
-def write_geopackage(result: RunResult, path: Path) -> list[str]:
-    """One layer of zones with values per indicator, and one of gap features where there are any."""
-    crs = result.project.catalog.project.output_crs
-    written = []
-    for item in result.results:
-        spec = item.spec
-        note = f" — {SYNTHETIC_NOTE}" if item.synthetic else ""
-        layer = _zone_layer(result, item.rows)
-        _write_layer(path, layer, spec.id, f"{spec.title.zh} / {spec.title.en} (plan clause {spec.clause}){note}", crs)
-        written.append(spec.id)
-        if item.gaps is not None and not item.gaps.empty:
-            name = f"{spec.id}.gaps"
-            _write_layer(path, item.gaps, name, f"Gap features of {spec.id}: {spec.title.en}{note}", crs)
-            written.append(name)
-    return written
 
 
 def write_views(run: RunOutputs, folder: Path, *, project: Project | None = None) -> list[Path]:
@@ -164,7 +123,7 @@ def write_outputs(result: RunResult, out_dir: Path) -> dict:
         table = result.indicators
         table.to_csv(staging / "indicators.csv", index=False, encoding="utf-8")
         quality_table(result.project.notes).to_csv(staging / "data_quality.csv", index=False, encoding="utf-8")
-        layers = write_geopackage(result, staging / "planning.gpkg")
+        layers = write_geopackage(result, staging / "planning.gpkg", run_id=run_id)
         record = run_record(result, run_id, list(OUTPUT_FILES))
         record["geopackage_layers"] = layers
         (staging / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
@@ -180,9 +139,3 @@ def write_outputs(result: RunResult, out_dir: Path) -> dict:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return record
-
-
-def geopackage_version(path: Path) -> int:
-    """The GeoPackage version a file declares (``PRAGMA user_version``, 10200 for 1.2)."""
-    with sqlite3.connect(path) as connection:
-        return int(connection.execute("PRAGMA user_version").fetchone()[0])

@@ -513,7 +513,7 @@ def _specs(run: RunOutputs, project: Project | None) -> tuple[dict[str, Spec], s
 
 
 def _read_layer(run: RunOutputs, name: str, metric_crs: str) -> gpd.GeoDataFrame | None:
-    if name not in run.layers:
+    if not run.has_layer(name):
         return None
     frame = run.read_layer(name)
     if frame.crs is None:

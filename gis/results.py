@@ -14,6 +14,7 @@ import pyogrio
 from .errors import UsageError
 
 RUN_FILES = ("indicators.csv", "planning.gpkg", "run.json")
+ZONE_LEVELS = ("city", "county", "park")
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,22 @@ class RunOutputs:
         """Layer names in the GeoPackage."""
         return [str(name) for name, _ in pyogrio.list_layers(self.geopackage)]
 
+    def _level_layers(self, indicator: str) -> list[str]:
+        return [f"{indicator}.{level}" for level in ZONE_LEVELS if f"{indicator}.{level}" in self.layers]
+
+    def has_layer(self, name: str) -> bool:
+        """Whether ``name`` is a layer, or an indicator with zone layers (``<id>.city``, ``<id>.county``, ...)."""
+        return name in self.layers or bool(self._level_layers(name))
+
     def read_layer(self, name: str) -> gpd.GeoDataFrame:
-        """One layer of the GeoPackage, in the output CRS (CGCS2000)."""
-        return gpd.read_file(self.geopackage, layer=name, engine="pyogrio")
+        """A layer of the GeoPackage in the output CRS (CGCS2000); an indicator id gives its zones at every level."""
+        if name in self.layers:
+            return gpd.read_file(self.geopackage, layer=name, engine="pyogrio")
+        parts = [gpd.read_file(self.geopackage, layer=layer, engine="pyogrio") for layer in self._level_layers(name)]
+        if not parts:
+            msg = f"{self.geopackage}: no layer '{name}'"
+            raise UsageError(msg)
+        return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
 
     @property
     def synthetic(self) -> bool:

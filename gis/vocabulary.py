@@ -25,5 +25,11 @@ def output_fields() -> dict[str, str]:
 
 
 def describe_output(field: str) -> str:
-    """The meaning of an output field ("" when it is not in the dictionary)."""
-    return _dictionary()["outputs"].get(field, "")
+    """The meaning of an output field; a field copied from an input layer keeps its input meaning."""
+    outputs = _dictionary()["outputs"]
+    if field in outputs:
+        return outputs[field]
+    for fields in _dictionary()["inputs"].values():
+        if field in fields:
+            return f"copied from the input: {fields[field]}"
+    return ""

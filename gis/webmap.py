@@ -182,7 +182,7 @@ def _check_ids(ctx: _Context, key: str, ids: Iterable[str]) -> None:
 def _indicator_ids(ctx: _Context) -> list[str]:
     """The indicator layers to draw, in the spec's order (default: the run's)."""
     chosen = ctx.spec.indicators
-    in_run = [i for i in ctx.run.record["indicators"] if i in ctx.run.layers]
+    in_run = [i for i in ctx.run.record["indicators"] if ctx.run.has_layer(i)]
     _check_ids(ctx, "indicators.include", [] if chosen.include == "all" else chosen.include)
     _check_ids(ctx, "indicators.exclude", chosen.exclude)
     _check_ids(ctx, "indicators.styles", chosen.styles)
@@ -409,30 +409,61 @@ def _class_label(index: int, breaks: list[float], unit: str) -> str:
     return f"{bare[index - 1]} – {bare[index]}{suffix}"
 
 
-def _zone_colours(
-    ctx: _Context, zones: gpd.GeoDataFrame, style: IndicatorStyle, unit: str
-) -> tuple[list[str], list[tuple[str, str, int]], bool]:
-    """Fill colour per zone and the legend's (colour, label, count): by status where the zones
-    are judged against a target, else by value classes.  The last item says which."""
+@dataclass(frozen=True)
+class ZoneClasses:
+    """How an indicator's zones are coloured: by status, or by value classes.  Shared with the QGIS styles."""
+
+    by_value: bool
+    status_colours: dict[str, str]
+    breaks: list[float]
+    colours: list[str]
+    no_data: str
+
+    def fill(self, status: str, value: float) -> str:
+        """The fill colour of one zone."""
+        if not self.by_value:
+            return self.status_colours.get(status, self.no_data)
+        if pd.isna(value):
+            return self.no_data
+        return self.colours[int(np.searchsorted(self.breaks, value, side="right"))]
+
+
+def classify_zones(zones: pd.DataFrame, spec: MapSpec, indicator: str) -> ZoneClasses:
+    """Status colours where the zones are judged against a target (or the spec says so), else value classes."""
+    style = spec.indicators.styles.get(indicator, IndicatorStyle())
+    status_colours = {s: spec.status.of(s).colour for s in ("met", "gap", "no_data", "no_target")}
     judged = zones["status"].isin(["met", "gap"]).any()
     if style.colour_by == "status" or (style.colour_by == "auto" and judged):
+        return ZoneClasses(False, status_colours, [], [], spec.status.no_data.colour)
+    values = pd.to_numeric(zones["value"], errors="coerce")
+    ramp = style.colours or spec.value_colours
+    unit = str(zones["unit"].iloc[0]) if len(zones) else ""
+    breaks = _value_classes(values, style, ramp, unit == "share")
+    return ZoneClasses(True, status_colours, breaks, _ramp(ramp, len(breaks) + 1), spec.status.no_data.colour)
+
+
+def _zone_colours(
+    ctx: _Context, zones: gpd.GeoDataFrame, indicator: str, unit: str
+) -> tuple[list[str], list[tuple[str, str, int]], bool]:
+    """Fill colour per zone and the legend's (colour, label, count); the last item says whether by value."""
+    classes = classify_zones(zones, ctx.spec, indicator)
+    fills = [classes.fill(str(s), v) for s, v in zip(zones["status"], pd.to_numeric(zones["value"], errors="coerce"), strict=True)]
+    if not classes.by_value:
         counts = zones["status"].value_counts()
         entries = [
-            (ctx.spec.status.of(s).colour, _status_text(ctx, s), int(counts[s]))
+            (classes.status_colours[s], _status_text(ctx, s), int(counts[s]))
             for s in ("met", "gap", "no_data", "no_target")
             if s in counts
         ]
-        return [ctx.spec.status.of(str(s)).colour for s in zones["status"]], entries, False
+        return fills, entries, False
     values = pd.to_numeric(zones["value"], errors="coerce")
-    ramp = style.colours or ctx.spec.value_colours
-    breaks = _value_classes(values, style, ramp, unit == "share")
-    colours = _ramp(ramp, len(breaks) + 1)
-    classes = np.searchsorted(breaks, values.fillna(0), side="right")
-    no_data = ctx.spec.status.no_data.colour
-    fills = [no_data if missing else colours[c] for c, missing in zip(classes, values.isna(), strict=True)]
-    entries = [(colours[i], _class_label(i, breaks, unit), int(((classes == i) & values.notna()).sum())) for i in range(len(colours))]
+    index = np.searchsorted(classes.breaks, values.fillna(0), side="right")
+    entries = [
+        (classes.colours[i], _class_label(i, classes.breaks, unit), int(((index == i) & values.notna()).sum()))
+        for i in range(len(classes.colours))
+    ]
     if values.isna().any():
-        entries.append((no_data, _status_text(ctx, "no_data"), int(values.isna().sum())))
+        entries.append((classes.no_data, _status_text(ctx, "no_data"), int(values.isna().sum())))
     return fills, entries, True
 
 
@@ -443,8 +474,7 @@ def _add_indicator(m: folium.Map, ctx: _Context, indicator: str, *, show: bool) 
     zones = layer.loc[layer["zone_type"] != "city"] if (layer["zone_type"] != "city").any() else city
     zones = _to_web(ctx, zones, coverage=True)
     unit = str(layer["unit"].iloc[0])
-    style = ctx.spec.indicators.styles.get(indicator, IndicatorStyle())
-    fills, entries, by_value = _zone_colours(ctx, zones, style, unit)
+    fills, entries, by_value = _zone_colours(ctx, zones, indicator, unit)
     labels = [_zone_label(ctx, str(t), str(i), n) for t, i, n in zip(zones["zone_type"], zones["zone_id"], zones["zone_name"], strict=True)]
     popups = [_zone_popup(ctx, row, label) for (_, row), label in zip(zones.iterrows(), labels, strict=True)]
     tooltips = [

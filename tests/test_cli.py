@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from gis.cli import main
-from gis.outputs import geopackage_version
+from gis.geopackage import geopackage_version
 
 REFERENCE = Path(__file__).resolve().parent.parent
 
@@ -78,12 +78,14 @@ def test_geopackage_is_version_1_2_in_cgcs2000(sample_run):
     path = out / "planning.gpkg"
     assert geopackage_version(path) == 10200
     layers = {name for name, _ in pyogrio.list_layers(path)}
-    assert {"permeable.share", "charging.parking_share", "sewage.blank_areas.gaps", "heating.coal_in_network.gaps"} <= layers
-    info = pyogrio.read_info(path, layer="permeable.share")
+    assert {"permeable.share.city", "permeable.share.county", "charging.parking_share.county",
+            "sewage.park_network.park", "sewage.blank_areas.gaps", "heating.coal_in_network.gaps"} <= layers
+    info = pyogrio.read_info(path, layer="permeable.share.county")
     assert info["crs"] == "EPSG:4490"
-    zones = pyogrio.read_dataframe(path, layer="permeable.share")
-    assert set(zones["zone_type"]) == {"city", "county"}
+    zones = pyogrio.read_dataframe(path, layer="permeable.share.county")
+    assert set(zones["zone_type"]) == {"county"} and len(zones) == 6
     assert zones["synthetic"].all()
+    assert zones["feature_id"].str.startswith("permeable.share:county:").all()
 
 
 def test_run_record(sample_run):

@@ -1,0 +1,100 @@
+"""planning.gpkg for the planning GIS: layers per level, stable ids, data dictionary, QGIS styles."""
+
+from __future__ import annotations
+
+import sqlite3
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pyogrio
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from gis.cli import main
+from gis.vocabulary import output_fields
+
+REFERENCE = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The same sample project run twice into two folders."""
+    root = tmp_path_factory.mktemp("gpkg")
+    runner = CliRunner()
+    assert runner.invoke(main, ["sample", str(root / "city"), "--scale", "0.1"]).exit_code == 0
+    for out in ("a", "b"):
+        result = runner.invoke(main, ["run", "--project", str(root / "city"), "--out", str(root / out)])
+        assert result.exit_code == 0, result.output
+    return root / "a" / "planning.gpkg", root / "b" / "planning.gpkg"
+
+
+def _styles(path: Path) -> dict[str, tuple[str, str, int]]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT f_table_name, styleQML, styleSLD, useAsDefault FROM layer_styles").fetchall()
+    return {table: (qml, sld, default) for table, qml, sld, default in rows}
+
+
+def test_every_layer_opens_styled_in_the_web_map_colours(two_runs):
+    path, _ = two_runs
+    spatial = [name for name, geometry in pyogrio.list_layers(path) if geometry]
+    styles = _styles(path)
+    assert set(styles) == set(spatial)
+    plan = yaml.safe_load((REFERENCE / "maps" / "plan.yaml").read_text(encoding="utf-8"))
+    gap_red = plan["status"]["gap"]["colour"].lstrip("#")
+    red = ",".join(str(int(gap_red[i : i + 2], 16)) for i in (0, 2, 4))
+
+    qml, sld, default = styles["charging.parking_share.county"]
+    assert default == 1
+    renderer = ET.fromstring(qml.split("\n", 1)[1]).find("renderer-v2")
+    assert renderer.get("type") == "categorizedSymbol" and renderer.get("attr") == "status"
+    categories = {c.get("value"): c.get("symbol") for c in renderer.iter("category")}
+    assert set(categories) == {"met", "gap", "no_data", "no_target"}
+    gap_symbol = next(s for s in renderer.iter("symbol") if s.get("name") == categories["gap"])
+    colour = next(o.get("value") for o in gap_symbol.iter("Option") if o.get("name") == "color")
+    assert colour.startswith(red + ",")
+    sld_root = ET.fromstring(sld.encode("utf-8"))
+    assert plan["status"]["gap"]["colour"] in sld
+
+    # An indicator without a target at county level is graduated on its value, with the spec's classes.
+    qml, _, _ = styles["charging.coverage.county"]
+    renderer = ET.fromstring(qml.split("\n", 1)[1]).find("renderer-v2")
+    assert renderer.get("type") == "graduatedSymbol" and renderer.get("attr") == "value"
+    uppers = sorted(float(r.get("upper")) for r in renderer.iter("range"))[:-1]
+    assert uppers == plan["indicators"]["styles"]["charging.coverage"]["classes"]
+    assert sld_root.tag.endswith("StyledLayerDescriptor")
+
+
+def test_data_dictionary_names_every_field(two_runs):
+    path, _ = two_runs
+    dictionary = pyogrio.read_dataframe(path, layer="data_dictionary")
+    assert (dictionary["description"].str.len() > 0).all()
+    for name, geometry in pyogrio.list_layers(path):
+        if not geometry:
+            continue
+        fields = set(pyogrio.read_info(path, layer=name)["fields"])
+        assert fields == set(dictionary.loc[dictionary["layer"] == name, "field"]), name
+    with sqlite3.connect(path) as connection:
+        metadata = connection.execute(
+            "SELECT r.table_name, m.metadata FROM gpkg_metadata m JOIN gpkg_metadata_reference r ON r.md_file_id = m.id"
+        ).fetchall()
+    described = dict(metadata)
+    assert "FIELD_shortfall" in described["charging.parking_share.county"]
+
+
+def test_feature_ids_are_stable_across_runs(two_runs):
+    first, second = two_runs
+    for name, geometry in pyogrio.list_layers(first):
+        if not geometry:
+            continue
+        a = pyogrio.read_dataframe(first, layer=name, read_geometry=False)
+        b = pyogrio.read_dataframe(second, layer=name, read_geometry=False)
+        assert a["feature_id"].is_unique, name
+        assert a["feature_id"].tolist() == b["feature_id"].tolist(), name
+        assert a["run_id"].nunique() == 1 and a["run_id"].iloc[0] != b["run_id"].iloc[0]
+
+
+def test_readme_documents_the_output_fields():
+    readme = (REFERENCE / "README.md").read_text(encoding="utf-8")
+    missing = [field for field in output_fields() if f"`{field}`" not in readme]
+    assert not missing
