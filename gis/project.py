@@ -9,6 +9,7 @@ import importlib.resources
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -21,6 +22,9 @@ from .coords import gcj02_to_wgs84, swap_lon_lat, to_cgcs2000
 from .catalog import GEOMETRY_FAMILIES, Catalog, LayerEntry, read_catalog
 from .errors import ConfigError, DataError, UsageError
 from .specs import Spec, read_spec
+
+if TYPE_CHECKING:
+    from .api import Result
 
 
 @dataclass(frozen=True)
@@ -280,6 +284,18 @@ class Project:
     def input_files(self) -> dict[str, Path]:
         """Every layer's file, by layer name."""
         return {name: self.layer_path(name) for name in self.catalog.layers}
+
+    def check(self) -> pd.DataFrame:
+        """Validate every layer as a run would; the findings (severity, layer, message)."""
+        from .api import check_project
+
+        return check_project(self)
+
+    def run(self, *, engine: str = "local", scheduler: str | None = None, only: list[str] | None = None) -> Result:
+        """Run the indicators (``engine="dask"`` for a Dask cluster); a :class:`gis.api.Result`."""
+        from .api import run
+
+        return run(self, engine=engine, scheduler=scheduler, only=only)
 
     @property
     def synthetic_layers(self) -> list[str]:
