@@ -127,6 +127,9 @@ class Spec(_Strict):
     levels: list[ZoneType] = Field(default_factory=lambda: ["city", "county"])
     target: Target | None = None
     shortfall: Shortfall | None = None
+    proposal: dict[str, Any] | None = Field(
+        None, description="settings of the proposal that would close the gap (candidate layers, planning targets)"
+    )
     notes: str | None = None
 
     @model_validator(mode="after")
