@@ -42,6 +42,13 @@ class LandClass(_Strict):
     excluded: bool = Field(False, description="left out of numerator and denominator (water)")
 
 
+class YearSource(_Strict):
+    """Where a layer's data for an earlier year lives; what is not given is the layer's own."""
+
+    file: str | None = None
+    layer: str | None = None
+
+
 class LayerEntry(_Strict):
     """One input layer of the catalog."""
 
@@ -59,6 +66,14 @@ class LayerEntry(_Strict):
     )
     provenance: Provenance
     classes: list[LandClass] = Field(default_factory=list)
+    years: dict[int, YearSource] = Field(
+        default_factory=dict, description="the same layer as it stood in earlier years (2020 baseline, ...)"
+    )
+
+    def for_year(self, year: int) -> LayerEntry:
+        """This entry pointing at its data of ``year``."""
+        source = self.years[year]
+        return self.model_copy(update={"file": source.file or self.file, "layer": source.layer or self.layer, "years": {}})
 
     @property
     def synthetic(self) -> bool:
@@ -82,6 +97,7 @@ class ProjectSettings(_Strict):
     plan: str | None = None
     baseline_year: int = 2020
     target_year: int = 2025
+    data_year: int | None = Field(None, description="the year the layers' own files describe (default: target_year)")
     crs: str = Field(description="metric CRS where areas and distances are measured")
     output_crs: str = "EPSG:4490"
     city: City
@@ -114,6 +130,21 @@ class Catalog(BaseModel):
     zones: dict[Literal["county", "park", "builtup"], ZoneLevel]
     layers: dict[str, LayerEntry]
     synthetic_provenance: Provenance | None = Field(None, description="an anchor reused by the layers")
+
+    @property
+    def data_year(self) -> int:
+        """The year of the layers' own files."""
+        return self.project.data_year or self.project.target_year
+
+    def years(self) -> list[int]:
+        """Earlier years some layer has data for, oldest first."""
+        return sorted({year for entry in self.layers.values() for year in entry.years} - {self.data_year})
+
+    def for_year(self, year: int) -> Catalog:
+        """The catalog as it stood in ``year``: layers with data of that year point at it; the others keep none."""
+        layers = {name: entry.for_year(year) for name, entry in self.layers.items() if year in entry.years}
+        static = {name: entry for name, entry in self.layers.items() if name not in layers and not entry.years}
+        return self.model_copy(update={"layers": {**static, **layers}})
 
     def metric_crs_is_projected(self) -> bool:
         """Whether the measuring CRS has metre units, as it must."""

@@ -191,36 +191,69 @@ def _print_frame(frame: pd.DataFrame, title: str, output_format: str) -> None:
     Console().print(table)
 
 
+_DB = click.option("--db", "db_url", default=None, metavar="postgresql://USER@HOST:PORT/DB",
+                   help="Read the runs from PostGIS instead of an output folder (password: PGPASSWORD or ~/.pgpass).")
+_SCHEMA = click.option("--schema", default="planning", show_default=True, help="PostGIS schema of the exported runs.")
+
+
 @main.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
+@_DB
+@_SCHEMA
 @click.option("--format", "output_format", type=click.Choice(["table", "csv"]), default="table", show_default=True)
-def history(out_dir: Path, output_format: str) -> None:
-    """List the runs kept in an output folder."""
-    from .history import list_runs
+def history(out_dir: Path, db_url: str | None, schema: str, output_format: str) -> None:
+    """List the runs kept in an output folder (or exported to a PostGIS schema)."""
+    if db_url:
+        from .postgis import list_runs as list_db_runs
+        from .postgis import redact_url
 
-    runs = list_runs(out_dir)
+        runs = list_db_runs(db_url, schema=schema)
+        where = f"{redact_url(db_url)} schema {schema}"
+    else:
+        from .history import list_runs
+
+        runs = list_runs(out_dir)
+        where = str(out_dir)
     if runs.empty:
-        msg = f"{out_dir}: no runs kept yet; run `gis run --out {out_dir}` first"
+        msg = f"{where}: no runs kept yet; run `gis run` (and `gis export`) first"
         raise UsageError(msg)
     if output_format == "table":
-        runs = runs.assign(started=runs["started"].str[:19].str.replace("T", " "), finished=runs["finished"].str[:19].str.replace("T", " "))
-    _print_frame(runs, f"Runs kept in {out_dir}", output_format)
+        runs = runs.assign(**{c: runs[c].astype(str).str[:19].str.replace("T", " ") for c in ("started", "finished")})
+    _print_frame(runs, f"Runs kept in {where}", output_format)
 
 
 @main.command()
 @click.argument("run_a")
 @click.argument("run_b", default="latest")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
+@_DB
+@_SCHEMA
 @click.option("--all", "show_all", is_flag=True, help="Also list rows that did not change.")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv"]), default="table", show_default=True)
-def diff(run_a: str, run_b: str, out_dir: Path, show_all: bool, output_format: str) -> None:
+def diff(run_a: str, run_b: str, out_dir: Path, db_url: str | None, schema: str, show_all: bool, output_format: str) -> None:
     """What changed per indicator and zone between RUN_A and RUN_B (ids, prefixes, 'previous', 'latest')."""
     from .history import diff_indicators, list_runs, read_run_indicators, resolve_run
+    from .results import current_year
 
-    run_ids = list_runs(out_dir)["run_id"].tolist()
-    first = resolve_run(run_ids, run_a, str(out_dir))
-    second = resolve_run(run_ids, run_b, str(out_dir))
-    changes = diff_indicators(read_run_indicators(out_dir, first), read_run_indicators(out_dir, second), changed_only=not show_all)
+    if db_url:
+        from .postgis import list_runs as list_db_runs
+        from .postgis import read_indicators, redact_url
+
+        runs = list_db_runs(db_url, schema=schema).sort_values("started")
+        where = f"{redact_url(db_url)} schema {schema}"
+
+        def read(run_id: str) -> pd.DataFrame:
+            return current_year(read_indicators(db_url, run_id, schema=schema), None)
+    else:
+        runs, where = list_runs(out_dir), str(out_dir)
+
+        def read(run_id: str) -> pd.DataFrame:
+            return read_run_indicators(out_dir, run_id)
+
+    run_ids = runs["run_id"].tolist()
+    first = resolve_run(run_ids, run_a, where)
+    second = resolve_run(run_ids, run_b, where)
+    changes = diff_indicators(read(first), read(second), changed_only=not show_all)
     if output_format == "csv":
         _print_frame(changes, "", "csv")
         return
@@ -323,3 +356,18 @@ def map_command(out_dir: Path, map_spec: Path | None, basemap: str | None) -> No
     run = read_run(out_dir)
     path = write_map(run, out_dir / "map.html", map_spec_path=map_spec, basemap=basemap)
     console.print(f"rebuilt {path} from run {run.record['run_id']}")
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
+@click.option("--to", "url", required=True, metavar="postgresql://USER@HOST:PORT/DB",
+              help="The PostGIS database (password: PGPASSWORD or ~/.pgpass; never printed).")
+@_SCHEMA
+def export(out_dir: Path, url: str, schema: str) -> None:
+    """Write a run's layers and tables to PostGIS, in one transaction; earlier runs stay."""
+    from .postgis import export_run
+    from .results import read_run
+
+    summary = export_run(read_run(out_dir), url, schema=schema)
+    console.print(f"exported run {summary.run_id} to {summary.target} schema {summary.schema}: "
+                  f"{len(summary.tables)} tables, {summary.rows} rows")

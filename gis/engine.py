@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from .measures import (
 from .project import Project
 from .raster import RasterShareParams, measure_raster_share
 from .specs import Condition, Spec
-from .targets import judge, read_baselines
+from .targets import judge, judge_trajectory, read_baselines
 from .zones import Zones, build_zones
 
 
@@ -71,8 +72,8 @@ METHODS: dict[str, Method] = {
 
 INDICATOR_COLUMNS = [
     "indicator", "zone_type", "zone_id", "zone_name", "value", "unit", "target", "comparator", "status",
-    "shortfall", "shortfall_unit", "clause", "title_en", "title_zh", "theme", "numerator", "denominator",
-    "baseline", "target_year", "synthetic", "reading",
+    "shortfall", "shortfall_unit", "clause", "year", "path_value", "trajectory", "title_en", "title_zh", "theme",
+    "numerator", "denominator", "baseline", "target_year", "synthetic", "reading",
 ]
 
 
@@ -161,13 +162,26 @@ class RunResult:
     started: datetime
     finished: datetime
 
-    @property
-    def indicators(self) -> pd.DataFrame:
-        """One row per indicator and zone, the columns of ``indicators.csv``."""
-        frames = [r.rows for r in self.results if not r.rows.empty]
+    history: list[IndicatorResult] = field(default_factory=list)
+
+    @cached_property
+    def indicator_history(self) -> pd.DataFrame:
+        """Rows of every year (the data year and earlier ones), judged against the straight path to the target."""
+        frames = [r.rows for r in [*self.results, *self.history] if not r.rows.empty]
         if not frames:
             return pd.DataFrame(columns=INDICATOR_COLUMNS)
-        return pd.concat(frames, ignore_index=True)[INDICATOR_COLUMNS]
+        rows = judge_trajectory(pd.concat(frames, ignore_index=True), self.project.catalog)
+        order = {spec_id: i for i, spec_id in enumerate(r.spec.id for r in self.results)}
+        rows["_order"] = rows["indicator"].map(order)
+        rows["_zone"] = rows.groupby(["indicator", "year"]).cumcount()
+        rows = rows.sort_values(["_order", "_zone", "year"], kind="stable", ignore_index=True)
+        return rows[INDICATOR_COLUMNS]
+
+    @property
+    def indicators(self) -> pd.DataFrame:
+        """One row per indicator and zone for the data year (the rows of ``indicators.csv`` of that year)."""
+        rows = self.indicator_history
+        return rows[rows["year"] == self.project.catalog.data_year].reset_index(drop=True)
 
     @property
     def synthetic(self) -> bool:
@@ -183,8 +197,8 @@ def spec_inputs_synthetic(project: Project, spec: Spec) -> bool:
     return any(project.catalog.layers[name].synthetic for name in layers if name in project.catalog.layers)
 
 
-def run_indicator(project: Project, zones: Zones, spec: Spec) -> IndicatorResult:
-    """Measure one indicator and judge it against its target."""
+def run_indicator(project: Project, zones: Zones, spec: Spec, *, year: int | None = None) -> IndicatorResult:
+    """Measure one indicator (for the data year, or an earlier ``year``) and judge it against its target."""
     method = METHODS[spec.method]
     params = method.params.model_validate(spec.parameters)
     measurement = method.run(project, zones, spec, params)
@@ -193,6 +207,7 @@ def run_indicator(project: Project, zones: Zones, spec: Spec) -> IndicatorResult
     synthetic = spec_inputs_synthetic(project, spec)
     rows = rows.assign(
         indicator=spec.id,
+        year=year if year is not None else project.catalog.data_year,
         unit=spec.unit,
         clause=spec.clause,
         title_en=spec.title.en,
@@ -231,4 +246,30 @@ def run_project(
         if on_step:
             on_step(spec.id)
         results.append(run_indicator(project, zones, spec))
-    return RunResult(project=project, zones=zones, results=results, started=started, finished=datetime.now(UTC))
+    history = []
+    for year in project.catalog.years():
+        if on_step:
+            on_step(f"year {year}")
+        history += run_year(project, zones, specs, year)
+    return RunResult(project=project, zones=zones, results=results, history=history, started=started, finished=datetime.now(UTC))
+
+
+def specs_for_year(project: Project, specs: list[Spec], year: int) -> list[Spec]:
+    """The specs whose inputs all have data of ``year`` (and at least one changes with the year)."""
+    catalog = project.catalog
+    chosen = []
+    for spec in specs:
+        inputs = [catalog.layers[name] for name in spec.inputs.values()]
+        if all(not entry.years or year in entry.years for entry in inputs) and any(year in entry.years for entry in inputs):
+            chosen.append(spec)
+    return chosen
+
+
+def run_year(project: Project, zones: Zones, specs: list[Spec], year: int) -> list[IndicatorResult]:
+    """The indicators that can be measured for an earlier ``year``, from the layers as they stood then."""
+    then = project.for_year(year)
+    results = [run_indicator(then, zones, spec, year=year) for spec in specs_for_year(project, specs, year)]
+    for note in then.notes:
+        project.note(note.layer, f"({year}) {note.problem}", note.action, feature_id=note.feature_id, field=note.field,
+                     severity=note.severity)
+    return results

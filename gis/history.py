@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import UsageError
+from .results import current_year
 
 HISTORY_DIR = "history"
 KEY = ["indicator", "zone_type", "zone_id"]
@@ -28,7 +29,7 @@ def list_runs(out_dir: Path) -> pd.DataFrame:
         if not (record_path.exists() and table_path.exists()):
             continue
         record = json.loads(record_path.read_text(encoding="utf-8"))
-        status = pd.read_csv(table_path, usecols=["status"])["status"].value_counts()
+        status = current_year(pd.read_csv(table_path), record.get("data_year"))["status"].value_counts()
         rows.append(
             {
                 "run_id": record["run_id"],
@@ -65,8 +66,10 @@ def resolve_run(run_ids: list[str], wanted: str, where: str) -> str:
 
 
 def read_run_indicators(out_dir: Path, run_id: str) -> pd.DataFrame:
-    """The indicators table of one kept run."""
-    return pd.read_csv(history_root(out_dir) / run_id / "indicators.csv", dtype={"zone_id": str})
+    """The indicators table of one kept run (its data year)."""
+    folder = history_root(out_dir) / run_id
+    record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    return current_year(pd.read_csv(folder / "indicators.csv", dtype={"zone_id": str}), record.get("data_year"))
 
 
 def diff_indicators(before: pd.DataFrame, after: pd.DataFrame, *, changed_only: bool = True) -> pd.DataFrame:

@@ -89,6 +89,8 @@ def run_record(result: RunResult, run_id: str, outputs: list[str]) -> dict:
         "started": result.started.isoformat(),
         "finished": result.finished.isoformat(),
         "duration_s": round((result.finished - result.started).total_seconds(), 3),
+        "data_year": result.project.catalog.data_year,
+        "years": [result.project.catalog.data_year, *result.project.catalog.years()],
         "synthetic": result.synthetic,
         "synthetic_note": SYNTHETIC_NOTE if result.synthetic else None,
         "versions": package_versions(),
@@ -120,8 +122,7 @@ def write_outputs(result: RunResult, out_dir: Path) -> dict:
     run_id = f"{result.started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     staging = Path(tempfile.mkdtemp(prefix=".gis-staging-", dir=out_dir))
     try:
-        table = result.indicators
-        table.to_csv(staging / "indicators.csv", index=False, encoding="utf-8")
+        result.indicator_history.to_csv(staging / "indicators.csv", index=False, encoding="utf-8")
         quality_table(result.project.notes).to_csv(staging / "data_quality.csv", index=False, encoding="utf-8")
         layers = write_geopackage(result, staging / "planning.gpkg", run_id=run_id)
         record = run_record(result, run_id, list(OUTPUT_FILES))

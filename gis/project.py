@@ -67,6 +67,7 @@ class Project:
     _vectors: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
     _study_area: shapely.Geometry | None = field(default=None, repr=False)
     inspected_rasters: set[str] = field(default_factory=set, repr=False)
+    year: int | None = None  # set for the project as it stood in an earlier year
 
     @property
     def crs(self) -> str:
@@ -112,9 +113,13 @@ class Project:
     def _existing_file(self, name: str) -> Path:
         path = self.layer_path(name)
         if not path.exists():
-            msg = f"{path}: file of layer '{name}' not found; fix 'layers.{name}.file' in {self.catalog_path} or create the file (sample data: gis sample {self.root})"
+            msg = f"{path}: file of layer '{name}' not found; fix '{self._key(name, 'file')}' in {self.catalog_path} or create the file (sample data: gis sample {self.root})"
             raise DataError(msg)
         return path
+
+    def _key(self, name: str, key: str) -> str:
+        """The catalog key a message points at: ``layers.X.file``, or ``layers.X.years.2020.file`` for a year's data."""
+        return f"layers.{name}.years.{self.year}.{key}" if self.year is not None else f"layers.{name}.{key}"
 
     def note(self, layer: str, problem: str, action: str, *, feature_id: str = "", field: str = "", severity: str = "warning") -> None:
         """Record a data-quality finding for the run's data-quality table."""
@@ -132,7 +137,7 @@ class Project:
                 self.note(name, f"GDAL: {warning.message}", "read anyway; check the file")
         except DataLayerError:
             layers = ", ".join(pyogrio.list_layers(path)[:, 0])
-            msg = f"{path}: no layer '{entry.layer}' (it has: {layers}); fix 'layers.{name}.layer' in the catalog"
+            msg = f"{path}: no layer '{entry.layer}' (it has: {layers}); fix '{self._key(name, 'layer')}' in the catalog"
             raise DataError(msg) from None
         except (DataSourceError, UnicodeDecodeError) as exc:
             msg = f"{path}: layer '{name}' cannot be opened ({str(exc).splitlines()[0]}); replace the file"
@@ -284,6 +289,11 @@ class Project:
     def input_files(self) -> dict[str, Path]:
         """Every layer's file, by layer name."""
         return {name: self.layer_path(name) for name in self.catalog.layers}
+
+    def for_year(self, year: int) -> Project:
+        """The project as it stood in ``year``: its layers of that year (see ``years:`` in the catalog)."""
+        return Project(root=self.root, catalog=self.catalog.for_year(year), specs=self.specs,
+                       _study_area=self._study_area, year=year)
 
     def check(self) -> pd.DataFrame:
         """Validate every layer as a run would; the findings (severity, layer, message)."""

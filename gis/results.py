@@ -29,9 +29,34 @@ class RunOutputs:
         return json.loads((self.out_dir / "run.json").read_text(encoding="utf-8"))
 
     @cached_property
-    def indicators(self) -> pd.DataFrame:
-        """The rows of ``indicators.csv`` (ids kept as text)."""
+    def indicator_history(self) -> pd.DataFrame:
+        """Every row of ``indicators.csv``: the data year and the earlier years given (ids kept as text)."""
         return pd.read_csv(self.out_dir / "indicators.csv", dtype={"zone_id": str}, encoding="utf-8")
+
+    @cached_property
+    def indicators(self) -> pd.DataFrame:
+        """The rows of the data year: one per indicator and zone."""
+        return current_year(self.indicator_history, self.record.get("data_year"))
+
+    @cached_property
+    def proposals(self) -> pd.DataFrame:
+        """The rows of ``proposals.csv``; empty (with its columns) for a run written before proposals existed."""
+        from .proposals import PROPOSAL_COLUMNS
+
+        path = self.out_dir / "proposals.csv"
+        if not path.exists():
+            return pd.DataFrame(columns=PROPOSAL_COLUMNS)
+        text = {"zone_id": str, "item_id": str, "item_name": str, "item_layer": str, "zone_name": str}
+        frame = pd.read_csv(path, dtype=text, encoding="utf-8")
+        flags = frame["meets_target"].map(lambda v: v if isinstance(v, bool) else {"True": True, "False": False}.get(str(v)))
+        frame["meets_target"] = flags.astype("boolean")
+        frame["rank"] = pd.to_numeric(frame["rank"], errors="coerce").astype("Int64")
+        return frame
+
+    @cached_property
+    def proposal_layers(self) -> list[str]:
+        """The ``<indicator>.proposals`` layers of the GeoPackage, in the order written."""
+        return [name for name in self.layers if name.endswith(".proposals")]
 
     @property
     def geopackage(self) -> Path:
@@ -64,6 +89,14 @@ class RunOutputs:
     def synthetic(self) -> bool:
         """Whether the run used synthetic inputs."""
         return bool(self.record.get("synthetic"))
+
+
+def current_year(rows: pd.DataFrame, data_year: int | None) -> pd.DataFrame:
+    """The rows of the data year (all rows of tables written before years were kept)."""
+    if "year" not in rows.columns:
+        return rows
+    year = data_year if data_year is not None else rows["year"].max()
+    return rows[rows["year"] == year].reset_index(drop=True)
 
 
 def read_run(out_dir: str | Path) -> RunOutputs:

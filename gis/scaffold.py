@@ -36,6 +36,7 @@ def _catalog_text(name: str, crs: str) -> str:
         f"  name: {_quote(name)}",
         f"  baseline_year: {reference.project.baseline_year}",
         f"  target_year: {reference.project.target_year}",
+        f"  data_year: {reference.data_year}          # the year your files describe",
         f"  crs: {crs}            # metric CRS where areas and distances are measured",
         f"  output_crs: {reference.project.output_crs}   # CGCS2000, for the planning GIS",
         "  city:",
@@ -56,6 +57,10 @@ def _catalog_text(name: str, crs: str) -> str:
         lines.append(f"    file: data/{layer}{DATA_SUFFIX[entry.kind]}")
         if entry.kind == "vector":
             lines.append(f"    layer: {layer}")
+        if entry.years:
+            lines.append("    # years:              # the layer as it stood in earlier years (2020 baseline, ...), for the trajectory")
+            for year in entry.years:
+                lines.append(f"    #   {year}: {{layer: {layer}_{year}}}")
         lines.append(f"    kind: {entry.kind}")
         if entry.geometry:
             lines.append(f"    geometry: {entry.geometry}")

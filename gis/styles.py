@@ -169,6 +169,7 @@ def write_layer_styles(path: Path, styles: list[LayerStyle]) -> None:
         )
         connection.executemany(
             "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
-            "styleQML, styleSLD, useAsDefault, description, owner) VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, 'gis')",
+            "styleQML, styleSLD, useAsDefault, description, owner, update_time) "
+            "VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, 'gis', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
             [(s.table, s.geometry_column, s.name, s.qml, s.sld, s.description) for s in styles],
         )

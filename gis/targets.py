@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from .catalog import Catalog
 from .project import Project
 from .specs import Spec, Target
 
@@ -90,4 +91,47 @@ def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[tuple[str, 
         out["shortfall"].append(amount)
     for key, values in out.items():
         rows[key] = values
+    return rows
+
+
+def judge_trajectory(rows: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """Judge every year's value against the straight path from the baseline-year value to the target.
+
+    ``path_value`` is where the zone should stand in that year; ``trajectory`` is ``baseline``
+    (the start of the path), ``met`` (the target is reached), ``on_track`` (at or beyond the
+    path), ``behind``, ``no_target``, ``no_data`` or ``no_path`` (no value to start the path from).
+    """
+    start_year, end_year = catalog.project.baseline_year, catalog.project.target_year
+    rows = rows.copy()
+    key = ["indicator", "zone_type", "zone_id"]
+    current = rows[rows["year"] == catalog.data_year].set_index(key)
+    measured = rows[rows["year"] == start_year].set_index(key)["value"]
+    path, verdict = [], []
+    for row in rows.itertuples(index=False):
+        index = (row.indicator, row.zone_type, row.zone_id)
+        final = current.loc[index] if index in current.index else None
+        if final is None or final["status"] in ("no_target",) or pd.isna(final["target"]):
+            path.append(math.nan)
+            verdict.append("no_target")
+            continue
+        start = measured.get(index, math.nan)
+        if pd.isna(start):
+            start = final["baseline"]
+        if pd.isna(start) or pd.isna(row.value):
+            path.append(math.nan)
+            verdict.append("no_path" if not pd.isna(row.value) else "no_data")
+            continue
+        fraction = min(max((row.year - start_year) / (end_year - start_year), 0.0), 1.0)
+        expected = start + (final["target"] - start) * fraction
+        path.append(expected)
+        if row.year <= start_year:
+            verdict.append("baseline")
+        elif row.status == "met":
+            verdict.append("met")
+        elif (row.value >= expected - EPSILON) if final["comparator"] != "<=" else (row.value <= expected + EPSILON):
+            verdict.append("on_track")
+        else:
+            verdict.append("behind")
+    rows["path_value"] = path
+    rows["trajectory"] = verdict
     return rows

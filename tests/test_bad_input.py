@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import warnings
 from collections.abc import Callable
@@ -70,9 +71,18 @@ def _quality(out: Path) -> pd.DataFrame:
     return pd.read_csv(out / "data_quality.csv", dtype=str, keep_default_na=False)
 
 
+def _rows_of(table: pd.DataFrame, indicator: str) -> pd.DataFrame:
+    """One indicator's rows of the data year (the latest), by zone."""
+    table = table[(table["indicator"] == indicator) & (table["year"] == table["year"].max())]
+    return table.set_index("zone_id")
+
+
 def _indicator(out: Path, indicator: str) -> pd.DataFrame:
-    table = pd.read_csv(out / "indicators.csv", dtype={"zone_id": str})
-    return table[table["indicator"] == indicator].set_index("zone_id")
+    return _rows_of(pd.read_csv(out / "indicators.csv", dtype={"zone_id": str}), indicator)
+
+
+def _before(before: dict[Path, bytes], indicator: str) -> pd.DataFrame:
+    return _rows_of(pd.read_csv(io.BytesIO(before[Path("indicators.csv")]), dtype={"zone_id": str}), indicator)
 
 
 def _fails(case, expected: list[str], *, edit: Callable[[Path], None], code: int = 1) -> None:
@@ -111,6 +121,21 @@ def test_layer_name_not_in_file(case):
            edit=lambda p: _edit_catalog(p, lambda c: c["layers"]["parking_lots"].update(layer="parking_lot")))
 
 
+def test_missing_layer_of_an_earlier_year_names_its_key(case):
+    _fails(case, ["no layer 'parking_lots_2023'", "layers.parking_lots.years.2023.layer"],
+           edit=lambda p: _edit_catalog(p, lambda c: c["layers"]["parking_lots"]["years"][2023].update(layer="parking_lots_2023")) or
+           _rename_layer(p, "parking_lots_2023", "lots_2023"))
+
+
+def _rename_layer(project: Path, old: str, new: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(project / GPKG) as connection:
+        connection.execute(f'ALTER TABLE "{old}" RENAME TO "{new}"')
+        for table in ("gpkg_contents", "gpkg_geometry_columns"):
+            connection.execute(f"UPDATE {table} SET table_name = ? WHERE table_name = ?", (new, old))
+
+
 def test_verbose_shows_the_traceback(case):
     project, out, _ = case
     (project / "layers/sample/landcover.tif").unlink()
@@ -137,6 +162,7 @@ def _lots_to_shapefile(project: Path, *, crs: str | None, encoding: str = "UTF-8
     def point(catalog: dict) -> None:
         catalog["layers"]["parking_lots"].update(file="sample/lots.shp")
         catalog["layers"]["parking_lots"].pop("layer")
+        catalog["layers"]["parking_lots"].pop("years")  # the shapefile holds this year only
         catalog["layers"]["parking_lots"]["fields"]["charger_spaces"] = "chg_spaces"
 
     _edit_catalog(project, point)
@@ -151,8 +177,7 @@ def test_layer_without_crs_is_refused_then_assumed_from_the_catalog(case):
     quality = _quality(out)
     assert ((quality["layer"] == "parking_lots") & (quality["problem"] == "no CRS in the file")).any()
     assert _indicator(out, "charging.parking_share")["value"].tolist() == pytest.approx(
-        pd.read_csv(pd.io.common.BytesIO(before[Path("indicators.csv")]), dtype={"zone_id": str})
-        .query("indicator == 'charging.parking_share'")["value"].tolist()
+        _before(before, "charging.parking_share")["value"].tolist()
     )
 
 
@@ -163,8 +188,7 @@ def test_layer_in_another_crs_is_reprojected_and_said(case):
     quality = _quality(out)
     said = quality[(quality["layer"] == "parking_lots") & (quality["problem"] == "stored in EPSG:3857")]
     assert said["action"].tolist() == ["reprojected to EPSG:4546 for measuring"]
-    old = pd.read_csv(pd.io.common.BytesIO(before[Path("indicators.csv")]), dtype={"zone_id": str})
-    old = old[old["indicator"] == "charging.parking_share"].set_index("zone_id")
+    old = _before(before, "charging.parking_share")
     assert _indicator(out, "charging.parking_share")["value"].to_dict() == pytest.approx(old["value"].to_dict())
 
 
@@ -181,8 +205,7 @@ def test_raster_in_another_crs_is_used_and_said(case):
     assert _run(project, out)[0] == 0
     quality = _quality(out)
     assert ((quality["layer"] == "landcover") & (quality["problem"] == "raster in EPSG:4490")).any()
-    old = pd.read_csv(pd.io.common.BytesIO(before[Path("indicators.csv")]), dtype={"zone_id": str})
-    old = old[old["indicator"] == "permeable.share"].set_index("zone_id")["value"]
+    old = _before(before, "permeable.share")["value"]
     new = _indicator(out, "permeable.share")["value"]
     assert (new - old).abs().max() < 0.03  # two nearest-neighbour resamplings of ~95 m cells
 
@@ -243,8 +266,7 @@ def test_swapped_latitude_and_longitude_are_repaired_and_reported(case):
     quality = _quality(out)
     fixed = quality[quality["problem"] == "latitude and longitude swapped"]
     assert sorted(fixed["feature_id"]) == sorted(swapped_ids)
-    old = pd.read_csv(pd.io.common.BytesIO(before[Path("indicators.csv")]), dtype={"zone_id": str})
-    old = old[old["indicator"] == "charging.parking_share"].set_index("zone_id")["value"]
+    old = _before(before, "charging.parking_share")["value"]
     assert _indicator(out, "charging.parking_share")["value"].to_dict() == pytest.approx(old.to_dict())
 
 

@@ -43,7 +43,9 @@ def test_sample_is_a_complete_project(sample_run):
 
 def test_every_indicator_for_the_city_and_its_counties(sample_run):
     _, out = sample_run
-    table = pd.read_csv(out / "indicators.csv", dtype={"zone_id": str})
+    history = pd.read_csv(out / "indicators.csv", dtype={"zone_id": str})
+    assert set(history["year"]) == {2020, 2023, 2025}
+    table = history[history["year"] == 2025]
     required = ["indicator", "zone_type", "zone_id", "zone_name", "value", "unit", "target", "comparator", "status",
                 "shortfall", "shortfall_unit", "clause"]
     assert list(table.columns[: len(required)]) == required
@@ -151,7 +153,8 @@ def test_history_and_diff_show_what_changed(tmp_path):
     assert set(changes["indicator"]) == {"charging.parking_share"}
     assert set(changes["zone_id"]) == {"156411200", "156411202"}
     hubin_row = changes.set_index("zone_id").loc["156411202"]
-    table = pd.read_csv(out / "indicators.csv", dtype={"zone_id": str}).set_index(["indicator", "zone_id"])
+    table = pd.read_csv(out / "indicators.csv", dtype={"zone_id": str})
+    table = table[table["year"] == 2025].set_index(["indicator", "zone_id"])
     after = table.loc[("charging.parking_share", "156411202")]
     assert hubin_row["value_b"] == pytest.approx(after["value"])
     assert hubin_row["value_b"] - hubin_row["value_a"] == pytest.approx(added / after["denominator"])
@@ -170,3 +173,22 @@ def test_run_writes_report_and_workbook_and_report_rebuilds_them(sample_run):
     result = CliRunner().invoke(main, ["report", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "report.html").read_text(encoding="utf-8").count(record["run_id"]) >= 1
+
+
+def test_trajectory_from_the_2020_baseline(sample_run):
+    _, out = sample_run
+    table = pd.read_csv(out / "indicators.csv", dtype={"zone_id": str})
+    parking = table[(table["indicator"] == "charging.parking_share") & (table["zone_type"] == "city")].set_index("year")
+    start, target = parking.loc[2020, "value"], parking.loc[2025, "target"]
+    # The straight path from the 2020 value to the 2025 target: three fifths of the way by 2023.
+    assert parking.loc[2023, "path_value"] == pytest.approx(start + (target - start) * 3 / 5)
+    assert parking.loc[2020, "trajectory"] == "baseline"
+    expected = "on_track" if parking.loc[2023, "value"] >= parking.loc[2023, "path_value"] else "behind"
+    assert parking.loc[2023, "trajectory"] == expected
+    assert set(table["trajectory"]) <= {"baseline", "met", "on_track", "behind", "no_target", "no_data", "no_path"}
+    # Only indicators whose inputs have earlier years get earlier rows.
+    assert set(table.loc[table["year"] == 2020, "indicator"]) == {
+        "charging.parking_share", "heating.clean_share", "heating.rural_clean", "heating.coal_in_network",
+        "sewage.collection_rate", "sewage.treatment_rate", "sewage.reclaimed_rate", "sewage.sludge_safe",
+        "projects.cod", "projects.nh3n", "projects.nox", "projects.vocs",
+    }

@@ -111,8 +111,13 @@ def test_every_catalog_layer_exists_with_its_columns(catalog: dict, layers_dir: 
             assert spec["kind"] == "raster"
             with rasterio.open(path) as src:
                 assert src.count == 1
+        for year, source in spec.get("years", {}).items():  # the same layer as it stood in earlier years
+            info = pyogrio.read_info(layers_dir / source.get("file", spec["file"]), layer=source["layer"])
+            assert set(info["fields"]) == set(spec["fields"].values()), (name, year)
+            assert info["features"] > 0, (name, year)
     # no layer the catalog does not know about
     cat_layers = {spec["layer"] for spec in catalog["layers"].values() if spec["kind"] == "vector"}
+    cat_layers |= {s["layer"] for spec in catalog["layers"].values() for s in spec.get("years", {}).values()}
     for layers in gpkg_layers.values():
         assert set(layers) == cat_layers
 
