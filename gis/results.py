@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -22,6 +22,7 @@ class RunOutputs:
     """The outputs of one run: its table, its GeoPackage and its record."""
 
     out_dir: Path
+    _read: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def record(self) -> dict:
@@ -77,6 +78,11 @@ class RunOutputs:
 
     def read_layer(self, name: str) -> gpd.GeoDataFrame:
         """A layer of the GeoPackage in the output CRS (CGCS2000); an indicator id gives its zones at every level."""
+        if name not in self._read:
+            self._read[name] = self._load_layer(name)
+        return self._read[name].copy()
+
+    def _load_layer(self, name: str) -> gpd.GeoDataFrame:
         if name in self.layers:
             return gpd.read_file(self.geopackage, layer=name, engine="pyogrio")
         parts = [gpd.read_file(self.geopackage, layer=layer, engine="pyogrio") for layer in self._level_layers(name)]
