@@ -54,6 +54,13 @@ class Result:
             return gpd.GeoDataFrame({"indicator": []}, geometry=[], crs=self.run.project.crs)
         return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=self.run.project.crs)
 
+    @cached_property
+    def proposals(self) -> pd.DataFrame:
+        """For every gap the run can act on, what would close it (the rows of ``proposals.csv``)."""
+        from .proposals import propose
+
+        return propose(self.run).table
+
     @property
     def data_quality(self) -> pd.DataFrame:
         """What was wrong in the inputs and what the run did about it."""

@@ -101,8 +101,11 @@ def _geometry_kind(frame: gpd.GeoDataFrame) -> str:
     return "polygon"
 
 
-def write_geopackage(result: RunResult, path: Path, *, run_id: str) -> list[str]:
-    """Write every layer, the data dictionary and the QGIS styles; return the layer names."""
+def write_geopackage(
+    result: RunResult, path: Path, *, run_id: str, extra_layers: dict[str, tuple[gpd.GeoDataFrame, str]] | None = None
+) -> list[str]:
+    """Write every layer, the proposal layers (``extra_layers``: name -> frame, description), the data
+    dictionary and the QGIS styles; return the layer names."""
     crs = result.project.catalog.project.output_crs
     spec_path = find_map_spec(result.project.root)
     map_spec = read_map_spec(spec_path) if spec_path else MapSpec()
@@ -138,6 +141,14 @@ def write_geopackage(result: RunResult, path: Path, *, run_id: str) -> list[str]
             styles.append(LayerStyle(name, GEOMETRY_COLUMN, f"{name} (gis)", gaps_qml(kind, colour, opacity=opacity),
                                      gaps_sld(name, kind, colour, opacity=opacity), description))
             dictionary += [(name, c, describe_output(c)) for c in gaps.columns if c != "geometry"]
+    colour, opacity = map_spec.proposals.colour, map_spec.proposals.fill_opacity
+    for name, (frame, description) in (extra_layers or {}).items():
+        _write_layer(path, frame, name, description, crs)
+        written.append(name)
+        kind = _geometry_kind(frame)
+        styles.append(LayerStyle(name, GEOMETRY_COLUMN, f"{name} (gis)", gaps_qml(kind, colour, opacity=opacity),
+                                 gaps_sld(name, kind, colour, opacity=opacity), description))
+        dictionary += [(name, c, describe_output(c)) for c in frame.columns if c != "geometry"]
     table = pd.DataFrame(dictionary, columns=["layer", "field", "description"])
     pyogrio.write_dataframe(table, path, layer="data_dictionary", driver="GPKG",
                             layer_options={"DESCRIPTION": "What every field of every layer means"})

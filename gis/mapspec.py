@@ -117,6 +117,18 @@ class GapLayers(_Strict):
     show: Literal["start", "all", "none"] = Field("start", description="start: the gaps of the start indicator")
 
 
+class ProposalLayers(_Strict):
+    """The ``<id>.proposals`` layers of the run: proposed sites, lots, boilers, blocks and sewer lines."""
+
+    include: Literal["all"] | list[str] = Field("all", description="indicator ids")
+    exclude: list[str] = Field(default_factory=list)
+    colour: Colour = "#6a3d9a"
+    fill_opacity: float = Field(0.45, ge=0, le=1)
+    radius: float = Field(6.0, gt=0, le=30)
+    weight: float = Field(3.0, gt=0, le=10, description="line width in pixels (sewer extensions)")
+    show: Literal["start", "all", "none"] = Field("start", description="start: the proposals of the start indicator")
+
+
 class MapSpec(_Strict):
     """A whole map spec (``maps/plan.yaml``)."""
 
@@ -134,6 +146,7 @@ class MapSpec(_Strict):
     field_labels: dict[str, str] = Field(default_factory=dict, description="popup label of a field name")
     indicators: IndicatorLayers = IndicatorLayers()
     gaps: GapLayers = GapLayers()
+    proposals: ProposalLayers = ProposalLayers()
     coverage: list[CoverageLayer] = Field(default_factory=list)
     facilities: dict[str, FacilityLayer] = Field(default_factory=dict, description="by catalog layer name")
 

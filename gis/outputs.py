@@ -18,12 +18,15 @@ from .engine import RunResult
 from .geopackage import SYNTHETIC_NOTE, write_geopackage
 from .history import history_root
 from .project import Project, QualityNote, file_sha256
+from .proposals import proposal_frames, propose
 from .report import write_report
 from .results import RunOutputs
 from .webmap import write_map
 from .workbook import write_workbook
 
-OUTPUT_FILES = ("indicators.csv", "data_quality.csv", "planning.gpkg", "run.json", "map.html", "report.html", "gaps.xlsx")
+OUTPUT_FILES = (
+    "indicators.csv", "proposals.csv", "data_quality.csv", "planning.gpkg", "run.json", "map.html", "report.html", "gaps.xlsx",
+)
 QUALITY_COLUMNS = ["severity", "layer", "feature_id", "field", "problem", "action"]
 
 
@@ -124,14 +127,17 @@ def write_outputs(result: RunResult, out_dir: Path) -> dict:
     try:
         result.indicator_history.to_csv(staging / "indicators.csv", index=False, encoding="utf-8")
         quality_table(result.project.notes).to_csv(staging / "data_quality.csv", index=False, encoding="utf-8")
-        layers = write_geopackage(result, staging / "planning.gpkg", run_id=run_id)
+        proposals = propose(result)
+        proposals.table.to_csv(staging / "proposals.csv", index=False, encoding="utf-8")
+        layers = write_geopackage(result, staging / "planning.gpkg", run_id=run_id, extra_layers=proposal_frames(proposals, run_id))
         record = run_record(result, run_id, list(OUTPUT_FILES))
         record["geopackage_layers"] = layers
+        record["proposal_notes"] = proposals.notes
         (staging / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         write_views(RunOutputs(staging), staging, project=result.project)
         kept = staging / "history-entry"
         kept.mkdir()
-        for name in ("indicators.csv", "run.json", "data_quality.csv"):
+        for name in ("indicators.csv", "proposals.csv", "run.json", "data_quality.csv"):
             shutil.copy2(staging / name, kept / name)
         for name in OUTPUT_FILES:
             os.replace(staging / name, out_dir / name)

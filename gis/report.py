@@ -39,6 +39,8 @@ STATUS_LABELS = {
     "no_target": ("无目标", "no target"),
 }
 GAP_FEATURE_COLOUR = "#ff8f00"
+PROPOSAL_COLOUR = "#6a3d9a"
+TOP_PROPOSAL_ITEMS = 8  # items shown per zone; all are in proposals.csv
 CONTEXT_COLOUR = "#757575"
 ZONE_TYPE_LABELS = {"city": ("市", "city"), "county": ("县(市、区)", "county"), "park": ("园区", "park")}
 COMPARATOR_SIGNS = {">=": "≥", "<=": "≤", "==": "="}
@@ -270,6 +272,17 @@ def _path_data(geom: shapely.Geometry, view: _View) -> str:
     return "".join(parts)
 
 
+def _line_data(geom: shapely.Geometry, view: _View) -> str:
+    """SVG path data of the line parts of a geometry ('M x,y x,y ...' per part)."""
+    parts = []
+    for line in shapely.get_parts(geom):
+        if not isinstance(line, shapely.LineString) or line.is_empty:
+            continue
+        pts = view.points(shapely.get_coordinates(line))
+        parts.append("M" + " ".join(f"{x:g},{y:g}" for x, y in pts))
+    return "".join(parts)
+
+
 def _nice_length(metres: float) -> float:
     exponent = 10 ** math.floor(math.log10(max(metres, 1.0)))
     return max(step * exponent for step in (1, 2, 5) if step * exponent <= max(metres, 1.0))
@@ -296,11 +309,13 @@ def map_svg(
     unit: str = "",
     width: int = _MAP_SIZE[0],
     height: int = _MAP_SIZE[1],
+    feature_colour: str = GAP_FEATURE_COLOUR,
 ) -> Markup:
     """A small static map: zones filled by status, the city outlined in its status colour, gap features on top.
 
     Every frame must be in the same metric CRS; ``context`` (county outlines) is drawn dashed
     beneath when the zones are not counties themselves. Geometries are simplified to under a pixel.
+    The features on top (``gaps``: polygons, lines or points) are drawn in ``feature_colour``.
     """
     shapes = zones[zones.geometry.notna() & ~zones.geometry.is_empty]
     gap_shapes = None if gaps is None else gaps[gaps.geometry.notna() & ~gaps.geometry.is_empty]
@@ -335,17 +350,23 @@ def map_svg(
         out.append(f'<path d="{_path_data(geom, view)}" fill="none" stroke="{colour}" stroke-width="2"/>')
     if gap_shapes is not None and not gap_shapes.empty:
         polygons = gap_shapes[gap_shapes.geom_type.str.contains("Polygon")]
-        points = gap_shapes[~gap_shapes.geom_type.str.contains("Polygon")]
+        lines = gap_shapes[gap_shapes.geom_type.str.contains("LineString")]
+        points = gap_shapes[gap_shapes.geom_type.str.contains("Point")]
         if not polygons.empty:
             data = "".join(_path_data(g, view) for g in polygons.geometry.simplify(tolerance))
-            out.append(f'<path d="{data}" fill="{GAP_FEATURE_COLOUR}" fill-opacity="0.7" fill-rule="evenodd" stroke="#4e342e" stroke-width="0.6"/>')
-            # polygons a few pixels wide would vanish: mark them as points as well
-            bounds = polygons.geometry.bounds
-            tiny = ((bounds["maxx"] - bounds["minx"]).clip(lower=bounds["maxy"] - bounds["miny"]) * view.scale) < 4
-            points = pd.concat([points, polygons[tiny.to_numpy()]])
+            out.append(f'<path d="{data}" fill="{feature_colour}" fill-opacity="0.7" fill-rule="evenodd" stroke="#4e342e" stroke-width="0.6"/>')
+        if not lines.empty:
+            data = "".join(_line_data(g, view) for g in lines.geometry.simplify(tolerance))
+            out.append(f'<path d="{data}" fill="none" stroke="{feature_colour}" stroke-width="2" stroke-linecap="round"/>')
+        # polygons and lines a few pixels wide would vanish: mark them as points as well
+        for shapes_ in (polygons, lines):
+            if not shapes_.empty:
+                bounds = shapes_.geometry.bounds
+                tiny = ((bounds["maxx"] - bounds["minx"]).clip(lower=bounds["maxy"] - bounds["miny"]) * view.scale) < 4
+                points = pd.concat([points, shapes_[tiny.to_numpy()]])
         if not points.empty:
             xy = view.points(shapely.get_coordinates(points.geometry.centroid.values))
-            out.append(f'<g fill="{GAP_FEATURE_COLOUR}" stroke="#4e342e" stroke-width="0.8">')
+            out.append(f'<g fill="{feature_colour}" stroke="#4e342e" stroke-width="0.8">')
             out.extend(f'<circle cx="{x:g}" cy="{y:g}" r="3"/>' for x, y in xy)
             out.append("</g>")
     out.append(_scale_bar(view, width, height))
@@ -474,6 +495,20 @@ class _Section:
 
 
 @dataclass
+class _ProposalSection:
+    id: str
+    anchor: str
+    section_anchor: str
+    title_zh: str
+    title_en: str
+    zones: list[dict[str, str]]
+    items: list[dict[str, str]]
+    item_total: int
+    map: Markup | None
+    layer: str
+
+
+@dataclass
 class _Report:
     run: dict[str, Any]
     synthetic: bool
@@ -489,9 +524,17 @@ class _Report:
     versions: dict[str, str]
     quality: list[dict[str, str]]
     spec_note: str
+    proposals: list[_ProposalSection] = field(default_factory=list)
     colours: dict[str, str] = field(default_factory=lambda: dict(STATUS_COLOURS))
     labels: dict[str, str] = field(default_factory=lambda: {k: _status_label(k) for k in STATUSES})
     gap_colour: str = GAP_FEATURE_COLOUR
+    proposal_colour: str = PROPOSAL_COLOUR
+    top_items: int = TOP_PROPOSAL_ITEMS
+
+    @property
+    def proposal_anchors(self) -> dict[str, str]:
+        """Indicator id to the anchor of its proposal block."""
+        return {block.id: block.anchor for block in self.proposals}
 
 
 def _anchor(indicator: str) -> str:
@@ -719,6 +762,72 @@ def _parameters(record: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
+def _meets_label(value: Any) -> str:
+    if _missing(value) or value is pd.NA:
+        return "—"
+    return "是 yes" if bool(value) else "否 no"
+
+
+def _proposal_rows(rows: pd.DataFrame, unit: str, zone_names: dict[str, str]) -> list[dict[str, str]]:
+    out = []
+    for row in rows.to_dict("records"):
+        adds = "" if _missing(row.get("adds")) else f"{format_number(row['adds'])} {_text(row.get('adds_unit'))}".strip()
+        out.append({
+            "zone_type": _zone_type_label(row["zone_type"]),
+            "zone_name": _text(row.get("zone_name")) or zone_names.get(str(row.get("zone_id")), ""),
+            "rank": "" if _missing(row.get("rank")) else str(int(row["rank"])),
+            "item": " ".join(p for p in (_text(row.get("item_name")), f"({_text(row.get('item_id'))})" if _text(row.get("item_id")) else "") if p),
+            "action": _text(row.get("action")),
+            "quantity": f"{format_number(row.get('quantity'))} {_text(row.get('unit'))}".strip(),
+            "adds": adds,
+            "before": format_value(row.get("value_before"), unit),
+            "after": format_value(row.get("value_after"), unit),
+            "target": format_target(row.get("comparator"), row.get("target"), unit),
+            "meets": _meets_label(row.get("meets_target")),
+            "meets_class": "" if _missing(row.get("meets_target")) or row.get("meets_target") is pd.NA else ("met" if bool(row["meets_target"]) else "gap"),
+            "detail": _text(row.get("detail")),
+        })
+    return out
+
+
+def _proposal_sections(
+    run: RunOutputs, indicators: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame | None], context: gpd.GeoDataFrame | None, metric_crs: str
+) -> list[_ProposalSection]:
+    """One block per indicator with proposals: its zone rows, its top items and a map of its proposal layer."""
+    table = run.proposals
+    if table.empty:
+        return []
+    zone_names = {str(z): _text(n) for z, n in zip(indicators["zone_id"], indicators["zone_name"], strict=True)}
+    sections = []
+    for indicator, group in table.groupby("indicator", sort=False):
+        indicator = str(indicator)
+        own = indicators[indicators["indicator"] == indicator]
+        unit = _text(own["unit"].iloc[0]) if not own.empty else ""
+        zones = group[group["row_type"] == "zone"]
+        items = group[group["row_type"] == "item"]
+        layer_name = f"{indicator}.proposals"
+        features = _read_layer(run, layer_name, metric_crs)
+        base = layers.get(indicator)
+        if base is None and indicator not in layers and run.has_layer(indicator):
+            base = _read_layer(run, indicator, metric_crs)
+        drawn = None
+        if features is not None and base is not None and "zone_type" in base:
+            drawn = map_svg(base, features, context=context, unit=unit, feature_colour=PROPOSAL_COLOUR)
+        sections.append(_ProposalSection(
+            id=indicator,
+            anchor="prop-" + _anchor(indicator).removeprefix("ind-"),
+            section_anchor=_anchor(indicator),
+            title_zh=_text(own["title_zh"].iloc[0]) if not own.empty else indicator,
+            title_en=_text(own["title_en"].iloc[0]) if not own.empty else "",
+            zones=_proposal_rows(zones, unit, zone_names),
+            items=_proposal_rows(items.groupby(["zone_type", "zone_id"], sort=False).head(TOP_PROPOSAL_ITEMS), unit, zone_names),
+            item_total=len(items),
+            map=drawn,
+            layer=layer_name if features is not None else "",
+        ))
+    return sections
+
+
 def _build_report(run: RunOutputs, *, project: Project | None = None) -> _Report:
     """Collect everything the template shows (no HTML yet)."""
     record = run.record
@@ -756,6 +865,7 @@ def _build_report(run: RunOutputs, *, project: Project | None = None) -> _Report
         versions={str(k): str(v) for k, v in (record.get("versions") or {}).items()},
         quality=[{str(k): _text(v) for k, v in note.items()} for note in record.get("data_quality") or []],
         spec_note=spec_note,
+        proposals=_proposal_sections(run, indicators, layers, context, metric_crs),
     )
 
 

@@ -77,7 +77,7 @@ def build_map(run: RunOutputs, spec: MapSpec, *, project: Project | None = None,
     start = _start_indicator(ctx, indicators)
     m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25, maxZoom=18, minZoom=3)
     _add_basemap(m, basemap or spec.basemap)
-    for name, z_index in (("zones", 405), ("coverage", 410), ("gaps", 415), ("lines", 420), ("labels", 425), ("points", 430)):
+    for name, z_index in (("zones", 405), ("coverage", 410), ("gaps", 415), ("lines", 420), ("labels", 425), ("points", 430), ("proposals", 435)):
         folium.map.CustomPane(name, z_index=z_index).add_to(m)
     bounds: list[np.ndarray] = []
     ctx.legend.append(_legend_heading(ctx))
@@ -86,6 +86,7 @@ def build_map(run: RunOutputs, spec: MapSpec, *, project: Project | None = None,
     if spec.zone_labels:
         _add_zone_labels(m, ctx, indicators)
     _add_gap_layers(m, ctx, indicators, start)
+    _add_proposal_layers(m, ctx, indicators, start)
     _add_coverage(m, ctx)
     _add_facilities(m, ctx)
     folium.LayerControl(collapsed=spec.collapsed_layer_control).add_to(m)
@@ -574,6 +575,73 @@ def _add_gap_layers(m: folium.Map, ctx: _Context, indicators: list[str], start: 
         symbol = _swatch(spec.colour) if marker is None else f'<span class="gis-ring" style="border-color:{spec.colour}"></span>'
         legend = f"{symbol}缺口 gaps · {_e(indicator)} {_both(title.zh, title.en)} <small>({len(frame)})</small>"
         _add_legend(ctx, geojson, legend, show=show)
+
+
+# --- proposal layers -------------------------------------------------------------------------
+
+_PROPOSAL_HIDDEN = {"indicator", "feature_id", "run_id", "geometry"}
+_SHARE_FIELDS = {"share_after", "permeable_share", "value_after"}
+
+
+def _proposal_summary(ctx: _Context, indicator: str) -> str:
+    """The city row of the indicator's proposal (else its zone count): value before → after, target met or not."""
+    table = ctx.run.proposals
+    zones = table.loc[(table["indicator"] == indicator) & (table["row_type"] == "zone")]
+    if zones.empty:
+        return ""
+    rows = ctx.run.indicators.loc[ctx.run.indicators["indicator"] == indicator, "unit"]
+    unit = str(rows.iloc[0]) if not rows.empty else ""
+    city = zones.loc[zones["zone_type"] == "city"]
+    if city.empty:
+        return f"<div><small>{len(zones)} 个地区 zones</small></div>"
+    row = city.iloc[0]
+    meets = row["meets_target"]
+    verdict = "" if pd.isna(meets) else (_status_text(ctx, "met") if bool(meets) else _status_text(ctx, "gap"))
+    return (
+        f"<div>{_e(str(row['action']))}</div>"
+        f"<div>全市 city: {_amount(row['value_before'], unit)} → <b>{_amount(row['value_after'], unit)}</b> {verdict}</div>"
+    )
+
+
+def _add_proposal_layers(m: folium.Map, ctx: _Context, indicators: list[str], start: str | None) -> None:
+    """The ``<id>.proposals`` layers (new sites, lots to equip, blocks, sewer lines), in the proposal colour."""
+    spec = ctx.spec.proposals
+    _check_ids(ctx, "proposals.include", [] if spec.include == "all" else spec.include)
+    _check_ids(ctx, "proposals.exclude", spec.exclude)
+    available = {name.removesuffix(".proposals"): name for name in ctx.run.proposal_layers}
+    wanted = list(available) if spec.include == "all" else [i for i in spec.include if i in available]
+    for indicator in wanted:
+        if indicator in spec.exclude:
+            continue
+        frame = _to_web(ctx, ctx.run.read_layer(available[indicator])).explode(index_parts=False)
+        if frame.empty:
+            continue
+        title = _indicator_title(ctx, indicator)
+        show = spec.show == "all" or (spec.show == "start" and indicator == start)
+        fields = [c for c in frame.columns if c not in _PROPOSAL_HIDDEN]
+        heading = f"<b>建议 proposal · {_e(indicator)}</b> {_both(title.zh, title.en)}"
+
+        def shown(row: pd.Series, name: str) -> str:
+            return _amount(row[name], "share") if name in _SHARE_FIELDS else _text(row[name])
+
+        popups = [heading + _table((_field_label(ctx, f), shown(row, f)) for f in fields) for _, row in frame.iterrows()]
+        tooltips = [f"建议 proposal · {_e(indicator)}: {_text(row.get('name', row.get('id')))}" for _, row in frame.iterrows()]
+        name = f"{_swatch(spec.colour)}建议 proposals · {_e(indicator)} {_e(title.zh)}"
+        marker = None
+        if frame.geom_type.eq("Point").all():
+            style = {"color": "#ffffff", "weight": 1.5, "fillColor": spec.colour, "fillOpacity": 0.95}
+            marker = folium.CircleMarker(radius=spec.radius, pane="proposals", fill=True)
+            symbol = _swatch(spec.colour, round_=True)
+        elif frame.geom_type.isin(["LineString", "MultiLineString"]).all():
+            style = {"color": spec.colour, "weight": spec.weight, "opacity": 0.95}
+            symbol = f'<span class="gis-sw" style="background:{spec.colour};height:3px"></span>'
+        else:
+            style = {"color": spec.colour, "weight": 1.5, "fillColor": spec.colour, "fillOpacity": spec.fill_opacity}
+            symbol = _swatch(spec.colour)
+        geojson = _geojson(frame, popups, tooltips, [style] * len(frame), name=name, show=show, pane="proposals", marker=marker)
+        geojson.add_to(m)
+        legend = f"{symbol}建议 proposals · {_e(indicator)} {_both(title.zh, title.en)} <small>({len(frame)})</small>"
+        _add_legend(ctx, geojson, legend + _proposal_summary(ctx, indicator), show=show)
 
 
 def _indicator_title(ctx: _Context, indicator: str) -> Title:
