@@ -192,3 +192,9 @@ def test_trajectory_from_the_2020_baseline(sample_run):
         "sewage.collection_rate", "sewage.treatment_rate", "sewage.reclaimed_rate", "sewage.sludge_safe",
         "projects.cod", "projects.nh3n", "projects.nox", "projects.vocs",
     }
+
+
+def test_readme_indicator_table_is_gis_targets_output():
+    result = CliRunner().invoke(main, ["targets", "--project", str(REFERENCE), "--format", "md"])
+    assert result.exit_code == 0, result.output
+    assert result.output in (REFERENCE / "README.md").read_text(encoding="utf-8")
