@@ -68,3 +68,23 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return build
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The sample project at a tenth of the reference scale (seed 7) and the outputs of one run.
+
+    Shared by several test modules: read it, or copy it before changing anything.
+    """
+    from click.testing import CliRunner
+
+    from gis.cli import main
+
+    root = tmp_path_factory.mktemp("sample-run")
+    project, out = root / "city", root / "out"
+    runner = CliRunner()
+    result = runner.invoke(main, ["sample", str(project), "--scale", "0.1", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["run", "--project", str(project), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return project, out

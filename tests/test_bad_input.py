@@ -26,23 +26,12 @@ GPKG = Path("layers/sample/sanmenxia.gpkg")
 HUBIN = "156411202"
 
 
-@pytest.fixture(scope="module")
-def good(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A sample project at a tenth of the scale and the outputs of a good run."""
-    root = tmp_path_factory.mktemp("good")
-    project, out = root / "city", root / "out"
-    assert CliRunner().invoke(main, ["sample", str(project), "--scale", "0.1", "--seed", "11"]).exit_code == 0
-    result = CliRunner().invoke(main, ["run", "--project", str(project), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return project, out
-
-
 @pytest.fixture
-def case(good, tmp_path) -> tuple[Path, Path, dict[Path, bytes]]:
-    """A copy of the good project and of its outputs, with the outputs' bytes to compare."""
+def case(sample_run, tmp_path) -> tuple[Path, Path, dict[Path, bytes]]:
+    """A copy of the sample project and of its outputs, with the outputs' bytes to compare."""
     project, out = tmp_path / "city", tmp_path / "out"
-    shutil.copytree(good[0], project)
-    shutil.copytree(good[1], out)
+    shutil.copytree(sample_run[0], project)
+    shutil.copytree(sample_run[1], out)
     return project, out, _snapshot(out)
 
 

@@ -19,19 +19,6 @@ from gis.geopackage import geopackage_version
 REFERENCE = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A sample project at a tenth of the reference scale, run once."""
-    root = tmp_path_factory.mktemp("e2e")
-    project, out = root / "city", root / "out"
-    runner = CliRunner()
-    result = runner.invoke(main, ["sample", str(project), "--scale", "0.1", "--seed", "7"])
-    assert result.exit_code == 0, result.output
-    result = runner.invoke(main, ["run", "--project", str(project), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return project, out
-
-
 def test_sample_is_a_complete_project(sample_run):
     project, _ = sample_run
     assert (project / "layers" / "catalog.yaml").read_text(encoding="utf-8") == (REFERENCE / "layers" / "catalog.yaml").read_text(encoding="utf-8")
