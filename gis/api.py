@@ -86,20 +86,20 @@ class Result:
             self.save(scratch)
         return read_run(self._saved)
 
-    def map(self, *, basemap: str | None = None) -> folium.Map:
+    def map(self, *, basemap: str | None = None, lang: str = "both") -> folium.Map:
         """The web map as a folium map (displays inline in Jupyter)."""
         from .mapspec import MapSpec, find_map_spec, read_map_spec
         from .webmap import build_map
 
         spec_path = find_map_spec(self.run.project.root)
         spec = read_map_spec(spec_path) if spec_path else MapSpec()
-        return build_map(self._outputs(), spec, project=self.run.project, basemap=basemap)
+        return build_map(self._outputs(), spec, project=self.run.project, basemap=basemap, lang=lang)
 
-    def report(self, path: str | Path) -> Path:
-        """Write the HTML report to ``path``."""
+    def report(self, path: str | Path, *, lang: str = "both") -> Path:
+        """Write the HTML report to ``path`` (``lang``: both, zh or en)."""
         from .report import write_report
 
-        return write_report(self._outputs(), Path(path), project=self.run.project)
+        return write_report(self._outputs(), Path(path), project=self.run.project, lang=lang)
 
     def to_geopackage(self, path: str | Path) -> Path:
         """Write the planning GeoPackage (CGCS2000, styled) to ``path``, replacing an existing file."""

@@ -18,6 +18,8 @@ from .errors import GisError, UsageError
 from .project import load_project, reference_root
 
 console = Console(stderr=True)
+_LANG = click.option("--lang", type=click.Choice(["both", "zh", "en"]), default="both", show_default=True,
+                     help="Labels of the map, report and workbook: Chinese and English, or one of them.")
 log = logging.getLogger("gis")
 
 
@@ -152,8 +154,9 @@ def _print_gaps(indicators: pd.DataFrame, synthetic: bool) -> None:
 @click.option("--project", "project_dir", type=click.Path(path_type=Path), default=Path("."), show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
 @click.option("--only", multiple=True, help="Run only this indicator id (repeatable).")
+@_LANG
 @click.pass_context
-def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, ...]) -> None:
+def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, ...], lang: str) -> None:
     """Run every analysis of a project and write indicators.csv, planning.gpkg and run.json."""
     from .engine import run_project
     from .outputs import write_outputs
@@ -172,7 +175,7 @@ def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, .
 
         result = run_project(project, only=list(only) or None, on_step=step)
         progress.update(task, description="writing outputs", completed=total + 1)
-        record = write_outputs(result, out_dir)
+        record = write_outputs(result, out_dir, lang=lang)
     if not ctx.obj["quiet"]:
         _print_gaps(result.indicators, result.synthetic)
         console.print(f"run {record['run_id']}: {len(result.results)} indicators written to {out_dir}/ ({', '.join(record['outputs'])})")
@@ -284,14 +287,15 @@ def _readable_diff(changes: pd.DataFrame) -> pd.DataFrame:
 
 @main.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
-def report(out_dir: Path) -> None:
+@_LANG
+def report(out_dir: Path, lang: str) -> None:
     """Rebuild report.html and gaps.xlsx from an existing run, without recomputing."""
     from .report import write_report
     from .results import read_run
     from .workbook import write_workbook
 
     run = read_run(out_dir)
-    paths = [write_report(run, out_dir / "report.html"), write_workbook(run, out_dir / "gaps.xlsx")]
+    paths = [write_report(run, out_dir / "report.html", lang=lang), write_workbook(run, out_dir / "gaps.xlsx", lang=lang)]
     console.print(f"rebuilt {', '.join(str(p) for p in paths)} from run {run.record['run_id']}")
 
 
@@ -348,13 +352,14 @@ def init(directory: Path, name: str | None, crs: str) -> None:
               help="A map spec (default: the project's maps/plan.yaml).")
 @click.option("--basemap", type=click.Choice(["none", "osm", "tianditu"]), default=None,
               help="Background tiles (default: the map spec's; tianditu reads TIANDITU_KEY).")
-def map_command(out_dir: Path, map_spec: Path | None, basemap: str | None) -> None:
+@_LANG
+def map_command(out_dir: Path, map_spec: Path | None, basemap: str | None, lang: str) -> None:
     """Rebuild map.html from an existing run, without recomputing."""
     from .results import read_run
     from .webmap import write_map
 
     run = read_run(out_dir)
-    path = write_map(run, out_dir / "map.html", map_spec_path=map_spec, basemap=basemap)
+    path = write_map(run, out_dir / "map.html", map_spec_path=map_spec, basemap=basemap, lang=lang)
     console.print(f"rebuilt {path} from run {run.record['run_id']}")
 
 

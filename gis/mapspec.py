@@ -8,10 +8,11 @@ Every key has a default, so an empty file is a valid spec.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator
 
 from ._yaml import load_yaml, validate
 from .specs import Condition, Title
@@ -47,6 +48,25 @@ class StatusStyles(_Strict):
     def of(self, status: str) -> StatusStyle:
         """The style of ``status`` (unknown statuses look like ``no_data``)."""
         return getattr(self, status, self.no_data)
+
+
+class FieldLabel(_Strict):
+    """The popup label of a field in Chinese and English, and its unit (shown in every language)."""
+
+    zh: str
+    en: str
+    unit: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> FieldLabel | str:
+        """'容量 capacity (MW)' as zh, en and unit; a text not of that form ('Chinese English (unit)') as it is."""
+        match = _BILINGUAL.match(text)
+        if match is None:
+            return text
+        return cls(zh=match["zh"], en=match["en"], unit=match["unit"])
+
+
+_BILINGUAL = re.compile(r"^(?P<zh>[^\x00-\x7f]+?)\s+(?P<en>[\x21-\x7e][\x20-\x7e]*?)(?:\s+\((?P<unit>[^()]+)\))?$")
 
 
 class IndicatorStyle(_Strict):
@@ -143,7 +163,10 @@ class MapSpec(_Strict):
     value_colours: list[Colour] = Field(
         default_factory=lambda: ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"], min_length=2
     )
-    field_labels: dict[str, str] = Field(default_factory=dict, description="popup label of a field name")
+    field_labels: dict[str, FieldLabel | str] = Field(
+        default_factory=dict,
+        description="popup label of a field name: {zh, en, unit}, or a text ('编号 id' is read as zh and en)",
+    )
     indicators: IndicatorLayers = IndicatorLayers()
     gaps: GapLayers = GapLayers()
     proposals: ProposalLayers = ProposalLayers()
@@ -151,6 +174,13 @@ class MapSpec(_Strict):
     facilities: dict[str, FacilityLayer] = Field(default_factory=dict, description="by catalog layer name")
 
     _source: Path | None = PrivateAttr(None)
+
+    @field_validator("field_labels", mode="before")
+    @classmethod
+    def _split_labels(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        return {k: FieldLabel.parse(v) if isinstance(v, str) else v for k, v in value.items()}
 
     @property
     def source(self) -> str:

@@ -17,6 +17,7 @@ import pyogrio
 from .engine import RunResult
 from .geopackage import SYNTHETIC_NOTE, write_geopackage
 from .history import history_root
+from .i18n import Lang
 from .project import Project, QualityNote, file_sha256
 from .proposals import proposal_frames, propose
 from .report import write_report
@@ -52,12 +53,12 @@ def package_versions() -> dict[str, str]:
     return found
 
 
-def write_views(run: RunOutputs, folder: Path, *, project: Project | None = None) -> list[Path]:
+def write_views(run: RunOutputs, folder: Path, *, project: Project | None = None, lang: Lang = "both") -> list[Path]:
     """The views a planner opens first, made from the run's own files: map, report and workbook."""
     return [
-        write_map(run, folder / "map.html", project=project),
-        write_report(run, folder / "report.html", project=project),
-        write_workbook(run, folder / "gaps.xlsx"),
+        write_map(run, folder / "map.html", project=project, lang=lang),
+        write_report(run, folder / "report.html", project=project, lang=lang),
+        write_workbook(run, folder / "gaps.xlsx", lang=lang),
     ]
 
 
@@ -115,7 +116,7 @@ def run_record(result: RunResult, run_id: str, outputs: list[str]) -> dict:
     }
 
 
-def write_outputs(result: RunResult, out_dir: Path) -> dict:
+def write_outputs(result: RunResult, out_dir: Path, *, lang: Lang = "both") -> dict:
     """Write every output into a staging folder, then move each into ``out_dir``.
 
     A failure before the move leaves the earlier outputs as they were.  The table and the
@@ -134,7 +135,7 @@ def write_outputs(result: RunResult, out_dir: Path) -> dict:
         record["geopackage_layers"] = layers
         record["proposal_notes"] = proposals.notes
         (staging / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-        write_views(RunOutputs(staging), staging, project=result.project)
+        write_views(RunOutputs(staging), staging, project=result.project, lang=lang)
         kept = staging / "history-entry"
         kept.mkdir()
         for name in ("indicators.csv", "proposals.csv", "run.json", "data_quality.csv"):

@@ -14,6 +14,7 @@ import html
 import logging
 import math
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,10 +34,12 @@ from jinja2 import Template
 from ._offline import RawHtml, make_offline, remote_assets
 from .conditions import evaluate
 from .errors import ConfigError, UsageError
+from .i18n import YES_NO, Lang, check_lang, html_lang, label, zone_label
 from .mapspec import BASEMAPS, CoverageLayer, FacilityLayer, IndicatorStyle, MapSpec, find_map_spec, read_map_spec
 from .project import Project, load_project
 from .results import RunOutputs
 from .specs import Condition, Title
+from .zones import catalog_names
 
 log = logging.getLogger("gis")
 
@@ -50,29 +53,38 @@ _e = html.escape
 
 @dataclass
 class _Context:
-    """What every layer builder needs: the run, the spec, the project and the English names."""
+    """What every layer builder needs: the run, the spec, the project, the zones' names and the language."""
 
     run: RunOutputs
     spec: MapSpec
     project: Project | None
     metric_crs: str
-    names_en: dict[tuple[str, str], str]
+    names: dict[tuple[str, str], tuple[str, str]]  # the catalog's (name, name_en) by (zone_type, zone_id)
+    lang: Lang = "both"
     legend: list[str] = field(default_factory=list)
     toggles: dict[str, str] = field(default_factory=dict)  # legend section id -> JS layer name
+
+    def t(self, zh: str, en: str | None) -> str:
+        """A label in the map's language, escaped: '中文', 'English' or '中文 English'."""
+        return _e(label(zh, en, self.lang))
 
 
 # --- public API ----------------------------------------------------------------------------
 
 
-def build_map(run: RunOutputs, spec: MapSpec, *, project: Project | None = None, basemap: str | None = None) -> folium.Map:
+def build_map(
+    run: RunOutputs, spec: MapSpec, *, project: Project | None = None, basemap: str | None = None, lang: Lang = "both"
+) -> folium.Map:
     """The web map of ``run`` as styled by ``spec``; facilities come from ``project``.
 
     Without ``project`` the project folder named in ``run.json`` is loaded if it exists;
     otherwise facilities, coverage areas and English zone names are left out (logged).
-    ``basemap`` (none, osm, tianditu) overrides the spec's.
+    ``basemap`` (none, osm, tianditu) overrides the spec's. ``lang`` is the language of the
+    labels: ``zh``, ``en`` or ``both`` (the default); names from the data are shown as they are.
     """
+    lang = check_lang(lang)
     project = project if project is not None else _project_of(run)
-    ctx = _Context(run, spec, project, run.record["project"]["crs"], _english_names(project))
+    ctx = _Context(run, spec, project, run.record["project"]["crs"], catalog_names(project), lang)
     indicators = _indicator_ids(ctx)
     start = _start_indicator(ctx, indicators)
     m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25, maxZoom=18, minZoom=3)
@@ -90,7 +102,7 @@ def build_map(run: RunOutputs, spec: MapSpec, *, project: Project | None = None,
     _add_coverage(m, ctx)
     _add_facilities(m, ctx)
     folium.LayerControl(collapsed=spec.collapsed_layer_control).add_to(m)
-    _Legend("".join(ctx.legend), ctx.toggles).add_to(m)
+    _Legend("".join(ctx.legend), ctx.toggles, ctx.t("图例", "Legend")).add_to(m)
     if run.synthetic:
         m.get_root().html.add_child(RawHtml(_banner(ctx)), name="gis_banner")
     if bounds:
@@ -109,16 +121,20 @@ def write_map(
     map_spec_path: Path | None = None,
     project: Project | None = None,
     basemap: str | None = None,
+    lang: Lang = "both",
 ) -> Path:
     """Write the web map of ``run`` to ``path`` (one self-contained HTML file); return the path.
 
     The map spec is ``map_spec_path``, else ``maps/plan.yaml`` of the project (or of the
-    reference project), else the defaults.
+    reference project), else the defaults. ``lang`` is the language of the labels: ``zh``,
+    ``en`` or ``both`` (the default).
     """
+    lang = check_lang(lang)
     root = project.root if project is not None else Path(run.record["project"]["root"])
     spec_path = map_spec_path or find_map_spec(root if root.is_dir() else None)
     spec = read_map_spec(spec_path) if spec_path is not None else MapSpec()
-    page = build_map(run, spec, project=project, basemap=basemap).get_root().render()
+    page = build_map(run, spec, project=project, basemap=basemap, lang=lang).get_root().render()
+    page = re.sub(r"<html(?=[\s>])", f'<html lang="{html_lang(lang)}"', page, count=1)
     remote = remote_assets(page)
     if remote:
         msg = f"the map would load {remote[0]} from the network; it must work offline"
@@ -140,21 +156,6 @@ def _project_of(run: RunOutputs) -> Project | None:
         log.warning("map: project folder %s not found; facilities, coverage areas and English names left out", root)
         return None
     return load_project(root)
-
-
-def _english_names(project: Project | None) -> dict[tuple[str, str], str]:
-    """English names of the zones by (zone_type, zone_id), from the zone layers' ``name_en``."""
-    if project is None:
-        return {}
-    city = project.catalog.project.city
-    names = {("city", city.id): city.name_en} if city.name_en else {}
-    for zone_type, level in project.catalog.zones.items():
-        frame = project.read_vector(level.layer)
-        if "name_en" in frame.columns:
-            for zone_id, name_en in zip(frame[level.id_field].astype(str), frame["name_en"], strict=True):
-                if isinstance(name_en, str) and name_en.strip():
-                    names[(zone_type, zone_id)] = name_en
-    return names
 
 
 def _add_legend(ctx: _Context, layer: folium.map.Layer, html_text: str, *, show: bool) -> None:
@@ -294,27 +295,20 @@ def _amount(value: object, unit: object) -> str:
     return _e(f"{_number(number)} {'' if _missing(unit) else unit}".strip())
 
 
-def _text(value: object) -> str:
-    """Any attribute value as escaped text."""
+def _text(value: object, lang: Lang = "both") -> str:
+    """Any attribute value as escaped text (yes and no in ``lang``)."""
     if _missing(value):
         return "—"
     if isinstance(value, bool | np.bool_):
-        return "是 yes" if value else "否 no"
+        return _e(label(*YES_NO[bool(value)], lang))
     if isinstance(value, float | np.floating):
         return _e(_number(float(value)))
     return _e(str(value))
 
 
-def _both(zh: str, en: str | None) -> str:
-    """'中文 English' escaped; the English left out when missing or the same."""
-    if not en or en == zh:
-        return _e(zh)
-    return f"{_e(zh)} {_e(en)}"
-
-
 def _status_text(ctx: _Context, status: str) -> str:
     style = ctx.spec.status.of(status)
-    return _both(style.zh, style.en)
+    return ctx.t(style.zh, style.en)
 
 
 def _split_title(title: str | None, fallback: str) -> Title:
@@ -339,7 +333,8 @@ def _swatch(colour: str, *, round_: bool = False) -> str:
 
 def _zone_label(ctx: _Context, zone_type: str, zone_id: str, zone_name: object) -> str:
     name = "" if _missing(zone_name) else str(zone_name)
-    return _both(name or zone_id, ctx.names_en.get((zone_type, zone_id)))
+    name = name or zone_id
+    return _e(zone_label(name, ctx.names.get((zone_type, zone_id)), ctx.lang))
 
 
 # --- indicator layers ------------------------------------------------------------------------
@@ -354,22 +349,23 @@ def _target_text(row: pd.Series) -> str:
 
 
 def _zone_popup(ctx: _Context, row: pd.Series, label: str) -> str:
+    t = ctx.t
     rows = [
-        ("指标 indicator", f"{_e(str(row['indicator']))} {_both(str(row['title_zh']), str(row['title_en']))}"),
-        ("条款 clause", _e(str(row["clause"]))),
-        ("数值 value", _amount(row["value"], row["unit"])),
-        ("目标 target", _target_text(row)),
-        ("状态 status", _status_text(ctx, str(row["status"]))),
+        (t("指标", "indicator"), f"{_e(str(row['indicator']))} {t(str(row['title_zh']), str(row['title_en']))}"),
+        (t("条款", "clause"), _e(str(row["clause"]))),
+        (t("数值", "value"), _amount(row["value"], row["unit"])),
+        (t("目标", "target"), _target_text(row)),
+        (t("状态", "status"), _status_text(ctx, str(row["status"]))),
     ]
     if str(row["status"]) == "gap" and not _missing(row.get("shortfall")):
-        rows.append(("缺口 shortfall", _e(f"{_number(float(row['shortfall']))} {row.get('shortfall_unit') or ''}".strip())))
+        rows.append((t("缺口", "shortfall"), _e(f"{_number(float(row['shortfall']))} {row.get('shortfall_unit') or ''}".strip())))
     if not _missing(row.get("baseline")):
-        rows.append(("基线 baseline", _amount(row["baseline"], row["unit"])))
-    for key, label_text in (("numerator", "分子 numerator"), ("denominator", "分母 denominator")):
+        rows.append((t("基线", "baseline"), _amount(row["baseline"], row["unit"])))
+    for key, label_text in (("numerator", t("分子", "numerator")), ("denominator", t("分母", "denominator"))):
         if not _missing(row.get(key)):
             rows.append((label_text, _text(float(row[key]))))
     if not _missing(row.get("reading")):
-        rows.append(("解读 reading", _e(str(row["reading"]))))
+        rows.append((t("解读", "reading"), _e(str(row["reading"]))))
     return f"<b>{label}</b>{_table(rows)}"
 
 
@@ -396,10 +392,10 @@ def _ramp(colours: list[str], count: int) -> list[str]:
     return [colormap.rgb_hex_str(i / (count - 1)) for i in range(count)]
 
 
-def _class_label(index: int, breaks: list[float], unit: str) -> str:
+def _class_label(index: int, breaks: list[float], unit: str, lang: Lang = "both") -> str:
     """'< 25 %', '25 – 30 %', '≥ 50 %' (the unit once, at the end)."""
     if not breaks:
-        return "全部 all"
+        return _e(label("全部", "all", lang))
     share = unit == "share"
     bare = [f"{b * 100:g}" if share else _number(b) for b in breaks]
     suffix = " %" if share else f" {_e(unit)}"
@@ -460,7 +456,7 @@ def _zone_colours(
     values = pd.to_numeric(zones["value"], errors="coerce")
     index = np.searchsorted(classes.breaks, values.fillna(0), side="right")
     entries = [
-        (classes.colours[i], _class_label(i, classes.breaks, unit), int(((index == i) & values.notna()).sum()))
+        (classes.colours[i], _class_label(i, classes.breaks, unit, ctx.lang), int(((index == i) & values.notna()).sum()))
         for i in range(len(classes.colours))
     ]
     if values.isna().any():
@@ -484,7 +480,7 @@ def _add_indicator(m: folium.Map, ctx: _Context, indicator: str, *, show: bool) 
     ]
     base = {"color": ctx.spec.indicators.outline, "weight": 1, "fillOpacity": ctx.spec.indicators.fill_opacity}
     first = layer.iloc[0]
-    name = f"{_e(indicator)} {_e(str(first['title_zh']))} — {_e(str(first['clause']))}"
+    name = f"{_e(indicator)} {_short_title(ctx, first['title_zh'], first['title_en'])} — {_e(str(first['clause']))}"
     styles = [{**base, "fillColor": fill} for fill in fills]
     geojson = _geojson(zones, popups, tooltips, styles, name=name, show=show, pane="zones", highlight=True)
     geojson.add_to(m)
@@ -505,14 +501,19 @@ def _legend_indicator(
     if not city.empty:
         row = city.iloc[0]
         label = _zone_label(ctx, "city", str(row["zone_id"]), row["zone_name"])
-        lines.append(f"全市 city {label}: <b>{_amount(row['value'], row['unit'])}</b> — {_status_text(ctx, str(row['status']))}")
+        lines.append(f"{ctx.t('全市', 'city')} {label}: <b>{_amount(row['value'], row['unit'])}</b> — {_status_text(ctx, str(row['status']))}")
         if not _missing(row.get("target")):
-            lines.append(f"目标 target: {_target_text(row)}")
-    heading = "按数值着色 coloured by value" if by_value else "按目标达成状态着色 coloured by status against the target"
+            lines.append(f"{ctx.t('目标', 'target')}: {_target_text(row)}")
+    if by_value:
+        heading = ctx.t("按数值着色", "coloured by value")
+    else:
+        heading = ctx.t("按目标达成状态着色", "coloured by status against the target")
     items = "".join(f"<li>{_swatch(c)}{t} <small>({n})</small></li>" for c, t, n in entries)
+    english = f'<div class="gis-en">{_e(str(first["title_en"]))}</div>' if ctx.lang == "both" else ""
     text = (
-        f'<b>{_e(str(first["indicator"]))}</b> {_e(str(first["title_zh"]))} <small>— 条款 clause {_e(str(first["clause"]))}</small>'
-        f'<div class="gis-en">{_e(str(first["title_en"]))}</div>'
+        f'<b>{_e(str(first["indicator"]))}</b> {_short_title(ctx, first["title_zh"], first["title_en"])} '
+        f'<small>— {ctx.t("条款", "clause")} {_e(str(first["clause"]))}</small>'
+        + english
         + "".join(f"<div>{line}</div>" for line in lines)
         + f"<div><small>{heading}</small></div><ul>{items}</ul>"
     )
@@ -530,7 +531,7 @@ def _add_zone_labels(m: folium.Map, ctx: _Context, indicators: list[str]) -> Non
         return
     metric = counties.to_crs(ctx.metric_crs)
     points = _to_web(ctx, metric.set_geometry(metric.geometry.representative_point()))
-    group = folium.FeatureGroup(name="区县名称 County names", show=True)
+    group = folium.FeatureGroup(name=ctx.t("区县名称", "County names"), show=True)
     for _, row in points.iterrows():
         label = _zone_label(ctx, "county", str(row["zone_id"]), row["zone_name"])
         icon = folium.DivIcon(html=f"<div>{label}</div>", class_name="gis-label", icon_size=(0, 0))
@@ -556,14 +557,14 @@ def _add_gap_layers(m: folium.Map, ctx: _Context, indicators: list[str], start: 
         title = _indicator_title(ctx, indicator)
         show = spec.show == "all" or (spec.show == "start" and indicator == start)
         fields = [c for c in frame.columns if c not in _HIDDEN_GAP_FIELDS]
-        heading = f"<b>缺口 gap · {_e(indicator)}</b> {_both(title.zh, title.en)}"
+        heading = f"<b>{ctx.t('缺口', 'gap')} · {_e(indicator)}</b> {ctx.t(title.zh, title.en)}"
         unit = ctx.run.indicators.loc[ctx.run.indicators["indicator"] == indicator, "unit"].iloc[0]
         popups = [
-            heading + _table((_field_label(ctx, f), _amount(row[f], unit) if f == "value" else _text(row[f])) for f in fields)
+            heading + _table((_field_label(ctx, f), _amount(row[f], unit) if f == "value" else _text(row[f], ctx.lang)) for f in fields)
             for _, row in frame.iterrows()
         ]
-        tooltips = [f"缺口 gap · {_e(indicator)}: {_text(row.get('name', row.get('id')))}" for _, row in frame.iterrows()]
-        name = f"{_swatch(spec.colour)}缺口 gaps · {_e(indicator)} {_e(title.zh)}"
+        tooltips = [f"{ctx.t('缺口', 'gap')} · {_e(indicator)}: {_text(row.get('name', row.get('id')))}" for _, row in frame.iterrows()]
+        name = f"{_swatch(spec.colour)}{ctx.t('缺口', 'gaps')} · {_e(indicator)} {_short_title(ctx, title.zh, title.en)}"
         if frame.geom_type.eq("Point").all():
             style = {"color": spec.colour, "weight": 3, "fillColor": "#ffffff", "fillOpacity": 0.6}
             marker = folium.CircleMarker(radius=spec.radius, pane="gaps", fill=True)
@@ -573,7 +574,7 @@ def _add_gap_layers(m: folium.Map, ctx: _Context, indicators: list[str], start: 
         geojson = _geojson(frame, popups, tooltips, [style] * len(frame), name=name, show=show, pane="gaps", marker=marker)
         geojson.add_to(m)
         symbol = _swatch(spec.colour) if marker is None else f'<span class="gis-ring" style="border-color:{spec.colour}"></span>'
-        legend = f"{symbol}缺口 gaps · {_e(indicator)} {_both(title.zh, title.en)} <small>({len(frame)})</small>"
+        legend = f"{symbol}{ctx.t('缺口', 'gaps')} · {_e(indicator)} {ctx.t(title.zh, title.en)} <small>({len(frame)})</small>"
         _add_legend(ctx, geojson, legend, show=show)
 
 
@@ -593,13 +594,13 @@ def _proposal_summary(ctx: _Context, indicator: str) -> str:
     unit = str(rows.iloc[0]) if not rows.empty else ""
     city = zones.loc[zones["zone_type"] == "city"]
     if city.empty:
-        return f"<div><small>{len(zones)} 个地区 zones</small></div>"
+        return f"<div><small>{len(zones)} {ctx.t('个地区', 'zones')}</small></div>"
     row = city.iloc[0]
     meets = row["meets_target"]
     verdict = "" if pd.isna(meets) else (_status_text(ctx, "met") if bool(meets) else _status_text(ctx, "gap"))
     return (
         f"<div>{_e(str(row['action']))}</div>"
-        f"<div>全市 city: {_amount(row['value_before'], unit)} → <b>{_amount(row['value_after'], unit)}</b> {verdict}</div>"
+        f"<div>{ctx.t('全市', 'city')}: {_amount(row['value_before'], unit)} → <b>{_amount(row['value_after'], unit)}</b> {verdict}</div>"
     )
 
 
@@ -619,14 +620,14 @@ def _add_proposal_layers(m: folium.Map, ctx: _Context, indicators: list[str], st
         title = _indicator_title(ctx, indicator)
         show = spec.show == "all" or (spec.show == "start" and indicator == start)
         fields = [c for c in frame.columns if c not in _PROPOSAL_HIDDEN]
-        heading = f"<b>建议 proposal · {_e(indicator)}</b> {_both(title.zh, title.en)}"
+        heading = f"<b>{ctx.t('建议', 'proposal')} · {_e(indicator)}</b> {ctx.t(title.zh, title.en)}"
 
         def shown(row: pd.Series, name: str) -> str:
-            return _amount(row[name], "share") if name in _SHARE_FIELDS else _text(row[name])
+            return _amount(row[name], "share") if name in _SHARE_FIELDS else _text(row[name], ctx.lang)
 
         popups = [heading + _table((_field_label(ctx, f), shown(row, f)) for f in fields) for _, row in frame.iterrows()]
-        tooltips = [f"建议 proposal · {_e(indicator)}: {_text(row.get('name', row.get('id')))}" for _, row in frame.iterrows()]
-        name = f"{_swatch(spec.colour)}建议 proposals · {_e(indicator)} {_e(title.zh)}"
+        tooltips = [f"{ctx.t('建议', 'proposal')} · {_e(indicator)}: {_text(row.get('name', row.get('id')))}" for _, row in frame.iterrows()]
+        name = f"{_swatch(spec.colour)}{ctx.t('建议', 'proposals')} · {_e(indicator)} {_short_title(ctx, title.zh, title.en)}"
         marker = None
         if frame.geom_type.eq("Point").all():
             style = {"color": "#ffffff", "weight": 1.5, "fillColor": spec.colour, "fillOpacity": 0.95}
@@ -640,7 +641,7 @@ def _add_proposal_layers(m: folium.Map, ctx: _Context, indicators: list[str], st
             symbol = _swatch(spec.colour)
         geojson = _geojson(frame, popups, tooltips, [style] * len(frame), name=name, show=show, pane="proposals", marker=marker)
         geojson.add_to(m)
-        legend = f"{symbol}建议 proposals · {_e(indicator)} {_both(title.zh, title.en)} <small>({len(frame)})</small>"
+        legend = f"{symbol}{ctx.t('建议', 'proposals')} · {_e(indicator)} {ctx.t(title.zh, title.en)} <small>({len(frame)})</small>"
         _add_legend(ctx, geojson, legend + _proposal_summary(ctx, indicator), show=show)
 
 
@@ -652,7 +653,16 @@ def _indicator_title(ctx: _Context, indicator: str) -> Title:
 
 
 def _field_label(ctx: _Context, name: str) -> str:
-    return _e(ctx.spec.field_labels.get(name, name))
+    """The popup label of a field: the spec's (a plain string, or zh and en), else the field's name."""
+    text = ctx.spec.field_labels.get(name, name)
+    if isinstance(text, str):
+        return _e(text)
+    return ctx.t(text.zh, text.en) + (f" ({_e(text.unit)})" if text.unit else "")
+
+
+def _short_title(ctx: _Context, zh: object, en: object) -> str:
+    """An indicator title in the layer control: Chinese in 'both' (the English is in the legend), English in 'en'."""
+    return _e(str(en if ctx.lang == "en" else zh))
 
 
 # --- coverage areas --------------------------------------------------------------------------
@@ -697,7 +707,7 @@ def _add_coverage(m: folium.Map, ctx: _Context) -> None:
         )
         area = gpd.GeoDataFrame(geometry=[shapely.union_all(frame.geometry.buffer(distance).values)], crs=frame.crs)
         area = _to_web(ctx, area)
-        group = folium.FeatureGroup(name=f"{_swatch(entry.colour)}覆盖 coverage · {_both(title.zh, title.en)}", show=entry.show)
+        group = folium.FeatureGroup(name=f"{_swatch(entry.colour)}{ctx.t('覆盖', 'coverage')} · {ctx.t(title.zh, title.en)}", show=entry.show)
         style = {"color": entry.colour, "weight": 1, "fillColor": entry.colour, "fillOpacity": entry.fill_opacity}
         _geojson(area, None, None, [style], pane="coverage").add_to(group)
         if entry.features and frame.geom_type.isin(["LineString", "MultiLineString"]).all():
@@ -705,7 +715,7 @@ def _add_coverage(m: folium.Map, ctx: _Context) -> None:
             line_style = {"color": entry.colour, "weight": 1.5, "opacity": 0.9}
             _geojson(lines, None, None, [line_style] * len(lines), pane="lines").add_to(group)
         group.add_to(m)
-        _add_legend(ctx, group, f"{_swatch(entry.colour)}覆盖 coverage · {_both(title.zh, title.en)}", show=entry.show)
+        _add_legend(ctx, group, f"{_swatch(entry.colour)}{ctx.t('覆盖', 'coverage')} · {ctx.t(title.zh, title.en)}", show=entry.show)
 
 
 # --- facilities ------------------------------------------------------------------------------
@@ -729,9 +739,9 @@ def _facility_status(ctx: _Context, layer: str, frame: gpd.GeoDataFrame, entry: 
         ok = check.ok or Title(zh=ctx.spec.status.met.zh, en=ctx.spec.status.met.en)
         for position, (applied, gapped) in enumerate(zip(applies, is_gap, strict=True)):
             if applied:
-                label = _both(gap.zh, gap.en) if gapped else _both(ok.zh, ok.en)
+                text = ctx.t(gap.zh, gap.en) if gapped else ctx.t(ok.zh, ok.en)
                 css = "gis-gap" if gapped else "gis-ok"
-                lines[position].append(f'<span class="{css}">{label}</span> <small>{_e(check.indicator)} {_e(title.zh)}</small>')
+                lines[position].append(f'<span class="{css}">{text}</span> <small>{_e(check.indicator)} {_short_title(ctx, title.zh, title.en)}</small>')
     return flagged, lines
 
 
@@ -751,8 +761,8 @@ def _facility_texts(
     popups, tooltips = [], []
     for (_, row), lines in zip(web.iterrows(), status_lines, strict=True):
         name = _text(row.get("name", row["id"]))
-        status = "".join(f"<div>状态 status: {line}</div>" for line in lines)
-        popups.append(f"<b>{name}</b> <small>{heading}</small>{_table((_field_label(ctx, f), _text(row[f])) for f in fields)}{status}")
+        status = "".join(f"<div>{ctx.t('状态', 'status')}: {line}</div>" for line in lines)
+        popups.append(f"<b>{name}</b> <small>{heading}</small>{_table((_field_label(ctx, f), _text(row[f], ctx.lang)) for f in fields)}{status}")
         tooltips.append(f"{name} <small>{heading}</small>")
     return popups, tooltips
 
@@ -778,7 +788,7 @@ def _add_facilities(m: folium.Map, ctx: _Context) -> None:
         flagged, status_lines = _facility_status(ctx, layer, frame, entry)
         web = _to_web(ctx, frame.assign(_flagged=flagged.values, _lines=status_lines))
         title = entry.title or _split_title(ctx.project.entry(layer).title, layer)
-        heading = _both(title.zh, title.en)
+        heading = ctx.t(title.zh, title.en)
         popups, tooltips = _facility_texts(ctx, web, fields, heading, list(web["_lines"]))
         gap_colour = entry.gap_colour or ctx.spec.status.gap.colour
         flags = [bool(f) for f in web["_flagged"]]
@@ -840,15 +850,15 @@ def _legend_heading(ctx: _Context) -> str:
     if title is None and ctx.project is not None:
         settings = ctx.project.catalog.project
         title = Title(zh=settings.name_zh or settings.name, en=settings.name)
-    heading = _both(title.zh, title.en) if title else _e(str(record["project"]["name"]))
-    return f'<div class="gis-title"><b>{heading}</b><br><small>运行 run {_e(str(record.get("run_id", "")))}</small></div>'
+    heading = ctx.t(title.zh, title.en) if title else _e(str(record["project"]["name"]))
+    return f'<div class="gis-title"><b>{heading}</b><br><small>{ctx.t("运行", "run")} {_e(str(record.get("run_id", "")))}</small></div>'
 
 
 def _banner(ctx: _Context) -> str:
     notice = ctx.spec.synthetic_notice
     layers = sorted(name for name, entry in ctx.run.record.get("inputs", {}).items() if entry.get("synthetic"))
-    detail = _e(f"synthetic inputs: {', '.join(layers)}")
-    return f'<div class="gis-banner" role="alert" title="{detail}">⚠ {_e(notice.zh)} {_e(notice.en)}</div>'
+    detail = f"{ctx.t('合成输入', 'synthetic inputs')}: {_e(', '.join(layers))}"
+    return f'<div class="gis-banner" role="alert" title="{detail}">⚠ {ctx.t(notice.zh, notice.en)}</div>'
 
 
 class _Legend(MacroElement):
@@ -881,10 +891,10 @@ class _Legend(MacroElement):
         """
     )
 
-    def __init__(self, html_text: str, toggles: dict[str, str]) -> None:
+    def __init__(self, html_text: str, toggles: dict[str, str], title: str) -> None:
         super().__init__()
         self._name = "Legend"
-        self.html = f'<details open><summary><b>图例 Legend</b></summary>{html_text}</details>'
+        self.html = f'<details open><summary><b>{title}</b></summary>{html_text}</details>'
         self.toggles = toggles
 
 

@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .errors import UsageError
+from .i18n import Lang, check_lang, label
 from .report import STATUS_COLOURS, describe_target, indicator_summary, status_counts
 from .results import RunOutputs
 
@@ -37,19 +38,25 @@ _HEADER_FILL = PatternFill("solid", fgColor="EEEEEE")
 _TITLE_FONT = Font(bold=True, size=13)
 _WARNING_FONT = Font(bold=True, color="B71C1C", size=12)
 _ZONE_COLUMNS = (
-    ("zone_type", "类型 zone type"),
-    ("zone_id", "代码 zone id"),
-    ("zone_name", "地区 zone"),
-    ("value", "值 value"),
-    ("unit", "单位 unit"),
-    ("comparator", "比较 comparator"),
-    ("target", "目标 target"),
-    ("baseline", "基准 baseline"),
-    ("status", "状态 status"),
-    ("shortfall", "缺口 shortfall"),
-    ("shortfall_unit", "缺口单位 shortfall unit"),
-    ("numerator", "分子 numerator"),
-    ("denominator", "分母 denominator"),
+    ("zone_type", ("类型", "zone type")),
+    ("zone_id", ("代码", "zone id")),
+    ("zone_name", ("地区", "zone")),
+    ("value", ("值", "value")),
+    ("unit", ("单位", "unit")),
+    ("comparator", ("比较", "comparator")),
+    ("target", ("目标", "target")),
+    ("baseline", ("基准", "baseline")),
+    ("status", ("状态", "status")),
+    ("shortfall", ("缺口", "shortfall")),
+    ("shortfall_unit", ("缺口单位", "shortfall unit")),
+    ("numerator", ("分子", "numerator")),
+    ("denominator", ("分母", "denominator")),
+)
+_SUMMARY_COLUMNS = (
+    ("指标", "indicator"), ("名称", "title (zh)"), ("英文名称", "title (en)"), ("条款", "clause"), ("主题", "theme"),
+    ("单位", "unit"), ("市值", "city value"), ("比较", "comparator"), ("目标", "target"), ("状态", "status"),
+    ("缺口", "shortfall (city)"), ("缺口单位", "shortfall unit"), ("未达标地区数", "zones with a gap"),
+    ("有目标地区数", "zones with a target"), ("未达标地区", "zones with a gap"), ("目标说明", "target (en)"), ("工作表", "sheet"),
 )
 _SHARE_COLUMNS = {"value", "target", "baseline"}
 
@@ -130,20 +137,18 @@ def _share_format(unit: Any) -> str | None:
     return PERCENT if unit == "share" else None
 
 
-def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, sheets: dict[str, str]) -> None:
+def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, sheets: dict[str, str], lang: Lang) -> None:
     record = run.record
     project = record.get("project") or {}
-    _put(sheet, 1, 1, f"差距汇总 Gap summary — {project.get('name', '')} — run {record.get('run_id', '')}").font = _TITLE_FONT
+    title = f"{label('差距汇总', 'Gap summary', lang)} — {project.get('name', '')} — {label('运行', 'run', lang)} {record.get('run_id', '')}"
+    _put(sheet, 1, 1, title).font = _TITLE_FONT
     if run.synthetic:
         note = record.get("synthetic_note") or "SYNTHETIC sample data"
-        _put(sheet, 2, 1, f"合成数据 SYNTHETIC DATA: {note}. The numbers show the method, not the real city.").font = _WARNING_FONT
+        method = label("数字仅演示方法，不代表实际情况。", "The numbers show the method, not the real city.", lang)
+        _put(sheet, 2, 1, f"{label('合成数据', 'SYNTHETIC DATA', lang)}: {note}. {method}").font = _WARNING_FONT
     counts = status_counts(run.indicators)
-    _put(sheet, 3, 1, "All zone rows 全部地区: " + " / ".join(f"{counts[s]} {s}" for s in counts))
-    labels = ["指标 indicator", "名称 title (zh)", "title (en)", "条款 clause", "主题 theme", "单位 unit", "市值 city value",
-              "比较 comparator", "目标 target", "状态 status", "缺口 shortfall (city)", "缺口单位 shortfall unit",
-              "未达标地区数 zones with a gap", "有目标地区数 zones with a target", "未达标地区 zones with a gap",
-              "目标说明 target (en)", "工作表 sheet"]
-    _header(sheet, 5, labels)
+    _put(sheet, 3, 1, f"{label('全部地区', 'All zone rows', lang)}: " + " / ".join(f"{counts[s]} {s}" for s in counts))
+    _header(sheet, 5, [label(zh, en, lang) for zh, en in _SUMMARY_COLUMNS])
     targets = {k: (v or {}).get("target") for k, v in (record.get("indicators") or {}).items()}
     for offset, item in enumerate(summary.to_dict("records")):
         row = 6 + offset
@@ -161,7 +166,7 @@ def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, she
         _put(sheet, row, 13, item["gap_zones"])
         _put(sheet, row, 14, item["target_zones"])
         _put(sheet, row, 15, names or None)
-        _put(sheet, row, 16, describe_target(targets.get(item["indicator"]), item["unit"]))
+        _put(sheet, row, 16, describe_target(targets.get(item["indicator"]), item["unit"], lang="zh" if lang == "zh" else "en"))
         link = _put(sheet, row, 17, sheets[item["indicator"]])
         link.hyperlink = f"#'{sheets[item['indicator']]}'!A1"
         link.font = Font(color="1565C0", underline="single")
@@ -170,14 +175,16 @@ def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, she
         sheet.column_dimensions[letter].width = 40
 
 
-def _write_indicator(sheet: Worksheet, indicator: str, rows: pd.DataFrame, target: dict | None) -> None:
+def _write_indicator(sheet: Worksheet, indicator: str, rows: pd.DataFrame, target: dict | None, lang: Lang) -> None:
     first = rows.iloc[0]
     unit = first.get("unit")
     _put(sheet, 1, 1, indicator).font = _TITLE_FONT
-    _put(sheet, 2, 1, f"{first.get('title_zh', '')} / {first.get('title_en', '')} (条款 clause {first.get('clause', '')})")
+    title = label(str(first.get("title_zh", "")), str(first.get("title_en", "")), lang, sep=" / ")
+    _put(sheet, 2, 1, f"{title} ({label('条款', 'clause', lang)} {first.get('clause', '')})")
     wording = (target or {}).get("wording")
-    _put(sheet, 3, 1, f"目标 Target: {wording + ' — ' if wording else ''}{describe_target(target, str(unit))}")
-    _header(sheet, 4, [label for _, label in _ZONE_COLUMNS])
+    words = describe_target(target, str(unit), lang="zh" if lang == "zh" else "en")
+    _put(sheet, 3, 1, f"{label('目标', 'Target', lang)}: {wording + ' — ' if wording else ''}{words}")
+    _header(sheet, 4, [label(zh, en, lang) for _, (zh, en) in _ZONE_COLUMNS])
     percent = _share_format(unit)
     for offset, record in enumerate(rows.to_dict("records")):
         row = 5 + offset
@@ -190,8 +197,12 @@ def _write_indicator(sheet: Worksheet, indicator: str, rows: pd.DataFrame, targe
     _fit_columns(sheet, 4)
 
 
-def write_workbook(run: RunOutputs, path: Path) -> Path:
-    """Write ``gaps.xlsx`` of a run (``path`` may be a folder); written whole or not at all."""
+def write_workbook(run: RunOutputs, path: Path, *, lang: Lang = "both") -> Path:
+    """Write ``gaps.xlsx`` of a run (``path`` may be a folder); written whole or not at all.
+
+    ``lang`` is the language of the titles and headers: ``zh``, ``en`` or ``both`` (the default).
+    """
+    lang = check_lang(lang)
     path = Path(path)
     if path.is_dir():
         path = path / "gaps.xlsx"
@@ -204,18 +215,19 @@ def write_workbook(run: RunOutputs, path: Path) -> Path:
     book.properties.title = f"Gap summary {run.record.get('run_id', '')}"
     book.properties.creator = "gis-plan"
     first = book.active
-    first.title = SUMMARY_SHEET
+    first.title = SUMMARY_SHEET if lang == "both" else label("汇总", "Summary", lang)
     sheets: dict[str, str] = {}
     records = run.record.get("indicators") or {}
     for indicator, rows in indicators.groupby("indicator", sort=False):
-        name = safe_sheet_name(str(indicator), [SUMMARY_SHEET, *sheets.values()])
+        name = safe_sheet_name(str(indicator), [first.title, *sheets.values()])
         sheets[str(indicator)] = name
-        _write_indicator(book.create_sheet(name), str(indicator), rows, (records.get(str(indicator)) or {}).get("target"))
-    _write_summary(first, run, summary, sheets)
+        _write_indicator(book.create_sheet(name), str(indicator), rows, (records.get(str(indicator)) or {}).get("target"), lang)
+    _write_summary(first, run, summary, sheets, lang)
     handle, staging = tempfile.mkstemp(prefix=".gaps-", suffix=".xlsx", dir=path.parent)
     os.close(handle)
     try:
         book.save(staging)
+        os.chmod(staging, 0o644)  # mkstemp makes 0600; outputs are shared like the others
         os.replace(staging, path)
     finally:
         if os.path.exists(staging):

@@ -74,6 +74,26 @@ def build_zones(project: Project) -> Zones:
     return Zones(levels=levels, builtup=builtup)
 
 
+def catalog_names(project: Project | None) -> dict[tuple[str, str], tuple[str, str]]:
+    """The zones' (name, name_en) by (zone_type, zone_id), from the catalog's city and the zone layers' ``name_en``.
+
+    Only zones with an English name are listed.
+    """
+    if project is None:
+        return {}
+    city = project.catalog.project.city
+    names = {("city", city.id): (city.name, city.name_en)} if city.name_en else {}
+    for zone_type, level in project.catalog.zones.items():
+        frame = project.read_vector(level.layer)
+        if "name_en" not in frame.columns:
+            continue
+        local = frame[level.name_field].astype(str) if level.name_field in frame.columns else frame[level.id_field].astype(str)
+        for zone_id, name, name_en in zip(frame[level.id_field].astype(str), local, frame["name_en"], strict=True):
+            if isinstance(name_en, str) and name_en.strip():
+                names[(zone_type, zone_id)] = (name, name_en)
+    return names
+
+
 def sum_by_zone(features: gpd.GeoDataFrame, columns: list[str], zones: gpd.GeoDataFrame) -> pd.DataFrame:
     """Extensive sums of ``columns`` per zone (indexed by zone_id).
 

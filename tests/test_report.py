@@ -15,12 +15,15 @@ import pytest
 from click.testing import CliRunner
 
 from gis.cli import main
+from gis.errors import UsageError
 from gis.report import (
     STATUS_COLOURS,
     chart_svg,
     describe_target,
     format_value,
+    render_report,
     top_gap_features,
+    trajectory_svg,
     write_report,
 )
 from gis.results import RunOutputs, read_run
@@ -147,7 +150,9 @@ def test_report_is_self_contained_and_small(report: str):
     assert not re.search(r"https?://", _without(report, "provenance"))
     assert len(report.encode("utf-8")) < 3_000_000
     sections = report.split('<section class="indicator"')[1:]
-    assert sections and all(section.split("<section")[0].count("<svg") == 2 for section in sections)  # a map and a chart each
+    own = [section.split("<section")[0] for section in sections]
+    assert own and all(part.count('<svg class="map"') == 1 and part.count('<svg class="chart"') == 1 for part in own)  # a map and a chart each
+    assert all(part.count("<svg") == 2 + part.count('<svg class="trajectory"') for part in own)  # and a trajectory where years are given
     for colour in STATUS_COLOURS.values():
         assert colour in report
 
@@ -300,3 +305,155 @@ def test_gap_points_are_placed_in_their_county(run_dir: Path):
     assert set(top["zone_name"]) <= set(counties["zone_name"])
     for row in top.itertuples():  # the synthetic lots are named after their county
         assert str(row.name).startswith(row.zone_name[:2])
+
+
+# --- trajectory ------------------------------------------------------------------------------------
+
+
+def _section_of(html: str, indicator: str) -> str:
+    anchor = "ind-" + indicator.replace(".", "-")
+    return re.search(rf'<section class="indicator" id="{anchor}".*?</section>', html, flags=re.S).group(0)
+
+
+def _history(run_dir: Path) -> pd.DataFrame:
+    return pd.read_csv(run_dir / "indicators.csv", dtype={"zone_id": str})
+
+
+def test_trajectory_chart_for_parking_share(run_dir: Path, report: str):
+    table = _history(run_dir)
+    data_year = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["data_year"]
+    city = table[(table["indicator"] == "charging.parking_share") & (table["zone_type"] == "city")].set_index("year")
+    assert sorted(city.index) == [2020, 2023, 2025]
+    section = _section_of(report, "charging.parking_share")
+    svg = re.search(r'<svg class="trajectory".*?</svg>', section, flags=re.S).group(0)
+    points = re.findall(r'<circle class="point" data-year="(\d+)"', svg)
+    assert points == ["2020", "2023", "2025"]
+    for year in (2020, 2023, 2025):  # each point's value is labelled
+        assert format_value(city.loc[year, "value"], "share") in svg
+    assert 'class="path"' in svg and 'stroke-dasharray="5 3"' in svg  # the straight path, dashed
+    assert 'class="target"' in svg and "≥ 25.0%" in svg  # the target line
+    verdict = city.loc[data_year, "trajectory"]
+    assert verdict in ("on_track", "behind", "met")
+    words = {"on_track": "按计划 on track", "behind": "落后 behind", "met": "已达标 met"}[verdict]
+    assert f'data-verdict="{verdict}" data-year="{data_year}"' in svg
+    assert re.search(rf'<tspan class="verdict"[^>]*>{words}</tspan>', svg)
+    assert f"{data_year}: <b class=\"traj traj-{verdict}\">{words}</b>" in section  # and in the caption
+
+
+def test_trajectory_table_matches_the_csv(run_dir: Path, report: str):
+    table = _history(run_dir)
+    rows = table[table["indicator"] == "charging.parking_share"]
+    section = _section_of(report, "charging.parking_share")
+    block = re.search(r'<table class="trajectory">.*?</table>', section, flags=re.S).group(0)
+    zones = re.findall(r'<tr class="trajectory-zone" data-zone="([^"]+)">(.*?)</tr>', block, flags=re.S)
+    assert [z for z, _ in zones] == list(dict.fromkeys(rows["zone_id"]))  # the city first, then the counties
+    labels = {"met": "已达标 met", "on_track": "按计划 on track", "behind": "落后 behind"}
+    for zone_id, cells in zones:
+        own = rows[rows["zone_id"] == zone_id].sort_values("year")
+        expected = [v for v in own["trajectory"] if v != "baseline"]
+        shown = re.findall(r'data-verdict="([a-z_]+)">([^<]+)</span>', cells)
+        assert [code for code, _ in shown] == expected, zone_id
+        assert all(labels[code] == words for code, words in shown)
+
+
+def test_summary_gives_the_trajectory_before_the_data_year(run_dir: Path, report: str):
+    table = _history(run_dir)
+    data_year = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["data_year"]
+    summary = re.search(r'<table class="summary">.*?</table>', report, flags=re.S).group(0)
+    for indicator, rows in table[table["zone_type"] == "city"].groupby("indicator"):
+        row = re.search(rf'<tr data-indicator="{re.escape(indicator)}">(.*?)</tr>', summary, flags=re.S).group(1)
+        earlier = rows[rows["year"] < data_year].sort_values("year")
+        line = re.search(r'class="trajectory-line" data-year="(\d+)" data-verdict="([a-z_]+)"', row)
+        if earlier.empty:
+            assert line is None, indicator
+        else:
+            assert line is not None, indicator
+            assert (int(line.group(1)), line.group(2)) == (int(earlier["year"].iloc[-1]), earlier["trajectory"].iloc[-1])
+    assert re.search(r'data-indicator="charging.parking_share">.*?2023: <span class="traj traj-behind">落后 behind</span>', summary, flags=re.S)
+
+
+def test_no_trajectory_without_earlier_years(run_dir: Path, report: str):
+    table = _history(run_dir)
+    years = table.groupby("indicator")["year"].nunique()
+    assert (years > 1).sum() >= 5 and (years == 1).sum() >= 5
+    for indicator, count in years.items():
+        section = _section_of(report, indicator)
+        assert ('<svg class="trajectory"' in section) == (count > 1), indicator
+        assert ('<table class="trajectory">' in section) == (count > 1), indicator
+    assert '<svg class="trajectory"' not in _section_of(report, "permeable.share")
+
+
+def test_trajectory_svg_escapes_and_drops_the_path_without_a_target():
+    rows = pd.DataFrame({
+        "year": [2020, 2023, 2025], "value": [3.0, 2.0, 1.0], "target": [None] * 3, "comparator": [None] * 3,
+        "path_value": [None] * 3, "trajectory": ["no_target"] * 3,
+    })
+    svg = str(trajectory_svg(rows, "boilers", title=SCRIPT))
+    assert "&lt;script&gt;" in svg and "<script" not in svg
+    assert 'class="target"' not in svg and 'class="path"' not in svg
+    assert svg.count('class="point"') == 3 and "无目标 no target" in svg
+    assert "无目标" not in str(trajectory_svg(rows, "boilers", lang="en"))
+
+
+# --- language ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def report_en(run_dir: Path) -> str:
+    return render_report(read_run(run_dir), lang="en")
+
+
+@pytest.fixture(scope="module")
+def report_zh(run_dir: Path) -> str:
+    return render_report(read_run(run_dir), lang="zh")
+
+
+def _visible(html: str) -> str:
+    """The text a reader sees: no style block, no tags, no attributes."""
+    html = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+ZH_LABELS = ("状态", "摘要", "目录", "逐年进度", "数据来源", "最大缺口要素", "落后", "合成数据")
+EN_LABELS = ("Status", "Summary", "Contents", "Trajectory by year", "Provenance of the inputs", "Largest gap features", "behind", "SYNTHETIC DATA")
+
+
+def test_report_in_english_has_no_chinese_labels(report_en: str):
+    assert '<html lang="en">' in report_en
+    text = _visible(report_en)
+    for zh, en in zip(ZH_LABELS, EN_LABELS, strict=True):
+        assert zh not in text, zh
+        assert en in text, en
+    assert "Hubin" in text and "<td>湖滨区</td>" not in report_en  # the catalog's English zone names
+    assert "≥ 40.0% for city, county by 2025." in text
+
+
+def test_report_in_chinese_has_no_english_labels(report_zh: str):
+    assert '<html lang="zh-Hans">' in report_zh
+    text = _visible(report_zh)
+    for zh, en in zip(ZH_LABELS, EN_LABELS, strict=True):
+        assert zh in text, zh
+        assert en not in text, en
+    assert "Hubin" not in text and "<td>湖滨区</td>" in report_zh
+    assert "市、县(市、区)：≥ 40.0%，2025年前达到。" in text  # the target in Chinese words
+
+
+def test_report_in_both_languages_by_default(report: str):
+    assert '<html lang="zh-Hans">' in report
+    text = _visible(report)
+    for zh, en in zip(ZH_LABELS, EN_LABELS, strict=True):
+        assert zh in text and en in text, (zh, en)
+    assert "状态 Status" in text and "摘要 Summary" in text and "湖滨区 Hubin" in text
+
+
+def test_unknown_language_is_refused(run_dir: Path, tmp_path: Path):
+    with pytest.raises(UsageError, match="unknown language 'fr'"):
+        write_report(read_run(run_dir), tmp_path, lang="fr")  # type: ignore[arg-type]
+
+
+def test_workbook_in_one_language(run_dir: Path, tmp_path: Path):
+    english = openpyxl.load_workbook(write_workbook(read_run(run_dir), tmp_path / "en.xlsx", lang="en"))
+    chinese = openpyxl.load_workbook(write_workbook(read_run(run_dir), tmp_path / "zh.xlsx", lang="zh"))
+    assert english.sheetnames[0] == "Summary" and chinese.sheetnames[0] == "汇总"
+    assert [c.value for c in english["permeable.share"][4]][:4] == ["zone type", "zone id", "zone", "value"]
+    assert [c.value for c in chinese["permeable.share"][4]][:4] == ["类型", "代码", "地区", "值"]

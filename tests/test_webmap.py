@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from gis.cli import main
 from gis.errors import ConfigError, UsageError
-from gis.mapspec import MapSpec, read_map_spec
+from gis.mapspec import FieldLabel, MapSpec, read_map_spec
 from gis.project import Project, load_project, reference_root
 from gis.results import RunOutputs, read_run
 from gis.webmap import build_map, write_map
@@ -231,6 +231,60 @@ def test_without_project_facilities_are_skipped(run: RunOutputs, tmp_path: Path,
         page = render(read_run(copy), read_map_spec(PLAN), None)
     assert "facilities" in caplog.text
     assert "permeable.share 可渗透地面面积比例" in page and "热源 Heat sources" not in page
+
+
+# --- language ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def page_en(run: RunOutputs, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = write_map(run, tmp_path_factory.mktemp("map-en") / "map.html", lang="en")
+    return decoded(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def page_zh(run: RunOutputs, project: Project) -> str:
+    return render(run, read_map_spec(PLAN), project, lang="zh")
+
+
+# the same labels in Chinese and in English, as the page writes them
+MAP_ZH = ("<th>状态</th>", "<b>图例</b>", "按目标达成状态着色", "缺口 · heating.coal_in_network", "<th>编号</th>", "<th>分子</th>")
+MAP_EN = ("<th>status</th>", "<b>Legend</b>", "coloured by status against the target", "gaps · heating.coal_in_network", "<th>id</th>", "<th>numerator</th>")
+
+
+def test_map_in_english_has_no_chinese_labels(page_en: str) -> None:
+    assert '<html lang="en">' in page_en
+    for zh, en in zip(MAP_ZH, MAP_EN, strict=True):
+        assert zh not in page_en, zh
+        assert en in page_en, en
+    labels = set(re.findall(r"<th>([^<]*)</th>", page_en))
+    assert len(labels) > 20 and not [t for t in labels if re.search(r"[\u4e00-\u9fff]", t)]
+    assert "Hubin: " in page_en  # the catalog's English zone names in the tooltips
+    assert "SYNTHETIC sample data" in page_en and "示例数据为合成数据" not in page_en
+
+
+def test_map_in_chinese_has_no_english_labels(page_zh: str) -> None:
+    for zh, en in zip(MAP_ZH, MAP_EN, strict=True):
+        assert zh in page_zh, zh
+        assert en not in page_zh, en
+    assert "Hubin" not in page_zh and "湖滨区: " in page_zh
+    assert "示例数据为合成数据" in page_zh and "SYNTHETIC sample data" not in page_zh
+
+
+def test_map_in_both_languages_by_default(text: str) -> None:
+    page = decoded(text)
+    assert '<html lang="zh-Hans">' in page
+    for label in ("<th>状态 status</th>", "<b>图例 Legend</b>", "按目标达成状态着色 coloured by status against the target",
+                  "缺口 gaps · heating.coal_in_network", "<th>编号 id</th>", "湖滨区 Hubin: "):
+        assert label in page, label
+
+
+def test_field_labels_in_one_or_two_languages() -> None:
+    spec = MapSpec.model_validate({"field_labels": {"a": "容量 capacity (MW)", "b": {"zh": "车位", "en": "spaces"}, "c": "plain"}})
+    capacity = spec.field_labels["a"]
+    assert isinstance(capacity, FieldLabel) and (capacity.zh, capacity.en, capacity.unit) == ("容量", "capacity", "MW")
+    assert spec.field_labels["b"] == FieldLabel(zh="车位", en="spaces")
+    assert spec.field_labels["c"] == "plain"
 
 
 # --- a real browser, network off ---------------------------------------------------------------
