@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := layers/sample/sanmenxia.gpkg
 
-.PHONY: run test install sample clean
+.PHONY: run test bench install sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: $(STAMP) $(SAMPLE)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Benchmarks against the peers a user would otherwise use (not part of `make test`; ~25 min).
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python tests/benchmarks/bench.py --scales 1,4,10 --work build/bench
 
 clean:
 	rm -rf out .pytest_cache

@@ -154,9 +154,16 @@ def _print_gaps(indicators: pd.DataFrame, synthetic: bool) -> None:
 @click.option("--project", "project_dir", type=click.Path(path_type=Path), default=Path("."), show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
 @click.option("--only", multiple=True, help="Run only this indicator id (repeatable).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: one process; dask: a Dask distributed cluster (see README).")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:8786",
+              help="With --engine dask: a running scheduler (default: start a local cluster).")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="With --engine dask and no --scheduler: worker processes of the local cluster.")
 @_LANG
 @click.pass_context
-def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, ...], lang: str) -> None:
+def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, ...], engine: str,
+        scheduler: str | None, workers: int, lang: str) -> None:
     """Run every analysis of a project and write indicators.csv, planning.gpkg and run.json."""
     from .engine import run_project
     from .outputs import write_outputs
@@ -173,7 +180,15 @@ def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, .
             progress.update(task, description=name, advance=0 if name == "zones" else 1)
             log.debug("step %s", name)
 
-        result = run_project(project, only=list(only) or None, on_step=step)
+        if engine == "dask":
+            from .distributed import run_project_dask
+
+            result = run_project_dask(project, scheduler=scheduler, workers=workers, only=list(only) or None, on_step=step)
+        else:
+            if scheduler:
+                msg = "--scheduler goes with --engine dask"
+                raise UsageError(msg)
+            result = run_project(project, only=list(only) or None, on_step=step)
         progress.update(task, description="writing outputs", completed=total + 1)
         record = write_outputs(result, out_dir, lang=lang)
     if not ctx.obj["quiet"]:

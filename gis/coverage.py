@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from pydantic import Field
 
 from .conditions import evaluate
 from .errors import DataError
-from .measures import Measurement, Params, read_features, with_ratio
+from .measures import Measurement, Params, by_parts, read_features, with_ratio
 from .project import Project
-from .raster import inspect_raster, zonal_sums
+from .raster import SECONDS_PER_CELL, cell_area_m2, inspect_raster, open_raster, zonal_sums
 from .specs import Condition, Spec
 from .zones import Zones, label_rows
+
+
+SECONDS_PER_FACILITY = 1e-4
+"""About what buffering one facility and merging its buffer costs (for cutting work into parts)."""
 
 
 class CoverageParams(Params):
@@ -62,28 +70,85 @@ def _stable_ids(holes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return holes.drop(columns=["_area", "_x", "_y"])
 
 
+@dataclass(frozen=True, eq=False)
+class _Uncovered:
+    """The rule of a coverage for any set of base pieces: what of each piece is farther than the distance.
+
+    Each piece is measured on its own, against the union of the facility buffers that reach
+    it (those farther away cannot), so a part of the pieces can be measured anywhere and the
+    parts put together are the whole, bit for bit.
+    """
+
+    facilities: gpd.GeoSeries  # a GeoSeries travels to a worker as WKB, fast; an array of shapely objects does not
+    distance: float
+    min_area: float
+    raster: tuple[Path, str] | None
+    to_unit: float
+    crs: str
+
+    def near(self, pieces: gpd.GeoDataFrame) -> np.ndarray:
+        """Per piece, how many facilities reach it."""
+        pairs = shapely.STRtree(np.asarray(self.facilities.values)).query(pieces.geometry.values, predicate="dwithin", distance=self.distance)
+        return np.bincount(pairs[0], minlength=len(pieces))
+
+    def __call__(self, pieces: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """The uncovered parts of the pieces (slivers left out), with their amount and area, indexed by their piece."""
+        facilities = np.asarray(self.facilities.values)
+        tree = shapely.STRtree(facilities)
+        covered = []
+        for piece in pieces.geometry.values:
+            reach = np.sort(tree.query(piece, predicate="dwithin", distance=self.distance))
+            covered.append(shapely.union_all(shapely.buffer(facilities[reach], self.distance, quad_segs=16)))
+        holes = gpd.GeoDataFrame(
+            pieces[["zone_id", "base_id"]], geometry=shapely.difference(pieces.geometry.values, np.asarray(covered, dtype=object)), crs=self.crs
+        ).explode()
+        holes = holes.loc[~holes.geometry.is_empty & (holes.geometry.area >= max(self.min_area, 1e-6))].copy()
+        holes["uncovered"] = self.amount(holes)
+        holes["area_km2"] = holes.geometry.area / 1e6
+        return holes
+
+    def amount(self, polygons: gpd.GeoDataFrame) -> pd.Series:
+        """People (raster base) or area (polygon base, scaled) inside each polygon."""
+        if self.raster is not None:
+            return pd.Series(zonal_sums(*self.raster, polygons), index=polygons.index)
+        return polygons.geometry.area * self.to_unit
+
+    def totals(self, pieces: gpd.GeoDataFrame) -> pd.DataFrame:
+        """The whole amount of each piece."""
+        return pd.DataFrame({"total": self.amount(pieces)}, index=pieces.index)
+
+
 def measure_coverage(project: Project, zones: Zones, spec: Spec, params: CoverageParams) -> Measurement:
     """Covered and uncovered base per zone; the uncovered parts are the gap polygons."""
     if "base" not in spec.inputs or "facilities" not in spec.inputs:
         msg = f"spec '{spec.id}': method coverage needs inputs 'base' and 'facilities'"
         raise DataError(msg)
-    raster_base = project.entry(spec.inputs["base"]).kind == "raster"
+    base = spec.inputs["base"]
+    raster_base = project.entry(base).kind == "raster"
+    cell_m2 = 0.0
     if raster_base:
-        inspect_raster(project, spec.inputs["base"])
+        inspect_raster(project, base)
+        with open_raster(project.layer_path(base), base) as dataset:
+            cell_m2 = cell_area_m2(dataset)
     to_unit = 1.0 if raster_base else 1e-6  # people, or km2
-    covered_geom = _covered_geometry(project, spec, params)
+    facilities = read_features(project, spec.inputs["facilities"], params.facilities_where)
+    rule = _Uncovered(
+        facilities=facilities.geometry.reset_index(drop=True), distance=params.distance_m, min_area=params.min_gap_area_m2,
+        raster=(project.layer_path(base), base) if raster_base else None, to_unit=to_unit, crs=project.crs,
+    )
     frames, gap_frames, county_sums = [], [], None
     for level in [lvl for lvl in ("county", "park") if lvl in spec.levels or (lvl == "county" and "city" in spec.levels)]:
         if level not in zones.levels:
             continue
         level_zones = zones.level(level)
         pieces = _base_pieces(project, spec, params, level_zones)
-        pieces["total"] = _amount(project, spec, pieces, to_unit)
-        holes = pieces[["zone_id", "base_id"]].copy()
-        holes = gpd.GeoDataFrame(holes, geometry=pieces.geometry.difference(covered_geom), crs=project.crs).explode(ignore_index=True)
-        holes = holes.loc[~holes.geometry.is_empty & (holes.geometry.area >= max(params.min_gap_area_m2, 1e-6))].copy()
-        holes["uncovered"] = _amount(project, spec, holes, to_unit)
-        holes["area_km2"] = holes.geometry.area / 1e6
+        cells = pieces.geometry.area / cell_m2 if raster_base else pd.Series(0.0, index=pieces.index)
+        if raster_base:
+            pieces["total"] = by_parts(project, rule.totals, pieces, cells * SECONDS_PER_CELL)["total"]
+        else:
+            pieces["total"] = rule.totals(pieces)["total"]
+        seconds = rule.near(pieces) * SECONDS_PER_FACILITY + cells * SECONDS_PER_CELL
+        holes = by_parts(project, rule, pieces, seconds).reset_index(drop=True)
         sums = pd.DataFrame(
             {
                 "total": pieces.groupby("zone_id")["total"].sum(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,7 +18,7 @@ from rasterio.vrt import WarpedVRT
 
 from .catalog import LandClass
 from .errors import DataError
-from .measures import Measurement, Params, with_ratio
+from .measures import Measurement, Params, by_parts, with_ratio
 from .project import Project
 from .specs import Spec
 from .zones import Zones, label_rows
@@ -58,6 +59,10 @@ def inspect_raster(project: Project, layer: str) -> None:
             project.note(layer, f"raster in {dataset.crs.to_string()}", action, field="raster", severity="info")
 
 
+SECONDS_PER_CELL = 25e-9
+"""About what exactextract spends on one cell of a zone (for cutting work into parts of about equal time)."""
+
+
 def cell_area_m2(dataset: rasterio.DatasetReader) -> float:
     """Area of one cell in square metres."""
     transform = dataset.transform
@@ -91,17 +96,39 @@ def class_areas(path: Path, layer: str, polygons: gpd.GeoDataFrame, classes: lis
             cell = cell_area_m2(dataset)
             shapes = polygons[["geometry"]].to_crs(dataset.crs)
             stats = exact_extract(RasterioRasterSource(dataset, 1), shapes, ["unique", "frac", "count"], output="pandas")
-    rows = []
-    for codes, fracs, count in zip(stats["unique"], stats["frac"], stats["count"], strict=True):
-        area = {int(code): float(frac) * float(count) * cell for code, frac in zip(np.atleast_1d(codes), np.atleast_1d(fracs), strict=True)}
-        rows.append(
-            (
-                sum(a for code, a in area.items() if code in flagged),
-                sum(a for code, a in area.items() if code not in excluded),
-                sum(a for code, a in area.items() if code not in known),
-            )
-        )
-    return pd.DataFrame(rows, columns=columns, index=polygons.index)
+    # One array of (polygon, code, area) for all polygons, summed per polygon in the order of the codes.
+    codes = [np.atleast_1d(c) for c in stats["unique"]]
+    lengths = np.array([len(c) for c in codes], dtype=np.intp)
+    code = np.concatenate(codes).astype(np.int64) if lengths.sum() else np.zeros(0, dtype=np.int64)
+    frac = np.concatenate([np.atleast_1d(f) for f in stats["frac"]]).astype(float) if lengths.sum() else np.zeros(0)
+    area = frac * np.repeat(stats["count"].to_numpy(dtype=float), lengths) * cell
+    polygon = np.repeat(np.arange(len(stats)), lengths)
+
+    def total(keep: np.ndarray) -> np.ndarray:
+        return np.bincount(polygon[keep], weights=area[keep], minlength=len(stats))
+
+    return pd.DataFrame(
+        {
+            "numerator": total(np.isin(code, list(flagged))),
+            "denominator": total(~np.isin(code, list(excluded))),
+            "unmapped": total(~np.isin(code, list(known))),
+        },
+        columns=columns,
+        index=polygons.index,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _ClassAreas:
+    """``class_areas`` of one raster and class table, for any set of polygons (each measured on its own)."""
+
+    path: Path
+    layer: str
+    classes: list[LandClass]
+    flag: str
+
+    def __call__(self, polygons: gpd.GeoDataFrame) -> pd.DataFrame:
+        return class_areas(self.path, self.layer, polygons, self.classes, self.flag)
 
 
 class RasterShareParams(Params):
@@ -120,6 +147,8 @@ def measure_raster_share(project: Project, zones: Zones, spec: Spec, params: Ras
         raise DataError(msg)
     path = project.layer_path(raster)
     inspect_raster(project, raster)
+    with open_raster(path, raster) as dataset:
+        cell = cell_area_m2(dataset) if is_metric(dataset) else abs(dataset.res[0] * dataset.res[1]) * 111_000.0**2  # for cutting work into parts
     mask_layer = spec.inputs.get("mask")
     mask = project.read_vector(mask_layer) if mask_layer else None
     frames = []
@@ -133,7 +162,8 @@ def measure_raster_share(project: Project, zones: Zones, spec: Spec, params: Ras
             pieces = gpd.overlay(mask[["id", "geometry"]].rename(columns={"id": "mask_id"}), level_zones, how="intersection", keep_geom_type=True)
         else:
             pieces = level_zones.assign(mask_id=level_zones["zone_id"])
-        areas = class_areas(path, raster, pieces, entry.classes, params.flag)
+        cells = pieces.geometry.area / cell
+        areas = by_parts(project, _ClassAreas(path, raster, entry.classes, params.flag), pieces, cells * SECONDS_PER_CELL)
         pieces = pd.concat([pieces, areas], axis=1)
         if pieces["unmapped"].sum() > 0 and level == "county":
             text = f"{pieces['unmapped'].sum() / 1e6:.3f} km2 in the zones carry codes missing from the class table"

@@ -1,0 +1,111 @@
+"""The Dask engine gives the local engine's results: a real cluster of two worker processes over TCP."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from gis.cli import main
+from gis.engine import RunResult, run_project
+from gis.errors import DataError
+from gis.outputs import quality_table
+from gis.project import load_project
+
+distributed = pytest.importorskip("distributed")
+
+from gis.distributed import run_project_dask  # noqa: E402 - after the skip when distributed is missing
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small sample project (a tenth of the reference scale)."""
+    root = tmp_path_factory.mktemp("dask") / "sample"
+    result = CliRunner().invoke(main, ["sample", str(root), "--scale", "0.1"])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """The address of a local cluster: a scheduler and two single-threaded worker processes, over TCP."""
+    # No warning is filtered: with the dashboard off, starting and stopping a cluster says none
+    # (the usual one, "Port 8787 is already in use", comes from the dashboard).
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, protocol="tcp", dashboard_address=None, silence_logs=logging.ERROR
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.fixture(scope="module")
+def runs(sample: Path, scheduler: str) -> dict[str, RunResult]:
+    """The sample run by the local engine and twice by the Dask engine, each run on a project of its own.
+
+    The second Dask run cuts every raster-zone and coverage measurement into a task per zone
+    piece (``part_seconds=0``), so the tasks that a task starts are tested too.
+    """
+    local = run_project(load_project(sample))
+    out = {"local": local}
+    for name, part_seconds in (("dask", 1.0), ("dask, a task per zone", 0.0)):
+        steps: list[str] = []
+        out[name] = run_project_dask(load_project(sample), scheduler=scheduler, on_step=steps.append, part_seconds=part_seconds)
+        assert steps[0] == "zones"
+        assert sorted(steps[1:]) == sorted([s.id for s in local.project.specs] + [f"year {y}" for y in local.project.catalog.years()])
+    return out
+
+
+ENGINES = ["dask", "dask, a task per zone"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_indicators_are_identical(runs: dict[str, RunResult], engine: str) -> None:
+    local, on_dask = runs["local"], runs[engine]
+    assert len(local.indicators) > 0
+    pd.testing.assert_frame_equal(local.indicators, on_dask.indicators, check_exact=True)
+    pd.testing.assert_frame_equal(local.indicator_history, on_dask.indicator_history, check_exact=True)
+    assert [r.spec.id for r in on_dask.results] == [s.id for s in on_dask.project.specs]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_gap_layers_are_identical(runs: dict[str, RunResult], engine: str) -> None:
+    local, on_dask = runs["local"], runs[engine]
+    compared = 0
+    for mine, theirs in zip(local.results, on_dask.results, strict=True):
+        assert (mine.gaps is None) == (theirs.gaps is None), mine.spec.id
+        if mine.gaps is None:
+            continue
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(mine.gaps.drop(columns="geometry")), pd.DataFrame(theirs.gaps.drop(columns="geometry")), check_exact=True
+        )
+        assert mine.gaps.crs == theirs.gaps.crs
+        assert list(mine.gaps.geometry.to_wkb()) == list(theirs.gaps.geometry.to_wkb()), mine.spec.id
+        compared += len(mine.gaps)
+    assert compared > 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_data_quality_notes_come_back_in_order(runs: dict[str, RunResult], engine: str) -> None:
+    local, on_dask = runs["local"], runs[engine]
+    assert local.project.notes, "the sample should give some data-quality notes"
+    assert on_dask.project.notes == local.project.notes
+    pd.testing.assert_frame_equal(quality_table(local.project.notes), quality_table(on_dask.project.notes))
+    # What reads the layers after the run (the web map) finds them read, as after a local run, and says nothing twice.
+    on_dask.project.read_vector("charging_stations")
+    assert on_dask.project.notes == local.project.notes
+
+
+def test_an_unknown_indicator_is_refused_before_any_work(sample: Path) -> None:
+    with pytest.raises(DataError, match="no indicator spec named nope"):
+        run_project_dask(load_project(sample), scheduler="tcp://127.0.0.1:1", only=["nope"])
+
+
+def test_a_worker_error_reaches_the_caller_as_it_is(sample: Path, scheduler: str, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(sample, copy, ignore=shutil.ignore_patterns("landcover.tif"))
+    with pytest.raises(DataError, match=r"landcover\.tif: raster 'landcover' not found"):
+        run_project_dask(load_project(copy), scheduler=scheduler, only=["charging.fleet", "permeable.share"])
