@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := layers/sample/sanmenxia.gpkg
 
-.PHONY: run test bench install sample clean
+.PHONY: run test bench screenshots install sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python tests/benchmarks/bench.py --scales 1,4,10 --work build/bench
+
+# The README's screenshots, taken by the test suite's headless Chromium from the sample run.
+screenshots: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_screenshots.py
+	mkdir -p tests/screenshots && cp tests/artifacts/map.png tests/artifacts/report.png tests/screenshots/
 
 clean:
 	rm -rf out .pytest_cache
