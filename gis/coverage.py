@@ -41,7 +41,7 @@ def _covered_geometry(project: Project, spec: Spec, params: CoverageParams) -> s
     return shapely.union_all(facilities.geometry.buffer(params.distance_m).values)
 
 
-def _base_pieces(project: Project, spec: Spec, params: CoverageParams, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def base_pieces(project: Project, spec: Spec, params: CoverageParams, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The base cut by the zones: polygons of a base layer, or the zones themselves for a raster base."""
     base = spec.inputs["base"]
     if project.entry(base).kind == "raster":
@@ -141,7 +141,7 @@ def measure_coverage(project: Project, zones: Zones, spec: Spec, params: Coverag
         if level not in zones.levels:
             continue
         level_zones = zones.level(level)
-        pieces = _base_pieces(project, spec, params, level_zones)
+        pieces = base_pieces(project, spec, params, level_zones)
         cells = pieces.geometry.area / cell_m2 if raster_base else pd.Series(0.0, index=pieces.index)
         if raster_base:
             pieces["total"] = by_parts(project, rule.totals, pieces, cells * SECONDS_PER_CELL)["total"]

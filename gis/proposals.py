@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ._yaml import load_yaml, validate
 from .conditions import evaluate
-from .coverage import CoverageParams
+from .coverage import CoverageParams, base_pieces
 from .engine import IndicatorResult, RunResult
 from .errors import DataError, GisError
 from .measures import RatioParams, TotalParams, WithinParams, combined, read_features
@@ -401,17 +401,6 @@ def greedy_cover(
     return picks
 
 
-def _base_pieces(project: Project, spec: Spec, params: CoverageParams, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The coverage base cut by the zones (the zones themselves for a raster base), as the indicator cuts it."""
-    base = spec.inputs["base"]
-    if project.entry(base).kind == "raster":
-        return zones[["zone_id", "geometry"]].assign(base_id=zones["zone_id"])
-    frame = project.read_vector(base)
-    frame = frame.loc[evaluate(frame, params.base_where, layer=base, project=project)]
-    polygons = frame[["id", "geometry"]].rename(columns={"id": "base_id"})
-    return gpd.overlay(polygons, zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True)
-
-
 def _amount(project: Project, spec: Spec, polygons: gpd.GeoDataFrame) -> pd.Series:
     """People (raster base) or km2 (polygon base) inside each polygon."""
     base = spec.inputs["base"]
@@ -422,7 +411,7 @@ def _amount(project: Project, spec: Spec, polygons: gpd.GeoDataFrame) -> pd.Seri
 
 def _uncovered_by_zone(project: Project, spec: Spec, params: CoverageParams, zones: gpd.GeoDataFrame, covered: shapely.Geometry) -> pd.Series:
     """Base left uncovered per zone, by the indicator's own rule (pieces under min_gap_area_m2 count as covered)."""
-    pieces = _base_pieces(project, spec, params, zones)
+    pieces = base_pieces(project, spec, params, zones)
     holes = gpd.GeoDataFrame(pieces[["zone_id"]], geometry=pieces.geometry.difference(covered), crs=project.crs).explode(ignore_index=True)
     holes = holes.loc[~holes.geometry.is_empty & (holes.geometry.area >= max(params.min_gap_area_m2, 1e-6))]
     amounts = _amount(project, spec, holes) if not holes.empty else pd.Series(dtype=float)
@@ -477,7 +466,7 @@ def propose_coverage_sites(ctx: _Context, item: IndicatorResult) -> _Part:
         if pool.empty:
             part.notes.append(f"county {zone_id}: no candidate site inside it")
             continue
-        pieces = _base_pieces(project, spec, params, level.loc[[zone_id]].reset_index())
+        pieces = base_pieces(project, spec, params, level.loc[[zone_id]].reset_index())
         universe = shapely.union_all(pieces.geometry.values)
         buffers = pool.geometry.buffer(distance).values
         clips = shapely.intersection(buffers, universe)

@@ -38,15 +38,10 @@ FORMULA = '=HYPERLINK("http://example.invalid","click")'
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A sample project at a tenth of the reference scale, run once."""
-    root = tmp_path_factory.mktemp("report")
-    project, out = root / "city", root / "out"
-    runner = CliRunner()
-    result = runner.invoke(main, ["sample", str(project), "--scale", "0.1", "--seed", "7"])
-    assert result.exit_code == 0, result.output
-    result = runner.invoke(main, ["run", "--project", str(project), "--out", str(out)])
-    assert result.exit_code == 0, result.output
+def run_dir(sample_run: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the shared sample run's outputs (its project folder stays where the run names it)."""
+    out = tmp_path_factory.mktemp("report") / "out"
+    shutil.copytree(sample_run[1], out)
     return out
 
 
