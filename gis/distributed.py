@@ -33,7 +33,7 @@ from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from .engine import IndicatorResult, RunResult, run_indicator, specs_for_year
+from .engine import IndicatorResult, RunResult, run_indicator, select_specs, specs_for_year
 from .errors import DataError, UsageError
 from .project import Project, QualityNote, load_project
 from .raster import inspect_raster
@@ -325,11 +325,7 @@ def run_project_dask(
     from distributed import as_completed
 
     started = datetime.now(UTC)
-    specs = [s for s in project.specs if not only or s.id in only]
-    if only and len(specs) != len(set(only)):
-        unknown = sorted(set(only) - {s.id for s in project.specs})
-        msg = f"no indicator spec named {', '.join(unknown)} in {project.root / 'analyses'}"
-        raise DataError(msg)
+    specs = select_specs(project, only)
     if on_step:
         on_step("zones")
     traced = _TracedProject.wrap(project)

@@ -225,6 +225,16 @@ def run_indicator(project: Project, zones: Zones, spec: Spec, *, year: int | Non
     return IndicatorResult(spec=spec, rows=rows, gaps=gaps, notes=measurement.notes, synthetic=synthetic)
 
 
+def select_specs(project: Project, only: list[str] | None) -> list[Spec]:
+    """The specs to run: all, or those named in ``only`` (an unknown name is an error)."""
+    specs = [s for s in project.specs if not only or s.id in only]
+    if only and len(specs) != len(set(only)):
+        unknown = sorted(set(only) - {s.id for s in project.specs})
+        msg = f"no indicator spec named {', '.join(unknown)} in {project.root / 'analyses'}"
+        raise DataError(msg)
+    return specs
+
+
 def run_project(
     project: Project,
     *,
@@ -233,11 +243,7 @@ def run_project(
 ) -> RunResult:
     """Run every indicator spec of the project (or those in ``only``)."""
     started = datetime.now(UTC)
-    specs = [s for s in project.specs if not only or s.id in only]
-    if only and len(specs) != len(set(only)):
-        unknown = sorted(set(only) - {s.id for s in project.specs})
-        msg = f"no indicator spec named {', '.join(unknown)} in {project.root / 'analyses'}"
-        raise DataError(msg)
+    specs = select_specs(project, only)
     if on_step:
         on_step("zones")
     zones = build_zones(project)

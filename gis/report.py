@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from .errors import DataError, GisError, UsageError
+from ._files import replaced_whole
 from .i18n import (
     STATUS_LABELS,
     TRAJECTORY_LABELS,
@@ -1266,13 +1265,6 @@ def write_report(run: RunOutputs, path: Path, *, project: Project | None = None,
         msg = f"{path.parent}: folder not found; create it or choose another --out"
         raise UsageError(msg)
     html = render_report(run, project=project, lang=lang)
-    handle, staging = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(html)
-        os.chmod(staging, 0o644)  # mkstemp makes 0600; outputs are shared like the others
-        os.replace(staging, path)
-    finally:
-        if os.path.exists(staging):
-            os.unlink(staging)
+    with replaced_whole(path) as staging:
+        staging.write_text(html, encoding="utf-8")
     return path

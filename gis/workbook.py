@@ -7,8 +7,6 @@ data is always written as text, so a name such as ``=HYPERLINK(...)`` is never a
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .errors import UsageError
+from ._files import replaced_whole
 from .i18n import Lang, check_lang, label
 from .report import STATUS_COLOURS, describe_target, indicator_summary, status_counts
 from .results import RunOutputs
@@ -223,13 +222,6 @@ def write_workbook(run: RunOutputs, path: Path, *, lang: Lang = "both") -> Path:
         sheets[str(indicator)] = name
         _write_indicator(book.create_sheet(name), str(indicator), rows, (records.get(str(indicator)) or {}).get("target"), lang)
     _write_summary(first, run, summary, sheets, lang)
-    handle, staging = tempfile.mkstemp(prefix=".gaps-", suffix=".xlsx", dir=path.parent)
-    os.close(handle)
-    try:
+    with replaced_whole(path) as staging:
         book.save(staging)
-        os.chmod(staging, 0o644)  # mkstemp makes 0600; outputs are shared like the others
-        os.replace(staging, path)
-    finally:
-        if os.path.exists(staging):
-            os.unlink(staging)
     return path
