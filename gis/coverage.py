@@ -13,7 +13,8 @@ from pydantic import Field
 
 from .conditions import evaluate
 from .errors import DataError
-from .measures import Measurement, Params, by_parts, read_features, with_ratio
+from .measures import Measurement, Params, read_features, with_ratio
+from .parts import by_parts
 from .project import Project
 from .raster import SECONDS_PER_CELL, cell_area_m2, inspect_raster, open_raster, zonal_sums
 from .specs import Condition, Spec

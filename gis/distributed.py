@@ -7,9 +7,9 @@ back in spec order.  So the workers must see the project folder at the same path
 client: a shared filesystem (NFS, a cluster's shared disk, or one machine).
 
 Within one indicator, the heavy part (the zones of a raster share, the base pieces of a
-coverage) is cut into parts of about ``part_seconds`` of work when it is larger than
+coverage, the join of a large vector layer to the zones) is cut into parts of about ``part_seconds`` of work when it is larger than
 that, each part a task of its own started by the indicator's task (see
-:func:`gis.measures.by_parts`).  Every zone is measured on its own either way, so the
+:func:`gis.parts.by_parts`).  Every zone is measured on its own either way, so the
 numbers are the local engine's, bit for bit.
 
 The data-quality notes a worker records come back with its results, tagged by what made
@@ -38,7 +38,7 @@ from .errors import DataError, UsageError
 from .project import Project, QualityNote, load_project
 from .raster import inspect_raster
 from .specs import Spec
-from .zones import Zones, build_zones
+from .zones import MIN_FEATURES_PER_PART, Zones, build_zones
 
 __all__ = ["run_project_dask"]
 
@@ -53,6 +53,7 @@ class _Shared:
     """What the task views of one project on a worker share."""
 
     part_seconds: float = math.inf
+    part_features: int = MIN_FEATURES_PER_PART
     once_notes: dict[Origin, list[QualityNote]] = field(default_factory=dict)
     read: set[str] = field(default_factory=set)
     lock: Any = field(default_factory=threading.RLock)  # held while a layer is read for the first time
@@ -67,7 +68,7 @@ class _TracedProject(Project):
     view of its own (:meth:`view`): the same caches, its own record of events, so tasks
     that run at the same time on one worker (while one waits for its parts) keep apart.
     On a worker it also runs the parts of a heavy measurement as tasks of their own
-    (:meth:`run_parts`, see :func:`gis.measures.by_parts`).
+    (:meth:`run_parts`, see :func:`gis.parts.by_parts`).
     """
 
     shared: _Shared = field(default_factory=_Shared, repr=False)
@@ -90,11 +91,17 @@ class _TracedProject(Project):
         """About how much work one part of a measurement should get (``by_parts``)."""
         return self.shared.part_seconds
 
+    @property
+    def part_features(self) -> int:
+        """The fewest features of a layer one part of its join to the zones gets (``sum_by_zone``)."""
+        return self.shared.part_features
+
     def run_parts(self, func: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
         """``[func(part) for part in parts]``, each part a task on the cluster (the first first), in order."""
         from distributed import worker_client
 
-        name = getattr(func, "__qualname__", None) or type(func).__qualname__
+        named = getattr(func, "func", func)  # a functools.partial is named by its function
+        name = getattr(named, "__qualname__", None) or type(named).__qualname__
         prefix = f"gis-part-{name}-{uuid.uuid4().hex[:8]}"
         with worker_client() as client:  # this task leaves its thread while the parts run
             futures = [
@@ -187,8 +194,8 @@ def _replay(outcomes: list[_Outcome], said: set[Origin]) -> list[QualityNote]:
 class _RunState(WorkerPlugin):
     """Held by each worker for one run: the project read from its folder, its zones, its earlier years."""
 
-    def __init__(self, root: str, token: str, part_seconds: float) -> None:
-        self.root, self.token, self.part_seconds = root, token, part_seconds
+    def __init__(self, root: str, token: str, part_seconds: float, part_features: int) -> None:
+        self.root, self.token, self.part_seconds, self.part_features = root, token, part_seconds, part_features
         self.name = f"gis-run-{token}"
         self._reset()
 
@@ -199,10 +206,12 @@ class _RunState(WorkerPlugin):
         self._years: dict[int, _TracedProject] = {}
 
     def __getstate__(self) -> dict:
-        return {"root": self.root, "token": self.token, "part_seconds": self.part_seconds, "name": self.name}
+        return {"root": self.root, "token": self.token, "part_seconds": self.part_seconds, "part_features": self.part_features,
+                "name": self.name}
 
     def __setstate__(self, state: dict) -> None:
-        self.root, self.token, self.part_seconds, self.name = state["root"], state["token"], state["part_seconds"], state["name"]
+        self.root, self.token, self.name = state["root"], state["token"], state["name"]
+        self.part_seconds, self.part_features = state["part_seconds"], state["part_features"]
         self._reset()
 
     def setup(self, worker: Any) -> None:
@@ -219,7 +228,7 @@ class _RunState(WorkerPlugin):
             except UsageError as exc:
                 msg = f"a Dask worker cannot read the project: {exc} (the workers need the project folder at the same path as the client: a shared filesystem)"
                 raise UsageError(msg) from None
-            project = _TracedProject.wrap(loaded, _Shared(self.part_seconds))
+            project = _TracedProject.wrap(loaded, _Shared(self.part_seconds, self.part_features))
             self._zones = build_zones(project)
             project.study_area()  # read before any task's view is made, so every view has it
             self._project = project
@@ -232,7 +241,7 @@ class _RunState(WorkerPlugin):
             project, zones = self._data_year()
             if year is not None:
                 if year not in self._years:
-                    self._years[year] = _TracedProject.wrap(project.for_year(year), _Shared(self.part_seconds))
+                    self._years[year] = _TracedProject.wrap(project.for_year(year), _Shared(self.part_seconds, self.part_features))
                 project = self._years[year]
         return project.view(), zones
 
@@ -295,6 +304,7 @@ def run_project_dask(
     only: list[str] | None = None,
     on_step: Callable[[str], None] | None = None,
     part_seconds: float = 1.0,
+    part_features: int = MIN_FEATURES_PER_PART,
 ) -> RunResult:
     """Run every indicator spec of the project (or those in ``only``) on a Dask cluster.
 
@@ -315,7 +325,12 @@ def run_project_dask(
         The heavy part of one indicator (raster zones, coverage pieces) is cut into tasks
         of about this many seconds of work each when it has more than that; ``math.inf``
         keeps every indicator in one task, 0 makes every zone a task.  The numbers do not
-        change: each zone is measured on its own either way.
+        change: each zone is measured on its own either way.  A large vector layer's join
+        to the zones is cut the same way (about 20 microseconds of work per feature).
+    part_features
+        The fewest features of a layer that one part of its join to the zones gets: smaller
+        layers are joined in their indicator's task.  The sums do not change: each feature
+        is shared between the zones on its own, and the shares are added in the same order.
 
     Returns
     -------
@@ -335,7 +350,7 @@ def run_project_dask(
     tasks: list[tuple[int | None, Spec]] = [(None, spec) for spec in specs]
     tasks += [(year, spec) for year, chosen in years.items() for spec in chosen]
 
-    state = _RunState(str(Path(project.root).resolve()), uuid.uuid4().hex[:12], part_seconds)
+    state = _RunState(str(Path(project.root).resolve()), uuid.uuid4().hex[:12], part_seconds, part_features)
     with _connect(scheduler, workers) as client:
         client.register_plugin(state, name=state.name)
         try:

@@ -9,12 +9,17 @@ web map's colours are in ``layer_styles``.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from .engine import IndicatorResult, RunResult
 from .mapspec import MapSpec, find_map_spec, read_map_spec
@@ -26,6 +31,7 @@ GPKG_VERSION = "1.2"  # QGIS 3.22 (Debian) warns on 1.4, GDAL's newest default
 SYNTHETIC_NOTE = "SYNTHETIC sample data: not real facility data"
 LEVEL_ORDER = ("city", "county", "park")
 GEOMETRY_COLUMN = "geom"
+_SYNC_OPTION = "OGR_SQLITE_SYNCHRONOUS"
 
 
 def zone_layer_name(indicator: str, level: str) -> str:
@@ -62,7 +68,23 @@ def _gap_frame(item: IndicatorResult, run_id: str) -> gpd.GeoDataFrame | None:
     return gaps
 
 
-def _write_layer(path: Path, frame: gpd.GeoDataFrame, layer: str, description: str, crs: str) -> None:
+def as_read_back(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` as reading its layer back from the GeoPackage gives it: a fresh index and multi-part
+    geometries (the layers are written with ``promote_to_multi``), so views made from memory are
+    the views ``gis map`` and ``gis report`` make from the file."""
+    frame = frame.reset_index(drop=True)
+    geometries = frame.geometry.values
+    kinds = shapely.get_type_id(geometries)
+    promoted = geometries.copy()
+    for single, make in ((0, shapely.multipoints), (1, shapely.multilinestrings), (3, shapely.multipolygons)):
+        chosen = np.flatnonzero(kinds == single)
+        if chosen.size:
+            promoted[chosen] = make(geometries[chosen], indices=np.arange(chosen.size))
+    return frame.set_geometry(gpd.GeoSeries(promoted, index=frame.index, crs=frame.crs))
+
+
+def _write_layer(path: Path, frame: gpd.GeoDataFrame, layer: str, description: str, crs: str) -> gpd.GeoDataFrame:
+    """Write one layer (in ``crs``, described for QGIS); return it as it reads back."""
     frame = frame.to_crs(crs)
     for column in frame.columns:
         if column != "geometry" and frame[column].dtype == object:
@@ -74,6 +96,7 @@ def _write_layer(path: Path, frame: gpd.GeoDataFrame, layer: str, description: s
         layer_options={"DESCRIPTION": description, "SPATIAL_INDEX": "YES", "GEOMETRY_NAME": GEOMETRY_COLUMN},
         layer_metadata={"DESCRIPTION": description, **fields}, **options,
     )
+    return as_read_back(frame)
 
 
 def _status_labels(spec: MapSpec) -> dict[str, str]:
@@ -101,16 +124,43 @@ def _geometry_kind(frame: gpd.GeoDataFrame) -> str:
     return "polygon"
 
 
+@contextmanager
+def _unsynced_sqlite() -> Iterator[None]:
+    """Let SQLite skip its fsync after each layer (GDAL's OGR_SQLITE_SYNCHRONOUS=OFF) for the block.
+
+    The file is a new one in a staging folder: a crash leaves a partial file nobody reads, and
+    :func:`write_geopackage` syncs it once at the end instead of after each of its layers.
+    """
+    previous = pyogrio.get_gdal_config_option(_SYNC_OPTION)
+    pyogrio.set_gdal_config_options({_SYNC_OPTION: "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({_SYNC_OPTION: previous})
+
+
 def write_geopackage(
     result: RunResult, path: Path, *, run_id: str, extra_layers: dict[str, tuple[gpd.GeoDataFrame, str]] | None = None
-) -> list[str]:
+) -> dict[str, gpd.GeoDataFrame]:
     """Write every layer, the proposal layers (``extra_layers``: name -> frame, description), the data
-    dictionary and the QGIS styles; return the layer names."""
+    dictionary and the QGIS styles into the new file ``path``; return the layers by name, in order,
+    as they read back."""
+    with _unsynced_sqlite():
+        written = _write_layers(result, path, run_id=run_id, extra_layers=extra_layers)
+    with path.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    return written
+
+
+def _write_layers(
+    result: RunResult, path: Path, *, run_id: str, extra_layers: dict[str, tuple[gpd.GeoDataFrame, str]] | None
+) -> dict[str, gpd.GeoDataFrame]:
     crs = result.project.catalog.project.output_crs
     spec_path = find_map_spec(result.project.root)
     map_spec = read_map_spec(spec_path) if spec_path else MapSpec()
     labels = _status_labels(map_spec)
-    written, styles, dictionary = [], [], []
+    written: dict[str, gpd.GeoDataFrame] = {}
+    styles, dictionary = [], []
     for item in result.results:
         spec = item.spec
         note = f" — {SYNTHETIC_NOTE}" if item.synthetic else ""
@@ -122,8 +172,7 @@ def write_geopackage(
         for level, frame in frames.items():
             name = zone_layer_name(spec.id, level)
             description = f"{spec.title.zh} / {spec.title.en}, by {level} (plan clause {spec.clause}){note}"
-            _write_layer(path, frame, name, description, crs)
-            written.append(name)
+            written[name] = _write_layer(path, frame, name, description, crs)
             if classes is not None:
                 class_labels = _class_labels(classes, spec.unit)
                 options = {"opacity": map_spec.indicators.fill_opacity, "outline": map_spec.indicators.outline, "class_labels": class_labels}
@@ -134,8 +183,7 @@ def write_geopackage(
         if gaps is not None:
             name = gaps_layer_name(spec.id)
             description = f"Gap features of {spec.id}: {spec.title.en} (plan clause {spec.clause}){note}"
-            _write_layer(path, gaps, name, description, crs)
-            written.append(name)
+            written[name] = _write_layer(path, gaps, name, description, crs)
             kind = _geometry_kind(gaps)
             colour, opacity = map_spec.gaps.colour, map_spec.gaps.fill_opacity
             styles.append(LayerStyle(name, GEOMETRY_COLUMN, f"{name} (gis)", gaps_qml(kind, colour, opacity=opacity),
@@ -143,8 +191,7 @@ def write_geopackage(
             dictionary += [(name, c, describe_output(c)) for c in gaps.columns if c != "geometry"]
     colour, opacity = map_spec.proposals.colour, map_spec.proposals.fill_opacity
     for name, (frame, description) in (extra_layers or {}).items():
-        _write_layer(path, frame, name, description, crs)
-        written.append(name)
+        written[name] = _write_layer(path, frame, name, description, crs)
         kind = _geometry_kind(frame)
         styles.append(LayerStyle(name, GEOMETRY_COLUMN, f"{name} (gis)", gaps_qml(kind, colour, opacity=opacity),
                                  gaps_sld(name, kind, colour, opacity=opacity), description))

@@ -7,9 +7,8 @@ them, plus the gap features that explain the zone values.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -42,45 +41,6 @@ class Measurement:
     kind: Literal["ratio", "amount"]
     gaps: gpd.GeoDataFrame | None = None
     notes: list[str] = field(default_factory=list)
-
-
-@runtime_checkable
-class SpreadsWork(Protocol):
-    """A project that runs the parts of a heavy measurement as separate tasks (the Dask engine's)."""
-
-    part_seconds: float
-    """About how much work one task should get; 0 makes every row a task of its own."""
-
-    def run_parts(self, func: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
-        """``[func(part) for part in parts]``, computed anywhere (the first parts first), returned in order."""
-        ...
-
-
-def by_parts(project: Project, func: Callable[[pd.DataFrame], pd.DataFrame], frame: pd.DataFrame, seconds: Sequence[float]) -> pd.DataFrame:
-    """``func(frame)``; on a cluster, ``func`` of consecutive parts of ``frame``, concatenated.
-
-    ``func`` must treat each row on its own (its output for a frame is its outputs for the
-    frame's parts, in order), so both give the same rows, bit for bit.  ``seconds`` is the
-    expected cost of each row, for cutting the frame into parts of about equal work.
-    """
-    if not isinstance(project, SpreadsWork) or len(frame) < 2:
-        return func(frame)
-    cuts, costs, done = [0], [], 0.0
-    for position, cost in enumerate(seconds, start=1):
-        done += float(cost)
-        if done >= project.part_seconds and position < len(frame):
-            cuts.append(position)
-            costs.append(done)
-            done = 0.0
-    if len(cuts) < 2:
-        return func(frame)
-    cuts.append(len(frame))
-    costs.append(done)
-    parts = [frame.iloc[start:stop] for start, stop in zip(cuts[:-1], cuts[1:], strict=True)]
-    largest_first = sorted(range(len(parts)), key=lambda i: -costs[i])  # the longest parts start first
-    results = project.run_parts(func, [parts[i] for i in largest_first])
-    in_order = sorted(zip(largest_first, results, strict=True), key=lambda pair: pair[0])
-    return pd.concat([result for _, result in in_order])
 
 
 def numeric(frame: pd.DataFrame, column: str, layer: str) -> pd.Series:
@@ -187,7 +147,7 @@ def measure_ratio(project: Project, zones: Zones, spec: Spec, params: RatioParam
     if params.zone_field:
         rows = sums_by_attribute(project, frame, columns, params.zone_field, zones, spec.levels, layer)
     else:
-        rows = sums_per_level(frame, columns, zones, spec.levels)
+        rows = sums_per_level(frame, columns, zones, spec.levels, project=project)
     gaps = None
     if isinstance(frame, gpd.GeoDataFrame) and spec.target is not None and spec.target.value is not None:
         threshold = spec.target.value
@@ -219,7 +179,7 @@ def measure_total(project: Project, zones: Zones, spec: Spec, params: TotalParam
     if params.zone_field:
         rows = sums_by_attribute(project, frame, ["numerator"], params.zone_field, zones, spec.levels, layer)
     else:
-        rows = sums_per_level(frame, ["numerator"], zones, spec.levels)
+        rows = sums_per_level(frame, ["numerator"], zones, spec.levels, project=project)
     rows["denominator"] = np.nan
     rows["value"] = rows["numerator"]
     return Measurement(rows=rows, kind="amount")
@@ -252,7 +212,7 @@ def measure_within(project: Project, zones: Zones, spec: Spec, params: WithinPar
         nearest = nearest[~nearest.index.duplicated(keep="first")]
         inside = nearest.loc[nearest["distance_m"] <= params.distance_m].drop(columns=["index_right"])
     inside["numerator"] = 1.0
-    rows = sums_per_level(inside, ["numerator"], zones, spec.levels)
+    rows = sums_per_level(inside, ["numerator"], zones, spec.levels, project=project)
     rows["denominator"] = np.nan
     rows["value"] = rows["numerator"]
     keep = ["id", *[c for c in params.label_fields if c in inside.columns]]
@@ -296,7 +256,7 @@ def measure_presence(project: Project, zones: Zones, spec: Spec, params: Presenc
             points = units.copy()
             points["geometry"] = units.geometry.representative_point()
             if level == "county":
-                sums = sum_by_zone(points, ["numerator", "denominator"], zones.level("county")).reset_index()
+                sums = sum_by_zone(points, ["numerator", "denominator"], zones.level("county"), project=project).reset_index()
             else:
                 sums = pd.DataFrame([units[["numerator", "denominator"]].sum()])
                 sums.insert(0, "zone_id", zones.level("city")["zone_id"].iloc[0])

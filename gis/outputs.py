@@ -132,10 +132,10 @@ def write_outputs(result: RunResult, out_dir: Path, *, lang: Lang = "both") -> d
         proposals.table.to_csv(staging / "proposals.csv", index=False, encoding="utf-8")
         layers = write_geopackage(result, staging / "planning.gpkg", run_id=run_id, extra_layers=proposal_frames(proposals, run_id))
         record = run_record(result, run_id, list(OUTPUT_FILES))
-        record["geopackage_layers"] = layers
+        record["geopackage_layers"] = list(layers)
         record["proposal_notes"] = proposals.notes
         (staging / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-        write_views(RunOutputs(staging), staging, project=result.project, lang=lang)
+        write_views(RunOutputs(staging, written=layers), staging, project=result.project, lang=lang)
         kept = staging / "history-entry"
         kept.mkdir()
         for name in ("indicators.csv", "proposals.csv", "run.json", "data_quality.csv"):

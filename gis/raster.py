@@ -18,7 +18,8 @@ from rasterio.vrt import WarpedVRT
 
 from .catalog import LandClass
 from .errors import DataError
-from .measures import Measurement, Params, by_parts, with_ratio
+from .measures import Measurement, Params, with_ratio
+from .parts import by_parts
 from .project import Project
 from .specs import Spec
 from .zones import Zones, label_rows

@@ -22,6 +22,9 @@ class RunOutputs:
     """The outputs of one run: its table, its GeoPackage and its record."""
 
     out_dir: Path
+    written: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, compare=False, repr=False)
+    """Layers as this process wrote them to the GeoPackage (as they read back), so the views of a
+    run being written need not read its layers again."""
     _read: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
@@ -82,10 +85,15 @@ class RunOutputs:
             self._read[name] = self._load_layer(name)
         return self._read[name].copy()
 
+    def _file_layer(self, layer: str) -> gpd.GeoDataFrame:
+        if layer in self.written:
+            return self.written[layer]
+        return gpd.read_file(self.geopackage, layer=layer, engine="pyogrio")
+
     def _load_layer(self, name: str) -> gpd.GeoDataFrame:
         if name in self.layers:
-            return gpd.read_file(self.geopackage, layer=name, engine="pyogrio")
-        parts = [gpd.read_file(self.geopackage, layer=layer, engine="pyogrio") for layer in self._level_layers(name)]
+            return self._file_layer(name)
+        parts = [self._file_layer(layer) for layer in self._level_layers(name)]
         if not parts:
             msg = f"{self.geopackage}: no layer '{name}'"
             raise UsageError(msg)

@@ -31,6 +31,7 @@ from branca.element import MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
+from ._leaflet import FeatureLayer
 from ._offline import RawHtml, make_offline, remote_assets
 from .conditions import evaluate
 from .errors import ConfigError, UsageError
@@ -48,7 +49,12 @@ _COMPARATORS = {">=": "≥", "<=": "≤", "==": "="}
 _HIDDEN_GAP_FIELDS = {"indicator", "synthetic", "geometry"}
 _TIANDITU = "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
 
-_e = html.escape
+
+
+def _e(text: str) -> str:
+    """``text`` escaped for HTML, braces too: no text from the data can open a Jinja tag in folium's templates."""
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
 
 
 @dataclass
@@ -223,19 +229,6 @@ def _to_web(ctx: _Context, frame: gpd.GeoDataFrame, *, coverage: bool = False) -
     return frame.loc[~frame.geometry.is_empty]
 
 
-def _collection(frame: gpd.GeoDataFrame, properties: list[dict[str, Any]]) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection with ids (for folium's styles) and the given properties."""
-    features = [
-        {"type": "Feature", "id": str(i), "geometry": shapely.geometry.mapping(geom), "properties": props}
-        for i, (geom, props) in enumerate(zip(frame.geometry, properties, strict=True))
-    ]
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _styler(styles: list[dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    return lambda feature: styles[int(feature["id"])]
-
-
 def _geojson(
     frame: gpd.GeoDataFrame,
     popups: list[str] | None,
@@ -245,28 +238,19 @@ def _geojson(
     name: str | None = None,
     show: bool = True,
     pane: str,
-    marker: folium.CircleMarker | None = None,
+    radius: float | None = None,
     highlight: bool = False,
-) -> folium.GeoJson:
-    """A folium GeoJson whose popups and tooltips are ready-made, escaped HTML (None: not interactive)."""
-    interactive = popups is not None and tooltips is not None
-    if interactive:
-        properties = [{"popup": p, "tooltip": t} for p, t in zip(popups, tooltips, strict=True)]
-    else:
-        properties = [{} for _ in range(len(frame))]
-    return folium.GeoJson(
-        _collection(frame, properties),
-        name=name,
-        show=show,
-        control=name is not None,
-        style_function=_styler(styles),
-        highlight_function=(lambda _: {"weight": 3, "color": "#000000"}) if highlight else None,
-        popup=folium.GeoJsonPopup(["popup"], labels=False, localize=False, max_width=420) if interactive else None,
-        tooltip=folium.GeoJsonTooltip(["tooltip"], labels=False, localize=False) if interactive else None,
-        marker=marker,
-        pane=pane,
-        interactive=interactive,
+) -> FeatureLayer:
+    """A layer of ``frame`` whose popups and tooltips are ready-made, escaped HTML (None: not interactive)."""
+    return FeatureLayer(
+        frame, styles, popups=popups, tooltips=tooltips, name=name, show=show, pane=pane,
+        radius=radius if radius is not None else 6.0, highlight={"weight": 3, "color": "#000000"} if highlight else None,
     )
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as dicts, geometry left out (far quicker than ``iterrows`` for popups)."""
+    return frame.drop(columns="geometry", errors="ignore").to_dict("records")
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -340,7 +324,7 @@ def _zone_label(ctx: _Context, zone_type: str, zone_id: str, zone_name: object) 
 # --- indicator layers ------------------------------------------------------------------------
 
 
-def _target_text(row: pd.Series) -> str:
+def _target_text(row: dict[str, Any] | pd.Series) -> str:
     if _missing(row.get("target")):
         return "—"
     comparator = _COMPARATORS.get(str(row["comparator"]), str(row["comparator"]))
@@ -348,7 +332,7 @@ def _target_text(row: pd.Series) -> str:
     return f"{_e(comparator)} {_amount(row['target'], row['unit'])}{year}"
 
 
-def _zone_popup(ctx: _Context, row: pd.Series, label: str) -> str:
+def _zone_popup(ctx: _Context, row: dict[str, Any], label: str) -> str:
     t = ctx.t
     rows = [
         (t("指标", "indicator"), f"{_e(str(row['indicator']))} {t(str(row['title_zh']), str(row['title_en']))}"),
@@ -473,7 +457,7 @@ def _add_indicator(m: folium.Map, ctx: _Context, indicator: str, *, show: bool) 
     unit = str(layer["unit"].iloc[0])
     fills, entries, by_value = _zone_colours(ctx, zones, indicator, unit)
     labels = [_zone_label(ctx, str(t), str(i), n) for t, i, n in zip(zones["zone_type"], zones["zone_id"], zones["zone_name"], strict=True)]
-    popups = [_zone_popup(ctx, row, label) for (_, row), label in zip(zones.iterrows(), labels, strict=True)]
+    popups = [_zone_popup(ctx, row, label) for row, label in zip(_records(zones), labels, strict=True)]
     tooltips = [
         f"{label}: {_amount(v, unit)} — {_status_text(ctx, str(s))}"
         for label, v, s in zip(labels, zones["value"], zones["status"], strict=True)
@@ -490,7 +474,7 @@ def _add_indicator(m: folium.Map, ctx: _Context, indicator: str, *, show: bool) 
 
 def _legend_indicator(
     ctx: _Context,
-    geojson: folium.GeoJson,
+    geojson: FeatureLayer,
     first: pd.Series,
     city: gpd.GeoDataFrame,
     entries: list[tuple[str, str, int]],
@@ -559,21 +543,22 @@ def _add_gap_layers(m: folium.Map, ctx: _Context, indicators: list[str], start: 
         fields = [c for c in frame.columns if c not in _HIDDEN_GAP_FIELDS]
         heading = f"<b>{ctx.t('缺口', 'gap')} · {_e(indicator)}</b> {ctx.t(title.zh, title.en)}"
         unit = ctx.run.indicators.loc[ctx.run.indicators["indicator"] == indicator, "unit"].iloc[0]
+        rows, labels = _records(frame), {f: _field_label(ctx, f) for f in fields}
         popups = [
-            heading + _table((_field_label(ctx, f), _amount(row[f], unit) if f == "value" else _text(row[f], ctx.lang)) for f in fields)
-            for _, row in frame.iterrows()
+            heading + _table((labels[f], _amount(row[f], unit) if f == "value" else _text(row[f], ctx.lang)) for f in fields)
+            for row in rows
         ]
-        tooltips = [f"{ctx.t('缺口', 'gap')} · {_e(indicator)}: {_text(row.get('name', row.get('id')))}" for _, row in frame.iterrows()]
+        tooltips = [f"{ctx.t('缺口', 'gap')} · {_e(indicator)}: {_text(row.get('name', row.get('id')))}" for row in rows]
         name = f"{_swatch(spec.colour)}{ctx.t('缺口', 'gaps')} · {_e(indicator)} {_short_title(ctx, title.zh, title.en)}"
         if frame.geom_type.eq("Point").all():
             style = {"color": spec.colour, "weight": 3, "fillColor": "#ffffff", "fillOpacity": 0.6}
-            marker = folium.CircleMarker(radius=spec.radius, pane="gaps", fill=True)
+            radius = spec.radius
         else:
             style = {"color": spec.colour, "weight": 2, "dashArray": "4 3", "fillColor": spec.colour, "fillOpacity": spec.fill_opacity}
-            marker = None
-        geojson = _geojson(frame, popups, tooltips, [style] * len(frame), name=name, show=show, pane="gaps", marker=marker)
+            radius = None
+        geojson = _geojson(frame, popups, tooltips, [style] * len(frame), name=name, show=show, pane="gaps", radius=radius)
         geojson.add_to(m)
-        symbol = _swatch(spec.colour) if marker is None else f'<span class="gis-ring" style="border-color:{spec.colour}"></span>'
+        symbol = _swatch(spec.colour) if radius is None else f'<span class="gis-ring" style="border-color:{spec.colour}"></span>'
         legend = f"{symbol}{ctx.t('缺口', 'gaps')} · {_e(indicator)} {ctx.t(title.zh, title.en)} <small>({len(frame)})</small>"
         _add_legend(ctx, geojson, legend, show=show)
 
@@ -622,16 +607,17 @@ def _add_proposal_layers(m: folium.Map, ctx: _Context, indicators: list[str], st
         fields = [c for c in frame.columns if c not in _PROPOSAL_HIDDEN]
         heading = f"<b>{ctx.t('建议', 'proposal')} · {_e(indicator)}</b> {ctx.t(title.zh, title.en)}"
 
-        def shown(row: pd.Series, name: str) -> str:
+        def shown(row: dict[str, Any], name: str) -> str:
             return _amount(row[name], "share") if name in _SHARE_FIELDS else _text(row[name], ctx.lang)
 
-        popups = [heading + _table((_field_label(ctx, f), shown(row, f)) for f in fields) for _, row in frame.iterrows()]
-        tooltips = [f"{ctx.t('建议', 'proposal')} · {_e(indicator)}: {_text(row.get('name', row.get('id')))}" for _, row in frame.iterrows()]
+        rows, labels = _records(frame), {f: _field_label(ctx, f) for f in fields}
+        popups = [heading + _table((labels[f], shown(row, f)) for f in fields) for row in rows]
+        tooltips = [f"{ctx.t('建议', 'proposal')} · {_e(indicator)}: {_text(row.get('name', row.get('id')))}" for row in rows]
         name = f"{_swatch(spec.colour)}{ctx.t('建议', 'proposals')} · {_e(indicator)} {_short_title(ctx, title.zh, title.en)}"
-        marker = None
+        radius = None
         if frame.geom_type.eq("Point").all():
             style = {"color": "#ffffff", "weight": 1.5, "fillColor": spec.colour, "fillOpacity": 0.95}
-            marker = folium.CircleMarker(radius=spec.radius, pane="proposals", fill=True)
+            radius = spec.radius
             symbol = _swatch(spec.colour, round_=True)
         elif frame.geom_type.isin(["LineString", "MultiLineString"]).all():
             style = {"color": spec.colour, "weight": spec.weight, "opacity": 0.95}
@@ -639,7 +625,7 @@ def _add_proposal_layers(m: folium.Map, ctx: _Context, indicators: list[str], st
         else:
             style = {"color": spec.colour, "weight": 1.5, "fillColor": spec.colour, "fillOpacity": spec.fill_opacity}
             symbol = _swatch(spec.colour)
-        geojson = _geojson(frame, popups, tooltips, [style] * len(frame), name=name, show=show, pane="proposals", marker=marker)
+        geojson = _geojson(frame, popups, tooltips, [style] * len(frame), name=name, show=show, pane="proposals", radius=radius)
         geojson.add_to(m)
         legend = f"{symbol}{ctx.t('建议', 'proposals')} · {_e(indicator)} {ctx.t(title.zh, title.en)} <small>({len(frame)})</small>"
         _add_legend(ctx, geojson, legend + _proposal_summary(ctx, indicator), show=show)
@@ -759,10 +745,11 @@ def _facility_texts(
     ctx: _Context, web: gpd.GeoDataFrame, fields: list[str], heading: str, status_lines: list[list[str]]
 ) -> tuple[list[str], list[str]]:
     popups, tooltips = [], []
-    for (_, row), lines in zip(web.iterrows(), status_lines, strict=True):
+    labels = {f: _field_label(ctx, f) for f in fields}
+    for row, lines in zip(_records(web), status_lines, strict=True):
         name = _text(row.get("name", row["id"]))
         status = "".join(f"<div>{ctx.t('状态', 'status')}: {line}</div>" for line in lines)
-        popups.append(f"<b>{name}</b> <small>{heading}</small>{_table((_field_label(ctx, f), _text(row[f], ctx.lang)) for f in fields)}{status}")
+        popups.append(f"<b>{name}</b> <small>{heading}</small>{_table((labels[f], _text(row[f], ctx.lang)) for f in fields)}{status}")
         tooltips.append(f"{name} <small>{heading}</small>")
     return popups, tooltips
 
@@ -802,15 +789,15 @@ def _add_facilities(m: folium.Map, ctx: _Context) -> None:
                 {"color": "#ffffff", "weight": 1, "fillColor": c, "fillOpacity": 0.9, "gisGap": f}
                 for c, f in zip(colours, flags, strict=True)
             ]
-            marker = folium.CircleMarker(radius=entry.radius, pane="points", fill=True)
+            radius = entry.radius
             if entry.cluster:
                 shown = MarkerCluster(
                     name=label, show=entry.show, icon_create_function=_cluster_icon(entry.colour, gap_colour),
                     options={"showCoverageOnHover": False, "maxClusterRadius": 40},
                 )
-                _geojson(web, popups, tooltips, styles, pane="points", marker=marker).add_to(shown)
+                _geojson(web, popups, tooltips, styles, pane="points", radius=radius).add_to(shown)
             else:
-                shown = _geojson(web, popups, tooltips, styles, name=label, show=entry.show, pane="points", marker=marker)
+                shown = _geojson(web, popups, tooltips, styles, name=label, show=entry.show, pane="points", radius=radius)
         shown.add_to(m)
         count = f"{heading} <small>({len(web)})</small>"
         if entry.status:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
 from .errors import DataError
+from .parts import by_parts
 from .project import Project
 
 ZONE_COLUMNS = ["zone_type", "zone_id", "zone_name"]
@@ -94,36 +97,63 @@ def catalog_names(project: Project | None) -> dict[tuple[str, str], tuple[str, s
     return names
 
 
-def sum_by_zone(features: gpd.GeoDataFrame, columns: list[str], zones: gpd.GeoDataFrame) -> pd.DataFrame:
+SECONDS_PER_FEATURE = 20e-6
+"""About what joining one feature to the zones costs (for cutting a large layer into parts)."""
+MIN_FEATURES_PER_PART = 256
+"""The fewest features a part of a layer gets on a cluster: fewer are quicker joined where they are."""
+
+
+def _measure_of(features: gpd.GeoDataFrame) -> str:
+    """How features are shared between zones: "point" (wholly, first zone), "length" or "area"."""
+    kinds = set(features.geometry.geom_type)
+    if kinds <= {"Point", "MultiPoint"}:
+        return "point"
+    return "length" if kinds <= {"LineString", "MultiLineString"} else "area"
+
+
+def zone_shares(features: gpd.GeoDataFrame, columns: list[str], zones: gpd.GeoDataFrame, measure: str) -> pd.DataFrame:
+    """What each feature adds to each zone: rows of zone_id and ``columns``, in the order of the features.
+
+    ``measure`` is :func:`_measure_of` the whole layer.  Each feature is shared on its own, so the
+    shares of a layer are the shares of its parts, concatenated (see :func:`gis.parts.by_parts`).
+    """
+    if measure == "point":
+        joined = gpd.sjoin(features[[*columns, "geometry"]], zones[["zone_id", "geometry"]], predicate="intersects")
+        joined = joined[~joined.index.duplicated(keep="first")]
+        return pd.DataFrame({"zone_id": joined["zone_id"].to_numpy(), **{c: joined[c].to_numpy() for c in columns}})
+    parts = features[[*columns, "geometry"]].copy()
+    parts["_whole"] = getattr(parts.geometry, measure)
+    pieces = gpd.overlay(parts, zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True)
+    weight = (getattr(pieces.geometry, measure) / pieces["_whole"].where(pieces["_whole"] > 0)).fillna(0.0)
+    weighted = pieces[columns].mul(weight, axis=0)
+    return pd.DataFrame({"zone_id": pieces["zone_id"].to_numpy(), **{c: weighted[c].to_numpy() for c in columns}})
+
+
+def sum_by_zone(
+    features: gpd.GeoDataFrame, columns: list[str], zones: gpd.GeoDataFrame, *, project: object = None
+) -> pd.DataFrame:
     """Extensive sums of ``columns`` per zone (indexed by zone_id).
 
     Points count wholly in the first zone that contains them; lines are split by length and
     polygons by area, so a park or a network that straddles two counties is shared between
-    them in proportion.  Features in no zone add to no zone.
+    them in proportion.  Features in no zone add to no zone.  On a cluster (``project`` of the
+    Dask engine) a large layer is joined to the zones in parts, as tasks of their own; the
+    sums are the same, bit for bit, since they add the same shares in the same order.
     """
     result = pd.DataFrame(0.0, index=pd.Index(zones["zone_id"], name="zone_id"), columns=columns)
     if features.empty:
         return result
-    kinds = set(features.geometry.geom_type)
-    if kinds <= {"Point", "MultiPoint"}:
-        joined = gpd.sjoin(features[[*columns, "geometry"]], zones[["zone_id", "geometry"]], predicate="intersects")
-        joined = joined[~joined.index.duplicated(keep="first")]
-        sums = joined.groupby("zone_id")[columns].sum()
-    else:
-        measure = "length" if kinds <= {"LineString", "MultiLineString"} else "area"
-        parts = features[[*columns, "geometry"]].copy()
-        parts["_whole"] = getattr(parts.geometry, measure)
-        pieces = gpd.overlay(parts, zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True)
-        weight = getattr(pieces.geometry, measure) / pieces["_whole"].where(pieces["_whole"] > 0)
-        weighted = pieces[columns].mul(weight.fillna(0.0), axis=0)
-        weighted["zone_id"] = pieces["zone_id"].values
-        sums = weighted.groupby("zone_id")[columns].sum()
+    join = partial(zone_shares, columns=columns, zones=zones[["zone_id", "geometry"]], measure=_measure_of(features))
+    seconds = np.full(len(features), SECONDS_PER_FEATURE)
+    least = getattr(project, "part_features", MIN_FEATURES_PER_PART)
+    shares = by_parts(project, join, features[[*columns, "geometry"]], seconds, min_rows=least)
+    sums = shares.groupby("zone_id")[columns].sum()
     result.loc[sums.index, columns] = sums[columns].astype(float)
     return result
 
 
 def sums_per_level(
-    features: gpd.GeoDataFrame, columns: list[str], zones: Zones, levels: list[str]
+    features: gpd.GeoDataFrame, columns: list[str], zones: Zones, levels: list[str], *, project: object = None
 ) -> pd.DataFrame:
     """Rows of extensive sums for each requested level; the city row is the sum of the county rows.
 
@@ -131,7 +161,7 @@ def sums_per_level(
     ``unassigned``, which no target applies to.
     """
     frames = []
-    county = sum_by_zone(features, columns, zones.level("county"))
+    county = sum_by_zone(features, columns, zones.level("county"), project=project)
     outside = features[columns].sum() - county.sum() if not features.empty else None
     if outside is not None and (outside.abs() > 1e-9 * max(1.0, float(features[columns].abs().to_numpy().sum()))).any():
         row = pd.DataFrame([outside], index=pd.Index([UNASSIGNED], name="zone_id")).reset_index()
@@ -145,7 +175,7 @@ def sums_per_level(
             city_id = zones.level("city")["zone_id"].iloc[0]
             sums = pd.DataFrame([county.sum()], index=pd.Index([city_id], name="zone_id"))
         elif level in zones.levels:
-            sums = sum_by_zone(features, columns, zones.level(level))
+            sums = sum_by_zone(features, columns, zones.level(level), project=project)
         else:
             continue
         frames.append(label_rows(sums.reset_index(), zones, level))

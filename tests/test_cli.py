@@ -162,6 +162,31 @@ def test_run_writes_report_and_workbook_and_report_rebuilds_them(sample_run):
     assert (out / "report.html").read_text(encoding="utf-8").count(record["run_id"]) >= 1
 
 
+def test_views_written_by_run_equal_views_rebuilt_from_the_files(sample_run, tmp_path):
+    """`gis run` makes the map, report and workbook from the layers it holds in memory; `gis map`
+    and `gis report` read them back from planning.gpkg. Both must give the same pages."""
+    import re
+    import shutil
+
+    import openpyxl
+
+    out = tmp_path / "out"
+    shutil.copytree(sample_run[1], out)
+    if not (out / "report.html").exists():
+        pytest.skip("report.html rebuilt by another test")
+    before = {name: (out / name).read_text(encoding="utf-8") for name in ("map.html", "report.html")}
+    sheets_before = {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in openpyxl.load_workbook(out / "gaps.xlsx")}
+    for command in (["map", "--out", str(out)], ["report", "--out", str(out)]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 0, result.output
+    element_ids = re.compile(r"_[0-9a-f]{32}")  # folium names every element with a fresh uuid
+    for name, page in before.items():
+        again = (out / name).read_text(encoding="utf-8")
+        assert element_ids.sub("_ID", again) == element_ids.sub("_ID", page), name
+    sheets = {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in openpyxl.load_workbook(out / "gaps.xlsx")}
+    assert sheets == sheets_before
+
+
 def test_trajectory_from_the_2020_baseline(sample_run):
     _, out = sample_run
     table = pd.read_csv(out / "indicators.csv", dtype={"zone_id": str})

@@ -19,7 +19,11 @@ from gis.project import load_project
 
 distributed = pytest.importorskip("distributed")
 
+from distributed import Client, get_task_stream  # noqa: E402
 from gis.distributed import run_project_dask  # noqa: E402 - after the skip when distributed is missing
+
+PART_KEYS: dict[str, list[str]] = {}
+"""Per Dask run: the kinds of part task (``gis-part-<function>``) it started."""
 
 
 @pytest.fixture(scope="module")
@@ -47,19 +51,31 @@ def runs(sample: Path, scheduler: str) -> dict[str, RunResult]:
     """The sample run by the local engine and twice by the Dask engine, each run on a project of its own.
 
     The second Dask run cuts every raster-zone and coverage measurement into a task per zone
-    piece (``part_seconds=0``), so the tasks that a task starts are tested too.
+    piece (``part_seconds=0``) and every join of features to zones into parts of 8 features
+    (``part_features=8``: the 40 parking lots in 5 tasks), so the tasks that a task starts are
+    tested too.
     """
     local = run_project(load_project(sample))
     out = {"local": local}
-    for name, part_seconds in (("dask", 1.0), ("dask, a task per zone", 0.0)):
+    for name, part_seconds, part_features in (("dask", 1.0, 256), ("dask, a task per zone", 0.0, 8)):
         steps: list[str] = []
-        out[name] = run_project_dask(load_project(sample), scheduler=scheduler, on_step=steps.append, part_seconds=part_seconds)
+        with Client(scheduler) as watcher, get_task_stream(watcher) as stream:
+            out[name] = run_project_dask(
+                load_project(sample), scheduler=scheduler, on_step=steps.append, part_seconds=part_seconds, part_features=part_features
+            )
+        PART_KEYS[name] = sorted({str(task["key"]).rsplit("-", 2)[0] for task in stream.data if str(task["key"]).startswith("gis-part-")})
         assert steps[0] == "zones"
         assert sorted(steps[1:]) == sorted([s.id for s in local.project.specs] + [f"year {y}" for y in local.project.catalog.years()])
     return out
 
 
 ENGINES = ["dask", "dask, a task per zone"]
+
+
+def test_parts_ran_as_tasks_of_their_own(runs: dict[str, RunResult]) -> None:
+    """Raster zones, coverage pieces and joins of features to zones were cut into tasks where asked."""
+    assert {"gis-part-_ClassAreas", "gis-part-_Uncovered", "gis-part-zone_shares"} <= set(PART_KEYS["dask, a task per zone"])
+    assert "gis-part-zone_shares" not in PART_KEYS["dask"]  # no layer of the sample has 256 features to join
 
 
 @pytest.mark.parametrize("engine", ENGINES)

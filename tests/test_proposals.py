@@ -477,4 +477,4 @@ def test_report_and_map_show_the_proposals(sample, tmp_path):
     assert report.count('class="proposal-indicator"') == len(set(proposals.table["indicator"]))
     page = write_map(run, copy / "map.html").read_text(encoding="utf-8")
     assert json.dumps("建议 proposals · permeable.share")[1:-1] in page  # the layer control's label, as JSON
-    assert XSS not in page and "\\u0026lt;script\\u0026gt;alert(1)" in page  # escaped, then JSON-encoded
+    assert XSS not in page and '"tooltip":"建议 proposal · permeable.share: &lt;script&gt;alert(1)&lt;/script&gt;"' in page  # escaped

@@ -23,6 +23,7 @@ from gis.errors import ConfigError, UsageError
 from gis.mapspec import FieldLabel, MapSpec, read_map_spec
 from gis.project import Project, load_project, reference_root
 from gis.results import RunOutputs, read_run
+from gis._leaflet import FeatureLayer
 from gis.webmap import build_map, write_map
 from gis._offline import make_offline, remote_assets
 
@@ -30,6 +31,7 @@ PLAN = reference_root() / "maps" / "plan.yaml"
 XSS_NAME = "<script>alert(1)</script>"
 XSS_CITY = "<img src=x onerror=alert(2)>"
 XSS_TITLE = "<b>x</b>"
+TEMPLATE_NAME = "{{ 7 * 7 }} {% raw %}"  # a name that would be evaluated if data reached Jinja
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -47,6 +49,7 @@ def project_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     gpkg = root / "layers" / "sample" / "sanmenxia.gpkg"
     heat = gpd.read_file(gpkg, layer="heat_sources", engine="pyogrio")
     heat.loc[heat.index[0], "name"] = XSS_NAME
+    heat.loc[heat.index[1], "name"] = TEMPLATE_NAME
     heat.to_file(gpkg, layer="heat_sources", driver="GPKG", engine="pyogrio")
     catalog = root / "layers" / "catalog.yaml"
     catalog.write_text(catalog.read_text(encoding="utf-8").replace("name_en: Sanmenxia", f'name_en: "{XSS_CITY}"'), encoding="utf-8")
@@ -135,6 +138,18 @@ def test_untrusted_names_are_escaped(text: str) -> None:
     assert html.escape(XSS_CITY) in page
     assert XSS_NAME not in page and XSS_CITY not in page
     assert "alert(1)</script>" not in text
+    assert html.escape(TEMPLATE_NAME).replace("{", "&#123;").replace("}", "&#125;") in page
+
+
+def test_features_are_not_templated(run: RunOutputs, project: Project) -> None:
+    """Names with Jinja syntax stay text; a ``</script>`` in a text cannot end the script."""
+    frame = run.read_layer("heating.coal_in_network.gaps").head(2).to_crs("EPSG:4326")
+    layer = FeatureLayer(frame, [{"color": "#000"}] * 2, popups=["{{ 7 * 7 }}", "</script><b>"], tooltips=["{% if 1 %}", "<!--"])
+    m = folium.Map(tiles=None)
+    layer.add_to(m)
+    page = m.get_root().render()
+    assert '"popup":"{{ 7 * 7 }}"' in page and '"tooltip":"{% if 1 %}"' in page
+    assert "</script><b>" not in page and "<\\/script><b>" in page and "<!--" not in page
 
 
 def test_page_is_offline(text: str) -> None:
@@ -152,7 +167,8 @@ def test_synthetic_banner(run: RunOutputs, project: Project, text: str, tmp_path
     record["inputs"]["{{ 7 * 7 }}"] = {"synthetic": True}  # data is never a template
     (copy / "run.json").write_text(json.dumps(record), encoding="utf-8")
     page = render(read_run(copy), MapSpec(), project)
-    assert "{{ 7 * 7 }}" in page and "49" not in re.findall(r'class="gis-banner"[^>]*', page)[0]
+    banner = re.findall(r'class="gis-banner"[^>]*', page)[0]
+    assert "{{ 7 * 7 }}" in html.unescape(banner) and "49" not in banner
     record["synthetic"] = False
     (copy / "run.json").write_text(json.dumps(record), encoding="utf-8")
     assert 'class="gis-banner"' not in render(read_run(copy), MapSpec(), project)
@@ -182,7 +198,7 @@ def test_offline_refuses_plugins_without_a_packaged_copy() -> None:
 
 
 def test_geometry_is_wgs84_and_small(run: RunOutputs, text: str) -> None:
-    coordinates = [(float(x), float(y)) for x, y in re.findall(r"\[(1\d\d\.\d+), (3\d\.\d+)\]", text)]
+    coordinates = [(float(x), float(y)) for x, y in re.findall(r"\[(1\d\d\.\d+), ?(3\d\.\d+)\]", text)]
     assert len(coordinates) > 1000
     assert all(110 < x < 112.5 and 33 < y < 35.2 for x, y in coordinates)  # Sanmenxia in lon/lat
     assert all(len(str(x).split(".")[1]) <= 5 for x, _ in coordinates[:200])
@@ -373,6 +389,7 @@ def test_map_in_headless_chromium(browser: Path, page: Path, run: RunOutputs, tm
     assert XSS_CITY in " ".join(facts["legend"])  # shown as text
     assert facts["popups"] > 100 and facts["liveScripts"] == 0
     assert html.escape(XSS_NAME) in dom  # the hostile name is text inside a popup, not markup
+    assert html.escape(TEMPLATE_NAME) in dom  # and a name in Jinja syntax is shown as it is
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "map.png"

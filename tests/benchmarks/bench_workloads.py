@@ -209,7 +209,8 @@ def join(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable[[ob
 
 
 def run(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable[[object], dict]]:
-    """``gis run`` (analyses and every output), its analyses alone, them on Dask, or one read of every input."""
+    """``gis run`` (analyses and every output), its analyses alone, them on Dask, or one read of every input
+    (every layer of the catalog and every earlier year of it, as the run reads them)."""
     out = scale_dir / "bench-out" / tool
     if tool == "gis":
         import gis.engine
@@ -251,18 +252,26 @@ def run(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable[[obj
 
     catalog = yaml.safe_load((scale_dir / "layers" / "catalog.yaml").read_text(encoding="utf-8"))
 
+    def sources(entry: dict) -> list[tuple[str, str | None]]:
+        """The (file, layer) of a catalog entry and of each of its earlier years (``years:``)."""
+        found = [(entry["file"], entry.get("layer"))]
+        for then in (entry.get("years") or {}).values():
+            found.append((then.get("file", entry["file"]), then.get("layer", entry.get("layer"))))
+        return found
+
     def read_once() -> object:
         cells = 0
         for entry in catalog["layers"].values():
-            path = scale_dir / "layers" / entry["file"]
-            if entry["kind"] == "vector":
-                pyogrio.read_dataframe(path, layer=entry.get("layer"))
-            elif entry["kind"] == "table":
-                pd.read_csv(path, dtype=str)
-            else:
-                with rasterio.open(path) as dataset:
-                    for _, window in dataset.block_windows(1):
-                        cells += dataset.read(1, window=window).size
+            for file, layer in sources(entry):
+                path = scale_dir / "layers" / file
+                if entry["kind"] == "vector":
+                    pyogrio.read_dataframe(path, layer=layer)
+                elif entry["kind"] == "table":
+                    pd.read_csv(path, dtype=str)
+                else:
+                    with rasterio.open(path) as dataset:
+                        for _, window in dataset.block_windows(1):
+                            cells += dataset.read(1, window=window).size
         return cells
 
     return read_once, lambda r: {"cells": np.array([r])}
