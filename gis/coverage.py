@@ -53,14 +53,6 @@ def base_pieces(project: Project, spec: Spec, params: CoverageParams, zones: gpd
     return gpd.overlay(base_polys, zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True)
 
 
-def _amount(project: Project, spec: Spec, polygons: gpd.GeoDataFrame, scale_area: float) -> pd.Series:
-    """People (raster base) or area (polygon base, scaled) inside each polygon."""
-    base = spec.inputs["base"]
-    if project.entry(base).kind == "raster":
-        return pd.Series(zonal_sums(project.layer_path(base), base, polygons), index=polygons.index)
-    return polygons.geometry.area * scale_area
-
-
 def _stable_ids(holes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Number the gap polygons within their county and base feature, largest first, so ids survive reruns."""
     centroids = holes.geometry.centroid
@@ -93,30 +85,42 @@ class _Uncovered:
         return np.bincount(pairs[0], minlength=len(pieces))
 
     def __call__(self, pieces: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        """The uncovered parts of the pieces (slivers left out), with their amount and area, indexed by their piece."""
+        """The uncovered parts of the pieces (slivers left out), with their amount and area, indexed by
+        their piece (``part`` "uncovered"); and a row per piece with its whole amount (``part`` "total").
+
+        On a raster base the whole is the sum over the piece's uncovered parts (slivers too) and
+        its covered parts: these lie near the facilities, so the raster is read about once, not
+        once for the pieces and again for the holes.
+        """
         facilities = np.asarray(self.facilities.values)
         tree = shapely.STRtree(facilities)
         covered = []
         for piece in pieces.geometry.values:
             reach = np.sort(tree.query(piece, predicate="dwithin", distance=self.distance))
             covered.append(shapely.union_all(shapely.buffer(facilities[reach], self.distance, quad_segs=16)))
-        holes = gpd.GeoDataFrame(
-            pieces[["zone_id", "base_id"]], geometry=shapely.difference(pieces.geometry.values, np.asarray(covered, dtype=object)), crs=self.crs
-        ).explode()
-        holes = holes.loc[~holes.geometry.is_empty & (holes.geometry.area >= max(self.min_area, 1e-6))].copy()
-        holes["uncovered"] = self.amount(holes)
+        covered_parts = np.asarray(covered, dtype=object)
+        keys = pieces[["zone_id", "base_id"]]
+        holes = gpd.GeoDataFrame(keys, geometry=shapely.difference(pieces.geometry.values, covered_parts), crs=self.crs).explode()
+        holes = holes.loc[~holes.geometry.is_empty].copy()
+        if self.raster is None:
+            holes = holes.loc[holes.geometry.area >= max(self.min_area, 1e-6)].copy()
+            holes["uncovered"] = self.amount(holes)
+            total = self.amount(pieces)
+        else:
+            near = gpd.GeoDataFrame(keys, geometry=shapely.intersection(pieces.geometry.values, covered_parts), crs=self.crs).explode()
+            near = near.loc[~near.geometry.is_empty]
+            both = pd.concat([holes.geometry, near.geometry])
+            amounts = pd.Series(zonal_sums(*self.raster, gpd.GeoDataFrame(geometry=both, crs=self.crs)), index=both.index)
+            total = amounts.groupby(level=0, sort=False).sum().reindex(pieces.index, fill_value=0.0)
+            holes["uncovered"] = amounts.iloc[: len(holes)].to_numpy()
+            holes = holes.loc[holes.geometry.area >= max(self.min_area, 1e-6)].copy()
         holes["area_km2"] = holes.geometry.area / 1e6
-        return holes
+        totals = gpd.GeoDataFrame(keys.assign(uncovered=total.to_numpy()), geometry=[None] * len(pieces), crs=self.crs)
+        return pd.concat([holes.assign(part="uncovered"), totals.assign(part="total")])
 
     def amount(self, polygons: gpd.GeoDataFrame) -> pd.Series:
-        """People (raster base) or area (polygon base, scaled) inside each polygon."""
-        if self.raster is not None:
-            return pd.Series(zonal_sums(*self.raster, polygons), index=polygons.index)
+        """Area inside each polygon, in the unit of the base (km2)."""
         return polygons.geometry.area * self.to_unit
-
-    def totals(self, pieces: gpd.GeoDataFrame) -> pd.DataFrame:
-        """The whole amount of each piece."""
-        return pd.DataFrame({"total": self.amount(pieces)}, index=pieces.index)
 
 
 def measure_coverage(project: Project, zones: Zones, spec: Spec, params: CoverageParams) -> Measurement:
@@ -144,12 +148,10 @@ def measure_coverage(project: Project, zones: Zones, spec: Spec, params: Coverag
         level_zones = zones.level(level)
         pieces = base_pieces(project, spec, params, level_zones)
         cells = pieces.geometry.area / cell_m2 if raster_base else pd.Series(0.0, index=pieces.index)
-        if raster_base:
-            pieces["total"] = by_parts(project, rule.totals, pieces, cells * SECONDS_PER_CELL)["total"]
-        else:
-            pieces["total"] = rule.totals(pieces)["total"]
         seconds = rule.near(pieces) * SECONDS_PER_FACILITY + cells * SECONDS_PER_CELL
-        holes = by_parts(project, rule, pieces, seconds).reset_index(drop=True)
+        measured = by_parts(project, rule, pieces, seconds)
+        pieces["total"] = measured.loc[measured["part"] == "total", "uncovered"]
+        holes = measured.loc[measured["part"] == "uncovered"].drop(columns="part").reset_index(drop=True)
         sums = pd.DataFrame(
             {
                 "total": pieces.groupby("zone_id")["total"].sum(),

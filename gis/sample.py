@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.resources
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -524,6 +524,12 @@ def _win_transform(win: Window, transform: Affine) -> Affine:
     """Transform of a window of a north-up grid."""
     return Affine(transform.a, 0.0, transform.c + win.col_off * transform.a,
                   0.0, transform.e, transform.f + win.row_off * transform.e)
+
+
+def _row_blocks(height: int, rows: int = 1024) -> Iterator[slice]:
+    """Slices of ``rows`` rows down a grid, for element-wise work without full-size temporaries."""
+    for start in range(0, height, rows):
+        yield slice(start, min(height, start + rows))
 
 
 def _slices(win: Window) -> tuple[slice, slice]:
@@ -1561,15 +1567,19 @@ class _World:
         del cid
         v = self._terrain(grid)
         loc = self.noise["loc"].sample(tr, shape)
-        v += 0.35 * loc
+        for rows in _row_blocks(shape[0]):  # v += 0.35 * loc, without a full-size temporary
+            v[rows] += 0.35 * loc[rows]
         step = max(1, int(v.size // 2_000_000))
         ref = v.ravel()[::step][inside.ravel()[::step]]
         t1, t2 = np.quantile(ref, [0.36, 0.52])
-        lc = np.full(shape, 20, dtype=np.uint8)
-        lc[v < t2] = 30
-        lc[v < t1] = 10
         ref_loc = loc.ravel()[::step][inside.ravel()[::step]]
-        lc[(loc > np.quantile(ref_loc, 0.988)) & (v < t2)] = 60  # quarries, bare slopes
+        t_bare = np.quantile(ref_loc, 0.988)
+        lc = np.full(shape, 20, dtype=np.uint8)
+        for rows in _row_blocks(shape[0]):  # block by block: no full-size temporaries
+            block, terrain = lc[rows], v[rows]
+            block[terrain < t2] = 30
+            block[terrain < t1] = 10
+            block[(loc[rows] > t_bare) & (terrain < t2)] = 60  # quarries, bare slopes
         del v, loc
         # villages and expressways
         villages = [(self.townships[c][i].buffer(r), 1) for (c, i), r in self.village_radius.items()]
@@ -1651,7 +1661,10 @@ class _World:
         _, y = grid.centres(Window(0, 0, shape[1], shape[0]))
         e = np.broadcast_to((2.0 * (_Y1 - y) / (_Y1 - _Y0)).astype(np.float32), shape).copy()
         for key, amp in (("n20", 0.5), ("n6", 0.3), ("n2", 0.15)):
-            e += amp * self.noise[key].sample(tr, shape)
+            layer = self.noise[key].sample(tr, shape)
+            layer *= amp  # in place: one full-size temporary, not two
+            e += layer
+            del layer
         # towns lie in valleys and on the loess tablelands: lower ground around the seats
         sigma = 7000.0
         for seat in self.seats.values():
