@@ -85,8 +85,8 @@ class _Uncovered:
         return np.bincount(pairs[0], minlength=len(pieces))
 
     def __call__(self, pieces: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        """The uncovered parts of the pieces (slivers left out), with their amount and area, indexed by
-        their piece (``part`` "uncovered"); and a row per piece with its whole amount (``part`` "total").
+        """The uncovered parts of the pieces (slivers left out), with their ``amount`` and area, indexed
+        by their piece (``part`` "uncovered"); and a row per piece with its whole ``amount`` (``part`` "total").
 
         On a raster base the whole is the sum over the piece's uncovered parts (slivers too) and
         its covered parts: these lie near the facilities, so the raster is read about once, not
@@ -104,7 +104,7 @@ class _Uncovered:
         holes = holes.loc[~holes.geometry.is_empty].copy()
         if self.raster is None:
             holes = holes.loc[holes.geometry.area >= max(self.min_area, 1e-6)].copy()
-            holes["uncovered"] = self.amount(holes)
+            holes["amount"] = self.amount(holes)
             total = self.amount(pieces)
         else:
             near = gpd.GeoDataFrame(keys, geometry=shapely.intersection(pieces.geometry.values, covered_parts), crs=self.crs).explode()
@@ -112,10 +112,10 @@ class _Uncovered:
             both = pd.concat([holes.geometry, near.geometry])
             amounts = pd.Series(zonal_sums(*self.raster, gpd.GeoDataFrame(geometry=both, crs=self.crs)), index=both.index)
             total = amounts.groupby(level=0, sort=False).sum().reindex(pieces.index, fill_value=0.0)
-            holes["uncovered"] = amounts.iloc[: len(holes)].to_numpy()
+            holes["amount"] = amounts.iloc[: len(holes)].to_numpy()
             holes = holes.loc[holes.geometry.area >= max(self.min_area, 1e-6)].copy()
         holes["area_km2"] = holes.geometry.area / 1e6
-        totals = gpd.GeoDataFrame(keys.assign(uncovered=total.to_numpy()), geometry=[None] * len(pieces), crs=self.crs)
+        totals = gpd.GeoDataFrame(keys.assign(amount=total.to_numpy()), geometry=[None] * len(pieces), crs=self.crs)
         return pd.concat([holes.assign(part="uncovered"), totals.assign(part="total")])
 
     def amount(self, polygons: gpd.GeoDataFrame) -> pd.Series:
@@ -150,8 +150,9 @@ def measure_coverage(project: Project, zones: Zones, spec: Spec, params: Coverag
         cells = pieces.geometry.area / cell_m2 if raster_base else pd.Series(0.0, index=pieces.index)
         seconds = rule.near(pieces) * SECONDS_PER_FACILITY + cells * SECONDS_PER_CELL
         measured = by_parts(project, rule, pieces, seconds)
-        pieces["total"] = measured.loc[measured["part"] == "total", "uncovered"]
-        holes = measured.loc[measured["part"] == "uncovered"].drop(columns="part").reset_index(drop=True)
+        pieces["total"] = measured.loc[measured["part"] == "total", "amount"]
+        holes = measured.loc[measured["part"] == "uncovered"].drop(columns="part").rename(columns={"amount": "uncovered"})
+        holes = holes.reset_index(drop=True)
         sums = pd.DataFrame(
             {
                 "total": pieces.groupby("zone_id")["total"].sum(),
