@@ -26,7 +26,7 @@ run: $(STAMP) $(SAMPLE)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# Benchmarks against the peers a user would otherwise use (not part of `make test`; ~25 min).
+# Benchmarks against the peers a user would otherwise use (not part of `make test`; ~12 min once the samples exist).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python tests/benchmarks/bench.py --scales 1,4,10 --work build/bench
