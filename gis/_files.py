@@ -1,4 +1,4 @@
-"""Writing a file whole or not at all."""
+"""Writing an output file: where it goes, and whole or not at all."""
 
 from __future__ import annotations
 
@@ -7,6 +7,19 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from .errors import UsageError
+
+
+def output_file(path: str | Path, default_name: str) -> Path:
+    """``path``, or ``default_name`` inside it when it is a folder; a missing folder is an error."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / default_name
+    if not path.parent.is_dir():
+        msg = f"{path.parent}: folder not found; create it or choose another --out"
+        raise UsageError(msg)
+    return path
 
 
 @contextmanager

@@ -21,8 +21,8 @@ import shapely
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from .errors import DataError, GisError, UsageError
-from ._files import replaced_whole
+from .errors import DataError, GisError
+from ._files import output_file, replaced_whole
 from .i18n import (
     STATUS_LABELS,
     TRAJECTORY_LABELS,
@@ -1258,12 +1258,7 @@ def write_report(run: RunOutputs, path: Path, *, project: Project | None = None,
     file is written whole or not at all. Returns the path written.
     """
     lang = check_lang(lang)
-    path = Path(path)
-    if path.is_dir():
-        path = path / "report.html"
-    if not path.parent.is_dir():
-        msg = f"{path.parent}: folder not found; create it or choose another --out"
-        raise UsageError(msg)
+    path = output_file(path, "report.html")
     html = render_report(run, project=project, lang=lang)
     with replaced_whole(path) as staging:
         staging.write_text(html, encoding="utf-8")

@@ -19,8 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .errors import UsageError
-from ._files import replaced_whole
+from ._files import output_file, replaced_whole
 from .i18n import Lang, check_lang, label
 from .report import STATUS_COLOURS, describe_target, indicator_summary, status_counts
 from .results import RunOutputs
@@ -202,12 +201,7 @@ def write_workbook(run: RunOutputs, path: Path, *, lang: Lang = "both") -> Path:
     ``lang`` is the language of the titles and headers: ``zh``, ``en`` or ``both`` (the default).
     """
     lang = check_lang(lang)
-    path = Path(path)
-    if path.is_dir():
-        path = path / "gaps.xlsx"
-    if not path.parent.is_dir():
-        msg = f"{path.parent}: folder not found; create it or choose another --out"
-        raise UsageError(msg)
+    path = output_file(path, "gaps.xlsx")
     indicators = run.indicators
     summary = indicator_summary(indicators)
     book = Workbook()
