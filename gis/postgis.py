@@ -153,11 +153,7 @@ def list_runs(url: str, *, schema: str) -> pd.DataFrame:
 
     ``rows`` counts the run's rows in the ``indicators`` table.
     """
-    target = _target(url)
-    where = f"{target.label} schema {_quote(schema)}"
-    _check_identifier(schema, "schema name", where, error=UsageError)
-    with _errors(target, where), _connect(target) as conn:
-        _require_history(conn, target, schema)
+    with _history(url, schema) as (conn, _):
         query = sql.SQL(
             "SELECT r.run_id, r.started, r.finished, r.project, r.synthetic,"
             " (SELECT count(*) FROM {indicators} i WHERE i.run_id = r.run_id) AS rows"
@@ -169,11 +165,7 @@ def list_runs(url: str, *, schema: str) -> pd.DataFrame:
 
 def read_indicators(url: str, run_id: str, *, schema: str) -> pd.DataFrame:
     """The indicator rows of one exported run, with the columns and row order of its indicators.csv."""
-    target = _target(url)
-    where = f"{target.label} schema {_quote(schema)}"
-    _check_identifier(schema, "schema name", where, error=UsageError)
-    with _errors(target, where), _connect(target) as conn:
-        _require_history(conn, target, schema)
+    with _history(url, schema) as (conn, where):
         found = conn.execute(
             sql.SQL("SELECT tables -> %s -> 'columns' FROM {} WHERE run_id = %s").format(sql.Identifier(schema, RUNS_TABLE)),
             (INDICATORS_TABLE, run_id),
@@ -191,6 +183,17 @@ def read_indicators(url: str, run_id: str, *, schema: str) -> pd.DataFrame:
 
 
 # -- connection and errors -------------------------------------------------------------------
+
+
+@contextmanager
+def _history(url: str, schema: str) -> Iterator[tuple[psycopg.Connection, str]]:
+    """A connection to a schema that holds exported runs, and the place named in its messages."""
+    target = _target(url)
+    where = f"{target.label} schema {_quote(schema)}"
+    _check_identifier(schema, "schema name", where, error=UsageError)
+    with _errors(target, where), _connect(target) as conn:
+        _require_history(conn, target, schema)
+        yield conn, where
 
 
 def _target(url: str) -> _Target:
