@@ -126,27 +126,33 @@ class CoverageLayer(_Strict):
     show: bool = False
 
 
-class GapLayers(_Strict):
-    """The ``<id>.gaps`` layers of the run: uncovered areas, blank areas, facilities short of target."""
+class RunLayerSelection(_Strict):
+    """Which indicators' layers of one kind the map draws, and which of them are on at the start."""
 
     include: Literal["all"] | list[str] = Field("all", description="indicator ids")
     exclude: list[str] = Field(default_factory=list)
+    show: Literal["start", "all", "none"] = Field("start", description="start: only the layer of the start indicator")
+
+    def shown(self, indicator: str, start: str | None) -> bool:
+        """Whether the layer of ``indicator`` is on when the map opens."""
+        return self.show == "all" or (self.show == "start" and indicator == start)
+
+
+class GapLayers(RunLayerSelection):
+    """The ``<id>.gaps`` layers of the run: uncovered areas, blank areas, facilities short of target."""
+
     colour: Colour = "#e31a1c"
     fill_opacity: float = Field(0.35, ge=0, le=1)
     radius: float = Field(7.0, gt=0, le=30)
-    show: Literal["start", "all", "none"] = Field("start", description="start: the gaps of the start indicator")
 
 
-class ProposalLayers(_Strict):
+class ProposalLayers(RunLayerSelection):
     """The ``<id>.proposals`` layers of the run: proposed sites, lots, boilers, blocks and sewer lines."""
 
-    include: Literal["all"] | list[str] = Field("all", description="indicator ids")
-    exclude: list[str] = Field(default_factory=list)
     colour: Colour = "#6a3d9a"
     fill_opacity: float = Field(0.45, ge=0, le=1)
     radius: float = Field(6.0, gt=0, le=30)
     weight: float = Field(3.0, gt=0, le=10, description="line width in pixels (sewer extensions)")
-    show: Literal["start", "all", "none"] = Field("start", description="start: the proposals of the start indicator")
 
 
 class MapSpec(_Strict):

@@ -36,7 +36,9 @@ from ._offline import RawHtml, make_offline, remote_assets
 from .conditions import evaluate
 from .errors import ConfigError, UsageError
 from .i18n import YES_NO, Lang, check_lang, html_lang, label, zone_label
-from .mapspec import BASEMAPS, CoverageLayer, FacilityLayer, IndicatorStyle, MapSpec, find_map_spec, read_map_spec
+from .mapspec import (
+    BASEMAPS, CoverageLayer, FacilityLayer, IndicatorStyle, MapSpec, RunLayerSelection, find_map_spec, read_map_spec,
+)
 from .project import Project, load_project
 from .results import RunOutputs
 from .specs import Condition, Title
@@ -529,26 +531,20 @@ def _add_zone_labels(m: folium.Map, ctx: _Context, indicators: list[str]) -> Non
 def _add_gap_layers(m: folium.Map, ctx: _Context, indicators: list[str], start: str | None) -> None:
     """The ``<id>.gaps`` layers, highlighted: polygons hatched in the gap colour, points as rings."""
     spec = ctx.spec.gaps
-    _check_ids(ctx, "gaps.include", [] if spec.include == "all" else spec.include)
-    _check_ids(ctx, "gaps.exclude", spec.exclude)
-    wanted = indicators if spec.include == "all" else [i for i in spec.include if i in indicators]
-    for indicator in wanted:
-        if indicator in spec.exclude or f"{indicator}.gaps" not in ctx.run.layers:
-            continue
+    with_gaps = [i for i in indicators if f"{i}.gaps" in ctx.run.layers]
+    for indicator in _chosen(ctx, "gaps", spec, with_gaps):
         frame = _to_web(ctx, ctx.run.read_layer(f"{indicator}.gaps")).explode(index_parts=False)
         if frame.empty:
             continue
         title = _indicator_title(ctx, indicator)
-        show = spec.show == "all" or (spec.show == "start" and indicator == start)
+        show = spec.shown(indicator, start)
         fields = [c for c in frame.columns if c not in _HIDDEN_GAP_FIELDS]
-        heading = f"<b>{ctx.t('缺口', 'gap')} · {_e(indicator)}</b> {ctx.t(title.zh, title.en)}"
         unit = ctx.run.indicators.loc[ctx.run.indicators["indicator"] == indicator, "unit"].iloc[0]
-        rows, labels = _records(frame), {f: _field_label(ctx, f) for f in fields}
-        popups = [
-            heading + _table((labels[f], _amount(row[f], unit) if f == "value" else _text(row[f], ctx.lang)) for f in fields)
-            for row in rows
-        ]
-        tooltips = [f"{ctx.t('缺口', 'gap')} · {_e(indicator)}: {_text(row.get('name', row.get('id')))}" for row in rows]
+
+        def shown(row: dict[str, Any], name: str, unit: str = unit) -> str:
+            return _amount(row[name], unit) if name == "value" else _text(row[name], ctx.lang)
+
+        popups, tooltips = _feature_texts(ctx, frame, fields, ("缺口", "gap"), indicator, title, shown)
         name = f"{_swatch(spec.colour)}{ctx.t('缺口', 'gaps')} · {_e(indicator)} {_short_title(ctx, title.zh, title.en)}"
         if frame.geom_type.eq("Point").all():
             style = {"color": spec.colour, "weight": 3, "fillColor": "#ffffff", "fillOpacity": 0.6}
@@ -561,6 +557,32 @@ def _add_gap_layers(m: folium.Map, ctx: _Context, indicators: list[str], start: 
         symbol = _swatch(spec.colour) if radius is None else f'<span class="gis-ring" style="border-color:{spec.colour}"></span>'
         legend = f"{symbol}{ctx.t('缺口', 'gaps')} · {_e(indicator)} {ctx.t(title.zh, title.en)} <small>({len(frame)})</small>"
         _add_legend(ctx, geojson, legend, show=show)
+
+
+def _chosen(ctx: _Context, key: str, spec: RunLayerSelection, available: list[str]) -> list[str]:
+    """The indicators of ``available`` that the spec's section ``key`` draws: included and not excluded."""
+    _check_ids(ctx, f"{key}.include", [] if spec.include == "all" else spec.include)
+    _check_ids(ctx, f"{key}.exclude", spec.exclude)
+    wanted = available if spec.include == "all" else [i for i in spec.include if i in available]
+    return [i for i in wanted if i not in spec.exclude]
+
+
+def _feature_texts(
+    ctx: _Context,
+    frame: gpd.GeoDataFrame,
+    fields: list[str],
+    kind: tuple[str, str],
+    indicator: str,
+    title: Title,
+    shown: Callable[[dict[str, Any], str], str],
+) -> tuple[list[str], list[str]]:
+    """Popups (a heading, then a row per field, each value as ``shown`` gives it) and tooltips of a
+    gap or proposal layer; ``kind`` names it in Chinese and English."""
+    heading = f"<b>{ctx.t(*kind)} · {_e(indicator)}</b> {ctx.t(title.zh, title.en)}"
+    rows, labels = _records(frame), {f: _field_label(ctx, f) for f in fields}
+    popups = [heading + _table((labels[f], shown(row, f)) for f in fields) for row in rows]
+    tooltips = [f"{ctx.t(*kind)} · {_e(indicator)}: {_text(row.get('name', row.get('id')))}" for row in rows]
+    return popups, tooltips
 
 
 # --- proposal layers -------------------------------------------------------------------------
@@ -592,27 +614,19 @@ def _proposal_summary(ctx: _Context, indicator: str) -> str:
 def _add_proposal_layers(m: folium.Map, ctx: _Context, indicators: list[str], start: str | None) -> None:
     """The ``<id>.proposals`` layers (new sites, lots to equip, blocks, sewer lines), in the proposal colour."""
     spec = ctx.spec.proposals
-    _check_ids(ctx, "proposals.include", [] if spec.include == "all" else spec.include)
-    _check_ids(ctx, "proposals.exclude", spec.exclude)
     available = {name.removesuffix(".proposals"): name for name in ctx.run.proposal_layers}
-    wanted = list(available) if spec.include == "all" else [i for i in spec.include if i in available]
-    for indicator in wanted:
-        if indicator in spec.exclude:
-            continue
+    for indicator in _chosen(ctx, "proposals", spec, list(available)):
         frame = _to_web(ctx, ctx.run.read_layer(available[indicator])).explode(index_parts=False)
         if frame.empty:
             continue
         title = _indicator_title(ctx, indicator)
-        show = spec.show == "all" or (spec.show == "start" and indicator == start)
+        show = spec.shown(indicator, start)
         fields = [c for c in frame.columns if c not in _PROPOSAL_HIDDEN]
-        heading = f"<b>{ctx.t('建议', 'proposal')} · {_e(indicator)}</b> {ctx.t(title.zh, title.en)}"
 
         def shown(row: dict[str, Any], name: str) -> str:
             return _amount(row[name], "share") if name in _SHARE_FIELDS else _text(row[name], ctx.lang)
 
-        rows, labels = _records(frame), {f: _field_label(ctx, f) for f in fields}
-        popups = [heading + _table((labels[f], shown(row, f)) for f in fields) for row in rows]
-        tooltips = [f"{ctx.t('建议', 'proposal')} · {_e(indicator)}: {_text(row.get('name', row.get('id')))}" for row in rows]
+        popups, tooltips = _feature_texts(ctx, frame, fields, ("建议", "proposal"), indicator, title, shown)
         name = f"{_swatch(spec.colour)}{ctx.t('建议', 'proposals')} · {_e(indicator)} {_short_title(ctx, title.zh, title.en)}"
         radius = None
         if frame.geom_type.eq("Point").all():
