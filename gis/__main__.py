@@ -1,5 +1,5 @@
 """``python -m gis``."""
 
-from .cli import main
+from gis.cli import main
 
 main()

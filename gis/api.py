@@ -25,9 +25,9 @@ import pandas as pd
 if TYPE_CHECKING:
     import folium
 
-    from .engine import RunResult
-    from .project import Project
-    from .results import RunOutputs
+    from gis.engines.local import RunResult
+    from gis.project.config import Project
+    from gis.outputs.folder import RunOutputs
 
 
 class Result:
@@ -57,20 +57,20 @@ class Result:
     @cached_property
     def proposals(self) -> pd.DataFrame:
         """For every gap the run can act on, what would close it (the rows of ``proposals.csv``)."""
-        from .proposals import propose
+        from gis.proposals.core import propose
 
         return propose(self.run).table
 
     @property
     def data_quality(self) -> pd.DataFrame:
         """What was wrong in the inputs and what the run did about it."""
-        from .outputs import quality_table
+        from gis.outputs.write import quality_table
 
         return quality_table(self.run.project.notes)
 
     def save(self, out_dir: str | Path) -> dict:
         """Write every output (as ``gis run`` does) into ``out_dir``; return the run record."""
-        from .outputs import write_outputs
+        from gis.outputs.write import write_outputs
 
         record = write_outputs(self.run, Path(out_dir))
         self._saved = Path(out_dir)
@@ -78,7 +78,7 @@ class Result:
 
     def _outputs(self) -> RunOutputs:
         """The run's files: where it was saved, else a scratch folder kept as long as this object."""
-        from .results import read_run
+        from gis.outputs.folder import read_run
 
         if self._saved is None:
             scratch = tempfile.mkdtemp(prefix="gis-result-")
@@ -88,8 +88,8 @@ class Result:
 
     def map(self, *, basemap: str | None = None, lang: str = "both") -> folium.Map:
         """The web map as a folium map (displays inline in Jupyter)."""
-        from .mapspec import MapSpec, find_map_spec, read_map_spec
-        from .webmap import build_map
+        from gis.project.mapspec import MapSpec, find_map_spec, read_map_spec
+        from gis.outputs.webmap import build_map
 
         spec_path = find_map_spec(self.run.project.root)
         spec = read_map_spec(spec_path) if spec_path else MapSpec()
@@ -97,7 +97,7 @@ class Result:
 
     def report(self, path: str | Path, *, lang: str = "both") -> Path:
         """Write the HTML report to ``path`` (``lang``: both, zh or en)."""
-        from .report import write_report
+        from gis.outputs.report import write_report
 
         return write_report(self._outputs(), Path(path), project=self.run.project, lang=lang)
 
@@ -110,7 +110,7 @@ class Result:
 
 def check_project(project: Project) -> pd.DataFrame:
     """Validate every layer; the findings as a DataFrame (severity, layer, message)."""
-    from .check import check_project as run_checks
+    from gis.project.check import check_project as run_checks
 
     return pd.DataFrame([f.__dict__ for f in run_checks(project)], columns=["severity", "layer", "message"])
 
@@ -118,14 +118,14 @@ def check_project(project: Project) -> pd.DataFrame:
 def run(project: Project, *, engine: str = "local", scheduler: str | None = None, only: list[str] | None = None) -> Result:
     """Run the project's indicators on the local engine or on Dask."""
     if engine == "local":
-        from .engine import run_project
+        from gis.engines.local import run_project
 
         return Result(run_project(project, only=only))
     if engine == "dask":
-        from .distributed import run_project_dask
+        from gis.engines.dask import run_project_dask
 
         return Result(run_project_dask(project, scheduler=scheduler, only=only))
-    from .errors import UsageError
+    from gis.errors import UsageError
 
     msg = f"engine {engine!r} is not known; use 'local' or 'dask'"
     raise UsageError(msg)

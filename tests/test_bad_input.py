@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from gis.cli import main
-from gis.coords import bd09_to_gcj02, gcj02_to_wgs84, wgs84_to_gcj02
+from gis.project.coords import bd09_to_gcj02, gcj02_to_wgs84, wgs84_to_gcj02
 
 GPKG = Path("layers/sample/sanmenxia.gpkg")
 HUBIN = "156411202"

@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from gis.cli import main
-from gis.geopackage import geopackage_version
+from gis.outputs.geopackage import geopackage_version
 
 REFERENCE = Path(__file__).resolve().parent.parent
 

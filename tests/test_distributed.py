@@ -12,15 +12,15 @@ import pytest
 from click.testing import CliRunner
 
 from gis.cli import main
-from gis.engine import RunResult, run_project
+from gis.engines.local import RunResult, run_project
 from gis.errors import DataError
-from gis.outputs import quality_table
-from gis.project import load_project
+from gis.outputs.write import quality_table
+from gis.project.config import load_project
 
 distributed = pytest.importorskip("distributed")
 
 from distributed import Client, get_task_stream  # noqa: E402
-from gis.distributed import run_project_dask  # noqa: E402 - after the skip when distributed is missing
+from gis.engines.dask import run_project_dask  # noqa: E402 - after the skip when distributed is missing
 
 PART_KEYS: dict[str, list[str]] = {}
 """Per Dask run: the kinds of part task (``gis-part-<function>``) it started."""

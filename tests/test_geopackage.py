@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from gis.cli import main
-from gis.vocabulary import output_fields
+from gis.project.vocabulary import output_fields
 
 REFERENCE = Path(__file__).resolve().parent.parent
 

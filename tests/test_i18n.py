@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gis.errors import UsageError
-from gis.i18n import STATUS_LABELS, check_lang, html_lang, label, pick, zone_label
+from gis.outputs.i18n import STATUS_LABELS, check_lang, html_lang, label, pick, zone_label
 
 
 def test_label_picks_from_the_pair() -> None:

@@ -12,7 +12,7 @@ from tinyproject import X0, Y0, target
 from shapely.geometry import LineString, Point, box
 
 from gis import load_project
-from gis.engine import run_project
+from gis.engines.local import run_project
 
 SHORTFALL = {"unit": "things", "factor": 1, "rounding": "ceil"}
 

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from shapely import LineString
 
-from gis.parts import SpreadsWork
-from gis.project import load_project
-from gis.zones import MIN_FEATURES_PER_PART, build_zones, sum_by_zone
+from gis.methods.parts import SpreadsWork
+from gis.project.config import load_project
+from gis.methods.zones import MIN_FEATURES_PER_PART, build_zones, sum_by_zone
 
 
 class InOrder:

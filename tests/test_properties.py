@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from gis import load_project
-from gis.engine import run_project
+from gis.engines.local import run_project
 
 # Points anywhere over the two counties and a margin around them (some fall outside both).
 coordinate_x = st.floats(min_value=X0 - 200, max_value=X0 + 2200, allow_nan=False)

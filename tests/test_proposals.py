@@ -16,11 +16,11 @@ from tinyproject import X0, Y0, target
 
 from gis import load_project
 from gis.cli import main
-from gis.engine import run_project
-from gis.proposals import PROPOSAL_COLUMNS, Proposals, greedy_cover, propose, proposal_kind, write_proposals
-from gis.report import render_report
-from gis.results import read_run
-from gis.webmap import write_map
+from gis.engines.local import run_project
+from gis.proposals.core import PROPOSAL_COLUMNS, Proposals, greedy_cover, propose, proposal_kind, write_proposals
+from gis.outputs.report import render_report
+from gis.outputs.folder import read_run
+from gis.outputs.webmap import write_map
 
 LEADING = ["indicator", "zone_type", "zone_id", "zone_name", "action", "quantity", "unit", "value_after", "meets_target"]
 COUNT = {"unit": "things", "factor": 1, "rounding": "ceil"}
@@ -393,7 +393,7 @@ def test_project_totals_unfinished_projects(make_project):
 
 def test_unknown_kind_is_refused():
     from gis.errors import DataError
-    from gis.specs import Spec
+    from gis.project.specs import Spec
 
     spec = Spec.model_validate({
         "id": "x.y", "title": {"zh": "x", "en": "x"}, "theme": "charging", "clause": "c", "definition": "d",

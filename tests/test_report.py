@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from gis.cli import main
 from gis.errors import UsageError
-from gis.report import (
+from gis.outputs.report import (
     STATUS_COLOURS,
     chart_svg,
     describe_target,
@@ -26,8 +26,8 @@ from gis.report import (
     trajectory_svg,
     write_report,
 )
-from gis.results import RunOutputs, read_run
-from gis.workbook import MAX_SHEET_NAME, PERCENT, SUMMARY_SHEET, safe_sheet_name, write_workbook
+from gis.outputs.folder import RunOutputs, read_run
+from gis.outputs.workbook import MAX_SHEET_NAME, PERCENT, SUMMARY_SHEET, safe_sheet_name, write_workbook
 
 # Sanmenxia's lon/lat box (CGCS2000)
 LON = (110.3, 112.1)

@@ -9,9 +9,9 @@ from tinyproject import X0, Y0, counties_frame, target
 from shapely.geometry import LineString, box
 
 from gis import ConfigError, load_project
-from gis.specs import Spec, Target
-from gis.targets import judge, threshold_for
-from gis.zones import Zones, sum_by_zone, sums_per_level
+from gis.project.specs import Spec, Target
+from gis.methods.targets import judge, threshold_for
+from gis.methods.zones import Zones, sum_by_zone, sums_per_level
 
 
 def _target(**kw) -> Target:

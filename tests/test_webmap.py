@@ -20,12 +20,12 @@ from click.testing import CliRunner
 
 from gis.cli import main
 from gis.errors import ConfigError, UsageError
-from gis.mapspec import FieldLabel, MapSpec, read_map_spec
-from gis.project import Project, load_project, reference_root
-from gis.results import RunOutputs, read_run
-from gis._leaflet import FeatureLayer
-from gis.webmap import build_map, write_map
-from gis._offline import make_offline, remote_assets
+from gis.project.mapspec import FieldLabel, MapSpec, read_map_spec
+from gis.project.config import Project, load_project, reference_root
+from gis.outputs.folder import RunOutputs, read_run
+from gis.outputs._leaflet import FeatureLayer
+from gis.outputs.webmap import build_map, write_map
+from gis.outputs._offline import make_offline, remote_assets
 
 PLAN = reference_root() / "maps" / "plan.yaml"
 XSS_NAME = "<script>alert(1)</script>"

@@ -67,8 +67,8 @@ def _cell_area(path: Path) -> float:
 
 
 def _shares_gis(polygons, path: Path) -> tuple[Callable[[], object], Callable[[object], dict]]:
-    from gis.project import load_project
-    from gis.raster import class_areas
+    from gis.project.config import load_project
+    from gis.methods.raster import class_areas
 
     classes = load_project(path.parent.parent.parent).entry("landcover").classes
 
@@ -134,16 +134,16 @@ def coverage(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable
 
     root = scale_dir / BENCH_PROJECT
     if tool == "gis":
-        from gis.engine import run_project
-        from gis.project import load_project
+        from gis.engines.local import run_project
+        from gis.project.config import load_project
 
         def work() -> object:
             return run_project(load_project(root), only=["bench.coverage"]).results[0]
 
         return work, values
     if tool == "dask":
-        from gis.distributed import run_project_dask
-        from gis.project import load_project
+        from gis.engines.dask import run_project_dask
+        from gis.project.config import load_project
 
         cluster = _cluster()
 
@@ -180,7 +180,7 @@ def join(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable[[ob
     points = _read(scale_dir, "facilities")
     lines = _read(scale_dir, "lines")
     if tool == "gis":
-        from gis.zones import sum_by_zone
+        from gis.methods.zones import sum_by_zone
 
         def work() -> object:
             return sum_by_zone(points, ["value"], grid), sum_by_zone(lines, ["value"], grid)
@@ -213,8 +213,8 @@ def run(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable[[obj
     (every layer of the catalog and every earlier year of it, as the run reads them)."""
     out = scale_dir / "bench-out" / tool
     if tool == "gis":
-        import gis.engine
-        import gis.outputs  # noqa: F401 - imported before the clock, like every other tool's libraries
+        import gis.engines.local
+        import gis.outputs.write  # noqa: F401 - imported before the clock, like every other tool's libraries
         from gis.cli import main
 
         def work() -> object:
@@ -223,16 +223,16 @@ def run(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable[[obj
 
         return work, lambda r: {}
     if tool == "analyses":
-        from gis.engine import run_project
-        from gis.project import load_project
+        from gis.engines.local import run_project
+        from gis.project.config import load_project
 
         def analyses() -> object:
             return run_project(load_project(scale_dir)).indicators
 
         return analyses, lambda r: {"value": r["value"].to_numpy(dtype=float)}
     if tool == "dask":
-        from gis.distributed import run_project_dask
-        from gis.project import load_project
+        from gis.engines.dask import run_project_dask
+        from gis.project.config import load_project
 
         cluster = _cluster()
 

@@ -1,0 +1,386 @@
+"""The Dask engine: the indicators of a project as independent tasks on a Dask cluster.
+
+Each indicator (and each indicator of an earlier year) is one task.  A worker loads the
+project from its folder (``project.root``), once per run, and computes ``run_indicator``
+for the specs it is given, exactly as the local engine does; the client puts the results
+back in spec order.  So the workers must see the project folder at the same path as the
+client: a shared filesystem (NFS, a cluster's shared disk, or one machine).
+
+Within one indicator, the heavy part (the zones of a raster share, the base pieces of a
+coverage, the join of a large vector layer to the zones) is cut into parts of about ``part_seconds`` of work when it is larger than
+that, each part a task of its own started by the indicator's task (see
+:func:`gis.methods.parts.by_parts`).  Every zone is measured on its own either way, so the
+numbers are the local engine's, bit for bit.
+
+The data-quality notes a worker records come back with its results, tagged by what made
+them: reading a layer or inspecting a raster (said once per run, by whichever indicator
+reads the layer first in spec order) or the measurement itself (said every time).  The
+client replays them in the local engine's order, so ``data_quality.csv`` is the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from gis.engines.local import IndicatorResult, RunResult, run_indicator, select_specs, specs_for_year
+from gis.errors import DataError, UsageError
+from gis.project.config import Project, QualityNote, load_project
+from gis.methods.raster import inspect_raster
+from gis.project.specs import Spec
+from gis.methods.zones import MIN_FEATURES_PER_PART, Zones, build_zones
+
+__all__ = ["run_project_dask"]
+
+Origin = tuple[str, str]
+"""What a once-per-run note comes from: ("vector", layer) read, or ("raster", layer) inspected."""
+Event = tuple[str, Any]
+"""One step of a task, in order: ("once", Origin) touched, or ("note", QualityNote) said by the measurement."""
+
+
+@dataclass
+class _Shared:
+    """What the task views of one project on a worker share."""
+
+    part_seconds: float = math.inf
+    part_features: int = MIN_FEATURES_PER_PART
+    once_notes: dict[Origin, list[QualityNote]] = field(default_factory=dict)
+    read: set[str] = field(default_factory=set)
+    lock: Any = field(default_factory=threading.RLock)  # held while a layer is read for the first time
+
+
+@dataclass
+class _TracedProject(Project):
+    """A project that tells which of its notes come from reading a layer once and which from measuring.
+
+    It shares every field of the project it wraps (the notes list, the layer cache), so
+    what it reads and says is also read and said by that project.  Each task works on a
+    view of its own (:meth:`view`): the same caches, its own record of events, so tasks
+    that run at the same time on one worker (while one waits for its parts) keep apart.
+    On a worker it also runs the parts of a heavy measurement as tasks of their own
+    (:meth:`run_parts`, see :func:`gis.methods.parts.by_parts`).
+    """
+
+    shared: _Shared = field(default_factory=_Shared, repr=False)
+    _events: list[Event] = field(default_factory=list, repr=False)
+    _touched: set[Origin] = field(default_factory=set, repr=False)
+    _origins: list[Origin] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def wrap(cls, project: Project, shared: _Shared | None = None) -> _TracedProject:
+        """A traced view of ``project`` (the same notes, caches and settings)."""
+        values = {f.name: getattr(project, f.name) for f in fields(Project) if f.init}
+        return cls(**values, shared=shared if shared is not None else _Shared())
+
+    def view(self) -> _TracedProject:
+        """A view for one task: the same caches and notes, an empty record of events."""
+        return _TracedProject.wrap(self, self.shared)
+
+    @property
+    def part_seconds(self) -> float:
+        """About how much work one part of a measurement should get (``by_parts``)."""
+        return self.shared.part_seconds
+
+    @property
+    def part_features(self) -> int:
+        """The fewest features of a layer one part of its join to the zones gets (``sum_by_zone``)."""
+        return self.shared.part_features
+
+    def run_parts(self, func: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
+        """``[func(part) for part in parts]``, each part a task on the cluster (the first first), in order."""
+        from distributed import worker_client
+
+        named = getattr(func, "func", func)  # a functools.partial is named by its function
+        name = getattr(named, "__qualname__", None) or type(named).__qualname__
+        prefix = f"gis-part-{name}-{uuid.uuid4().hex[:8]}"
+        with worker_client() as client:  # this task leaves its thread while the parts run
+            futures = [
+                client.submit(func, part, key=f"{prefix}-{i}", priority=len(parts) - i, pure=False) for i, part in enumerate(parts)
+            ]
+            return client.gather(futures)
+
+    def end(self) -> tuple[list[Event], dict[Origin, list[QualityNote]]]:
+        """The events of the task and the once-per-run notes of every origin it touched."""
+        touched = {origin: self.shared.once_notes.get(origin, []) for kind, origin in self._events if kind == "once"}
+        return self._events, touched
+
+    def _touch(self, origin: Origin) -> None:
+        if origin not in self._touched:
+            self._touched.add(origin)
+            self._events.append(("once", origin))
+
+    def read_vector(self, name: str) -> Any:
+        """Read a layer (cached), remembering the notes its first reading made."""
+        self._touch(("vector", name))
+        if name not in self.shared.read:
+            with self.shared.lock:
+                if name not in self.shared.read:
+                    return self._first_read(name)
+        return super().read_vector(name)
+
+    def _first_read(self, name: str) -> Any:
+        origin = ("vector", name)
+        self._origins.append(origin)
+        self.shared.once_notes.setdefault(origin, [])
+        try:
+            frame = super().read_vector(name)
+        finally:
+            self._origins.pop()
+        self.shared.read.add(name)
+        return frame
+
+    def inspect(self, layer: str) -> None:
+        """Inspect a raster once (what ``inspect_raster`` says goes with the raster, not the indicator)."""
+        origin = ("raster", layer)
+        self._touch(origin)
+        with self.shared.lock:
+            if layer in self.inspected_rasters:
+                return
+            self._origins.append(origin)
+            self.shared.once_notes.setdefault(origin, [])
+            try:
+                inspect_raster(self, layer)
+            except DataError:
+                # The indicator's own run meets the same error and raises it where the local engine does.
+                self.inspected_rasters.discard(layer)
+            finally:
+                self._origins.pop()
+
+    def note(self, layer: str, problem: str, action: str, *, feature_id: str = "", field: str = "", severity: str = "warning") -> None:
+        """Record a note, and whether it belongs to a layer's reading or to the measurement."""
+        note = QualityNote(layer, feature_id, field, problem, action, severity)
+        self.notes.append(note)
+        if self._origins:
+            self.shared.once_notes[self._origins[-1]].append(note)
+        else:
+            self._events.append(("note", note))
+
+
+@dataclass
+class _Outcome:
+    """What a task sends back: the indicator, and the notes in the order they were made."""
+
+    result: IndicatorResult
+    events: list[Event]
+    once_notes: dict[Origin, list[QualityNote]]
+
+
+def _replay(outcomes: list[_Outcome], said: set[Origin]) -> list[QualityNote]:
+    """The notes in the local engine's order: a layer's reading notes where it is first read, in spec order."""
+    notes: list[QualityNote] = []
+    for outcome in outcomes:
+        for kind, item in outcome.events:
+            if kind == "note":
+                notes.append(item)
+            elif item not in said:
+                said.add(item)
+                notes.extend(outcome.once_notes[item])
+    return notes
+
+
+# --- the worker side ---------------------------------------------------------------------------
+
+
+class _RunState(WorkerPlugin):
+    """Held by each worker for one run: the project read from its folder, its zones, its earlier years."""
+
+    def __init__(self, root: str, token: str, part_seconds: float, part_features: int) -> None:
+        self.root, self.token, self.part_seconds, self.part_features = root, token, part_seconds, part_features
+        self.name = f"gis-run-{token}"
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._project: _TracedProject | None = None
+        self._zones: Zones | None = None
+        self._years: dict[int, _TracedProject] = {}
+
+    def __getstate__(self) -> dict:
+        return {"root": self.root, "token": self.token, "part_seconds": self.part_seconds, "part_features": self.part_features,
+                "name": self.name}
+
+    def __setstate__(self, state: dict) -> None:
+        self.root, self.token, self.name = state["root"], state["token"], state["name"]
+        self.part_seconds, self.part_features = state["part_seconds"], state["part_features"]
+        self._reset()
+
+    def setup(self, worker: Any) -> None:
+        """Nothing is read until the first task needs it."""
+
+    def teardown(self, worker: Any) -> None:
+        """Let the layers of the run go."""
+        self._reset()
+
+    def _data_year(self) -> tuple[_TracedProject, Zones]:
+        if self._project is None:
+            try:
+                loaded = load_project(self.root)
+            except UsageError as exc:
+                msg = f"a Dask worker cannot read the project: {exc} (the workers need the project folder at the same path as the client: a shared filesystem)"
+                raise UsageError(msg) from None
+            project = _TracedProject.wrap(loaded, _Shared(self.part_seconds, self.part_features))
+            self._zones = build_zones(project)
+            project.study_area()  # read before any task's view is made, so every view has it
+            self._project = project
+        assert self._zones is not None
+        return self._project, self._zones
+
+    def view(self, year: int | None) -> tuple[_TracedProject, Zones]:
+        """A task's view of the project of the data year or of an earlier ``year``, and the zones."""
+        with self._lock:
+            project, zones = self._data_year()
+            if year is not None:
+                if year not in self._years:
+                    self._years[year] = _TracedProject.wrap(project.for_year(year), _Shared(self.part_seconds, self.part_features))
+                project = self._years[year]
+        return project.view(), zones
+
+    def run(self, spec: Spec, year: int | None) -> _Outcome:
+        """One indicator of the data year (``year`` None) or of an earlier year."""
+        project, zones = self.view(year)
+        for layer in spec.inputs.values():
+            entry = project.catalog.layers.get(layer)
+            if entry is not None and entry.kind == "raster":  # every method that reads a raster inspects it first
+                project.inspect(layer)
+        result = run_indicator(project, zones, spec) if year is None else run_indicator(project, zones, spec, year=year)
+        return _Outcome(result, *project.end())
+
+
+def _run_task(state_name: str, spec: Spec, year: int | None) -> _Outcome:
+    from distributed import get_worker
+
+    state = get_worker().plugins[state_name]
+    return state.run(spec, year)
+
+
+# --- the client side ---------------------------------------------------------------------------
+
+
+def _remember(project: Project, origins: list[Origin]) -> None:
+    """Leave the client's project as the local engine leaves it: the layers read, the rasters inspected.
+
+    What reads them later (the web map) then finds them cached and says nothing twice.
+    """
+    quiet = _TracedProject.wrap(project)
+    quiet.notes = []  # said already, by the workers
+    for kind, layer in dict.fromkeys(origins):
+        if kind == "vector":
+            quiet.read_vector(layer)
+        else:
+            project.inspected_rasters.add(layer)
+
+
+@contextmanager
+def _connect(scheduler: str | None, workers: int) -> Iterator[Any]:
+    """A client of the cluster at ``scheduler``, or of a local cluster started (and stopped) here."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler, set_as_default=False) as client:
+            yield client
+        return
+    with (
+        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        yield client
+
+
+def run_project_dask(
+    project: Project,
+    *,
+    scheduler: str | None = None,
+    workers: int = 2,
+    only: list[str] | None = None,
+    on_step: Callable[[str], None] | None = None,
+    part_seconds: float = 1.0,
+    part_features: int = MIN_FEATURES_PER_PART,
+) -> RunResult:
+    """Run every indicator spec of the project (or those in ``only``) on a Dask cluster.
+
+    Parameters
+    ----------
+    project
+        The project; its folder must be readable at ``project.root`` by every worker.
+    scheduler
+        Address of a running Dask scheduler (``tcp://host:8786``); None starts a local
+        cluster of ``workers`` processes for this run.
+    workers
+        Worker processes of the local cluster (ignored with ``scheduler``).
+    only
+        Indicator ids to run; None runs them all.
+    on_step
+        Called with "zones", then with each indicator id (and ``year YYYY``) as it finishes.
+    part_seconds
+        The heavy part of one indicator (raster zones, coverage pieces) is cut into tasks
+        of about this many seconds of work each when it has more than that; ``math.inf``
+        keeps every indicator in one task, 0 makes every zone a task.  The numbers do not
+        change: each zone is measured on its own either way.  A large vector layer's join
+        to the zones is cut the same way (about 20 microseconds of work per feature).
+    part_features
+        The fewest features of a layer that one part of its join to the zones gets: smaller
+        layers are joined in their indicator's task.  The sums do not change: each feature
+        is shared between the zones on its own, and the shares are added in the same order.
+
+    Returns
+    -------
+    RunResult
+        The same result, with the same numbers and notes, as :func:`gis.engines.local.run_project`.
+    """
+    from distributed import as_completed
+
+    started = datetime.now(UTC)
+    specs = select_specs(project, only)
+    if on_step:
+        on_step("zones")
+    traced = _TracedProject.wrap(project)
+    zones = build_zones(traced)
+    said = {origin for kind, origin in traced.end()[0] if kind == "once"}
+    years = {year: specs_for_year(project, specs, year) for year in project.catalog.years()}
+    tasks: list[tuple[int | None, Spec]] = [(None, spec) for spec in specs]
+    tasks += [(year, spec) for year, chosen in years.items() for spec in chosen]
+
+    state = _RunState(str(Path(project.root).resolve()), uuid.uuid4().hex[:12], part_seconds, part_features)
+    with _connect(scheduler, workers) as client:
+        client.register_plugin(state, name=state.name)
+        try:
+            futures = {
+                client.submit(_run_task, state.name, spec, year, key=f"gis-{state.token}-{year or 'data'}-{spec.id}", pure=False): (year, spec)
+                for year, spec in tasks
+            }
+            waiting = {year: len(chosen) for year, chosen in years.items()}
+            for future in as_completed(futures, loop=client.loop):
+                year, spec = futures[future]
+                if on_step and future.status == "finished":
+                    if year is None:
+                        on_step(spec.id)
+                    else:
+                        waiting[year] -= 1
+                        if not waiting[year]:
+                            on_step(f"year {year}")
+            outcomes = {(year, spec.id): f.result() for f, (year, spec) in futures.items()}  # the first failure in spec order is raised
+        finally:
+            client.unregister_worker_plugin(state.name)
+
+    data_year = [outcomes[(None, spec.id)] for spec in specs]
+    project.notes.extend(_replay(data_year, said))
+    _remember(project, [origin for o in data_year for kind, origin in o.events if kind == "once"])
+    history: list[IndicatorResult] = []
+    for year, chosen in years.items():
+        earlier = [outcomes[(year, spec.id)] for spec in chosen]
+        history += [o.result for o in earlier]
+        for note in _replay(earlier, set()):
+            project.note(note.layer, f"({year}) {note.problem}", note.action, feature_id=note.feature_id, field=note.field,
+                         severity=note.severity)
+    results = [o.result for o in data_year]
+    return RunResult(project=project, zones=zones, results=results, history=history, started=started, finished=datetime.now(UTC))

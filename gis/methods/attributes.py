@@ -1,0 +1,267 @@
+"""Attribute measures: ratios of sums, shares of features, totals, features inside a coverage.
+
+Every measure returns a :class:`Measurement`: one row per zone with an extensive numerator
+and denominator (sums that add up from counties to the city) and the value derived from
+them, plus the gap features that explain the zone values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pydantic import BaseModel, ConfigDict, Field
+
+from gis.methods.conditions import evaluate
+from gis.errors import DataError
+from gis.project.config import Project
+from gis.project.specs import Condition, Spec
+from gis.methods.zones import Zones, label_rows, sum_by_zone, sums_per_level
+
+
+class Params(BaseModel):
+    """Base of the per-method parameter models."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+@dataclass
+class Measurement:
+    """What a method measured.
+
+    ``kind`` is "ratio" when value = numerator / denominator (a share: its shortfall is the
+    numerator still missing) and "amount" when the value is a quantity itself.
+    """
+
+    rows: pd.DataFrame
+    kind: Literal["ratio", "amount"]
+    gaps: gpd.GeoDataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def numeric(frame: pd.DataFrame, column: str, layer: str) -> pd.Series:
+    """A numeric column; text that is not a number is an error naming the feature."""
+    if column not in frame.columns:
+        msg = f"layer '{layer}' has no field '{column}'; map it under 'layers.{layer}.fields' in the catalog"
+        raise DataError(msg)
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() & frame[column].notna() & (frame[column].astype(str).str.strip() != "")
+    if bad.any():
+        row = frame.loc[bad].iloc[0]
+        msg = f"layer '{layer}' feature '{row['id']}' field '{column}': {row[column]!r} is not a number; correct the value"
+        raise DataError(msg)
+    negative = values < 0
+    if negative.any():
+        row = frame.loc[negative].iloc[0]
+        msg = f"layer '{layer}' feature '{row['id']}' field '{column}': {row[column]} is negative; quantities cannot be below 0"
+        raise DataError(msg)
+    return values.fillna(0.0).astype(float)
+
+
+def combined(frame: pd.DataFrame, fields: str | list[str] | None, layer: str) -> pd.Series:
+    """Sum of fields per row, a leading '-' subtracting (``[vehicles, -emergency_vehicles]``); count when None."""
+    if fields is None:
+        return pd.Series(1.0, index=frame.index)
+    total = pd.Series(0.0, index=frame.index)
+    for name in [fields] if isinstance(fields, str) else fields:
+        sign = -1.0 if name.startswith("-") else 1.0
+        total = total + sign * numeric(frame, name.lstrip("-"), layer)
+    return total
+
+
+def with_ratio(rows: pd.DataFrame) -> pd.DataFrame:
+    """Add value = numerator / denominator (NaN where the denominator is 0)."""
+    rows = rows.copy()
+    rows["value"] = rows["numerator"] / rows["denominator"].where(rows["denominator"] > 0)
+    return rows
+
+
+def read_features(project: Project, layer: str, where: Condition | None) -> pd.DataFrame:
+    """A vector or table layer, filtered by ``where``."""
+    entry = project.entry(layer)
+    frame = project.read_table(layer) if entry.kind == "table" else project.read_vector(layer)
+    return frame.loc[evaluate(frame, where, layer=layer, project=project)].copy()
+
+
+def sums_by_attribute(
+    project: Project, frame: pd.DataFrame, columns: list[str], zone_field: str, zones: Zones, levels: list[str], layer: str
+) -> pd.DataFrame:
+    """Sums per county for a table whose rows name their county, and the city as their sum."""
+    counties = zones.level("county")
+    if zone_field not in frame.columns:
+        msg = f"layer '{layer}' has no field '{zone_field}' naming the county; map it in the catalog"
+        raise DataError(msg)
+    unknown = sorted(set(frame[zone_field].astype(str)) - set(counties["zone_id"]))
+    if unknown:
+        msg = f"layer '{layer}' field '{zone_field}': '{unknown[0]}' is no county id of the county layer; use one of {', '.join(counties['zone_id'])}"
+        raise DataError(msg)
+    grouped = frame.groupby(frame[zone_field].astype(str))[columns].sum()
+    county = grouped.reindex(counties["zone_id"], fill_value=0.0)
+    county.index.name = "zone_id"
+    out = []
+    for level in levels:
+        if level == "county":
+            out.append(label_rows(county.reset_index(), zones, "county"))
+        elif level == "city":
+            city = pd.DataFrame([county.sum()], index=pd.Index(zones.level("city")["zone_id"], name="zone_id"))
+            out.append(label_rows(city.reset_index(), zones, "city"))
+    return pd.concat(out, ignore_index=True)
+
+
+# --- ratio of sums -------------------------------------------------------------------------
+
+
+class RatioParams(Params):
+    """Parameters of ``method: ratio``: a sum of one field over the sum of another per zone."""
+
+    where: Condition | None = None
+    numerator: str | list[str] | None = Field(None, description="field(s) summed; None: count of features")
+    numerator_where: Condition | None = Field(None, description="only features meeting this add to the numerator")
+    denominator: str | list[str] | None = Field(None, description="None: the number of features")
+    zone_field: str | None = Field(None, description="for tables: the field holding the county id")
+    label_fields: list[str] = Field(default_factory=lambda: ["name"])
+
+
+def measure_ratio(project: Project, zones: Zones, spec: Spec, params: RatioParams) -> Measurement:
+    """Share = sum(numerator) / sum(denominator) per zone; the city from the county sums."""
+    layer = spec.inputs["features"]
+    frame = read_features(project, layer, params.where)
+    frame["numerator"] = combined(frame, params.numerator, layer)
+    if params.numerator_where is not None:
+        counted = evaluate(frame, params.numerator_where, layer=layer, project=project)
+        frame["numerator"] = frame["numerator"].where(counted, 0.0)
+    frame["denominator"] = combined(frame, params.denominator, layer)
+    impossible = frame["numerator"] > frame["denominator"] + 1e-9
+    if impossible.any():
+        row = frame.loc[impossible].iloc[0]
+        msg = (
+            f"layer '{layer}' feature '{row['id']}': numerator {row['numerator']:g} exceeds denominator "
+            f"{row['denominator']:g} ({params.numerator} > {params.denominator}); correct the values"
+        )
+        raise DataError(msg)
+    columns = ["numerator", "denominator"]
+    if params.zone_field:
+        rows = sums_by_attribute(project, frame, columns, params.zone_field, zones, spec.levels, layer)
+    else:
+        rows = sums_per_level(frame, columns, zones, spec.levels, project=project)
+    gaps = None
+    if isinstance(frame, gpd.GeoDataFrame) and spec.target is not None and spec.target.value is not None:
+        threshold = spec.target.value
+        own = frame["numerator"] / frame["denominator"].where(frame["denominator"] > 0)
+        below = frame.loc[own < threshold - 1e-12].copy()
+        below["value"] = own[below.index]
+        below["shortfall"] = np.ceil((threshold * below["denominator"] - below["numerator"]).round(9))
+        keep = ["id", *[c for c in params.label_fields if c in below.columns], "numerator", "denominator", "value", "shortfall"]
+        gaps = gpd.GeoDataFrame(below[keep], geometry=below.geometry, crs=frame.crs)
+    return Measurement(rows=with_ratio(rows), kind="ratio", gaps=gaps)
+
+
+# --- totals --------------------------------------------------------------------------------
+
+
+class TotalParams(Params):
+    """Parameters of ``method: total``: a sum (or count) of features against a city total."""
+
+    where: Condition | None = None
+    field: str | None = Field(None, description="None: count the features")
+    zone_field: str | None = None
+
+
+def measure_total(project: Project, zones: Zones, spec: Spec, params: TotalParams) -> Measurement:
+    """Sum of a field (or count) per zone; the city from the county sums."""
+    layer = spec.inputs["features"]
+    frame = read_features(project, layer, params.where)
+    frame["numerator"] = combined(frame, params.field, layer)
+    if params.zone_field:
+        rows = sums_by_attribute(project, frame, ["numerator"], params.zone_field, zones, spec.levels, layer)
+    else:
+        rows = sums_per_level(frame, ["numerator"], zones, spec.levels, project=project)
+    rows["denominator"] = np.nan
+    rows["value"] = rows["numerator"]
+    return Measurement(rows=rows, kind="amount")
+
+
+# --- features inside the coverage of another layer -----------------------------------------
+
+
+class WithinParams(Params):
+    """Parameters of ``method: within``: features of one layer within a distance of another."""
+
+    where: Condition | None = None
+    coverage_where: Condition | None = None
+    distance_m: float = Field(ge=0)
+    group_field: str | None = Field(None, description="field of the coverage layer named on each gap feature")
+    label_fields: list[str] = Field(default_factory=lambda: ["name"])
+
+
+def measure_within(project: Project, zones: Zones, spec: Spec, params: WithinParams) -> Measurement:
+    """Count per zone of the features within ``distance_m`` of the coverage layer; they are the gap list."""
+    layer, cover_layer = spec.inputs["features"], spec.inputs["coverage"]
+    frame = read_features(project, layer, params.where)
+    cover = read_features(project, cover_layer, params.coverage_where)
+    if cover.empty or frame.empty:
+        inside = frame.iloc[0:0].copy()
+        inside["distance_m"] = pd.Series(dtype=float)
+    else:
+        nearest = gpd.sjoin_nearest(frame, cover[[*([params.group_field] if params.group_field else []), "geometry"]],
+                                    how="left", distance_col="distance_m")
+        nearest = nearest[~nearest.index.duplicated(keep="first")]
+        inside = nearest.loc[nearest["distance_m"] <= params.distance_m].drop(columns=["index_right"])
+    inside["numerator"] = 1.0
+    rows = sums_per_level(inside, ["numerator"], zones, spec.levels, project=project)
+    rows["denominator"] = np.nan
+    rows["value"] = rows["numerator"]
+    keep = ["id", *[c for c in params.label_fields if c in inside.columns]]
+    keep += [c for c in (params.group_field, "distance_m") if c and c in inside.columns]
+    gaps = gpd.GeoDataFrame(inside[keep], geometry=inside.geometry, crs=project.crs)
+    return Measurement(rows=rows, kind="amount", gaps=gaps)
+
+
+# --- presence of facilities in zones -------------------------------------------------------
+
+
+class PresenceParams(Params):
+    """Parameters of ``method: presence``: which zones (parks) hold any of a facility layer."""
+
+    zone_where: Condition | None = None
+    facilities_where: Condition | None = None
+    min_length_m: float = Field(0.0, ge=0, description="lines: the length inside a zone that counts as present")
+
+
+def measure_presence(project: Project, zones: Zones, spec: Spec, params: PresenceParams) -> Measurement:
+    """Per zone 1 when facilities are present, 0 when not; higher levels: the share of such zones."""
+    zone_layer, facility_layer = spec.inputs["zones"], spec.inputs["facilities"]
+    units = read_features(project, zone_layer, params.zone_where)
+    facilities = read_features(project, facility_layer, params.facilities_where)
+    lines = set(facilities.geometry.geom_type) <= {"LineString", "MultiLineString"}
+    amount = pd.Series(0.0, index=units.index)
+    if not facilities.empty and not units.empty:
+        merged = shapely.union_all(facilities.geometry.values)
+        pieces = units.geometry.intersection(merged)
+        amount = pieces.length if lines else pieces.apply(lambda g: float(shapely.get_num_geometries(g)))
+    threshold = params.min_length_m if lines else 0.0
+    units["numerator"] = (amount > threshold).astype(float) if lines else (amount > 0).astype(float)
+    units["denominator"] = 1.0
+    units["present_amount"] = amount
+    own = units.rename(columns={"id": "zone_id"})
+    frames = []
+    for level in spec.levels:
+        if level == "park" and "park" in zones.levels:
+            frames.append(label_rows(own[["zone_id", "numerator", "denominator"]], zones, "park").dropna(subset=["numerator"]))
+        elif level in ("county", "city"):
+            points = units.copy()
+            points["geometry"] = units.geometry.representative_point()
+            if level == "county":
+                sums = sum_by_zone(points, ["numerator", "denominator"], zones.level("county"), project=project).reset_index()
+            else:
+                sums = pd.DataFrame([units[["numerator", "denominator"]].sum()])
+                sums.insert(0, "zone_id", zones.level("city")["zone_id"].iloc[0])
+            frames.append(label_rows(sums, zones, level))
+    gaps_frame = units.loc[units["numerator"] == 0]
+    keep = ["id", *[c for c in ("name", "kind") if c in gaps_frame.columns], "present_amount"]
+    gaps = gpd.GeoDataFrame(gaps_frame[keep], geometry=gaps_frame.geometry, crs=project.crs)
+    return Measurement(rows=with_ratio(pd.concat(frames, ignore_index=True)), kind="ratio", gaps=gaps)

@@ -1,0 +1,188 @@
+"""Coverage: the share of a base (people or built-up land) within a distance of facilities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pydantic import Field
+
+from gis.methods.conditions import evaluate
+from gis.errors import DataError
+from gis.methods.attributes import Measurement, Params, read_features, with_ratio
+from gis.methods.parts import by_parts
+from gis.project.config import Project
+from gis.methods.raster import SECONDS_PER_CELL, cell_area_m2, inspect_raster, open_raster, zonal_sums
+from gis.project.specs import Condition, Spec
+from gis.methods.zones import Zones, label_rows
+
+
+SECONDS_PER_FACILITY = 1e-4
+"""About what buffering one facility and merging its buffer costs (for cutting work into parts)."""
+
+
+class CoverageParams(Params):
+    """Parameters of ``method: coverage``."""
+
+    facilities_where: Condition | None = None
+    base_where: Condition | None = None
+    distance_m: float = Field(gt=0, description="service radius or collection distance, metres")
+    value: str = Field("covered_share", pattern="^(covered_share|uncovered_km2)$")
+    min_gap_area_m2: float = Field(0.0, ge=0, description="uncovered pieces smaller than this are slivers, not gaps")
+
+
+def _covered_geometry(project: Project, spec: Spec, params: CoverageParams) -> shapely.Geometry:
+    facilities = read_features(project, spec.inputs["facilities"], params.facilities_where)
+    if facilities.empty:
+        return shapely.Polygon()
+    return shapely.union_all(facilities.geometry.buffer(params.distance_m).values)
+
+
+def base_pieces(project: Project, spec: Spec, params: CoverageParams, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The base cut by the zones: polygons of a base layer, or the zones themselves for a raster base."""
+    base = spec.inputs["base"]
+    if project.entry(base).kind == "raster":
+        return zones[["zone_id", "geometry"]].assign(base_id=zones["zone_id"])
+    frame = project.read_vector(base)
+    frame = frame.loc[evaluate(frame, params.base_where, layer=base, project=project)]
+    base_polys = frame[["id", "geometry"]].rename(columns={"id": "base_id"})
+    return gpd.overlay(base_polys, zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True)
+
+
+def _stable_ids(holes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Number the gap polygons within their county and base feature, largest first, so ids survive reruns."""
+    centroids = holes.geometry.centroid
+    holes = holes.assign(_area=-holes.geometry.area.round(0), _x=centroids.x.round(0), _y=centroids.y.round(0))
+    holes = holes.sort_values(["county_id", "base_id", "_area", "_x", "_y"], ignore_index=True)
+    rank = holes.groupby(["county_id", "base_id"]).cumcount() + 1
+    holes.insert(0, "id", holes["county_id"].astype(str) + ":" + holes["base_id"].astype(str) + ":" + rank.astype(str))
+    return holes.drop(columns=["_area", "_x", "_y"])
+
+
+@dataclass(frozen=True, eq=False)
+class _Uncovered:
+    """The rule of a coverage for any set of base pieces: what of each piece is farther than the distance.
+
+    Each piece is measured on its own, against the union of the facility buffers that reach
+    it (those farther away cannot), so a part of the pieces can be measured anywhere and the
+    parts put together are the whole, bit for bit.
+    """
+
+    facilities: gpd.GeoSeries  # a GeoSeries travels to a worker as WKB, fast; an array of shapely objects does not
+    distance: float
+    min_area: float
+    raster: tuple[Path, str] | None
+    to_unit: float
+    crs: str
+
+    def near(self, pieces: gpd.GeoDataFrame) -> np.ndarray:
+        """Per piece, how many facilities reach it."""
+        pairs = shapely.STRtree(np.asarray(self.facilities.values)).query(pieces.geometry.values, predicate="dwithin", distance=self.distance)
+        return np.bincount(pairs[0], minlength=len(pieces))
+
+    def __call__(self, pieces: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """The uncovered parts of the pieces (slivers left out), with their ``amount`` and area, indexed
+        by their piece (``part`` "uncovered"); and a row per piece with its whole ``amount`` (``part`` "total").
+
+        On a raster base the whole is the sum over the piece's uncovered parts (slivers too) and
+        its covered parts: these lie near the facilities, so the raster is read about once, not
+        once for the pieces and again for the holes.
+        """
+        facilities = np.asarray(self.facilities.values)
+        tree = shapely.STRtree(facilities)
+        covered = []
+        for piece in pieces.geometry.values:
+            reach = np.sort(tree.query(piece, predicate="dwithin", distance=self.distance))
+            covered.append(shapely.union_all(shapely.buffer(facilities[reach], self.distance, quad_segs=16)))
+        covered_parts = np.asarray(covered, dtype=object)
+        keys = pieces[["zone_id", "base_id"]]
+        holes = gpd.GeoDataFrame(keys, geometry=shapely.difference(pieces.geometry.values, covered_parts), crs=self.crs).explode()
+        holes = holes.loc[~holes.geometry.is_empty].copy()
+        if self.raster is None:
+            holes = holes.loc[holes.geometry.area >= max(self.min_area, 1e-6)].copy()
+            holes["amount"] = self.amount(holes)
+            total = self.amount(pieces)
+        else:
+            near = gpd.GeoDataFrame(keys, geometry=shapely.intersection(pieces.geometry.values, covered_parts), crs=self.crs).explode()
+            near = near.loc[~near.geometry.is_empty]
+            both = pd.concat([holes.geometry, near.geometry])
+            amounts = pd.Series(zonal_sums(*self.raster, gpd.GeoDataFrame(geometry=both, crs=self.crs)), index=both.index)
+            total = amounts.groupby(level=0, sort=False).sum().reindex(pieces.index, fill_value=0.0)
+            holes["amount"] = amounts.iloc[: len(holes)].to_numpy()
+            holes = holes.loc[holes.geometry.area >= max(self.min_area, 1e-6)].copy()
+        holes["area_km2"] = holes.geometry.area / 1e6
+        totals = gpd.GeoDataFrame(keys.assign(amount=total.to_numpy()), geometry=[None] * len(pieces), crs=self.crs)
+        return pd.concat([holes.assign(part="uncovered"), totals.assign(part="total")])
+
+    def amount(self, polygons: gpd.GeoDataFrame) -> pd.Series:
+        """Area inside each polygon, in the unit of the base (km2)."""
+        return polygons.geometry.area * self.to_unit
+
+
+def measure_coverage(project: Project, zones: Zones, spec: Spec, params: CoverageParams) -> Measurement:
+    """Covered and uncovered base per zone; the uncovered parts are the gap polygons."""
+    if "base" not in spec.inputs or "facilities" not in spec.inputs:
+        msg = f"spec '{spec.id}': method coverage needs inputs 'base' and 'facilities'"
+        raise DataError(msg)
+    base = spec.inputs["base"]
+    raster_base = project.entry(base).kind == "raster"
+    cell_m2 = 0.0
+    if raster_base:
+        inspect_raster(project, base)
+        with open_raster(project.layer_path(base), base) as dataset:
+            cell_m2 = cell_area_m2(dataset)
+    to_unit = 1.0 if raster_base else 1e-6  # people, or km2
+    facilities = read_features(project, spec.inputs["facilities"], params.facilities_where)
+    rule = _Uncovered(
+        facilities=facilities.geometry.reset_index(drop=True), distance=params.distance_m, min_area=params.min_gap_area_m2,
+        raster=(project.layer_path(base), base) if raster_base else None, to_unit=to_unit, crs=project.crs,
+    )
+    frames, gap_frames, county_sums = [], [], None
+    for level in [lvl for lvl in ("county", "park") if lvl in spec.levels or (lvl == "county" and "city" in spec.levels)]:
+        if level not in zones.levels:
+            continue
+        level_zones = zones.level(level)
+        pieces = base_pieces(project, spec, params, level_zones)
+        cells = pieces.geometry.area / cell_m2 if raster_base else pd.Series(0.0, index=pieces.index)
+        seconds = rule.near(pieces) * SECONDS_PER_FACILITY + cells * SECONDS_PER_CELL
+        measured = by_parts(project, rule, pieces, seconds)
+        pieces["total"] = measured.loc[measured["part"] == "total", "amount"]
+        holes = measured.loc[measured["part"] == "uncovered"].drop(columns="part").rename(columns={"amount": "uncovered"})
+        holes = holes.reset_index(drop=True)
+        sums = pd.DataFrame(
+            {
+                "total": pieces.groupby("zone_id")["total"].sum(),
+                "uncovered": holes.groupby("zone_id")["uncovered"].sum(),
+            }
+        ).reindex(level_zones["zone_id"]).fillna(0.0)
+        sums.index.name = "zone_id"
+        if level == "county":
+            county_sums = sums
+            gap_frames.append(holes.rename(columns={"zone_id": "county_id"}))
+        if level in spec.levels:
+            frames.append((level, sums))
+    if "city" in spec.levels and county_sums is not None:
+        city = pd.DataFrame([county_sums.sum()], index=pd.Index(zones.level("city")["zone_id"], name="zone_id"))
+        frames.insert(0, ("city", city))
+    rows = pd.concat([label_rows(sums.reset_index(), zones, level) for level, sums in frames], ignore_index=True)
+    if params.value == "covered_share":
+        rows["numerator"] = rows["total"] - rows["uncovered"]
+        rows["denominator"] = rows["total"]
+        rows = with_ratio(rows)
+        kind = "ratio"
+    else:
+        rows["numerator"] = rows["uncovered"]
+        rows["denominator"] = rows["total"]
+        rows["value"] = rows["uncovered"]
+        kind = "amount"
+    rows = rows.drop(columns=["total", "uncovered"])
+    gaps = None
+    if gap_frames:
+        gaps = _stable_ids(pd.concat(gap_frames, ignore_index=True))
+        gaps = gaps.rename(columns={"uncovered": "people" if raster_base else "uncovered_km2"})
+        gaps = gpd.GeoDataFrame(gaps, geometry="geometry", crs=project.crs)
+    return Measurement(rows=rows, kind=kind, gaps=gaps)

@@ -1,0 +1,201 @@
+"""Raster zonal statistics with exact coverage fractions (exactextract)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+from exactextract import exact_extract
+from exactextract.raster import RasterioRasterSource
+from pydantic import Field
+from rasterio.enums import Resampling
+from rasterio.errors import RasterioIOError
+from rasterio.vrt import WarpedVRT
+
+from gis.project.catalog import LandClass
+from gis.errors import DataError
+from gis.methods.attributes import Measurement, Params, with_ratio
+from gis.methods.parts import by_parts
+from gis.project.config import Project
+from gis.project.specs import Spec
+from gis.methods.zones import Zones, label_rows
+
+
+def open_raster(path: Path, layer: str) -> rasterio.DatasetReader:
+    """Open a raster, or fail with a message naming the file and the fix."""
+    if not path.exists():
+        msg = f"{path}: raster '{layer}' not found; fix 'layers.{layer}.file' in the catalog"
+        raise DataError(msg)
+    try:
+        dataset = rasterio.open(path)
+    except RasterioIOError as exc:
+        msg = f"{path}: raster '{layer}' cannot be opened ({exc}); replace the file"
+        raise DataError(msg) from None
+    if dataset.crs is None:
+        dataset.close()
+        msg = f"{path}: raster '{layer}' has no CRS; assign one (gdal_edit.py -a_srs EPSG:4546)"
+        raise DataError(msg)
+    return dataset
+
+
+def is_metric(dataset: rasterio.DatasetReader) -> bool:
+    """Whether the raster's cells are measured in metres (so a cell's area is known)."""
+    return bool(dataset.crs.is_projected) and abs(dataset.crs.linear_units_factor[1] - 1.0) < 1e-9
+
+
+def inspect_raster(project: Project, layer: str) -> None:
+    """Record, once per run, what a run should say about a raster: no nodata, another CRS."""
+    if layer in project.inspected_rasters:
+        return
+    project.inspected_rasters.add(layer)
+    with open_raster(project.layer_path(layer), layer) as dataset:
+        if dataset.nodata is None:
+            project.note(layer, "no nodata value declared", "every cell counted as data", field="raster")
+        if dataset.crs != rasterio.crs.CRS.from_user_input(project.crs):
+            action = "zones reprojected to it" if is_metric(dataset) else f"classes warped (nearest) to {project.crs} for cell areas"
+            project.note(layer, f"raster in {dataset.crs.to_string()}", action, field="raster", severity="info")
+
+
+SECONDS_PER_CELL = 25e-9
+"""About what exactextract spends on one cell of a zone (for cutting work into parts of about equal time)."""
+
+
+def cell_area_m2(dataset: rasterio.DatasetReader) -> float:
+    """Area of one cell in square metres."""
+    transform = dataset.transform
+    return abs(transform.a * transform.e - transform.b * transform.d)
+
+
+def zonal_sums(path: Path, layer: str, polygons: gpd.GeoDataFrame) -> np.ndarray:
+    """Coverage-weighted sum of cell values inside each polygon (nodata left out)."""
+    if polygons.empty:
+        return np.zeros(0)
+    with open_raster(path, layer) as dataset:
+        shapes = polygons[["geometry"]].to_crs(dataset.crs)
+        result = exact_extract(dataset, shapes, ["sum"], output="pandas")
+    return result["sum"].fillna(0.0).to_numpy(dtype=float)
+
+
+def class_areas(path: Path, layer: str, polygons: gpd.GeoDataFrame, classes: list[LandClass], flag: str) -> pd.DataFrame:
+    """Per polygon: area (m2) of the classes with ``flag``, of all counted classes, and of unmapped codes.
+
+    Excluded classes (water) are left out of both sides; nodata cells count nowhere.
+    """
+    columns = ["numerator", "denominator", "unmapped"]
+    if polygons.empty:
+        return pd.DataFrame(columns=columns, dtype=float)
+    flagged = {c.code for c in classes if getattr(c, flag)}
+    excluded = {c.code for c in classes if c.excluded}
+    known = {c.code for c in classes}
+    with open_raster(path, layer) as source:
+        dataset = source if is_metric(source) else WarpedVRT(source, crs=polygons.crs, resampling=Resampling.nearest)
+        with dataset:
+            cell = cell_area_m2(dataset)
+            shapes = polygons[["geometry"]].to_crs(dataset.crs)
+            stats = exact_extract(RasterioRasterSource(dataset, 1), shapes, ["unique", "frac", "count"], output="pandas")
+    # One array of (polygon, code, area) for all polygons, summed per polygon in the order of the codes.
+    codes = [np.atleast_1d(c) for c in stats["unique"]]
+    lengths = np.array([len(c) for c in codes], dtype=np.intp)
+    code = np.concatenate(codes).astype(np.int64) if lengths.sum() else np.zeros(0, dtype=np.int64)
+    frac = np.concatenate([np.atleast_1d(f) for f in stats["frac"]]).astype(float) if lengths.sum() else np.zeros(0)
+    area = frac * np.repeat(stats["count"].to_numpy(dtype=float), lengths) * cell
+    polygon = np.repeat(np.arange(len(stats)), lengths)
+
+    def total(keep: np.ndarray) -> np.ndarray:
+        return np.bincount(polygon[keep], weights=area[keep], minlength=len(stats))
+
+    return pd.DataFrame(
+        {
+            "numerator": total(np.isin(code, list(flagged))),
+            "denominator": total(~np.isin(code, list(excluded))),
+            "unmapped": total(~np.isin(code, list(known))),
+        },
+        columns=columns,
+        index=polygons.index,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _ClassAreas:
+    """``class_areas`` of one raster and class table, for any set of polygons (each measured on its own)."""
+
+    path: Path
+    layer: str
+    classes: list[LandClass]
+    flag: str
+
+    def __call__(self, polygons: gpd.GeoDataFrame) -> pd.DataFrame:
+        return class_areas(self.path, self.layer, polygons, self.classes, self.flag)
+
+
+class RasterShareParams(Params):
+    """Parameters of ``method: raster_share``: the share of flagged land-cover classes per zone."""
+
+    flag: str = Field("permeable", description="class-table flag counted in the numerator")
+    mask_label: str = Field("built-up area (建成区)", description="appended to zone names when a mask is used")
+
+
+def measure_raster_share(project: Project, zones: Zones, spec: Spec, params: RasterShareParams) -> Measurement:
+    """Area of flagged classes over the area of counted classes, inside the mask when one is given."""
+    raster = spec.inputs["raster"]
+    entry = project.entry(raster)
+    if not entry.classes:
+        msg = f"{project.catalog_path}: raster '{raster}' has no 'classes' table; list each code with its flags"
+        raise DataError(msg)
+    path = project.layer_path(raster)
+    inspect_raster(project, raster)
+    with open_raster(path, raster) as dataset:
+        cell = cell_area_m2(dataset) if is_metric(dataset) else abs(dataset.res[0] * dataset.res[1]) * 111_000.0**2  # for cutting work into parts
+    mask_layer = spec.inputs.get("mask")
+    mask = project.read_vector(mask_layer) if mask_layer else None
+    frames = []
+    gaps = None
+    county_sums = None
+    for level in [lvl for lvl in ("county", "park") if lvl in spec.levels or (lvl == "county" and "city" in spec.levels)]:
+        if level not in zones.levels:
+            continue
+        level_zones = zones.level(level)[["zone_id", "geometry"]]
+        if mask is not None:
+            pieces = gpd.overlay(mask[["id", "geometry"]].rename(columns={"id": "mask_id"}), level_zones, how="intersection", keep_geom_type=True)
+        else:
+            pieces = level_zones.assign(mask_id=level_zones["zone_id"])
+        cells = pieces.geometry.area / cell
+        areas = by_parts(project, _ClassAreas(path, raster, entry.classes, params.flag), pieces, cells * SECONDS_PER_CELL)
+        pieces = pd.concat([pieces, areas], axis=1)
+        if pieces["unmapped"].sum() > 0 and level == "county":
+            text = f"{pieces['unmapped'].sum() / 1e6:.3f} km2 in the zones carry codes missing from the class table"
+            project.note(raster, text, f"counted as land that is not {params.flag}; add the codes to 'layers.{raster}.classes'", field="classes")
+        sums = pieces.groupby("zone_id")[["numerator", "denominator"]].sum().reindex(level_zones["zone_id"], fill_value=0.0)
+        sums.index.name = "zone_id"
+        if level == "county":
+            county_sums = sums
+            if mask is not None:
+                gaps = _below_target(pieces, spec, project)
+        if level in spec.levels:
+            frames.append(label_rows(sums.reset_index(), zones, level))
+    if "city" in spec.levels and county_sums is not None:
+        city = pd.DataFrame([county_sums.sum()], index=pd.Index(zones.level("city")["zone_id"], name="zone_id"))
+        frames.insert(0, label_rows(city.reset_index(), zones, "city"))
+    rows = with_ratio(pd.concat(frames, ignore_index=True))
+    if mask is not None:
+        rows["zone_name"] = rows["zone_name"] + " " + params.mask_label
+    return Measurement(rows=rows, kind="ratio", gaps=gaps)
+
+
+def _below_target(pieces: gpd.GeoDataFrame, spec: Spec, project: Project) -> gpd.GeoDataFrame | None:
+    """The mask pieces (a built-up area within one county) whose own share is below the target."""
+    if spec.target is None or spec.target.value is None:
+        return None
+    threshold = spec.target.value
+    own = pieces["numerator"] / pieces["denominator"].where(pieces["denominator"] > 0)
+    below = pieces.loc[own < threshold].copy()
+    below["value"] = own[below.index]
+    below["shortfall"] = threshold * below["denominator"] - below["numerator"]
+    below = below.rename(columns={"mask_id": "id", "zone_id": "county_id"})
+    return gpd.GeoDataFrame(
+        below[["id", "county_id", "numerator", "denominator", "value", "shortfall"]], geometry=below.geometry, crs=project.crs
+    )

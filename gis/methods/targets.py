@@ -1,0 +1,137 @@
+"""Judging indicator values against the plan's targets, with the shortfall in real units."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from gis.project.catalog import Catalog
+from gis.project.config import Project
+from gis.project.specs import Spec, Target
+
+EPSILON = 1e-9
+
+
+def read_baselines(project: Project, target: Target) -> dict[tuple[str, str, str], float]:
+    """Baseline values keyed by (indicator, zone_type, zone_id)."""
+    if not target.baseline_layer:
+        return {}
+    table = project.read_table(target.baseline_layer)
+    values = pd.to_numeric(table["value"], errors="coerce")
+    return {
+        (str(i), str(t), str(z)): float(v)
+        for i, t, z, v in zip(table["indicator"], table["zone_type"], table["zone_id"], values, strict=True)
+        if not math.isnan(v)
+    }
+
+
+def threshold_for(target: Target, zone_type: str, baseline: float | None) -> float | None:
+    """The value a zone must reach: the absolute target, the baseline plus the increase, or the easier of both."""
+    candidates = []
+    absolute = target.value_by_zone_type.get(zone_type, target.value)  # type: ignore[arg-type]
+    if absolute is not None:
+        candidates.append(absolute)
+    if target.increase is not None and baseline is not None:
+        candidates.append(baseline + target.increase)
+    if not candidates:
+        return None
+    return max(candidates) if target.comparator == "<=" else min(candidates)
+
+
+def _shortfall(comparator: str, kind: str, threshold: float, value: float, numerator: float, denominator: float) -> float:
+    """How far a zone is from its threshold, in the numerator's unit (ratio) or the value's unit (amount)."""
+    if kind == "ratio":
+        gap = threshold * denominator - numerator if comparator != "<=" else numerator - threshold * denominator
+    else:
+        gap = threshold - value if comparator != "<=" else value - threshold
+    if comparator == "==":
+        gap = abs(gap)
+    return max(gap, 0.0)
+
+
+def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[tuple[str, str, str], float]) -> pd.DataFrame:
+    """Add baseline, target, comparator, status and shortfall to the rows of one indicator."""
+    rows = rows.copy()
+    target = spec.target
+    out: dict[str, list] = {k: [] for k in ("baseline", "target", "comparator", "status", "shortfall", "shortfall_unit")}
+    for row in rows.itertuples(index=False):
+        baseline = baselines.get((spec.id, row.zone_type, str(row.zone_id)))
+        out["baseline"].append(baseline)
+        applies = target is not None and row.zone_type in target.zone_types
+        threshold = threshold_for(target, row.zone_type, baseline) if applies else None
+        if threshold is not None and spec.unit == "share":
+            threshold = min(threshold, 1.0)  # a baseline near 100 % cannot ask for more than all
+        out["target"].append(threshold)
+        out["comparator"].append(target.comparator if applies else None)
+        out["shortfall_unit"].append(spec.shortfall.unit if applies and spec.shortfall else None)
+        if not applies:
+            out["status"].append("no_target")
+            out["shortfall"].append(None)
+            continue
+        value = row.value
+        if value is None or (isinstance(value, float) and math.isnan(value)) or threshold is None:
+            out["status"].append("no_data")
+            out["shortfall"].append(None)
+            continue
+        if target.comparator == ">=":
+            met = value >= threshold - EPSILON
+        elif target.comparator == "<=":
+            met = value <= threshold + EPSILON
+        else:
+            met = abs(value - threshold) <= EPSILON
+        out["status"].append("met" if met else "gap")
+        if met:
+            out["shortfall"].append(0.0)
+            continue
+        raw = _shortfall(target.comparator, kind, threshold, value, row.numerator, row.denominator)
+        amount = round(raw * spec.shortfall.factor, 9)
+        amount = float(np.ceil(amount)) if spec.shortfall.rounding == "ceil" else round(amount, spec.shortfall.decimals)
+        out["shortfall"].append(amount)
+    for key, values in out.items():
+        rows[key] = values
+    return rows
+
+
+def judge_trajectory(rows: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """Judge every year's value against the straight path from the baseline-year value to the target.
+
+    ``path_value`` is where the zone should stand in that year; ``trajectory`` is ``baseline``
+    (the start of the path), ``met`` (the target is reached), ``on_track`` (at or beyond the
+    path), ``behind``, ``no_target``, ``no_data`` or ``no_path`` (no value to start the path from).
+    """
+    start_year, end_year = catalog.project.baseline_year, catalog.project.target_year
+    rows = rows.copy()
+    key = ["indicator", "zone_type", "zone_id"]
+    current = rows[rows["year"] == catalog.data_year].set_index(key)
+    measured = rows[rows["year"] == start_year].set_index(key)["value"]
+    path, verdict = [], []
+    for row in rows.itertuples(index=False):
+        index = (row.indicator, row.zone_type, row.zone_id)
+        final = current.loc[index] if index in current.index else None
+        if final is None or final["status"] in ("no_target",) or pd.isna(final["target"]):
+            path.append(math.nan)
+            verdict.append("no_target")
+            continue
+        start = measured.get(index, math.nan)
+        if pd.isna(start):
+            start = final["baseline"]
+        if pd.isna(start) or pd.isna(row.value):
+            path.append(math.nan)
+            verdict.append("no_path" if not pd.isna(row.value) else "no_data")
+            continue
+        fraction = min(max((row.year - start_year) / (end_year - start_year), 0.0), 1.0)
+        expected = start + (final["target"] - start) * fraction
+        path.append(expected)
+        if row.year <= start_year:
+            verdict.append("baseline")
+        elif row.status == "met":
+            verdict.append("met")
+        elif (row.value >= expected - EPSILON) if final["comparator"] != "<=" else (row.value <= expected + EPSILON):
+            verdict.append("on_track")
+        else:
+            verdict.append("behind")
+    rows["path_value"] = path
+    rows["trajectory"] = verdict
+    return rows

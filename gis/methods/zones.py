@@ -1,0 +1,190 @@
+"""Zones (city, counties, parks, built-up areas) and extensive sums of features per zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis.errors import DataError
+from gis.methods.parts import by_parts
+from gis.project.config import Project
+
+ZONE_COLUMNS = ["zone_type", "zone_id", "zone_name"]
+UNASSIGNED = "unassigned"
+UNASSIGNED_NAME = "未分配 unassigned (outside every county)"
+
+
+@dataclass(frozen=True)
+class Zones:
+    """Zone polygons per level, in the project's metric CRS, with zone_id and zone_name."""
+
+    levels: dict[str, gpd.GeoDataFrame]
+    builtup: gpd.GeoDataFrame | None
+
+    def level(self, zone_type: str) -> gpd.GeoDataFrame:
+        """The zones of one level."""
+        return self.levels[zone_type]
+
+    def county_names(self) -> dict[str, str]:
+        """County id to name."""
+        counties = self.levels["county"]
+        return dict(zip(counties["zone_id"], counties["zone_name"], strict=True))
+
+
+def _zone_frame(frame: gpd.GeoDataFrame, zone_type: str) -> gpd.GeoDataFrame:
+    out = gpd.GeoDataFrame(
+        {
+            "zone_type": zone_type,
+            "zone_id": frame["id"].astype(str).values,
+            "zone_name": frame["name"].astype(str).values if "name" in frame else frame["id"].astype(str).values,
+            "zone_name_en": frame["name_en"].astype(str).values if "name_en" in frame else None,
+        },
+        geometry=frame.geometry.values,
+        crs=frame.crs,
+    )
+    if "kind" in frame:
+        out["kind"] = frame["kind"].values
+    if "county_id" in frame:
+        out["county_id"] = frame["county_id"].astype(str).values
+    return out
+
+
+def build_zones(project: Project) -> Zones:
+    """Read the zone layers of the catalog; the city is the union of the counties."""
+    levels: dict[str, gpd.GeoDataFrame] = {}
+    settings = project.catalog.zones
+    counties = project.read_vector(settings["county"].layer)
+    if counties.empty:
+        msg = f"{project.layer_path(settings['county'].layer)}: the county layer has no features"
+        raise DataError(msg)
+    levels["county"] = _zone_frame(counties, "county")
+    city = project.catalog.project.city
+    levels["city"] = gpd.GeoDataFrame(
+        {"zone_type": ["city"], "zone_id": [city.id], "zone_name": [city.name], "zone_name_en": [city.name_en]},
+        geometry=[shapely.union_all(counties.geometry.values)],
+        crs=counties.crs,
+    )
+    if "park" in settings:
+        levels["park"] = _zone_frame(project.read_vector(settings["park"].layer), "park")
+    builtup = None
+    if "builtup" in settings:
+        builtup = _zone_frame(project.read_vector(settings["builtup"].layer), "builtup")
+    return Zones(levels=levels, builtup=builtup)
+
+
+def catalog_names(project: Project | None) -> dict[tuple[str, str], tuple[str, str]]:
+    """The zones' (name, name_en) by (zone_type, zone_id), from the catalog's city and the zone layers' ``name_en``.
+
+    Only zones with an English name are listed.
+    """
+    if project is None:
+        return {}
+    city = project.catalog.project.city
+    names = {("city", city.id): (city.name, city.name_en)} if city.name_en else {}
+    for zone_type, level in project.catalog.zones.items():
+        frame = project.read_vector(level.layer)
+        if "name_en" not in frame.columns:
+            continue
+        local = frame[level.name_field].astype(str) if level.name_field in frame.columns else frame[level.id_field].astype(str)
+        for zone_id, name, name_en in zip(frame[level.id_field].astype(str), local, frame["name_en"], strict=True):
+            if isinstance(name_en, str) and name_en.strip():
+                names[(zone_type, zone_id)] = (name, name_en)
+    return names
+
+
+SECONDS_PER_FEATURE = 20e-6
+"""About what joining one feature to the zones costs (for cutting a large layer into parts)."""
+MIN_FEATURES_PER_PART = 256
+"""The fewest features a part of a layer gets on a cluster: fewer are quicker joined where they are."""
+
+
+def _measure_of(features: gpd.GeoDataFrame) -> str:
+    """How features are shared between zones: "point" (wholly, first zone), "length" or "area"."""
+    kinds = set(features.geometry.geom_type)
+    if kinds <= {"Point", "MultiPoint"}:
+        return "point"
+    return "length" if kinds <= {"LineString", "MultiLineString"} else "area"
+
+
+def zone_shares(features: gpd.GeoDataFrame, columns: list[str], zones: gpd.GeoDataFrame, measure: str) -> pd.DataFrame:
+    """What each feature adds to each zone: rows of zone_id and ``columns``, in the order of the features.
+
+    ``measure`` is :func:`_measure_of` the whole layer.  Each feature is shared on its own, so the
+    shares of a layer are the shares of its parts, concatenated (see :func:`gis.methods.parts.by_parts`).
+    """
+    if measure == "point":
+        joined = gpd.sjoin(features[[*columns, "geometry"]], zones[["zone_id", "geometry"]], predicate="intersects")
+        joined = joined[~joined.index.duplicated(keep="first")]
+        return pd.DataFrame({"zone_id": joined["zone_id"].to_numpy(), **{c: joined[c].to_numpy() for c in columns}})
+    parts = features[[*columns, "geometry"]].copy()
+    parts["_whole"] = getattr(parts.geometry, measure)
+    pieces = gpd.overlay(parts, zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True)
+    weight = (getattr(pieces.geometry, measure) / pieces["_whole"].where(pieces["_whole"] > 0)).fillna(0.0)
+    weighted = pieces[columns].mul(weight, axis=0)
+    return pd.DataFrame({"zone_id": pieces["zone_id"].to_numpy(), **{c: weighted[c].to_numpy() for c in columns}})
+
+
+def sum_by_zone(
+    features: gpd.GeoDataFrame, columns: list[str], zones: gpd.GeoDataFrame, *, project: object = None
+) -> pd.DataFrame:
+    """Extensive sums of ``columns`` per zone (indexed by zone_id).
+
+    Points count wholly in the first zone that contains them; lines are split by length and
+    polygons by area, so a park or a network that straddles two counties is shared between
+    them in proportion.  Features in no zone add to no zone.  On a cluster (``project`` of the
+    Dask engine) a large layer is joined to the zones in parts, as tasks of their own; the
+    sums are the same, bit for bit, since they add the same shares in the same order.
+    """
+    result = pd.DataFrame(0.0, index=pd.Index(zones["zone_id"], name="zone_id"), columns=columns)
+    if features.empty:
+        return result
+    join = partial(zone_shares, columns=columns, zones=zones[["zone_id", "geometry"]], measure=_measure_of(features))
+    seconds = np.full(len(features), SECONDS_PER_FEATURE)
+    least = getattr(project, "part_features", MIN_FEATURES_PER_PART)
+    shares = by_parts(project, join, features[[*columns, "geometry"]], seconds, min_rows=least)
+    sums = shares.groupby("zone_id")[columns].sum()
+    result.loc[sums.index, columns] = sums[columns].astype(float)
+    return result
+
+
+def sums_per_level(
+    features: gpd.GeoDataFrame, columns: list[str], zones: Zones, levels: list[str], *, project: object = None
+) -> pd.DataFrame:
+    """Rows of extensive sums for each requested level; the city row is the sum of the county rows.
+
+    What lies outside every county is not dropped: it gets a row of its own, zone_type
+    ``unassigned``, which no target applies to.
+    """
+    frames = []
+    county = sum_by_zone(features, columns, zones.level("county"), project=project)
+    outside = features[columns].sum() - county.sum() if not features.empty else None
+    if outside is not None and (outside.abs() > 1e-9 * max(1.0, float(features[columns].abs().to_numpy().sum()))).any():
+        row = pd.DataFrame([outside], index=pd.Index([UNASSIGNED], name="zone_id")).reset_index()
+        row.insert(0, "zone_type", UNASSIGNED)
+        row.insert(2, "zone_name", UNASSIGNED_NAME)
+        frames.append(row)
+    for level in levels:
+        if level == "county":
+            sums = county
+        elif level == "city":
+            city_id = zones.level("city")["zone_id"].iloc[0]
+            sums = pd.DataFrame([county.sum()], index=pd.Index([city_id], name="zone_id"))
+        elif level in zones.levels:
+            sums = sum_by_zone(features, columns, zones.level(level), project=project)
+        else:
+            continue
+        frames.append(label_rows(sums.reset_index(), zones, level))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*ZONE_COLUMNS, *columns])
+
+
+def label_rows(frame: pd.DataFrame, zones: Zones, level: str) -> pd.DataFrame:
+    """Add zone_type and zone_name to rows keyed by zone_id, in the level's order."""
+    names = zones.level(level)[["zone_id", "zone_name"]]
+    out = names.merge(frame, on="zone_id", how="left")
+    out.insert(0, "zone_type", level)
+    return out

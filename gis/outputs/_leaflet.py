@@ -1,0 +1,120 @@
+"""A Leaflet GeoJSON layer whose features never pass through Jinja.
+
+folium's ``GeoJson`` renders its data into a script and branca then compiles that script as
+a new Jinja template (``MacroElement.render`` wraps every rendered macro in an ``Element``).
+At province scale that re-parses megabytes of features (seconds per map), and any ``{{ }}``
+in a feature's text would be evaluated as a template.  Here the features go into the page as
+one JSON literal beside the layer's small script, which holds nothing from the data.
+
+Popups and tooltips are ready-made, escaped HTML (see :mod:`gis.webmap`); styles are a short
+table that each feature points into, so thousands of features in one colour cost one style.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from folium.map import Layer
+from jinja2 import Template
+
+from gis.outputs._offline import RawHtml
+
+_SCRIPT_END = re.compile(r"</(script)", re.IGNORECASE)
+_COMMENT_OPEN = re.compile(r"<!--")
+
+
+def script_json(value: Any) -> str:  # noqa: ANN401 - any JSON value
+    """``value`` as JSON that is safe inside a ``<script>`` element (no ``</script`` or ``<!--``)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _COMMENT_OPEN.sub(r"<\\u0021--", _SCRIPT_END.sub(r"<\\/\1", text))
+
+
+def _features(geometries: np.ndarray, properties: list[dict[str, Any]]) -> str:
+    """A JSON array of GeoJSON features; the geometry text comes from GEOS in one call."""
+    texts = shapely.to_geojson(geometries)
+    parts = [f'{{"type":"Feature","geometry":{g},"properties":{script_json(p)}}}' for g, p in zip(texts, properties, strict=True)]
+    return "[" + ",".join(parts) + "]"
+
+
+class FeatureLayer(Layer):
+    """Features of a frame in WGS84 on a Leaflet pane: styled, with popups, tooltips and a hover highlight.
+
+    ``styles`` has one Leaflet path style per feature; ``popups`` and ``tooltips`` one HTML
+    text per feature, or None for a layer that does not react to the mouse.  Points become
+    circle markers of ``radius`` pixels.  Use it like any folium layer (``add_to`` a map,
+    a feature group or a marker cluster; it appears in the layer control when named).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson({{ this.get_name() }}_data.features, {
+            pane: {{ this.pane|tojson }},
+            interactive: {{ this.interactive|tojson }},
+            style: function(feature) { return {{ this.get_name() }}_data.styles[feature.properties.s]; },
+            pointToLayer: function(feature, latlng) {
+                var style = {{ this.get_name() }}_data.styles[feature.properties.s];
+                return L.circleMarker(latlng, Object.assign({radius: {{ this.radius|tojson }}, pane: {{ this.pane|tojson }}}, style));
+            },
+            {%- if this.highlight %}
+            onEachFeature: function(feature, layer) {
+                layer.on({
+                    mouseover: function(e) { e.target.setStyle({{ this.highlight|tojson }}); },
+                    mouseout: function(e) { {{ this.get_name() }}.resetStyle(e.target); }
+                });
+            },
+            {%- endif %}
+        });
+        {%- if this.interactive %}
+        {{ this.get_name() }}.bindPopup(function(layer) {
+            var content = L.DomUtil.create("div", "gis-popup");
+            content.innerHTML = layer.feature.properties.popup;
+            return content;
+        }, {maxWidth: {{ this.popup_width|tojson }}});
+        {{ this.get_name() }}.bindTooltip(function(layer) { return layer.feature.properties.tooltip; }, {sticky: true});
+        {%- endif %}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        frame: gpd.GeoDataFrame,
+        styles: list[dict[str, Any]],
+        *,
+        popups: list[str] | None = None,
+        tooltips: list[str] | None = None,
+        name: str | None = None,
+        show: bool = True,
+        pane: str = "overlayPane",
+        radius: float = 6.0,
+        highlight: dict[str, Any] | None = None,
+        popup_width: int = 420,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=name is not None, show=show)
+        self._name = "FeatureLayer"
+        self.pane = pane
+        self.radius = radius
+        self.highlight = highlight
+        self.popup_width = popup_width
+        self.interactive = popups is not None and tooltips is not None
+        table: dict[str, int] = {}
+        indexes = [table.setdefault(json.dumps(style, sort_keys=True), len(table)) for style in styles]
+        if self.interactive:
+            properties = [{"s": i, "popup": p, "tooltip": t} for i, p, t in zip(indexes, popups, tooltips, strict=True)]
+        else:
+            properties = [{"s": i} for i in indexes]
+        features = _features(frame.geometry.values, properties)
+        unique = [json.loads(key) for key in table]
+        self._data = f'{{"features":{features},"styles":{script_json(unique)}}}'
+
+    def render(self, **kwargs: object) -> None:
+        """Put the features into the page verbatim, then the layer's script (which reads them)."""
+        figure = self.get_root()
+        figure.script.add_child(RawHtml(f"var {self.get_name()}_data = {self._data};"), name=f"{self.get_name()}_data")
+        super().render(**kwargs)

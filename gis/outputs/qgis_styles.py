@@ -1,0 +1,175 @@
+"""QGIS styles (QML, and SLD) for the GeoPackage's layers, in the web map's colours and classes.
+
+QGIS reads a GeoPackage's ``layer_styles`` table and applies the row marked ``useAsDefault``
+when the layer is opened, so planners open ``planning.gpkg`` already styled.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+from gis.outputs.webmap import ZoneClasses
+
+STATUS_ORDER = ("met", "gap", "no_data", "no_target")
+
+
+@dataclass(frozen=True)
+class LayerStyle:
+    """One row of ``layer_styles``."""
+
+    table: str
+    geometry_column: str
+    name: str
+    qml: str
+    sld: str
+    description: str
+
+
+def _rgba(colour: str, alpha: float = 1.0) -> str:
+    """'#d73027' as QGIS's 'r,g,b,a'."""
+    colour = colour.lstrip("#")
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
+    return f"{red},{green},{blue},{round(alpha * 255)}"
+
+
+def _options(values: dict[str, str]) -> str:
+    items = "".join(f'<Option type="QString" name={quoteattr(k)} value={quoteattr(v)}/>' for k, v in values.items())
+    return f'<Option type="Map">{items}</Option>'
+
+
+def _fill_symbol(name: str, colour: str, opacity: float, outline: str) -> str:
+    layer = _options({"color": _rgba(colour, opacity), "outline_color": _rgba(outline), "outline_width": "0.26",
+                      "outline_style": "solid", "style": "solid", "joinstyle": "bevel"})
+    return (f'<symbol type="fill" name={quoteattr(name)} alpha="1" clip_to_extent="1" force_rhr="0">'
+            f'<layer class="SimpleFill" enabled="1" locked="0" pass="0">{layer}</layer></symbol>')
+
+
+def _marker_symbol(name: str, colour: str, size_mm: float) -> str:
+    layer = _options({"color": _rgba(colour, 0.9), "outline_color": "255,255,255,255", "outline_width": "0.3",
+                      "name": "circle", "size": f"{size_mm:g}", "size_unit": "MM"})
+    return (f'<symbol type="marker" name={quoteattr(name)} alpha="1" clip_to_extent="1" force_rhr="0">'
+            f'<layer class="SimpleMarker" enabled="1" locked="0" pass="0">{layer}</layer></symbol>')
+
+
+def _qml(renderer: str) -> str:
+    return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+            f'<qgis version="3.22.0" styleCategories="Symbology">{renderer}</qgis>\n')
+
+
+def zones_qml(classes: ZoneClasses, labels: dict[str, str], *, opacity: float, outline: str, class_labels: list[str]) -> str:
+    """Zones categorised by ``status``, or graduated on ``value`` with the web map's breaks."""
+    if not classes.by_value:
+        categories = "".join(
+            f'<category render="true" symbol="{i}" value={quoteattr(s)} label={quoteattr(labels[s])}/>'
+            for i, s in enumerate(STATUS_ORDER)
+        )
+        symbols = "".join(_fill_symbol(str(i), classes.status_colours[s], opacity, outline) for i, s in enumerate(STATUS_ORDER))
+        renderer = (f'<renderer-v2 type="categorizedSymbol" attr="status" symbollevels="0" enableorderby="0" forceraster="0">'
+                    f"<categories>{categories}</categories><symbols>{symbols}</symbols></renderer-v2>")
+        return _qml(renderer)
+    bounds = [-1e300, *classes.breaks, 1e300]
+    ranges = "".join(
+        f'<range render="true" symbol="{i}" lower="{bounds[i]:.17g}" upper="{bounds[i + 1]:.17g}" label={quoteattr(class_labels[i])}/>'
+        for i in range(len(classes.colours))
+    )
+    symbols = "".join(_fill_symbol(str(i), colour, opacity, outline) for i, colour in enumerate(classes.colours))
+    renderer = (f'<renderer-v2 type="graduatedSymbol" attr="value" graduatedMethod="GraduatedColor" symbollevels="0" '
+                f'enableorderby="0" forceraster="0"><ranges>{ranges}</ranges><symbols>{symbols}</symbols></renderer-v2>')
+    return _qml(renderer)
+
+
+def gaps_qml(geometry: str, colour: str, *, opacity: float) -> str:
+    """Gap features in the gap colour: points as circles, polygons filled, lines drawn."""
+    if geometry == "point":
+        symbol = _marker_symbol("0", colour, 3.0)
+    elif geometry == "line":
+        layer = _options({"line_color": _rgba(colour), "line_width": "0.8", "line_style": "solid"})
+        symbol = ('<symbol type="line" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
+                  f'<layer class="SimpleLine" enabled="1" locked="0" pass="0">{layer}</layer></symbol>')
+    else:
+        symbol = _fill_symbol("0", colour, opacity, colour)
+    return _qml(f'<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0"><symbols>{symbol}</symbols></renderer-v2>')
+
+
+def _sld(layer: str, rules: str) -> str:
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<StyledLayerDescriptor version="1.1.0" xmlns="http://www.opengis.net/sld" xmlns:se="http://www.opengis.net/se" '
+            'xmlns:ogc="http://www.opengis.net/ogc" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f"<NamedLayer><se:Name>{escape(layer)}</se:Name><UserStyle><se:Name>{escape(layer)}</se:Name>"
+            f"<se:FeatureTypeStyle>{rules}</se:FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>\n")
+
+
+def _sld_polygon(colour: str, opacity: float, outline: str) -> str:
+    return (f'<se:PolygonSymbolizer><se:Fill><se:SvgParameter name="fill">{colour}</se:SvgParameter>'
+            f'<se:SvgParameter name="fill-opacity">{opacity:g}</se:SvgParameter></se:Fill>'
+            f'<se:Stroke><se:SvgParameter name="stroke">{outline}</se:SvgParameter>'
+            '<se:SvgParameter name="stroke-width">1</se:SvgParameter></se:Stroke></se:PolygonSymbolizer>')
+
+
+def zones_sld(layer: str, classes: ZoneClasses, labels: dict[str, str], *, opacity: float, outline: str, class_labels: list[str]) -> str:
+    """The same classes as :func:`zones_qml`, as SLD rules."""
+    rules = []
+    if not classes.by_value:
+        for status in STATUS_ORDER:
+            rules.append(
+                f"<se:Rule><se:Name>{escape(labels[status])}</se:Name><ogc:Filter><ogc:PropertyIsEqualTo>"
+                f"<ogc:PropertyName>status</ogc:PropertyName><ogc:Literal>{status}</ogc:Literal></ogc:PropertyIsEqualTo></ogc:Filter>"
+                f"{_sld_polygon(classes.status_colours[status], opacity, outline)}</se:Rule>"
+            )
+    else:
+        bounds = [None, *classes.breaks, None]
+        for i, colour in enumerate(classes.colours):
+            tests = []
+            if bounds[i] is not None:
+                tests.append(f"<ogc:PropertyIsGreaterThanOrEqualTo><ogc:PropertyName>value</ogc:PropertyName>"
+                             f"<ogc:Literal>{bounds[i]:.17g}</ogc:Literal></ogc:PropertyIsGreaterThanOrEqualTo>")
+            if bounds[i + 1] is not None:
+                tests.append(f"<ogc:PropertyIsLessThan><ogc:PropertyName>value</ogc:PropertyName>"
+                             f"<ogc:Literal>{bounds[i + 1]:.17g}</ogc:Literal></ogc:PropertyIsLessThan>")
+            condition = tests[0] if len(tests) == 1 else f"<ogc:And>{''.join(tests)}</ogc:And>"
+            rules.append(f"<se:Rule><se:Name>{escape(class_labels[i])}</se:Name><ogc:Filter>{condition}</ogc:Filter>"
+                         f"{_sld_polygon(colour, opacity, outline)}</se:Rule>")
+    return _sld(layer, "".join(rules))
+
+
+def gaps_sld(layer: str, geometry: str, colour: str, *, opacity: float) -> str:
+    """Gap features in the gap colour, as SLD."""
+    if geometry == "point":
+        symbolizer = (f'<se:PointSymbolizer><se:Graphic><se:Mark><se:WellKnownName>circle</se:WellKnownName>'
+                      f'<se:Fill><se:SvgParameter name="fill">{colour}</se:SvgParameter></se:Fill>'
+                      '<se:Stroke><se:SvgParameter name="stroke">#ffffff</se:SvgParameter></se:Stroke></se:Mark>'
+                      '<se:Size>11</se:Size></se:Graphic></se:PointSymbolizer>')
+    elif geometry == "line":
+        symbolizer = (f'<se:LineSymbolizer><se:Stroke><se:SvgParameter name="stroke">{colour}</se:SvgParameter>'
+                      '<se:SvgParameter name="stroke-width">2</se:SvgParameter></se:Stroke></se:LineSymbolizer>')
+    else:
+        symbolizer = _sld_polygon(colour, opacity, colour)
+    return _sld(layer, f"<se:Rule><se:Name>{escape(layer)}</se:Name>{symbolizer}</se:Rule>")
+
+
+_LAYER_STYLES = """
+CREATE TABLE IF NOT EXISTS layer_styles (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256),
+    styleName TEXT(30), styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT(30),
+    ui TEXT(30), update_time DATETIME DEFAULT CURRENT_TIMESTAMP
+)"""
+
+
+def write_layer_styles(path: Path, styles: list[LayerStyle]) -> None:
+    """Store the styles in the GeoPackage's ``layer_styles`` table, each the default of its layer."""
+    with sqlite3.connect(path) as connection:
+        connection.execute(_LAYER_STYLES)
+        connection.execute(
+            "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES (?, ?, ?, ?)",
+            ("layer_styles", "attributes", "layer_styles", "QGIS styles of the layers (QML and SLD)"),
+        )
+        connection.executemany(
+            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
+            "styleQML, styleSLD, useAsDefault, description, owner, update_time) "
+            "VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, 'gis', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            [(s.table, s.geometry_column, s.name, s.qml, s.sld, s.description) for s in styles],
+        )

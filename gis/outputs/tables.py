@@ -1,0 +1,83 @@
+"""Listings of a project for people: its layers and its targets, as a table, CSV or Markdown."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from gis.project.config import Project
+from gis.project.specs import Spec
+
+
+def _target_text(spec: Spec) -> str:
+    target = spec.target
+    if target is None:
+        return "no number in the plan"
+    share = spec.unit == "share"
+
+    def show(value: float) -> str:
+        return f"{value:.0%}" if share else f"{value:g} {spec.unit}"
+
+    parts = []
+    if target.value_by_zone_type:
+        parts.append(", ".join(f"{level} {target.comparator} {show(v)}" for level, v in target.value_by_zone_type.items()))
+    elif target.value is not None:
+        parts.append(f"{target.comparator} {show(target.value)}")
+    if target.increase is not None:
+        amount = target.increase * 100 if share else target.increase
+        points = f"+{amount:g} point{'s' if amount != 1 else ''}" if share else f"+{amount:g}"
+        parts.append(f"{points} over the {target.baseline_layer} baseline")
+    return " or ".join(parts)
+
+
+def targets_table(project: Project) -> pd.DataFrame:
+    """One row per indicator: id, titles, method, target, levels, clause."""
+    rows = [
+        {
+            "id": spec.id,
+            "indicator": spec.title.en,
+            "指标": spec.title.zh,
+            "method": spec.method,
+            "target": _target_text(spec),
+            "year": spec.target.year if spec.target else "",
+            "reported for": ", ".join(spec.levels),
+            "target for": ", ".join(spec.target.zone_types) if spec.target else "",
+            "clause": spec.clause,
+        }
+        for spec in sorted(project.specs, key=lambda s: (s.theme, s.id))
+    ]
+    return pd.DataFrame(rows)
+
+
+def layers_table(project: Project) -> pd.DataFrame:
+    """One row per catalog layer: name, kind, geometry, file, source, synthetic, and whether the file exists."""
+    rows = []
+    for name, entry in project.catalog.layers.items():
+        rows.append(
+            {
+                "layer": name,
+                "title": entry.title or "",
+                "kind": entry.kind,
+                "geometry": entry.geometry or "",
+                "file": entry.file + (f" ({entry.layer})" if entry.layer else ""),
+                "present": project.layer_path(name).exists(),
+                "synthetic": entry.synthetic,
+                "source": entry.provenance.source,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def render(frame: pd.DataFrame, output_format: str) -> str:
+    """A frame as CSV or as a Markdown table (pipes in cells escaped)."""
+    if output_format == "csv":
+        return frame.to_csv(index=False)
+    if output_format != "md":
+        msg = f"unknown format {output_format!r}"
+        raise ValueError(msg)
+
+    def cell(value: object) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(c) for c in frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines) + "\n"

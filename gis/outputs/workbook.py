@@ -1,0 +1,221 @@
+"""The gap workbook (``gaps.xlsx``): a summary sheet and one sheet of zones per indicator.
+
+Numbers are written as numbers (shares as fractions with a percent format); text from the
+data is always written as text, so a name such as ``=HYPERLINK(...)`` is never a formula.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from gis.outputs._files import output_file, replaced_whole
+from gis.outputs.i18n import Lang, check_lang, label
+from gis.outputs.report import STATUS_COLOURS, describe_target, indicator_summary, status_counts
+from gis.outputs.folder import RunOutputs
+
+SUMMARY_SHEET = "Summary 汇总"
+PERCENT = "0.0%"
+INTEGER = "#,##0"
+DECIMAL = "#,##0.0##"
+MAX_SHEET_NAME = 31
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_BAD_SHEET_CHARS = str.maketrans({c: "_" for c in "[]:*?/\\"})
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="EEEEEE")
+_TITLE_FONT = Font(bold=True, size=13)
+_WARNING_FONT = Font(bold=True, color="B71C1C", size=12)
+_ZONE_COLUMNS = (
+    ("zone_type", ("类型", "zone type")),
+    ("zone_id", ("代码", "zone id")),
+    ("zone_name", ("地区", "zone")),
+    ("value", ("值", "value")),
+    ("unit", ("单位", "unit")),
+    ("comparator", ("比较", "comparator")),
+    ("target", ("目标", "target")),
+    ("baseline", ("基准", "baseline")),
+    ("status", ("状态", "status")),
+    ("shortfall", ("缺口", "shortfall")),
+    ("shortfall_unit", ("缺口单位", "shortfall unit")),
+    ("numerator", ("分子", "numerator")),
+    ("denominator", ("分母", "denominator")),
+)
+_SUMMARY_COLUMNS = (
+    ("指标", "indicator"), ("名称", "title (zh)"), ("英文名称", "title (en)"), ("条款", "clause"), ("主题", "theme"),
+    ("单位", "unit"), ("市值", "city value"), ("比较", "comparator"), ("目标", "target"), ("状态", "status"),
+    ("缺口", "shortfall (city)"), ("缺口单位", "shortfall unit"), ("未达标地区数", "zones with a gap"),
+    ("有目标地区数", "zones with a target"), ("未达标地区", "zones with a gap"), ("目标说明", "target (en)"), ("工作表", "sheet"),
+)
+_SHARE_COLUMNS = {"value", "target", "baseline"}
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float | np.floating) and math.isnan(value)) or value is pd.NA
+
+
+def _put(sheet: Worksheet, row: int, column: int, value: Any, number_format: str | None = None) -> Cell:
+    """Write one cell: numbers as numbers, text always as text (never a formula)."""
+    cell = sheet.cell(row=row, column=column)
+    if _is_missing(value):
+        return cell
+    if isinstance(value, bool | np.bool_):
+        cell.value = bool(value)
+    elif isinstance(value, int | np.integer):
+        cell.value = int(value)
+        cell.number_format = number_format or INTEGER
+    elif isinstance(value, float | np.floating):
+        number = float(value)
+        cell.value = number
+        cell.number_format = number_format or (INTEGER if number.is_integer() else DECIMAL)
+    else:
+        text = str(value)
+        cell.value = text
+        if text.startswith(FORMULA_PREFIXES):
+            cell.data_type = "s"  # a string cell, whatever openpyxl guessed from the '='
+            cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
+    return cell
+
+
+def safe_sheet_name(name: str, taken: Iterable[str]) -> str:
+    """A valid sheet name (≤ 31 characters, no []:*?/\\) not yet in ``taken`` (case-insensitive)."""
+    base = name.translate(_BAD_SHEET_CHARS).strip("'") or "sheet"
+    used = {t.casefold() for t in taken}
+    candidate = base[:MAX_SHEET_NAME]
+    number = 2
+    while candidate.casefold() in used:
+        suffix = f"~{number}"
+        candidate = base[: MAX_SHEET_NAME - len(suffix)] + suffix
+        number += 1
+    return candidate
+
+
+def _display_width(value: Any) -> int:
+    if _is_missing(value):
+        return 0
+    text = f"{value:,.3f}" if isinstance(value, float) else str(value)
+    return sum(2 if ord(c) > 0x2E7F else 1 for c in text)
+
+
+def _fit_columns(sheet: Worksheet, header_row: int, *, least: int = 8, most: int = 60) -> None:
+    """Column widths from the header row down (title rows above it do not count)."""
+    for column_cells in sheet.iter_cols(min_row=header_row):
+        width = max((_display_width(c.value) for c in column_cells), default=0)
+        sheet.column_dimensions[get_column_letter(column_cells[0].column)].width = min(max(width + 2, least), most)
+
+
+def _header(sheet: Worksheet, row: int, labels: list[str]) -> None:
+    for column, label in enumerate(labels, start=1):
+        cell = _put(sheet, row, column, label)
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = sheet.cell(row=row + 1, column=1)
+    sheet.auto_filter.ref = f"A{row}:{get_column_letter(len(labels))}{row}"
+
+
+def _status_cell(sheet: Worksheet, row: int, column: int, status: Any) -> None:
+    status = "" if _is_missing(status) else str(status)
+    cell = _put(sheet, row, column, status or None)  # the code, for filtering; the header says 状态
+    if status in STATUS_COLOURS:
+        cell.fill = PatternFill("solid", fgColor=STATUS_COLOURS[status].lstrip("#"))
+        cell.font = Font(color="FFFFFF", bold=True)
+
+
+def _share_format(unit: Any) -> str | None:
+    return PERCENT if unit == "share" else None
+
+
+def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, sheets: dict[str, str], lang: Lang) -> None:
+    record = run.record
+    project = record.get("project") or {}
+    title = f"{label('差距汇总', 'Gap summary', lang)} — {project.get('name', '')} — {label('运行', 'run', lang)} {record.get('run_id', '')}"
+    _put(sheet, 1, 1, title).font = _TITLE_FONT
+    if run.synthetic:
+        note = record.get("synthetic_note") or "SYNTHETIC sample data"
+        method = label("数字仅演示方法，不代表实际情况。", "The numbers show the method, not the real city.", lang)
+        _put(sheet, 2, 1, f"{label('合成数据', 'SYNTHETIC DATA', lang)}: {note}. {method}").font = _WARNING_FONT
+    counts = status_counts(run.indicators)
+    _put(sheet, 3, 1, f"{label('全部地区', 'All zone rows', lang)}: " + " / ".join(f"{counts[s]} {s}" for s in counts))
+    _header(sheet, 5, [label(zh, en, lang) for zh, en in _SUMMARY_COLUMNS])
+    targets = {k: (v or {}).get("target") for k, v in (record.get("indicators") or {}).items()}
+    for offset, item in enumerate(summary.to_dict("records")):
+        row = 6 + offset
+        percent = _share_format(item["unit"])
+        names = ", ".join(f"{name} ({short:g})" if not _is_missing(short) else name for name, short in item["gap_zone_names"])
+        values = [item["indicator"], item["title_zh"], item["title_en"], item["clause"], item["theme"], item["unit"]]
+        for column, value in enumerate(values, start=1):
+            _put(sheet, row, column, value)
+        _put(sheet, row, 7, item["value"], percent)
+        _put(sheet, row, 8, item["comparator"])
+        _put(sheet, row, 9, item["target"], percent)
+        _status_cell(sheet, row, 10, item["status"])
+        _put(sheet, row, 11, item["shortfall"])
+        _put(sheet, row, 12, item["shortfall_unit"] or None)
+        _put(sheet, row, 13, item["gap_zones"])
+        _put(sheet, row, 14, item["target_zones"])
+        _put(sheet, row, 15, names or None)
+        _put(sheet, row, 16, describe_target(targets.get(item["indicator"]), item["unit"], lang="zh" if lang == "zh" else "en"))
+        link = _put(sheet, row, 17, sheets[item["indicator"]])
+        link.hyperlink = f"#'{sheets[item['indicator']]}'!A1"
+        link.font = Font(color="1565C0", underline="single")
+    _fit_columns(sheet, 5)
+    for letter in ("C", "O", "P"):
+        sheet.column_dimensions[letter].width = 40
+
+
+def _write_indicator(sheet: Worksheet, indicator: str, rows: pd.DataFrame, target: dict | None, lang: Lang) -> None:
+    first = rows.iloc[0]
+    unit = first.get("unit")
+    _put(sheet, 1, 1, indicator).font = _TITLE_FONT
+    title = label(str(first.get("title_zh", "")), str(first.get("title_en", "")), lang, sep=" / ")
+    _put(sheet, 2, 1, f"{title} ({label('条款', 'clause', lang)} {first.get('clause', '')})")
+    wording = (target or {}).get("wording")
+    words = describe_target(target, str(unit), lang="zh" if lang == "zh" else "en")
+    _put(sheet, 3, 1, f"{label('目标', 'Target', lang)}: {wording + ' — ' if wording else ''}{words}")
+    _header(sheet, 4, [label(zh, en, lang) for _, (zh, en) in _ZONE_COLUMNS])
+    percent = _share_format(unit)
+    for offset, record in enumerate(rows.to_dict("records")):
+        row = 5 + offset
+        for column, (name, _) in enumerate(_ZONE_COLUMNS, start=1):
+            value = record.get(name)
+            if name == "status":
+                _status_cell(sheet, row, column, value)
+            else:
+                _put(sheet, row, column, value, percent if name in _SHARE_COLUMNS else None)
+    _fit_columns(sheet, 4)
+
+
+def write_workbook(run: RunOutputs, path: Path, *, lang: Lang = "both") -> Path:
+    """Write ``gaps.xlsx`` of a run (``path`` may be a folder); written whole or not at all.
+
+    ``lang`` is the language of the titles and headers: ``zh``, ``en`` or ``both`` (the default).
+    """
+    lang = check_lang(lang)
+    path = output_file(path, "gaps.xlsx")
+    indicators = run.indicators
+    summary = indicator_summary(indicators)
+    book = Workbook()
+    book.properties.title = f"Gap summary {run.record.get('run_id', '')}"
+    book.properties.creator = "gis-plan"
+    first = book.active
+    first.title = SUMMARY_SHEET if lang == "both" else label("汇总", "Summary", lang)
+    sheets: dict[str, str] = {}
+    records = run.record.get("indicators") or {}
+    for indicator, rows in indicators.groupby("indicator", sort=False):
+        name = safe_sheet_name(str(indicator), [first.title, *sheets.values()])
+        sheets[str(indicator)] = name
+        _write_indicator(book.create_sheet(name), str(indicator), rows, (records.get(str(indicator)) or {}).get("target"), lang)
+    _write_summary(first, run, summary, sheets, lang)
+    with replaced_whole(path) as staging:
+        book.save(staging)
+    return path

@@ -1,0 +1,65 @@
+"""``gis check``: validate a project's catalog, specs and layers before any work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gis.errors import DataError
+from gis.project.config import Project
+from gis.methods.raster import inspect_raster, open_raster
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of a check: an error stops a run, a warning does not."""
+
+    severity: str  # "error" | "warning" | "ok"
+    layer: str
+    message: str
+
+
+def _check_raster(project: Project, name: str) -> list[Finding]:
+    entry = project.entry(name)
+    path = project.layer_path(name)
+    findings = []
+    inspect_raster(project, name)
+    with open_raster(path, name) as dataset:
+        if dataset.nodata is None:
+            findings.append(Finding("warning", name, f"{path}: no nodata value declared; every cell counts as data"))
+        if entry.classes:
+            step = max(1, int(np.ceil(max(dataset.width, dataset.height) / 2000)))
+            sample = dataset.read(1, out_shape=(max(1, dataset.height // step), max(1, dataset.width // step)))
+            codes = set(np.unique(sample).tolist()) - ({int(dataset.nodata)} if dataset.nodata is not None else set())
+            unknown = sorted(codes - {c.code for c in entry.classes})
+            if unknown:
+                text = f"codes {unknown[:10]} are not in 'layers.{name}.classes'"
+                findings.append(Finding("warning", name, f"{path}: {text}; they count as not permeable"))
+                project.note(name, text, "counted as not permeable; add them to the class table", field="classes")
+        summary = f"{dataset.width}x{dataset.height} cells of {abs(dataset.transform.a):g} m, {dataset.crs.to_string()}"
+    findings.append(Finding("ok", name, summary))
+    return findings
+
+
+def check_project(project: Project) -> list[Finding]:
+    """Read every layer as a run would; collect what is wrong instead of stopping at the first."""
+    findings: list[Finding] = []
+    for name, entry in project.catalog.layers.items():
+        try:
+            if entry.kind == "raster":
+                findings.extend(_check_raster(project, name))
+                continue
+            before = len(project.notes)
+            frame = project.read_table(name) if entry.kind == "table" else project.read_vector(name)
+            new = [note for note in project.notes[before:] if note.severity == "warning"]
+            for note in new[:5]:
+                where = f"feature '{note.feature_id}' " if note.feature_id else ""
+                findings.append(Finding("warning", name, f"{where}{note.field}: {note.problem}; {note.action}".replace(" : ", ": ")))
+            if len(new) > 5:
+                findings.append(Finding("warning", name, f"... and {len(new) - 5} more findings in data_quality.csv"))
+            findings.append(Finding("ok", name, f"{len(frame)} features"))
+        except DataError as exc:
+            findings.append(Finding("error", name, str(exc)))
+            project.note(name, str(exc), "run refused until fixed", severity="error")
+    return findings

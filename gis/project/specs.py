@@ -1,0 +1,150 @@
+"""Indicator specs (``analyses/*.yaml``): what to compute, from which layers, against which target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gis.project._yaml import load_yaml, validate
+from gis.errors import ConfigError
+
+ZoneType = Literal["city", "county", "park"]
+Comparator = Literal[">=", "<=", "=="]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Condition(_Strict):
+    """A filter on feature attributes; the fields are canonical names from the catalog.
+
+    Exactly one test per condition: a comparison on ``field``, or ``all`` / ``any`` / ``not``
+    of other conditions.  ``in_layer`` keeps features whose field value is an id of
+    another layer (sewers that reach an existing plant).
+    """
+
+    field: str | None = None
+    eq: Any = None
+    ne: Any = None
+    in_: list[Any] | None = Field(None, alias="in")
+    not_in: list[Any] | None = None
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+    is_null: bool | None = None
+    in_layer: str | None = Field(None, description="layer whose id_field values are allowed")
+    all: list[Condition] | None = None
+    any: list[Condition] | None = None
+    not_: Condition | None = Field(None, alias="not")
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Condition:
+        tests = [
+            name
+            for name in ("eq", "ne", "in_", "not_in", "gt", "ge", "lt", "le", "is_null", "in_layer")
+            if name in self.model_fields_set
+        ]
+        groups = [name for name in ("all", "any", "not_") if getattr(self, name) is not None]
+        if groups and (tests or self.field):
+            msg = "a condition is either a test on 'field' or one of all/any/not, not both"
+            raise ValueError(msg)
+        if not groups and (self.field is None or len(tests) != 1):
+            msg = "a condition needs 'field' and exactly one test (eq, ne, in, not_in, gt, ge, lt, le, is_null, in_layer)"
+            raise ValueError(msg)
+        return self
+
+    def fields_used(self) -> set[str]:
+        """Every canonical field the condition reads."""
+        used = {self.field} if self.field else set()
+        for child in (self.all or []) + (self.any or []) + ([self.not_] if self.not_ else []):
+            used |= child.fields_used()
+        return used
+
+
+class Title(_Strict):
+    """A name in Chinese and English."""
+
+    zh: str
+    en: str
+
+
+class Target(_Strict):
+    """The plan's target for an indicator.
+
+    The threshold for a zone is ``value`` (or ``value_by_zone_type``), or the zone's
+    baseline plus ``increase`` (a direction-only target judged against a baseline), or,
+    when both are given, whichever is easier to reach ("70 % or +5 points over 2020").
+    """
+
+    comparator: Comparator
+    value: float | None = None
+    value_by_zone_type: dict[ZoneType, float] = Field(default_factory=dict)
+    increase: float | None = Field(None, description="required change over the baseline, same unit as the value")
+    baseline_layer: str | None = None
+    zone_types: list[ZoneType] = Field(default_factory=lambda: ["city", "county"])
+    year: int = 2025
+    clause: str
+    wording: str = Field(description="the plan's own words")
+    reading: str | None = Field(None, description="how a vague target is read, stated in the outputs")
+
+    @model_validator(mode="after")
+    def _has_threshold(self) -> Target:
+        if self.value is None and not self.value_by_zone_type and self.increase is None:
+            msg = "a target needs 'value', 'value_by_zone_type' or 'increase' over a baseline"
+            raise ValueError(msg)
+        if self.increase is not None and not self.baseline_layer:
+            msg = "'increase' needs 'baseline_layer', the table of baseline values"
+            raise ValueError(msg)
+        return self
+
+
+class Shortfall(_Strict):
+    """How a gap is stated in real units."""
+
+    unit: str
+    factor: float = Field(1.0, description="multiplies the shortfall in the numerator's own unit")
+    rounding: Literal["ceil", "none"] = "none"
+    decimals: int = 3
+
+
+class Spec(_Strict):
+    """One indicator spec."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+    title: Title
+    theme: Literal["heating", "charging", "permeable", "sewage", "water", "waste", "projects", "industry"]
+    clause: str
+    definition: str
+    formula: str
+    method: Literal["ratio", "coverage", "raster_share", "within", "total", "presence"]
+    inputs: dict[str, str]
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    unit: str
+    levels: list[ZoneType] = Field(default_factory=lambda: ["city", "county"])
+    target: Target | None = None
+    shortfall: Shortfall | None = None
+    proposal: dict[str, Any] | None = Field(
+        None, description="settings of the proposal that would close the gap (candidate layers, planning targets)"
+    )
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _shortfall_with_target(self) -> Spec:
+        if self.target is not None and self.shortfall is None:
+            msg = "a spec with a target needs 'shortfall' (its unit and factor), so gaps are stated in real units"
+            raise ValueError(msg)
+        return self
+
+
+def read_spec(path: Path) -> Spec:
+    """Load one spec file and check its id matches its file name."""
+    data, node = load_yaml(path)
+    spec = validate(Spec, data, path, node)
+    if spec.id != path.stem:
+        msg = f"{path}: key 'id' is {spec.id!r} but the file is named {path.name}; name the file {spec.id}.yaml"
+        raise ConfigError(msg)
+    return spec
