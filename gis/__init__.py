@@ -1,7 +1,6 @@
-"""Spatial gap analysis of a city's energy-saving and emission-reduction plan against its 2025 targets."""
+"""Spatial gap analysis of a city's plan (energy saving, emission reduction) against its targets."""
 
-from gis.api import Result
+from gis.api import Project, Result, load_project
 from gis.errors import ConfigError, DataError, GisError, UsageError
-from gis.project.config import Project, load_project
 
 __all__ = ["ConfigError", "DataError", "GisError", "Project", "Result", "UsageError", "load_project"]

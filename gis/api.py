@@ -12,9 +12,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import weakref
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,12 +24,69 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
+from gis.engines.local import run_project
+from gis.engines.result import RunResult
+from gis.errors import UsageError
+from gis.methods.registry import validate_specs
+from gis.outputs.folder import RunOutputs, read_run
+from gis.outputs.report import write_report
+from gis.outputs.write import write_outputs
+from gis.project.check import check_project
+from gis.project.config import ProjectConfig, read_project
+from gis.project.layers import LayerReader
+from gis.project.mapspec import MapSpec, find_map_spec, read_map_spec
+from gis.project.quality import quality_table
+from gis.proposals import propose, validate_proposals
+
 if TYPE_CHECKING:
     import folium
 
-    from gis.engines.local import RunResult
-    from gis.project.config import Project
-    from gis.outputs.folder import RunOutputs
+ENGINES = ("local", "dask")
+
+
+@dataclass(frozen=True)
+class Project(ProjectConfig):
+    """A loaded city project: its configuration (never changed by a run), and the ways to check and run it."""
+
+    def layers(self) -> LayerReader:
+        """A fresh reader of the project's layers (canonical fields, repaired, in the metric CRS) with its own log."""
+        return LayerReader(self)
+
+    def check(self) -> pd.DataFrame:
+        """Validate every layer as a run would; the findings (severity, layer, message) as a DataFrame."""
+        findings = check_project(self.layers())
+        return pd.DataFrame([dataclasses.asdict(f) for f in findings], columns=["severity", "layer", "message"])
+
+    def run(self, *, engine: str = "local", scheduler: str | None = None, only: list[str] | None = None) -> Result:
+        """Run the indicators (``engine="dask"`` for a Dask cluster); each run has its own data-quality log."""
+        return run(self, engine=engine, scheduler=scheduler, only=only)
+
+
+def load_project(path: str | Path) -> Project:
+    """Read a project folder and check every spec (method, inputs, fields, proposal) against the catalog.
+
+    A problem is a :class:`gis.ConfigError` naming the file, the line and the key.
+    """
+    config = read_project(path)
+    validate_specs(config)
+    validate_proposals(config)
+    return Project(**{f.name: getattr(config, f.name) for f in dataclasses.fields(ProjectConfig)})
+
+
+def run(project: ProjectConfig, *, engine: str = "local", scheduler: str | None = None, only: list[str] | None = None,
+        workers: int = 2) -> Result:
+    """Run the project's indicators on the local engine or on Dask."""
+    if engine == "local":
+        if scheduler:
+            msg = "a scheduler goes with engine 'dask'"
+            raise UsageError(msg)
+        return Result(run_project(project, only=only))
+    if engine == "dask":
+        from gis.engines.dask import run_project_dask  # distributed is heavy: imported only for a Dask run
+
+        return Result(run_project_dask(project, scheduler=scheduler, workers=workers, only=only))
+    msg = f"engine {engine!r} is not known; use {' or '.join(repr(e) for e in ENGINES)}"
+    raise UsageError(msg)
 
 
 class Result:
@@ -39,7 +98,7 @@ class Result:
 
     def __repr__(self) -> str:
         counts = self.indicators["status"].value_counts().to_dict()
-        return f"<gis.Result {self.run.project.catalog.project.name}: {len(self.run.results)} indicators, {counts.get('gap', 0)} gaps>"
+        return f"<gis.Result {self.run.project.name}: {len(self.run.results)} indicators, {counts.get('gap', 0)} gaps>"
 
     @cached_property
     def indicators(self) -> pd.DataFrame:
@@ -57,75 +116,42 @@ class Result:
     @cached_property
     def proposals(self) -> pd.DataFrame:
         """For every gap the run can act on, what would close it (the rows of ``proposals.csv``)."""
-        from gis.proposals.core import propose
-
         return propose(self.run).table
 
     @property
     def data_quality(self) -> pd.DataFrame:
-        """What was wrong in the inputs and what the run did about it."""
-        from gis.outputs.write import quality_table
-
-        return quality_table(self.run.project.notes)
+        """What was wrong in the inputs and what this run did about it."""
+        return quality_table(self.run.notes)
 
     def save(self, out_dir: str | Path) -> dict:
         """Write every output (as ``gis run`` does) into ``out_dir``; return the run record."""
-        from gis.outputs.write import write_outputs
-
         record = write_outputs(self.run, Path(out_dir))
         self._saved = Path(out_dir)
         return record
 
     def _outputs(self) -> RunOutputs:
         """The run's files: where it was saved, else a scratch folder kept as long as this object."""
-        from gis.outputs.folder import read_run
-
         if self._saved is None:
             scratch = tempfile.mkdtemp(prefix="gis-result-")
             weakref.finalize(self, shutil.rmtree, scratch, ignore_errors=True)
             self.save(scratch)
+        assert self._saved is not None
         return read_run(self._saved)
 
     def map(self, *, basemap: str | None = None, lang: str = "both") -> folium.Map:
         """The web map as a folium map (displays inline in Jupyter)."""
-        from gis.project.mapspec import MapSpec, find_map_spec, read_map_spec
-        from gis.outputs.webmap import build_map
+        from gis.outputs.webmap import build_map  # folium is heavy: imported when a map is asked for
 
         spec_path = find_map_spec(self.run.project.root)
         spec = read_map_spec(spec_path) if spec_path else MapSpec()
-        return build_map(self._outputs(), spec, project=self.run.project, basemap=basemap, lang=lang)
+        return build_map(self._outputs(), spec, layers=self.run.layers, basemap=basemap, lang=lang)
 
     def report(self, path: str | Path, *, lang: str = "both") -> Path:
         """Write the HTML report to ``path`` (``lang``: both, zh or en)."""
-        from gis.outputs.report import write_report
-
-        return write_report(self._outputs(), Path(path), project=self.run.project, lang=lang)
+        return write_report(self._outputs(), Path(path), layers=self.run.layers, lang=lang)
 
     def to_geopackage(self, path: str | Path) -> Path:
         """Write the planning GeoPackage (CGCS2000, styled) to ``path``, replacing an existing file."""
         target = Path(path)
         shutil.copy2(self._outputs().geopackage, target)
         return target
-
-
-def check_project(project: Project) -> pd.DataFrame:
-    """Validate every layer; the findings as a DataFrame (severity, layer, message)."""
-    from gis.project.check import check_project as run_checks
-
-    return pd.DataFrame([f.__dict__ for f in run_checks(project)], columns=["severity", "layer", "message"])
-
-
-def run(project: Project, *, engine: str = "local", scheduler: str | None = None, only: list[str] | None = None) -> Result:
-    """Run the project's indicators on the local engine or on Dask."""
-    if engine == "local":
-        from gis.engines.local import run_project
-
-        return Result(run_project(project, only=only))
-    if engine == "dask":
-        from gis.engines.dask import run_project_dask
-
-        return Result(run_project_dask(project, scheduler=scheduler, only=only))
-    from gis.errors import UsageError
-
-    msg = f"engine {engine!r} is not known; use 'local' or 'dask'"
-    raise UsageError(msg)

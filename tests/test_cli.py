@@ -43,7 +43,7 @@ def test_every_indicator_for_the_city_and_its_counties(sample_run):
     assert (city["zone_id"] == "156411200").all()
     for spec_id in spec_ids:
         spec = yaml.safe_load((REFERENCE / "analyses" / f"{spec_id}.yaml").read_text(encoding="utf-8"))
-        if "county" in spec.get("levels", ["city", "county"]):
+        if "county" in spec.get("zone_types", ["city", "county"]):
             counties = table[(table["indicator"] == spec_id) & (table["zone_type"] == "county")]
             assert len(counties) == 6, spec_id
     # The four themes of the plan and the project totals all appear.

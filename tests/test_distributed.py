@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from gis.cli import main
 from gis.engines.local import RunResult, run_project
 from gis.errors import DataError
-from gis.outputs.write import quality_table
-from gis.project.config import load_project
+from gis.project.quality import quality_table
+from gis.api import load_project
 
 distributed = pytest.importorskip("distributed")
 
@@ -107,12 +107,12 @@ def test_gap_layers_are_identical(runs: dict[str, RunResult], engine: str) -> No
 @pytest.mark.parametrize("engine", ENGINES)
 def test_data_quality_notes_come_back_in_order(runs: dict[str, RunResult], engine: str) -> None:
     local, on_dask = runs["local"], runs[engine]
-    assert local.project.notes, "the sample should give some data-quality notes"
-    assert on_dask.project.notes == local.project.notes
-    pd.testing.assert_frame_equal(quality_table(local.project.notes), quality_table(on_dask.project.notes))
+    assert local.notes, "the sample should give some data-quality notes"
+    assert on_dask.notes == local.notes
+    pd.testing.assert_frame_equal(quality_table(local.notes), quality_table(on_dask.notes))
     # What reads the layers after the run (the web map) finds them read, as after a local run, and says nothing twice.
     on_dask.project.read_vector("charging_stations")
-    assert on_dask.project.notes == local.project.notes
+    assert on_dask.notes == local.notes
 
 
 def test_an_unknown_indicator_is_refused_before_any_work(sample: Path) -> None:

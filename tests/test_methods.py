@@ -240,7 +240,7 @@ def test_presence_of_sewers_in_parks(make_project):
         crs="EPSG:4546",
     )
     spec = {
-        "id": "sewage.park_network", "method": "presence", "levels": ["city", "park"],
+        "id": "sewage.park_network", "method": "presence", "zone_types": ["city", "park"],
         "inputs": {"zones": "parks", "facilities": "sewers"}, "parameters": {"min_length_m": 500},
         "target": target(value=1.0, zone_types=["city", "park"]), "shortfall": SHORTFALL,
     }

@@ -12,7 +12,7 @@ import pytest
 from shapely import LineString
 
 from gis.methods.parts import SpreadsWork
-from gis.project.config import load_project
+from gis.api import load_project
 from gis.methods.zones import MIN_FEATURES_PER_PART, build_zones, sum_by_zone
 
 
@@ -31,7 +31,7 @@ class InOrder:
 
 @pytest.fixture(scope="module")
 def counties(sample_run) -> gpd.GeoDataFrame:
-    return build_zones(load_project(sample_run[0])).level("county")
+    return build_zones(load_project(sample_run[0]).layers()).level("county")
 
 
 def _features(counties: gpd.GeoDataFrame, kind: str, count: int) -> gpd.GeoDataFrame:

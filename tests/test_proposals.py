@@ -73,7 +73,7 @@ def _coverage_project(make_project, candidates: dict) -> Path:
     )
     spec = {
         "id": "charging.coverage", "method": "coverage", "inputs": {"base": "population", "facilities": "stations"},
-        "parameters": {"distance_m": 150, "value": "covered_share"}, "levels": ["city", "county"],
+        "parameters": {"distance_m": 150, "value": "covered_share"}, "zone_types": ["city", "county"],
         "proposal": candidates,
     }
     population = {"values": _population(), "cell": 100.0, "nodata": -1.0}

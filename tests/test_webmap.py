@@ -21,7 +21,9 @@ from click.testing import CliRunner
 from gis.cli import main
 from gis.errors import ConfigError, UsageError
 from gis.project.mapspec import FieldLabel, MapSpec, read_map_spec
-from gis.project.config import Project, load_project, reference_root
+from gis.api import load_project
+from gis.project.config import reference_root
+from gis.project.layers import LayerReader
 from gis.outputs.folder import RunOutputs, read_run
 from gis.outputs._leaflet import FeatureLayer
 from gis.outputs.webmap import build_map, write_map
@@ -66,8 +68,8 @@ def run(project_root: Path) -> RunOutputs:
 
 
 @pytest.fixture(scope="module")
-def project(project_root: Path) -> Project:
-    return load_project(project_root)
+def layers(project_root: Path) -> LayerReader:
+    return load_project(project_root).layers()
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +98,8 @@ def spec_variant(tmp_path: Path, **changes: object) -> Path:
     return path
 
 
-def render(run: RunOutputs, spec: MapSpec, project: Project | None, **kwargs: str) -> str:
-    return decoded(build_map(run, spec, project=project, **kwargs).get_root().render())
+def render(run: RunOutputs, spec: MapSpec, layers: LayerReader | None, **kwargs: str) -> str:
+    return decoded(build_map(run, spec, layers=layers, **kwargs).get_root().render())
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -117,15 +119,15 @@ def test_reference_spec_is_valid() -> None:
     assert spec.indicators.start == "permeable.share"
 
 
-def test_legend_colours_and_classes_come_from_the_spec(run: RunOutputs, project: Project, tmp_path: Path) -> None:
-    default = render(run, read_map_spec(PLAN), project)
+def test_legend_colours_and_classes_come_from_the_spec(run: RunOutputs, layers: LayerReader, tmp_path: Path) -> None:
+    default = render(run, read_map_spec(PLAN), layers)
     assert "#1a9850" in default
     path = spec_variant(
         tmp_path,
         status={"met": {"colour": "#123456", "zh": "已达标", "en": "reached"}},
         indicators={"styles": {"charging.coverage": {"colour_by": "value", "classes": [0.11, 0.22], "colours": ["#010101", "#020202", "#030303"]}}},
     )
-    changed = render(run, read_map_spec(path), project)
+    changed = render(run, read_map_spec(path), layers)
     assert "#123456" in changed and "#1a9850" not in changed
     assert "已达标 reached" in changed
     assert "&lt; 11 %" in changed and "11 – 22 %" in changed and "≥ 22 %" in changed
@@ -141,7 +143,7 @@ def test_untrusted_names_are_escaped(text: str) -> None:
     assert html.escape(TEMPLATE_NAME).replace("{", "&#123;").replace("}", "&#125;") in page
 
 
-def test_features_are_not_templated(run: RunOutputs, project: Project) -> None:
+def test_features_are_not_templated(run: RunOutputs, layers: LayerReader) -> None:
     """Names with Jinja syntax stay text; a ``</script>`` in a text cannot end the script."""
     frame = run.read_layer("heating.coal_in_network.gaps").head(2).to_crs("EPSG:4326")
     layer = FeatureLayer(frame, [{"color": "#000"}] * 2, popups=["{{ 7 * 7 }}", "</script><b>"], tooltips=["{% if 1 %}", "<!--"])
@@ -159,19 +161,19 @@ def test_page_is_offline(text: str) -> None:
     assert "L.MarkerClusterGroup" in text  # the plugin is inlined, not linked
 
 
-def test_synthetic_banner(run: RunOutputs, project: Project, text: str, tmp_path: Path) -> None:
+def test_synthetic_banner(run: RunOutputs, layers: LayerReader, text: str, tmp_path: Path) -> None:
     assert 'class="gis-banner"' in text and "SYNTHETIC sample data" in text
     copy = tmp_path / "out"
     shutil.copytree(run.out_dir, copy)
     record = json.loads((copy / "run.json").read_text(encoding="utf-8"))
     record["inputs"]["{{ 7 * 7 }}"] = {"synthetic": True}  # data is never a template
     (copy / "run.json").write_text(json.dumps(record), encoding="utf-8")
-    page = render(read_run(copy), MapSpec(), project)
+    page = render(read_run(copy), MapSpec(), layers)
     banner = re.findall(r'class="gis-banner"[^>]*', page)[0]
     assert "{{ 7 * 7 }}" in html.unescape(banner) and "49" not in banner
     record["synthetic"] = False
     (copy / "run.json").write_text(json.dumps(record), encoding="utf-8")
-    assert 'class="gis-banner"' not in render(read_run(copy), MapSpec(), project)
+    assert 'class="gis-banner"' not in render(read_run(copy), MapSpec(), layers)
 
 
 def test_facility_status_from_gaps_layer(run: RunOutputs, text: str) -> None:
@@ -215,26 +217,26 @@ def test_invalid_map_spec_names_file_and_key(tmp_path: Path) -> None:
         read_map_spec(bad)
 
 
-def test_unknown_ids_in_spec_are_refused(run: RunOutputs, project: Project, tmp_path: Path) -> None:
+def test_unknown_ids_in_spec_are_refused(run: RunOutputs, layers: LayerReader, tmp_path: Path) -> None:
     path = spec_variant(tmp_path, indicators={"styles": {"permeable.shares": {"colour_by": "value"}}})
     with pytest.raises(ConfigError, match=r"plan\.yaml: key 'indicators\.styles': no indicator 'permeable\.shares'"):
-        build_map(run, read_map_spec(path), project=project)
+        build_map(run, read_map_spec(path), layers=layers)
     path = spec_variant(tmp_path, facilities={"heat_source": {}})
     with pytest.raises(ConfigError, match=r"key 'facilities\.heat_source': no vector layer"):
-        build_map(run, read_map_spec(path), project=project)
+        build_map(run, read_map_spec(path), layers=layers)
 
 
-def test_basemaps(run: RunOutputs, project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_basemaps(run: RunOutputs, layers: LayerReader, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TIANDITU_KEY", raising=False)
     with pytest.raises(UsageError, match="TIANDITU_KEY"):
-        build_map(run, MapSpec(), project=project, basemap="tianditu")
+        build_map(run, MapSpec(), layers=layers, basemap="tianditu")
     monkeypatch.setenv("TIANDITU_KEY", "abc123")
-    tianditu = build_map(run, MapSpec(), project=project, basemap="tianditu").get_root().render()
+    tianditu = build_map(run, MapSpec(), layers=layers, basemap="tianditu").get_root().render()
     assert "tianditu.gov.cn" in tianditu and "tk=abc123" in tianditu
-    osm = build_map(run, MapSpec(), project=project, basemap="osm").get_root().render()
+    osm = build_map(run, MapSpec(), layers=layers, basemap="osm").get_root().render()
     assert "tile.openstreetmap.org" in osm and remote_assets(osm) == []
     with pytest.raises(UsageError, match="unknown basemap"):
-        build_map(run, MapSpec(), project=project, basemap="google")
+        build_map(run, MapSpec(), layers=layers, basemap="google")
 
 
 def test_without_project_facilities_are_skipped(run: RunOutputs, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -259,8 +261,8 @@ def page_en(run: RunOutputs, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="module")
-def page_zh(run: RunOutputs, project: Project) -> str:
-    return render(run, read_map_spec(PLAN), project, lang="zh")
+def page_zh(run: RunOutputs, layers: LayerReader) -> str:
+    return render(run, read_map_spec(PLAN), layers, lang="zh")
 
 
 # the same labels in Chinese and in English, as the page writes them

@@ -15,7 +15,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gis.errors import GisError, UsageError
-from gis.project.config import load_project, reference_root
+from gis.api import load_project
+from gis.project.config import reference_root
 
 console = Console(stderr=True)
 _LANG = click.option("--lang", type=click.Choice(["both", "zh", "en"]), default="both", show_default=True,
@@ -101,12 +102,13 @@ def sample(directory: Path, seed: int, scale: float) -> None:
               help="Folder for data_quality.csv.")
 def check(project_dir: Path, out_dir: Path) -> None:
     """Validate catalog, specs and layers before any work; write the data-quality table."""
-    from gis.project.check import check_project
     from gis.outputs.write import write_quality_table
+    from gis.project.check import check_project
 
     project = load_project(project_dir)
-    findings = check_project(project)
-    quality_path = write_quality_table(project.notes, out_dir)
+    layers = project.layers()
+    findings = check_project(layers)
+    quality_path = write_quality_table(layers.notes, out_dir)
     table = Table(title=f"gis check: {project.catalog.project.name}")
     for column in ("layer", "status", "finding"):
         table.add_column(column)

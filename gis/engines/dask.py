@@ -26,17 +26,20 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from gis.engines.local import IndicatorResult, RunResult, run_indicator, select_specs, specs_for_year
+from gis.engines.local import run_indicator, select_specs, specs_for_year
+from gis.engines.result import IndicatorResult, RunResult
 from gis.errors import DataError, UsageError
-from gis.project.config import Project, QualityNote, load_project
-from gis.methods.raster import inspect_raster
+from gis.project.config import ProjectConfig, read_project
+from gis.project.layers import LayerReader
+from gis.project.quality import QualityLog, QualityNote
+from gis.project.rasters import inspect_raster
 from gis.project.specs import Spec
 from gis.methods.zones import MIN_FEATURES_PER_PART, Zones, build_zones
 
@@ -59,32 +62,28 @@ class _Shared:
     lock: Any = field(default_factory=threading.RLock)  # held while a layer is read for the first time
 
 
-@dataclass
-class _TracedProject(Project):
-    """A project that tells which of its notes come from reading a layer once and which from measuring.
+class _TracedReader(LayerReader):
+    """A reader that tells which of its notes come from reading a layer once and which from measuring.
 
-    It shares every field of the project it wraps (the notes list, the layer cache), so
-    what it reads and says is also read and said by that project.  Each task works on a
-    view of its own (:meth:`view`): the same caches, its own record of events, so tasks
-    that run at the same time on one worker (while one waits for its parts) keep apart.
-    On a worker it also runs the parts of a heavy measurement as tasks of their own
-    (:meth:`run_parts`, see :func:`gis.methods.parts.by_parts`).
+    It wraps the reader it is made from and shares its log and its caches, so what it reads
+    and says is also read and said by that reader.  Each task works on a view of its own
+    (:meth:`view`): the same caches, its own record of events, so tasks that run at the same
+    time on one worker (while one waits for its parts) keep apart.  On a worker it also runs
+    the parts of a heavy measurement as tasks of their own (:meth:`run_parts`, see
+    :func:`gis.methods.parts.by_parts`).
     """
 
-    shared: _Shared = field(default_factory=_Shared, repr=False)
-    _events: list[Event] = field(default_factory=list, repr=False)
-    _touched: set[Origin] = field(default_factory=set, repr=False)
-    _origins: list[Origin] = field(default_factory=list, repr=False)
+    def __init__(self, base: LayerReader, shared: _Shared | None = None) -> None:
+        super().__init__(base.project)
+        self.share(base)
+        self.shared = shared if shared is not None else _Shared()
+        self._events: list[Event] = []
+        self._touched: set[Origin] = set()
+        self._origins: list[Origin] = []
 
-    @classmethod
-    def wrap(cls, project: Project, shared: _Shared | None = None) -> _TracedProject:
-        """A traced view of ``project`` (the same notes, caches and settings)."""
-        values = {f.name: getattr(project, f.name) for f in fields(Project) if f.init}
-        return cls(**values, shared=shared if shared is not None else _Shared())
-
-    def view(self) -> _TracedProject:
-        """A view for one task: the same caches and notes, an empty record of events."""
-        return _TracedProject.wrap(self, self.shared)
+    def view(self) -> _TracedReader:
+        """A view for one task: the same caches and log, an empty record of events."""
+        return _TracedReader(self, self.shared)
 
     @property
     def part_seconds(self) -> float:
@@ -159,7 +158,7 @@ class _TracedProject(Project):
     def note(self, layer: str, problem: str, action: str, *, feature_id: str = "", field: str = "", severity: str = "warning") -> None:
         """Record a note, and whether it belongs to a layer's reading or to the measurement."""
         note = QualityNote(layer, feature_id, field, problem, action, severity)
-        self.notes.append(note)
+        self.log.notes.append(note)
         if self._origins:
             self.shared.once_notes[self._origins[-1]].append(note)
         else:
@@ -201,9 +200,9 @@ class _RunState(WorkerPlugin):
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
-        self._project: _TracedProject | None = None
+        self._project: _TracedReader | None = None
         self._zones: Zones | None = None
-        self._years: dict[int, _TracedProject] = {}
+        self._years: dict[int, _TracedReader] = {}
 
     def __getstate__(self) -> dict:
         return {"root": self.root, "token": self.token, "part_seconds": self.part_seconds, "part_features": self.part_features,
@@ -221,27 +220,27 @@ class _RunState(WorkerPlugin):
         """Let the layers of the run go."""
         self._reset()
 
-    def _data_year(self) -> tuple[_TracedProject, Zones]:
+    def _data_year(self) -> tuple[_TracedReader, Zones]:
         if self._project is None:
             try:
-                loaded = load_project(self.root)
+                loaded = read_project(self.root)
             except UsageError as exc:
                 msg = f"a Dask worker cannot read the project: {exc} (the workers need the project folder at the same path as the client: a shared filesystem)"
                 raise UsageError(msg) from None
-            project = _TracedProject.wrap(loaded, _Shared(self.part_seconds, self.part_features))
+            project = _TracedReader(LayerReader(loaded), _Shared(self.part_seconds, self.part_features))
             self._zones = build_zones(project)
             project.study_area()  # read before any task's view is made, so every view has it
             self._project = project
         assert self._zones is not None
         return self._project, self._zones
 
-    def view(self, year: int | None) -> tuple[_TracedProject, Zones]:
+    def view(self, year: int | None) -> tuple[_TracedReader, Zones]:
         """A task's view of the project of the data year or of an earlier ``year``, and the zones."""
         with self._lock:
             project, zones = self._data_year()
             if year is not None:
                 if year not in self._years:
-                    self._years[year] = _TracedProject.wrap(project.for_year(year), _Shared(self.part_seconds, self.part_features))
+                    self._years[year] = _TracedReader(project.for_year(year), _Shared(self.part_seconds, self.part_features))
                 project = self._years[year]
         return project.view(), zones
 
@@ -266,18 +265,18 @@ def _run_task(state_name: str, spec: Spec, year: int | None) -> _Outcome:
 # --- the client side ---------------------------------------------------------------------------
 
 
-def _remember(project: Project, origins: list[Origin]) -> None:
-    """Leave the client's project as the local engine leaves it: the layers read, the rasters inspected.
+def _remember(layers: LayerReader, origins: list[Origin]) -> None:
+    """Leave the client's reader as the local engine leaves it: the layers read, the rasters inspected.
 
     What reads them later (the web map) then finds them cached and says nothing twice.
     """
-    quiet = _TracedProject.wrap(project)
-    quiet.notes = []  # said already, by the workers
+    quiet = _TracedReader(layers)
+    quiet.log = QualityLog()  # said already, by the workers
     for kind, layer in dict.fromkeys(origins):
         if kind == "vector":
             quiet.read_vector(layer)
         else:
-            project.inspected_rasters.add(layer)
+            layers.inspected_rasters.add(layer)
 
 
 @contextmanager
@@ -297,7 +296,7 @@ def _connect(scheduler: str | None, workers: int) -> Iterator[Any]:
 
 
 def run_project_dask(
-    project: Project,
+    project: ProjectConfig,
     *,
     scheduler: str | None = None,
     workers: int = 2,
@@ -343,7 +342,8 @@ def run_project_dask(
     specs = select_specs(project, only)
     if on_step:
         on_step("zones")
-    traced = _TracedProject.wrap(project)
+    layers = LayerReader(project)
+    traced = _TracedReader(layers)
     zones = build_zones(traced)
     said = {origin for kind, origin in traced.end()[0] if kind == "once"}
     years = {year: specs_for_year(project, specs, year) for year in project.catalog.years()}
@@ -373,14 +373,12 @@ def run_project_dask(
             client.unregister_worker_plugin(state.name)
 
     data_year = [outcomes[(None, spec.id)] for spec in specs]
-    project.notes.extend(_replay(data_year, said))
-    _remember(project, [origin for o in data_year for kind, origin in o.events if kind == "once"])
+    layers.log.notes.extend(_replay(data_year, said))
+    _remember(layers, [origin for o in data_year for kind, origin in o.events if kind == "once"])
     history: list[IndicatorResult] = []
     for year, chosen in years.items():
         earlier = [outcomes[(year, spec.id)] for spec in chosen]
         history += [o.result for o in earlier]
-        for note in _replay(earlier, set()):
-            project.note(note.layer, f"({year}) {note.problem}", note.action, feature_id=note.feature_id, field=note.field,
-                         severity=note.severity)
+        layers.log.add_year(year, _replay(earlier, set()))
     results = [o.result for o in data_year]
-    return RunResult(project=project, zones=zones, results=results, history=history, started=started, finished=datetime.now(UTC))
+    return RunResult(project=project, layers=layers, zones=zones, results=results, history=history, started=started, finished=datetime.now(UTC))

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gis.methods.conditions import evaluate
 from gis.errors import DataError
-from gis.project.config import Project
+from gis.project.layers import LayerReader
 from gis.project.specs import Condition, Spec
 from gis.methods.zones import Zones, label_rows, sum_by_zone, sums_per_level
 
@@ -80,7 +80,7 @@ def with_ratio(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def read_features(project: Project, layer: str, where: Condition | None) -> pd.DataFrame:
+def read_features(project: LayerReader, layer: str, where: Condition | None) -> pd.DataFrame:
     """A vector or table layer, filtered by ``where``."""
     entry = project.entry(layer)
     frame = project.read_table(layer) if entry.kind == "table" else project.read_vector(layer)
@@ -88,7 +88,7 @@ def read_features(project: Project, layer: str, where: Condition | None) -> pd.D
 
 
 def sums_by_attribute(
-    project: Project, frame: pd.DataFrame, columns: list[str], zone_field: str, zones: Zones, levels: list[str], layer: str
+    project: LayerReader, frame: pd.DataFrame, columns: list[str], zone_field: str, zones: Zones, levels: list[str], layer: str
 ) -> pd.DataFrame:
     """Sums per county for a table whose rows name their county, and the city as their sum."""
     counties = zones.level("county")
@@ -126,7 +126,7 @@ class RatioParams(Params):
     label_fields: list[str] = Field(default_factory=lambda: ["name"])
 
 
-def measure_ratio(project: Project, zones: Zones, spec: Spec, params: RatioParams) -> Measurement:
+def measure_ratio(project: LayerReader, zones: Zones, spec: Spec, params: RatioParams) -> Measurement:
     """Share = sum(numerator) / sum(denominator) per zone; the city from the county sums."""
     layer = spec.inputs["features"]
     frame = read_features(project, layer, params.where)
@@ -145,9 +145,9 @@ def measure_ratio(project: Project, zones: Zones, spec: Spec, params: RatioParam
         raise DataError(msg)
     columns = ["numerator", "denominator"]
     if params.zone_field:
-        rows = sums_by_attribute(project, frame, columns, params.zone_field, zones, spec.levels, layer)
+        rows = sums_by_attribute(project, frame, columns, params.zone_field, zones, spec.zone_types, layer)
     else:
-        rows = sums_per_level(frame, columns, zones, spec.levels, project=project)
+        rows = sums_per_level(frame, columns, zones, spec.zone_types, project=project)
     gaps = None
     if isinstance(frame, gpd.GeoDataFrame) and spec.target is not None and spec.target.value is not None:
         threshold = spec.target.value
@@ -171,15 +171,15 @@ class TotalParams(Params):
     zone_field: str | None = None
 
 
-def measure_total(project: Project, zones: Zones, spec: Spec, params: TotalParams) -> Measurement:
+def measure_total(project: LayerReader, zones: Zones, spec: Spec, params: TotalParams) -> Measurement:
     """Sum of a field (or count) per zone; the city from the county sums."""
     layer = spec.inputs["features"]
     frame = read_features(project, layer, params.where)
     frame["numerator"] = combined(frame, params.field, layer)
     if params.zone_field:
-        rows = sums_by_attribute(project, frame, ["numerator"], params.zone_field, zones, spec.levels, layer)
+        rows = sums_by_attribute(project, frame, ["numerator"], params.zone_field, zones, spec.zone_types, layer)
     else:
-        rows = sums_per_level(frame, ["numerator"], zones, spec.levels, project=project)
+        rows = sums_per_level(frame, ["numerator"], zones, spec.zone_types, project=project)
     rows["denominator"] = np.nan
     rows["value"] = rows["numerator"]
     return Measurement(rows=rows, kind="amount")
@@ -198,7 +198,7 @@ class WithinParams(Params):
     label_fields: list[str] = Field(default_factory=lambda: ["name"])
 
 
-def measure_within(project: Project, zones: Zones, spec: Spec, params: WithinParams) -> Measurement:
+def measure_within(project: LayerReader, zones: Zones, spec: Spec, params: WithinParams) -> Measurement:
     """Count per zone of the features within ``distance_m`` of the coverage layer; they are the gap list."""
     layer, cover_layer = spec.inputs["features"], spec.inputs["coverage"]
     frame = read_features(project, layer, params.where)
@@ -212,7 +212,7 @@ def measure_within(project: Project, zones: Zones, spec: Spec, params: WithinPar
         nearest = nearest[~nearest.index.duplicated(keep="first")]
         inside = nearest.loc[nearest["distance_m"] <= params.distance_m].drop(columns=["index_right"])
     inside["numerator"] = 1.0
-    rows = sums_per_level(inside, ["numerator"], zones, spec.levels, project=project)
+    rows = sums_per_level(inside, ["numerator"], zones, spec.zone_types, project=project)
     rows["denominator"] = np.nan
     rows["value"] = rows["numerator"]
     keep = ["id", *[c for c in params.label_fields if c in inside.columns]]
@@ -232,7 +232,7 @@ class PresenceParams(Params):
     min_length_m: float = Field(0.0, ge=0, description="lines: the length inside a zone that counts as present")
 
 
-def measure_presence(project: Project, zones: Zones, spec: Spec, params: PresenceParams) -> Measurement:
+def measure_presence(project: LayerReader, zones: Zones, spec: Spec, params: PresenceParams) -> Measurement:
     """Per zone 1 when facilities are present, 0 when not; higher levels: the share of such zones."""
     zone_layer, facility_layer = spec.inputs["zones"], spec.inputs["facilities"]
     units = read_features(project, zone_layer, params.zone_where)
@@ -249,7 +249,7 @@ def measure_presence(project: Project, zones: Zones, spec: Spec, params: Presenc
     units["present_amount"] = amount
     own = units.rename(columns={"id": "zone_id"})
     frames = []
-    for level in spec.levels:
+    for level in spec.zone_types:
         if level == "park" and "park" in zones.levels:
             frames.append(label_rows(own[["zone_id", "numerator", "denominator"]], zones, "park").dropna(subset=["numerator"]))
         elif level in ("county", "city"):

@@ -11,7 +11,7 @@ from gis.errors import DataError
 from gis.project.specs import Condition
 
 if TYPE_CHECKING:
-    from gis.project.config import Project
+    from gis.project.layers import LayerReader
 
 
 def _truthy(series: pd.Series) -> pd.Series:
@@ -30,7 +30,7 @@ def _compare_value(series: pd.Series, value: object) -> pd.Series:
     return series.astype(str) == str(value)
 
 
-def evaluate(frame: pd.DataFrame, condition: Condition | None, *, layer: str, project: Project | None = None) -> pd.Series:
+def evaluate(frame: pd.DataFrame, condition: Condition | None, *, layer: str, project: LayerReader | None = None) -> pd.Series:
     """A boolean mask of the rows of ``frame`` that meet ``condition`` (all rows when None)."""
     if condition is None:
         return pd.Series(True, index=frame.index)

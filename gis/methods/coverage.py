@@ -15,8 +15,9 @@ from gis.methods.conditions import evaluate
 from gis.errors import DataError
 from gis.methods.attributes import Measurement, Params, read_features, with_ratio
 from gis.methods.parts import by_parts
-from gis.project.config import Project
-from gis.methods.raster import SECONDS_PER_CELL, cell_area_m2, inspect_raster, open_raster, zonal_sums
+from gis.project.layers import LayerReader
+from gis.methods.raster import SECONDS_PER_CELL, cell_area_m2, zonal_sums
+from gis.project.rasters import inspect_raster, open_raster
 from gis.project.specs import Condition, Spec
 from gis.methods.zones import Zones, label_rows
 
@@ -35,14 +36,14 @@ class CoverageParams(Params):
     min_gap_area_m2: float = Field(0.0, ge=0, description="uncovered pieces smaller than this are slivers, not gaps")
 
 
-def _covered_geometry(project: Project, spec: Spec, params: CoverageParams) -> shapely.Geometry:
+def _covered_geometry(project: LayerReader, spec: Spec, params: CoverageParams) -> shapely.Geometry:
     facilities = read_features(project, spec.inputs["facilities"], params.facilities_where)
     if facilities.empty:
         return shapely.Polygon()
     return shapely.union_all(facilities.geometry.buffer(params.distance_m).values)
 
 
-def base_pieces(project: Project, spec: Spec, params: CoverageParams, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def base_pieces(project: LayerReader, spec: Spec, params: CoverageParams, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The base cut by the zones: polygons of a base layer, or the zones themselves for a raster base."""
     base = spec.inputs["base"]
     if project.entry(base).kind == "raster":
@@ -123,7 +124,7 @@ class _Uncovered:
         return polygons.geometry.area * self.to_unit
 
 
-def measure_coverage(project: Project, zones: Zones, spec: Spec, params: CoverageParams) -> Measurement:
+def measure_coverage(project: LayerReader, zones: Zones, spec: Spec, params: CoverageParams) -> Measurement:
     """Covered and uncovered base per zone; the uncovered parts are the gap polygons."""
     if "base" not in spec.inputs or "facilities" not in spec.inputs:
         msg = f"spec '{spec.id}': method coverage needs inputs 'base' and 'facilities'"
@@ -142,7 +143,7 @@ def measure_coverage(project: Project, zones: Zones, spec: Spec, params: Coverag
         raster=(project.layer_path(base), base) if raster_base else None, to_unit=to_unit, crs=project.crs,
     )
     frames, gap_frames, county_sums = [], [], None
-    for level in [lvl for lvl in ("county", "park") if lvl in spec.levels or (lvl == "county" and "city" in spec.levels)]:
+    for level in [lvl for lvl in ("county", "park") if lvl in spec.zone_types or (lvl == "county" and "city" in spec.zone_types)]:
         if level not in zones.levels:
             continue
         level_zones = zones.level(level)
@@ -163,9 +164,9 @@ def measure_coverage(project: Project, zones: Zones, spec: Spec, params: Coverag
         if level == "county":
             county_sums = sums
             gap_frames.append(holes.rename(columns={"zone_id": "county_id"}))
-        if level in spec.levels:
+        if level in spec.zone_types:
             frames.append((level, sums))
-    if "city" in spec.levels and county_sums is not None:
+    if "city" in spec.zone_types and county_sums is not None:
         city = pd.DataFrame([county_sums.sum()], index=pd.Index(zones.level("city")["zone_id"], name="zone_id"))
         frames.insert(0, ("city", city))
     rows = pd.concat([label_rows(sums.reset_index(), zones, level) for level, sums in frames], ignore_index=True)

@@ -13,51 +13,16 @@ from exactextract import exact_extract
 from exactextract.raster import RasterioRasterSource
 from pydantic import Field
 from rasterio.enums import Resampling
-from rasterio.errors import RasterioIOError
 from rasterio.vrt import WarpedVRT
 
 from gis.project.catalog import LandClass
 from gis.errors import DataError
 from gis.methods.attributes import Measurement, Params, with_ratio
 from gis.methods.parts import by_parts
-from gis.project.config import Project
+from gis.project.layers import LayerReader
+from gis.project.rasters import inspect_raster, is_metric, open_raster
 from gis.project.specs import Spec
 from gis.methods.zones import Zones, label_rows
-
-
-def open_raster(path: Path, layer: str) -> rasterio.DatasetReader:
-    """Open a raster, or fail with a message naming the file and the fix."""
-    if not path.exists():
-        msg = f"{path}: raster '{layer}' not found; fix 'layers.{layer}.file' in the catalog"
-        raise DataError(msg)
-    try:
-        dataset = rasterio.open(path)
-    except RasterioIOError as exc:
-        msg = f"{path}: raster '{layer}' cannot be opened ({exc}); replace the file"
-        raise DataError(msg) from None
-    if dataset.crs is None:
-        dataset.close()
-        msg = f"{path}: raster '{layer}' has no CRS; assign one (gdal_edit.py -a_srs EPSG:4546)"
-        raise DataError(msg)
-    return dataset
-
-
-def is_metric(dataset: rasterio.DatasetReader) -> bool:
-    """Whether the raster's cells are measured in metres (so a cell's area is known)."""
-    return bool(dataset.crs.is_projected) and abs(dataset.crs.linear_units_factor[1] - 1.0) < 1e-9
-
-
-def inspect_raster(project: Project, layer: str) -> None:
-    """Record, once per run, what a run should say about a raster: no nodata, another CRS."""
-    if layer in project.inspected_rasters:
-        return
-    project.inspected_rasters.add(layer)
-    with open_raster(project.layer_path(layer), layer) as dataset:
-        if dataset.nodata is None:
-            project.note(layer, "no nodata value declared", "every cell counted as data", field="raster")
-        if dataset.crs != rasterio.crs.CRS.from_user_input(project.crs):
-            action = "zones reprojected to it" if is_metric(dataset) else f"classes warped (nearest) to {project.crs} for cell areas"
-            project.note(layer, f"raster in {dataset.crs.to_string()}", action, field="raster", severity="info")
 
 
 SECONDS_PER_CELL = 25e-9
@@ -139,7 +104,7 @@ class RasterShareParams(Params):
     mask_label: str = Field("built-up area (建成区)", description="appended to zone names when a mask is used")
 
 
-def measure_raster_share(project: Project, zones: Zones, spec: Spec, params: RasterShareParams) -> Measurement:
+def measure_raster_share(project: LayerReader, zones: Zones, spec: Spec, params: RasterShareParams) -> Measurement:
     """Area of flagged classes over the area of counted classes, inside the mask when one is given."""
     raster = spec.inputs["raster"]
     entry = project.entry(raster)
@@ -155,7 +120,7 @@ def measure_raster_share(project: Project, zones: Zones, spec: Spec, params: Ras
     frames = []
     gaps = None
     county_sums = None
-    for level in [lvl for lvl in ("county", "park") if lvl in spec.levels or (lvl == "county" and "city" in spec.levels)]:
+    for level in [lvl for lvl in ("county", "park") if lvl in spec.zone_types or (lvl == "county" and "city" in spec.zone_types)]:
         if level not in zones.levels:
             continue
         level_zones = zones.level(level)[["zone_id", "geometry"]]
@@ -175,9 +140,9 @@ def measure_raster_share(project: Project, zones: Zones, spec: Spec, params: Ras
             county_sums = sums
             if mask is not None:
                 gaps = _below_target(pieces, spec, project)
-        if level in spec.levels:
+        if level in spec.zone_types:
             frames.append(label_rows(sums.reset_index(), zones, level))
-    if "city" in spec.levels and county_sums is not None:
+    if "city" in spec.zone_types and county_sums is not None:
         city = pd.DataFrame([county_sums.sum()], index=pd.Index(zones.level("city")["zone_id"], name="zone_id"))
         frames.insert(0, label_rows(city.reset_index(), zones, "city"))
     rows = with_ratio(pd.concat(frames, ignore_index=True))
@@ -186,7 +151,7 @@ def measure_raster_share(project: Project, zones: Zones, spec: Spec, params: Ras
     return Measurement(rows=rows, kind="ratio", gaps=gaps)
 
 
-def _below_target(pieces: gpd.GeoDataFrame, spec: Spec, project: Project) -> gpd.GeoDataFrame | None:
+def _below_target(pieces: gpd.GeoDataFrame, spec: Spec, project: LayerReader) -> gpd.GeoDataFrame | None:
     """The mask pieces (a built-up area within one county) whose own share is below the target."""
     if spec.target is None or spec.target.value is None:
         return None

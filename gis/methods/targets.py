@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 
 from gis.project.catalog import Catalog
-from gis.project.config import Project
+from gis.project.layers import LayerReader
 from gis.project.specs import Spec, Target
 
 EPSILON = 1e-9
 
 
-def read_baselines(project: Project, target: Target) -> dict[tuple[str, str, str], float]:
+def read_baselines(project: LayerReader, target: Target) -> dict[tuple[str, str, str], float]:
     """Baseline values keyed by (indicator, zone_type, zone_id)."""
     if not target.baseline_layer:
         return {}

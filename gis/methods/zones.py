@@ -12,7 +12,7 @@ import shapely
 
 from gis.errors import DataError
 from gis.methods.parts import by_parts
-from gis.project.config import Project
+from gis.project.layers import LayerReader
 
 ZONE_COLUMNS = ["zone_type", "zone_id", "zone_name"]
 UNASSIGNED = "unassigned"
@@ -54,7 +54,7 @@ def _zone_frame(frame: gpd.GeoDataFrame, zone_type: str) -> gpd.GeoDataFrame:
     return out
 
 
-def build_zones(project: Project) -> Zones:
+def build_zones(project: LayerReader) -> Zones:
     """Read the zone layers of the catalog; the city is the union of the counties."""
     levels: dict[str, gpd.GeoDataFrame] = {}
     settings = project.catalog.zones
@@ -77,7 +77,7 @@ def build_zones(project: Project) -> Zones:
     return Zones(levels=levels, builtup=builtup)
 
 
-def catalog_names(project: Project | None) -> dict[tuple[str, str], tuple[str, str]]:
+def catalog_names(project: LayerReader | None) -> dict[tuple[str, str], tuple[str, str]]:
     """The zones' (name, name_en) by (zone_type, zone_id), from the catalog's city and the zone layers' ``name_en``.
 
     Only zones with an English name are listed.

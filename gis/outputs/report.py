@@ -35,7 +35,8 @@ from gis.outputs.i18n import (
     pick,
     zone_label,
 )
-from gis.project.config import Project, load_project
+from gis.project.config import read_project
+from gis.project.layers import LayerReader
 from gis.outputs.folder import RunOutputs
 from gis.project.specs import Spec
 from gis.methods.zones import catalog_names
@@ -783,10 +784,10 @@ def _anchor(indicator: str) -> str:
     return "ind-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in indicator)
 
 
-def _project(run: RunOutputs, project: Project | None, words: _Words) -> tuple[Project | None, str]:
-    """The given project, else the run's project folder; a note when it cannot be read."""
-    if project is not None:
-        return project, ""
+def _project(run: RunOutputs, layers: LayerReader | None, words: _Words) -> tuple[LayerReader | None, str]:
+    """The given project's layers, else the run's project folder; a note when it cannot be read."""
+    if layers is not None:
+        return layers, ""
     root = (run.record.get("project") or {}).get("root")
     if not root:
         return None, words.t(
@@ -794,7 +795,7 @@ def _project(run: RunOutputs, project: Project | None, words: _Words) -> tuple[P
             "The run record names no project folder: definitions and formulas are not available.",
         )
     try:
-        return load_project(root), ""
+        return LayerReader(read_project(root)), ""
     except (GisError, OSError) as exc:
         log.warning("report: project %s not readable (%s); definitions left out", root, exc)
         return None, words.t(
@@ -803,7 +804,7 @@ def _project(run: RunOutputs, project: Project | None, words: _Words) -> tuple[P
         )
 
 
-def _catalog_names(project: Project | None) -> dict[tuple[str, str], tuple[str, str]]:
+def _catalog_names(project: LayerReader | None) -> dict[tuple[str, str], tuple[str, str]]:
     if project is None:
         return {}
     try:
@@ -1190,13 +1191,13 @@ def _proposal_sections(
     return sections
 
 
-def _build_report(run: RunOutputs, *, project: Project | None = None, lang: Lang = "both") -> _Report:
+def _build_report(run: RunOutputs, *, layers: LayerReader | None = None, lang: Lang = "both") -> _Report:
     """Collect everything the template shows (no HTML yet)."""
     record = run.record
     indicators = run.indicators
     history = run.indicator_history
     data_year = record.get("data_year")
-    project, spec_note = _project(run, project, _Words(lang))
+    project, spec_note = _project(run, layers, _Words(lang))
     words = _Words(lang, _catalog_names(project))
     metric_crs = (record.get("project") or {}).get("crs") or (project.crs if project else DEFAULT_METRIC_CRS)
     specs = {spec.id: spec for spec in project.specs} if project is not None else {}
@@ -1238,7 +1239,7 @@ def _build_report(run: RunOutputs, *, project: Project | None = None, lang: Lang
     )
 
 
-def render_report(run: RunOutputs, *, project: Project | None = None, lang: Lang = "both") -> str:
+def render_report(run: RunOutputs, *, layers: LayerReader | None = None, lang: Lang = "both") -> str:
     """The report as an HTML string, its labels in ``lang``: ``zh``, ``en`` or ``both`` (Chinese and English)."""
     lang = check_lang(lang)
     environment = Environment(
@@ -1247,11 +1248,11 @@ def render_report(run: RunOutputs, *, project: Project | None = None, lang: Lang
     )
     template = environment.get_template("report.html.j2")
     words = _Words(lang)
-    report = _build_report(run, project=project, lang=lang)
+    report = _build_report(run, layers=layers, lang=lang)
     return template.render(report=report, t=words.t, h=words.h, solo=words.solo, yes_no=words.yes_no, lang=lang)
 
 
-def write_report(run: RunOutputs, path: Path, *, project: Project | None = None, lang: Lang = "both") -> Path:
+def write_report(run: RunOutputs, path: Path, *, layers: LayerReader | None = None, lang: Lang = "both") -> Path:
     """Write the printable gap report (``report.html``) of a run; ``path`` may be a folder.
 
     ``lang`` is the language of the labels: ``zh``, ``en`` or ``both`` (the default). The
@@ -1259,7 +1260,7 @@ def write_report(run: RunOutputs, path: Path, *, project: Project | None = None,
     """
     lang = check_lang(lang)
     path = output_file(path, "report.html")
-    html = render_report(run, project=project, lang=lang)
+    html = render_report(run, layers=layers, lang=lang)
     with replaced_whole(path) as staging:
         staging.write_text(html, encoding="utf-8")
     return path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from gis.project.config import Project
+from gis.project.config import ProjectConfig
 from gis.project.specs import Spec
 
 
@@ -29,7 +29,7 @@ def _target_text(spec: Spec) -> str:
     return " or ".join(parts)
 
 
-def targets_table(project: Project) -> pd.DataFrame:
+def targets_table(project: ProjectConfig) -> pd.DataFrame:
     """One row per indicator: id, titles, method, target, levels, clause."""
     rows = [
         {
@@ -39,7 +39,7 @@ def targets_table(project: Project) -> pd.DataFrame:
             "method": spec.method,
             "target": _target_text(spec),
             "year": spec.target.year if spec.target else "",
-            "reported for": ", ".join(spec.levels),
+            "reported for": ", ".join(spec.zone_types),
             "target for": ", ".join(spec.target.zone_types) if spec.target else "",
             "clause": spec.clause,
         }
@@ -48,7 +48,7 @@ def targets_table(project: Project) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def layers_table(project: Project) -> pd.DataFrame:
+def layers_table(project: ProjectConfig) -> pd.DataFrame:
     """One row per catalog layer: name, kind, geometry, file, source, synthetic, and whether the file exists."""
     rows = []
     for name, entry in project.catalog.layers.items():

@@ -39,7 +39,8 @@ from gis.outputs.i18n import YES_NO, Lang, check_lang, html_lang, label, zone_la
 from gis.project.mapspec import (
     BASEMAPS, CoverageLayer, FacilityLayer, IndicatorStyle, MapSpec, RunLayerSelection, find_map_spec, read_map_spec,
 )
-from gis.project.config import Project, load_project
+from gis.project.config import read_project
+from gis.project.layers import LayerReader
 from gis.outputs.folder import RunOutputs
 from gis.project.specs import Condition, Title
 from gis.methods.zones import catalog_names
@@ -61,11 +62,11 @@ def _e(text: str) -> str:
 
 @dataclass
 class _Context:
-    """What every layer builder needs: the run, the spec, the project, the zones' names and the language."""
+    """What every layer builder needs: the run, the spec, the project's layers, the zones' names and the language."""
 
     run: RunOutputs
     spec: MapSpec
-    project: Project | None
+    layers: LayerReader | None
     metric_crs: str
     names: dict[tuple[str, str], tuple[str, str]]  # the catalog's (name, name_en) by (zone_type, zone_id)
     lang: Lang = "both"
@@ -81,18 +82,18 @@ class _Context:
 
 
 def build_map(
-    run: RunOutputs, spec: MapSpec, *, project: Project | None = None, basemap: str | None = None, lang: Lang = "both"
+    run: RunOutputs, spec: MapSpec, *, layers: LayerReader | None = None, basemap: str | None = None, lang: Lang = "both"
 ) -> folium.Map:
-    """The web map of ``run`` as styled by ``spec``; facilities come from ``project``.
+    """The web map of ``run`` as styled by ``spec``; facilities come from the project's ``layers``.
 
-    Without ``project`` the project folder named in ``run.json`` is loaded if it exists;
+    Without ``layers`` the project folder named in ``run.json`` is loaded if it exists;
     otherwise facilities, coverage areas and English zone names are left out (logged).
     ``basemap`` (none, osm, tianditu) overrides the spec's. ``lang`` is the language of the
     labels: ``zh``, ``en`` or ``both`` (the default); names from the data are shown as they are.
     """
     lang = check_lang(lang)
-    project = project if project is not None else _project_of(run)
-    ctx = _Context(run, spec, project, run.record["project"]["crs"], catalog_names(project), lang)
+    layers = layers if layers is not None else _layers_of(run)
+    ctx = _Context(run, spec, layers, run.record["project"]["crs"], catalog_names(layers), lang)
     indicators = _indicator_ids(ctx)
     start = _start_indicator(ctx, indicators)
     m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25, maxZoom=18, minZoom=3)
@@ -127,7 +128,7 @@ def write_map(
     path: Path,
     *,
     map_spec_path: Path | None = None,
-    project: Project | None = None,
+    layers: LayerReader | None = None,
     basemap: str | None = None,
     lang: Lang = "both",
 ) -> Path:
@@ -138,10 +139,10 @@ def write_map(
     ``en`` or ``both`` (the default).
     """
     lang = check_lang(lang)
-    root = project.root if project is not None else Path(run.record["project"]["root"])
+    root = layers.root if layers is not None else Path(run.record["project"]["root"])
     spec_path = map_spec_path or find_map_spec(root if root.is_dir() else None)
     spec = read_map_spec(spec_path) if spec_path is not None else MapSpec()
-    page = build_map(run, spec, project=project, basemap=basemap, lang=lang).get_root().render()
+    page = build_map(run, spec, layers=layers, basemap=basemap, lang=lang).get_root().render()
     page = re.sub(r"<html(?=[\s>])", f'<html lang="{html_lang(lang)}"', page, count=1)
     remote = remote_assets(page)
     if remote:
@@ -158,12 +159,13 @@ def write_map(
 # --- project, names, choices ---------------------------------------------------------------
 
 
-def _project_of(run: RunOutputs) -> Project | None:
+def _layers_of(run: RunOutputs) -> LayerReader | None:
+    """A reader of the layers of the project named in the run's record, if its folder is still there."""
     root = Path(run.record["project"]["root"])
     if not root.is_dir():
         log.warning("map: project folder %s not found; facilities, coverage areas and English names left out", root)
         return None
-    return load_project(root)
+    return LayerReader(read_project(root))
 
 
 def _add_legend(ctx: _Context, layer: folium.map.Layer, html_text: str, *, show: bool) -> None:
@@ -175,8 +177,8 @@ def _add_legend(ctx: _Context, layer: folium.map.Layer, html_text: str, *, show:
 
 
 def _known_indicators(ctx: _Context) -> set[str]:
-    if ctx.project is not None:
-        return {s.id for s in ctx.project.specs} | set(ctx.run.record["indicators"])
+    if ctx.layers is not None:
+        return {s.id for s in ctx.layers.specs} | set(ctx.run.record["indicators"])
     return set(ctx.run.record["indicators"])
 
 
@@ -690,18 +692,18 @@ def _coverage_source(ctx: _Context, index: int, entry: CoverageLayer) -> tuple[s
 
 def _add_coverage(m: folium.Map, ctx: _Context) -> None:
     """Areas within an indicator's distance of its covering layer (heating network, stations)."""
-    if ctx.project is None:
+    if ctx.layers is None:
         return
     for index, entry in enumerate(ctx.spec.coverage):
         source = _coverage_source(ctx, index, entry)
         if source is None:
             continue
         layer, where, distance = source
-        frame = ctx.project.read_vector(layer)
-        frame = frame.loc[evaluate(frame, where, layer=layer, project=ctx.project)]
+        frame = ctx.layers.read_vector(layer)
+        frame = frame.loc[evaluate(frame, where, layer=layer, project=ctx.layers)]
         if frame.empty:
             continue
-        layer_title = _split_title(ctx.project.entry(layer).title, layer)
+        layer_title = _split_title(ctx.layers.entry(layer).title, layer)
         title = entry.title or Title(
             zh=f"{layer_title.zh}覆盖范围（{distance:g} 米）", en=f"coverage of {layer_title.en} ({distance:g} m)"
         )
@@ -731,7 +733,7 @@ def _facility_status(ctx: _Context, layer: str, frame: gpd.GeoDataFrame, entry: 
             continue
         gaps_layer = f"{check.indicator}.gaps"
         gap_ids = set(ctx.run.read_layer(gaps_layer)["id"].astype(str)) if gaps_layer in ctx.run.layers else set()
-        applies = evaluate(frame, check.applies, layer=layer, project=ctx.project)
+        applies = evaluate(frame, check.applies, layer=layer, project=ctx.layers)
         is_gap = frame["id"].astype(str).isin(gap_ids) & applies
         flagged |= is_gap
         title = _indicator_title(ctx, check.indicator)
@@ -770,16 +772,16 @@ def _facility_texts(
 
 def _add_facilities(m: folium.Map, ctx: _Context) -> None:
     """The project's facility layers: clustered circle markers (points) or lines, with popups."""
-    if ctx.project is None:
+    if ctx.layers is None:
         if ctx.spec.facilities:
             log.warning("map: no project folder; facility layers left out")
         return
     for layer, entry in ctx.spec.facilities.items():
-        if layer not in ctx.project.catalog.layers or ctx.project.entry(layer).kind != "vector":
-            known = ", ".join(n for n, e in ctx.project.catalog.layers.items() if e.kind == "vector")
-            msg = f"{ctx.spec.source}: key 'facilities.{layer}': no vector layer '{layer}' in {ctx.project.catalog_path} (vector layers: {known})"
+        if layer not in ctx.layers.catalog.layers or ctx.layers.entry(layer).kind != "vector":
+            known = ", ".join(n for n, e in ctx.layers.catalog.layers.items() if e.kind == "vector")
+            msg = f"{ctx.spec.source}: key 'facilities.{layer}': no vector layer '{layer}' in {ctx.layers.catalog_path} (vector layers: {known})"
             raise ConfigError(msg)
-        frame = ctx.project.read_vector(layer)
+        frame = ctx.layers.read_vector(layer)
         columns = [c for c in frame.columns if c != "geometry"]
         fields = entry.fields or columns
         missing = [f for f in fields if f not in columns]
@@ -788,7 +790,7 @@ def _add_facilities(m: folium.Map, ctx: _Context) -> None:
             raise ConfigError(msg)
         flagged, status_lines = _facility_status(ctx, layer, frame, entry)
         web = _to_web(ctx, frame.assign(_flagged=flagged.values, _lines=status_lines))
-        title = entry.title or _split_title(ctx.project.entry(layer).title, layer)
+        title = entry.title or _split_title(ctx.layers.entry(layer).title, layer)
         heading = ctx.t(title.zh, title.en)
         popups, tooltips = _facility_texts(ctx, web, fields, heading, list(web["_lines"]))
         gap_colour = entry.gap_colour or ctx.spec.status.gap.colour
@@ -848,8 +850,8 @@ def _add_basemap(m: folium.Map, basemap: str) -> None:
 def _legend_heading(ctx: _Context) -> str:
     record = ctx.run.record
     title = ctx.spec.title
-    if title is None and ctx.project is not None:
-        settings = ctx.project.catalog.project
+    if title is None and ctx.layers is not None:
+        settings = ctx.layers.catalog.project
         title = Title(zh=settings.name_zh or settings.name, en=settings.name)
     heading = ctx.t(title.zh, title.en) if title else _e(str(record["project"]["name"]))
     return f'<div class="gis-title"><b>{heading}</b><br><small>{ctx.t("运行", "run")} {_e(str(record.get("run_id", "")))}</small></div>'

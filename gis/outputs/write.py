@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -9,34 +10,35 @@ import shutil
 import tempfile
 import uuid
 from importlib.metadata import PackageNotFoundError, version
+from dataclasses import asdict
 from pathlib import Path
 
-import pandas as pd
 import pyogrio
 
-from gis.engines.local import RunResult
+from gis.engines.result import RunResult
 from gis.outputs.geopackage import SYNTHETIC_NOTE, write_geopackage
 from gis.outputs.history import history_root
 from gis.outputs.i18n import Lang
-from gis.project.config import Project, QualityNote, file_sha256
+from gis.project.layers import LayerReader
+from gis.project.quality import QualityNote, quality_table
 from gis.proposals.core import proposal_frames, propose
 from gis.outputs.report import write_report
 from gis.outputs.folder import RunOutputs
-from gis.outputs.webmap import write_map
 from gis.outputs.workbook import write_workbook
 
 OUTPUT_FILES = (
     "indicators.csv", "proposals.csv", "data_quality.csv", "planning.gpkg", "run.json", "map.html", "report.html", "gaps.xlsx",
 )
-QUALITY_COLUMNS = ["severity", "layer", "feature_id", "field", "problem", "action"]
-
-
-def quality_table(notes: list[QualityNote]) -> pd.DataFrame:
-    """The data-quality table: one row per finding, warnings first."""
-    frame = pd.DataFrame([note.__dict__ for note in notes], columns=QUALITY_COLUMNS)
-    order = {"error": 0, "warning": 1, "info": 2}
-    return frame.sort_values(["severity", "layer"], key=lambda c: c.map(order) if c.name == "severity" else c, kind="stable", ignore_index=True)
 PACKAGES = ["gis-plan", "geopandas", "shapely", "pyogrio", "pyproj", "rasterio", "exactextract", "pandas", "numpy", "pydantic"]
+
+
+def file_sha256(path: Path) -> str:
+    """Checksum of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def package_versions() -> dict[str, str]:
@@ -53,11 +55,13 @@ def package_versions() -> dict[str, str]:
     return found
 
 
-def write_views(run: RunOutputs, folder: Path, *, project: Project | None = None, lang: Lang = "both") -> list[Path]:
+def write_views(run: RunOutputs, folder: Path, *, layers: LayerReader | None = None, lang: Lang = "both") -> list[Path]:
     """The views a planner opens first, made from the run's own files: map, report and workbook."""
+    from gis.outputs.webmap import write_map  # folium is heavy: imported when a map is written
+
     return [
-        write_map(run, folder / "map.html", project=project, lang=lang),
-        write_report(run, folder / "report.html", project=project, lang=lang),
+        write_map(run, folder / "map.html", layers=layers, lang=lang),
+        write_report(run, folder / "report.html", layers=layers, lang=lang),
         write_workbook(run, folder / "gaps.xlsx", lang=lang),
     ]
 
@@ -103,7 +107,7 @@ def run_record(result: RunResult, run_id: str, outputs: list[str]) -> dict:
                 "method": r.spec.method,
                 "inputs": r.spec.inputs,
                 "parameters": r.spec.parameters,
-                "levels": r.spec.levels,
+                "zone_types": r.spec.zone_types,
                 "target": r.spec.target.model_dump() if r.spec.target else None,
                 "shortfall": r.spec.shortfall.model_dump() if r.spec.shortfall else None,
                 "notes": r.notes,
@@ -111,7 +115,7 @@ def run_record(result: RunResult, run_id: str, outputs: list[str]) -> dict:
             for r in result.results
         },
         "inputs": inputs,
-        "data_quality": [note.__dict__ for note in project.notes],
+        "data_quality": [asdict(note) for note in result.notes],
         "outputs": outputs,
     }
 
@@ -127,7 +131,7 @@ def write_outputs(result: RunResult, out_dir: Path, *, lang: Lang = "both") -> d
     staging = Path(tempfile.mkdtemp(prefix=".gis-staging-", dir=out_dir))
     try:
         result.indicator_history.to_csv(staging / "indicators.csv", index=False, encoding="utf-8")
-        quality_table(result.project.notes).to_csv(staging / "data_quality.csv", index=False, encoding="utf-8")
+        quality_table(result.notes).to_csv(staging / "data_quality.csv", index=False, encoding="utf-8")
         proposals = propose(result)
         proposals.table.to_csv(staging / "proposals.csv", index=False, encoding="utf-8")
         layers = write_geopackage(result, staging / "planning.gpkg", run_id=run_id, extra_layers=proposal_frames(proposals, run_id))
@@ -135,7 +139,7 @@ def write_outputs(result: RunResult, out_dir: Path, *, lang: Lang = "both") -> d
         record["geopackage_layers"] = list(layers)
         record["proposal_notes"] = proposals.notes
         (staging / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-        write_views(RunOutputs(staging, written=layers), staging, project=result.project, lang=lang)
+        write_views(RunOutputs(staging, written=layers), staging, layers=result.layers, lang=lang)
         kept = staging / "history-entry"
         kept.mkdir()
         for name in ("indicators.csv", "proposals.csv", "run.json", "data_quality.csv"):

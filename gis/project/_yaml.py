@@ -55,13 +55,16 @@ def line_of(node: yaml.Node | None, key_path: tuple[Any, ...]) -> int | None:
     return line
 
 
-def validate(model: type[Model], data: Any, path: Path, node: yaml.Node | None) -> Model:
-    """Validate ``data`` against ``model``; on failure raise one line naming file, line and key."""
+def validate(model: type[Model], data: Any, path: Path, node: yaml.Node | None, *, at: tuple[Any, ...] = ()) -> Model:
+    """Validate ``data`` against ``model``; on failure raise one line naming file, line and key.
+
+    ``node`` is the file's node tree; ``at`` the key path of ``data`` in it (``("proposal",)``).
+    """
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = tuple(first["loc"])
+        loc = (*at, *first["loc"])
         key = ".".join(str(part) for part in loc) or "(top level)"
         line = line_of(node, loc)
         where = f"{path}:{line}" if line else str(path)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gis.errors import DataError
-from gis.project.config import Project
-from gis.methods.raster import inspect_raster, open_raster
+from gis.project.layers import LayerReader
+from gis.project.rasters import inspect_raster, open_raster
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Finding:
     message: str
 
 
-def _check_raster(project: Project, name: str) -> list[Finding]:
+def _check_raster(project: LayerReader, name: str) -> list[Finding]:
     entry = project.entry(name)
     path = project.layer_path(name)
     findings = []
@@ -42,8 +42,11 @@ def _check_raster(project: Project, name: str) -> list[Finding]:
     return findings
 
 
-def check_project(project: Project) -> list[Finding]:
-    """Read every layer as a run would; collect what is wrong instead of stopping at the first."""
+def check_project(project: LayerReader) -> list[Finding]:
+    """Read every layer as a run would; collect what is wrong instead of stopping at the first.
+
+    The findings of the reading go to the reader's log (``data_quality.csv``), as in a run.
+    """
     findings: list[Finding] = []
     for name, entry in project.catalog.layers.items():
         try:

@@ -124,7 +124,7 @@ class Spec(_Strict):
     inputs: dict[str, str]
     parameters: dict[str, Any] = Field(default_factory=dict)
     unit: str
-    levels: list[ZoneType] = Field(default_factory=lambda: ["city", "county"])
+    zone_types: list[ZoneType] = Field(default_factory=lambda: ["city", "county"], description="the zone types the indicator is reported for")
     target: Target | None = None
     shortfall: Shortfall | None = None
     proposal: dict[str, Any] | None = Field(

@@ -39,13 +39,14 @@ import pandas as pd
 import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
-from gis.project._yaml import load_yaml, validate
+from gis.project._yaml import line_of, load_yaml, validate
 from gis.methods.conditions import evaluate
 from gis.methods.coverage import CoverageParams, base_pieces
-from gis.engines.local import IndicatorResult, RunResult
-from gis.errors import DataError, GisError
+from gis.engines.result import IndicatorResult, RunResult
+from gis.errors import ConfigError, DataError, GisError
 from gis.methods.attributes import RatioParams, TotalParams, WithinParams, combined, read_features
-from gis.project.config import Project
+from gis.project.config import ProjectConfig
+from gis.project.layers import LayerReader
 from gis.methods.raster import RasterShareParams, class_areas, zonal_sums
 from gis.project.specs import Condition, Spec
 from gis.methods.targets import EPSILON
@@ -123,8 +124,8 @@ class _Context:
     by_id: dict[str, IndicatorResult]
 
     @property
-    def project(self) -> Project:
-        return self.result.project
+    def project(self) -> LayerReader:
+        return self.result.layers
 
     @property
     def zones(self) -> Zones:
@@ -217,18 +218,15 @@ def write_proposals(proposals: Proposals, out_dir: Path, *, crs: str, run_id: st
 # --- shared helpers --------------------------------------------------------------------------
 
 
-def _settings(model: type[_Settings], spec: Spec, project: Project) -> _Settings:
+def _settings(model: type[_Settings], spec: Spec, project: LayerReader) -> _Settings:
     """The spec's ``proposal`` block validated against ``model``; errors name the file and key."""
-    path = project.root / "analyses" / f"{spec.id}.yaml"
-    node = None
-    if path.exists():
-        _, root = load_yaml(path)
-        node = next((v for k, v in getattr(root, "value", []) if getattr(k, "value", None) == "proposal"), None)
-    try:
-        return validate(model, spec.proposal or {}, path, node)
-    except DataError as exc:
-        text = str(exc).replace(": key '", ": key 'proposal.", 1)
-        raise type(exc)(text) from None
+    return _settings_at(model, spec, project.project.spec_path(spec.id))
+
+
+def _settings_at(model: type[_Settings], spec: Spec, path: Path) -> _Settings:
+    """The ``proposal`` block of the spec in ``path`` validated against ``model``; errors name the file, line and key."""
+    node = load_yaml(path)[1] if path.exists() else None
+    return validate(model, spec.proposal or {}, path, node, at=("proposal",))
 
 
 def _missing(value: Any) -> bool:
@@ -401,7 +399,7 @@ def greedy_cover(
     return picks
 
 
-def _amount(project: Project, spec: Spec, polygons: gpd.GeoDataFrame) -> pd.Series:
+def _amount(project: LayerReader, spec: Spec, polygons: gpd.GeoDataFrame) -> pd.Series:
     """People (raster base) or km2 (polygon base) inside each polygon."""
     base = spec.inputs["base"]
     if project.entry(base).kind == "raster":
@@ -409,7 +407,7 @@ def _amount(project: Project, spec: Spec, polygons: gpd.GeoDataFrame) -> pd.Seri
     return polygons.geometry.area * 1e-6
 
 
-def _uncovered_by_zone(project: Project, spec: Spec, params: CoverageParams, zones: gpd.GeoDataFrame, covered: shapely.Geometry) -> pd.Series:
+def _uncovered_by_zone(project: LayerReader, spec: Spec, params: CoverageParams, zones: gpd.GeoDataFrame, covered: shapely.Geometry) -> pd.Series:
     """Base left uncovered per zone, by the indicator's own rule (pieces under min_gap_area_m2 count as covered)."""
     pieces = base_pieces(project, spec, params, zones)
     holes = gpd.GeoDataFrame(pieces[["zone_id"]], geometry=pieces.geometry.difference(covered), crs=project.crs).explode(ignore_index=True)
@@ -841,7 +839,7 @@ def _clean_after(ctx: _Context, clean: IndicatorResult, converted: pd.DataFrame,
     changed = frame[frame["id"].astype(str).isin(set(converted["id"].astype(str)))].copy()
     changed["gain"] = changed["denominator"] - changed["numerator"]
     changed["boilers"] = 1.0
-    levels = [lvl for lvl in spec.levels if lvl in ("city", "county")]
+    levels = [lvl for lvl in spec.zone_types if lvl in ("city", "county")]
     gains = sums_per_level(changed, ["gain", "boilers"], ctx.zones, levels).set_index(["zone_type", "zone_id"])
     rows = []
     for _, zone in clean.rows.iterrows():
@@ -1135,3 +1133,29 @@ PROPOSERS: dict[str, Callable[[_Context, IndicatorResult], _Part]] = {
     "project_totals": propose_project_totals,
 }
 """The proposal function of each kind."""
+
+SETTINGS: dict[str, type[_Settings]] = {
+    "coverage_sites": _CoverageSettings,
+    "parking_spaces": _ParkingSettings,
+    "fast_charging": _FastSettings,
+    "coal_boilers": _CoalSettings,
+    "permeable_blocks": _PermeableSettings,
+    "sewer_extensions": _SewerSettings,
+    "project_totals": _Settings,
+}
+"""The settings model of each kind (the spec's ``proposal:`` block)."""
+
+
+def validate_proposals(project: ProjectConfig) -> None:
+    """Check every spec's ``proposal:`` block against its kind's settings; errors name the file, line and key."""
+    for spec in project.specs:
+        path = project.spec_path(spec.id)
+        try:
+            kind = proposal_kind(spec)
+        except DataError as exc:
+            _, node = load_yaml(path)
+            line = line_of(node, ("proposal", "kind"))
+            msg = f"{path}:{line}: " + str(exc).split(": ", 1)[1] if line else f"{path}: {exc}"
+            raise ConfigError(msg) from None
+        if kind is not None:
+            _settings_at(SETTINGS[kind], spec, path)

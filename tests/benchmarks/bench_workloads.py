@@ -67,7 +67,7 @@ def _cell_area(path: Path) -> float:
 
 
 def _shares_gis(polygons, path: Path) -> tuple[Callable[[], object], Callable[[object], dict]]:
-    from gis.project.config import load_project
+    from gis.api import load_project
     from gis.methods.raster import class_areas
 
     classes = load_project(path.parent.parent.parent).entry("landcover").classes
@@ -135,7 +135,7 @@ def coverage(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable
     root = scale_dir / BENCH_PROJECT
     if tool == "gis":
         from gis.engines.local import run_project
-        from gis.project.config import load_project
+        from gis.api import load_project
 
         def work() -> object:
             return run_project(load_project(root), only=["bench.coverage"]).results[0]
@@ -143,7 +143,7 @@ def coverage(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable
         return work, values
     if tool == "dask":
         from gis.engines.dask import run_project_dask
-        from gis.project.config import load_project
+        from gis.api import load_project
 
         cluster = _cluster()
 
@@ -224,7 +224,7 @@ def run(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable[[obj
         return work, lambda r: {}
     if tool == "analyses":
         from gis.engines.local import run_project
-        from gis.project.config import load_project
+        from gis.api import load_project
 
         def analyses() -> object:
             return run_project(load_project(scale_dir)).indicators
@@ -232,7 +232,7 @@ def run(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable[[obj
         return analyses, lambda r: {"value": r["value"].to_numpy(dtype=float)}
     if tool == "dask":
         from gis.engines.dask import run_project_dask
-        from gis.project.config import load_project
+        from gis.api import load_project
 
         cluster = _cluster()
 

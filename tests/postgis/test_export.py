@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from psycopg import sql
 from shapely.geometry import MultiPolygon, Point, box
 
-from gis.outputs.write import postgis
+from gis.outputs import postgis
 from gis.cli import main
 from gis.errors import DataError, UsageError
 from gis.outputs.folder import RunOutputs, read_run

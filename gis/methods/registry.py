@@ -1,0 +1,136 @@
+"""The methods an indicator spec can name, and the check of a spec against its method and the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from gis.errors import ConfigError
+from gis.methods.attributes import (
+    Measurement,
+    PresenceParams,
+    RatioParams,
+    TotalParams,
+    WithinParams,
+    measure_presence,
+    measure_ratio,
+    measure_total,
+    measure_within,
+)
+from gis.methods.coverage import CoverageParams, measure_coverage
+from gis.methods.raster import RasterShareParams, measure_raster_share
+from gis.project._yaml import load_yaml, line_of
+from gis.project.config import ProjectConfig
+from gis.project.specs import Condition, Spec
+
+
+@dataclass(frozen=True)
+class Method:
+    """A method: its parameter model, its function, its input roles, and which role each parameter reads."""
+
+    params: type[BaseModel]
+    run: Callable[..., Measurement]
+    required_inputs: frozenset[str]
+    optional_inputs: frozenset[str] = frozenset()
+    param_roles: dict[str, str] = field(default_factory=dict)
+
+
+METHODS: dict[str, Method] = {
+    "ratio": Method(
+        RatioParams, measure_ratio, frozenset({"features"}),
+        param_roles={"where": "features", "numerator": "features", "numerator_where": "features",
+                     "denominator": "features", "zone_field": "features"},
+    ),
+    "total": Method(
+        TotalParams, measure_total, frozenset({"features"}),
+        param_roles={"where": "features", "field": "features", "zone_field": "features"},
+    ),
+    "within": Method(
+        WithinParams, measure_within, frozenset({"features", "coverage"}),
+        param_roles={"where": "features", "coverage_where": "coverage", "group_field": "coverage"},
+    ),
+    "presence": Method(
+        PresenceParams, measure_presence, frozenset({"zones", "facilities"}),
+        param_roles={"zone_where": "zones", "facilities_where": "facilities"},
+    ),
+    "coverage": Method(
+        CoverageParams, measure_coverage, frozenset({"base", "facilities"}),
+        param_roles={"facilities_where": "facilities", "base_where": "base"},
+    ),
+    "raster_share": Method(RasterShareParams, measure_raster_share, frozenset({"raster"}), frozenset({"mask"})),
+}
+
+def _fields_named(value: Any) -> set[str]:
+    """Field names a parameter value refers to (a condition's fields, or a field name or list)."""
+    if isinstance(value, Condition):
+        return value.fields_used()
+    if isinstance(value, str):
+        return {value.lstrip("-")}
+    if isinstance(value, list):
+        return {v.lstrip("-") for v in value if isinstance(v, str)}
+    return set()
+
+
+def _layers_named(value: Any) -> set[str]:
+    if isinstance(value, Condition):
+        found = {value.in_layer} if value.in_layer else set()
+        for child in (value.all or []) + (value.any or []) + ([value.not_] if value.not_ else []):
+            found |= _layers_named(child)
+        return found
+    return set()
+
+
+def validate_spec_against(project: ProjectConfig, spec: Spec, path: Path) -> BaseModel:
+    """Check a spec's inputs, parameters and fields against the method and the catalog."""
+    _, node = load_yaml(path)
+
+    def fail(key: tuple[Any, ...], text: str) -> ConfigError:
+        line = line_of(node, key)
+        where = f"{path}:{line}" if line else str(path)
+        dotted = ".".join(map(str, key))
+        return ConfigError(f"{where}: key '{dotted}': {text}")
+
+    method = METHODS[spec.method]
+    missing = method.required_inputs - set(spec.inputs)
+    if missing:
+        raise fail(("inputs",), f"method {spec.method} needs inputs {', '.join(sorted(missing))}")
+    extra = set(spec.inputs) - method.required_inputs - method.optional_inputs
+    if extra:
+        raise fail(("inputs", sorted(extra)[0]), f"method {spec.method} takes no input '{sorted(extra)[0]}'")
+    for role, layer in spec.inputs.items():
+        if layer not in project.catalog.layers:
+            raise fail(("inputs", role), f"layer '{layer}' is not in {project.catalog_path}")
+    try:
+        params = method.params.model_validate(spec.parameters)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ("parameters", *first["loc"])
+        raise fail(key, first["msg"]) from None
+    for name, role in method.param_roles.items():
+        value = getattr(params, name, None)
+        entry = project.catalog.layers[spec.inputs[role]]
+        known = set(entry.fields) | {"id"}
+        for field_name in _fields_named(value):
+            if entry.fields and field_name not in known:
+                raise fail(("parameters", name), f"layer '{spec.inputs[role]}' has no field '{field_name}' in the catalog (fields: {', '.join(sorted(known))})")
+        for layer in _layers_named(value):
+            if layer not in project.catalog.layers:
+                raise fail(("parameters", name), f"in_layer '{layer}' is not in the catalog")
+    for level in spec.zone_types:
+        if level == "park" and "park" not in project.catalog.zones:
+            raise fail(("zone_types",), "zone type 'park' needs 'zones.park' in the catalog")
+    if spec.target and spec.target.baseline_layer and spec.target.baseline_layer not in project.catalog.layers:
+        raise fail(("target", "baseline_layer"), f"layer '{spec.target.baseline_layer}' is not in the catalog")
+    return params
+
+
+
+
+def validate_specs(project: ProjectConfig) -> None:
+    """Check every spec of the project against its method and the catalog (the first problem is raised)."""
+    for spec in project.specs:
+        validate_spec_against(project, spec, project.spec_path(spec.id))
