@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := layers/sample/sanmenxia.gpkg
 
-.PHONY: run test bench screenshots install sample clean
+.PHONY: run test lint bench screenshots install sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,12 @@ sample: $(SAMPLE)
 run: $(STAMP) $(SAMPLE)
 	$(BIN)/gis run --project . --out out
 
-test: $(STAMP)
+# Lint and types first (ruff and mypy, configured in pyproject.toml), then the tests.
+lint: $(STAMP)
+	$(BIN)/ruff check gis tests
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest
 
 # Benchmarks against the peers a user would otherwise use (not part of `make test`; ~12 min once the samples exist).

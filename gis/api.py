@@ -16,6 +16,7 @@ import dataclasses
 import shutil
 import tempfile
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +30,7 @@ from gis.engines.result import RunResult
 from gis.errors import UsageError
 from gis.methods.registry import validate_specs
 from gis.outputs.folder import RunOutputs, read_run
+from gis.outputs.i18n import Lang
 from gis.outputs.report import write_report
 from gis.outputs.write import write_outputs
 from gis.project.check import check_project
@@ -74,17 +76,17 @@ def load_project(path: str | Path) -> Project:
 
 
 def run(project: ProjectConfig, *, engine: str = "local", scheduler: str | None = None, only: list[str] | None = None,
-        workers: int = 2) -> Result:
-    """Run the project's indicators on the local engine or on Dask."""
+        workers: int = 2, on_step: Callable[[str], None] | None = None) -> Result:
+    """Run the project's indicators on the local engine or on Dask; ``on_step`` is told each step's name as it starts."""
     if engine == "local":
         if scheduler:
             msg = "a scheduler goes with engine 'dask'"
             raise UsageError(msg)
-        return Result(run_project(project, only=only))
+        return Result(run_project(project, only=only, on_step=on_step))
     if engine == "dask":
         from gis.engines.dask import run_project_dask  # distributed is heavy: imported only for a Dask run
 
-        return Result(run_project_dask(project, scheduler=scheduler, workers=workers, only=only))
+        return Result(run_project_dask(project, scheduler=scheduler, workers=workers, only=only, on_step=on_step))
     msg = f"engine {engine!r} is not known; use {' or '.join(repr(e) for e in ENGINES)}"
     raise UsageError(msg)
 
@@ -138,7 +140,7 @@ class Result:
         assert self._saved is not None
         return read_run(self._saved)
 
-    def map(self, *, basemap: str | None = None, lang: str = "both") -> folium.Map:
+    def map(self, *, basemap: str | None = None, lang: Lang = "both") -> folium.Map:
         """The web map as a folium map (displays inline in Jupyter)."""
         from gis.outputs.webmap import build_map  # folium is heavy: imported when a map is asked for
 
@@ -146,7 +148,7 @@ class Result:
         spec = read_map_spec(spec_path) if spec_path else MapSpec()
         return build_map(self._outputs(), spec, layers=self.run.layers, basemap=basemap, lang=lang)
 
-    def report(self, path: str | Path, *, lang: str = "both") -> Path:
+    def report(self, path: str | Path, *, lang: Lang = "both") -> Path:
         """Write the HTML report to ``path`` (``lang``: both, zh or en)."""
         return write_report(self._outputs(), Path(path), layers=self.run.layers, lang=lang)
 

@@ -46,6 +46,8 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
         catalog = {
             "project": {
                 "name": "Test city",
+                "baseline_year": 2020,
+                "target_year": 2025,
                 "crs": "EPSG:4546",
                 "output_crs": "EPSG:4490",
                 "city": {"id": "C", "name": "测试市", "name_en": "Test city"},

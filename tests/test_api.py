@@ -104,3 +104,15 @@ def test_python_api(city, tmp_path):
     layers = {name for name, _ in pyogrio.list_layers(result.to_geopackage(tmp_path / "planning.gpkg"))}
     assert "permeable.share.county" in layers
     assert "gaps" in repr(result)
+
+
+def test_a_second_run_of_one_project_says_the_same(sample_run: tuple[Path, Path]) -> None:
+    """Each run owns its data-quality log: running one loaded project twice gives identical tables."""
+    project = gis.load_project(sample_run[0])
+    first = project.run(only=["charging.parking_share", "heating.coal_in_network", "permeable.share"])
+    second = project.run(only=["charging.parking_share", "heating.coal_in_network", "permeable.share"])
+    assert len(first.data_quality) > 0, "the sample should give some data-quality notes"
+    pd.testing.assert_frame_equal(first.data_quality, second.data_quality)
+    pd.testing.assert_frame_equal(first.indicators, second.indicators)
+    with pytest.raises(AttributeError):
+        project.specs = ()  # type: ignore[misc]  # the configuration is frozen

@@ -10,10 +10,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import yaml
-from tinyproject import PROVENANCE, X0, Y0, counties_frame
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point
+from tinyproject import PROVENANCE, X0, Y0, counties_frame
 
 from gis import load_project
 from gis.engines.local import run_project
@@ -55,7 +55,7 @@ def _indicators(lots: gpd.GeoDataFrame) -> pd.DataFrame:
         counties_frame().to_file(root / "layers" / "data.gpkg", layer="counties", engine="pyogrio")
         lots.to_file(root / "layers" / "data.gpkg", layer="lots", engine="pyogrio")
         catalog = {
-            "project": {"name": "p", "crs": "EPSG:4546", "city": {"id": "C", "name": "市"}},
+            "project": {"name": "p", "baseline_year": 2020, "target_year": 2025, "crs": "EPSG:4546", "city": {"id": "C", "name": "市"}},
             "zones": {"county": {"layer": "counties"}},
             "layers": {
                 "counties": {"file": "data.gpkg", "layer": "counties", "kind": "vector", "provenance": PROVENANCE},

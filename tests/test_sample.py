@@ -167,7 +167,7 @@ def test_points_fall_inside_the_counties(vectors: dict[str, gpd.GeoDataFrame],
 
 def test_counties_are_the_six_real_units(counties: gpd.GeoDataFrame) -> None:
     assert len(counties) == 6
-    assert dict(zip(counties["id"], counties["name"])) == COUNTY_CODES
+    assert dict(zip(counties["id"], counties["name"], strict=True)) == COUNTY_CODES
     assert set(counties["name_en"]) == {"Hubin", "Shanzhou", "Mianchi", "Lushi", "Yima", "Lingbao"}
     area_km2 = counties.to_crs(4546).area.sum() / 1e6
     assert 9900 <= area_km2 <= 10000

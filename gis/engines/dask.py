@@ -36,12 +36,12 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from gis.engines.local import run_indicator, select_specs, specs_for_year
 from gis.engines.result import IndicatorResult, RunResult
 from gis.errors import DataError, UsageError
+from gis.methods.zones import MIN_FEATURES_PER_PART, Zones, build_zones
 from gis.project.config import ProjectConfig, read_project
 from gis.project.layers import LayerReader
 from gis.project.quality import QualityLog, QualityNote
 from gis.project.rasters import inspect_raster
 from gis.project.specs import Spec
-from gis.methods.zones import MIN_FEATURES_PER_PART, Zones, build_zones
 
 __all__ = ["run_project_dask"]
 
@@ -259,6 +259,7 @@ def _run_task(state_name: str, spec: Spec, year: int | None) -> _Outcome:
     from distributed import get_worker
 
     state = get_worker().plugins[state_name]
+    assert isinstance(state, _RunState), f"worker plugin {state_name} is not this run's"
     return state.run(spec, year)
 
 

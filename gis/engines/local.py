@@ -40,7 +40,7 @@ def run_indicator(layers: LayerReader, zones: Zones, spec: Spec, *, year: int | 
         title_en=spec.title.en,
         title_zh=spec.title.zh,
         theme=spec.theme,
-        target_year=spec.target.year if spec.target else project.catalog.project.target_year,
+        target_year=spec.target.year if spec.target and spec.target.year else project.catalog.project.target_year,
         synthetic=synthetic,
         reading=spec.target.reading if spec.target else None,
     )

@@ -7,6 +7,7 @@ them, plus the gap features that explain the zone values.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -16,11 +17,11 @@ import pandas as pd
 import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
-from gis.methods.conditions import evaluate
 from gis.errors import DataError
+from gis.methods.conditions import evaluate
+from gis.methods.zones import Zones, label_rows, sum_by_zone, sums_per_level
 from gis.project.layers import LayerReader
 from gis.project.specs import Condition, Spec
-from gis.methods.zones import Zones, label_rows, sum_by_zone, sums_per_level
 
 
 class Params(BaseModel):
@@ -88,7 +89,7 @@ def read_features(project: LayerReader, layer: str, where: Condition | None) -> 
 
 
 def sums_by_attribute(
-    project: LayerReader, frame: pd.DataFrame, columns: list[str], zone_field: str, zones: Zones, levels: list[str], layer: str
+    project: LayerReader, frame: pd.DataFrame, columns: list[str], zone_field: str, zones: Zones, levels: Sequence[str], layer: str
 ) -> pd.DataFrame:
     """Sums per county for a table whose rows name their county, and the city as their sum."""
     counties = zones.level("county")

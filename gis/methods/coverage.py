@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -11,16 +12,15 @@ import pandas as pd
 import shapely
 from pydantic import Field
 
-from gis.methods.conditions import evaluate
 from gis.errors import DataError
 from gis.methods.attributes import Measurement, Params, read_features, with_ratio
+from gis.methods.conditions import evaluate
 from gis.methods.parts import by_parts
-from gis.project.layers import LayerReader
 from gis.methods.raster import SECONDS_PER_CELL, cell_area_m2, zonal_sums
+from gis.methods.zones import Zones, label_rows
+from gis.project.layers import LayerReader
 from gis.project.rasters import inspect_raster, open_raster
 from gis.project.specs import Condition, Spec
-from gis.methods.zones import Zones, label_rows
-
 
 SECONDS_PER_FACILITY = 1e-4
 """About what buffering one facility and merging its buffer costs (for cutting work into parts)."""
@@ -142,7 +142,9 @@ def measure_coverage(project: LayerReader, zones: Zones, spec: Spec, params: Cov
         facilities=facilities.geometry.reset_index(drop=True), distance=params.distance_m, min_area=params.min_gap_area_m2,
         raster=(project.layer_path(base), base) if raster_base else None, to_unit=to_unit, crs=project.crs,
     )
-    frames, gap_frames, county_sums = [], [], None
+    frames: list[tuple[str, pd.DataFrame]] = []
+    gap_frames: list[gpd.GeoDataFrame] = []
+    county_sums: pd.DataFrame | None = None
     for level in [lvl for lvl in ("county", "park") if lvl in spec.zone_types or (lvl == "county" and "city" in spec.zone_types)]:
         if level not in zones.levels:
             continue
@@ -174,7 +176,7 @@ def measure_coverage(project: LayerReader, zones: Zones, spec: Spec, params: Cov
         rows["numerator"] = rows["total"] - rows["uncovered"]
         rows["denominator"] = rows["total"]
         rows = with_ratio(rows)
-        kind = "ratio"
+        kind: Literal["ratio", "amount"] = "ratio"
     else:
         rows["numerator"] = rows["uncovered"]
         rows["denominator"] = rows["total"]

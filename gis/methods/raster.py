@@ -15,15 +15,14 @@ from pydantic import Field
 from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 
-from gis.project.catalog import LandClass
 from gis.errors import DataError
 from gis.methods.attributes import Measurement, Params, with_ratio
 from gis.methods.parts import by_parts
+from gis.methods.zones import Zones, label_rows
+from gis.project.catalog import LandClass
 from gis.project.layers import LayerReader
 from gis.project.rasters import inspect_raster, is_metric, open_raster
 from gis.project.specs import Spec
-from gis.methods.zones import Zones, label_rows
-
 
 SECONDS_PER_CELL = 25e-9
 """About what exactextract spends on one cell of a zone (for cutting work into parts of about equal time)."""

@@ -23,7 +23,7 @@ from gis.methods.attributes import (
 )
 from gis.methods.coverage import CoverageParams, measure_coverage
 from gis.methods.raster import RasterShareParams, measure_raster_share
-from gis.project._yaml import load_yaml, line_of
+from gis.project._yaml import line_of, load_yaml
 from gis.project.config import ProjectConfig
 from gis.project.specs import Condition, Spec
 
@@ -94,6 +94,9 @@ def validate_spec_against(project: ProjectConfig, spec: Spec, path: Path) -> Bas
         dotted = ".".join(map(str, key))
         return ConfigError(f"{where}: key '{dotted}': {text}")
 
+    themes = project.catalog.project.themes
+    if themes and spec.theme not in themes:
+        raise fail(("theme",), f"theme '{spec.theme}' is not in 'project.themes' of {project.catalog_path} ({', '.join(themes)})")
     method = METHODS[spec.method]
     missing = method.required_inputs - set(spec.inputs)
     if missing:

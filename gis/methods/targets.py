@@ -30,7 +30,8 @@ def read_baselines(project: LayerReader, target: Target) -> dict[tuple[str, str,
 def threshold_for(target: Target, zone_type: str, baseline: float | None) -> float | None:
     """The value a zone must reach: the absolute target, the baseline plus the increase, or the easier of both."""
     candidates = []
-    absolute = target.value_by_zone_type.get(zone_type, target.value)  # type: ignore[arg-type]
+    by_zone_type: dict[str, float] = {str(key): value for key, value in target.value_by_zone_type.items()}
+    absolute = by_zone_type.get(zone_type, target.value)
     if absolute is not None:
         candidates.append(absolute)
     if target.increase is not None and baseline is not None:
@@ -55,21 +56,25 @@ def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[tuple[str, 
     """Add baseline, target, comparator, status and shortfall to the rows of one indicator."""
     rows = rows.copy()
     target = spec.target
+    shortfall = spec.shortfall
     out: dict[str, list] = {k: [] for k in ("baseline", "target", "comparator", "status", "shortfall", "shortfall_unit")}
     for row in rows.itertuples(index=False):
         baseline = baselines.get((spec.id, row.zone_type, str(row.zone_id)))
         out["baseline"].append(baseline)
         applies = target is not None and row.zone_type in target.zone_types
-        threshold = threshold_for(target, row.zone_type, baseline) if applies else None
-        if threshold is not None and spec.unit == "share":
-            threshold = min(threshold, 1.0)  # a baseline near 100 % cannot ask for more than all
-        out["target"].append(threshold)
-        out["comparator"].append(target.comparator if applies else None)
-        out["shortfall_unit"].append(spec.shortfall.unit if applies and spec.shortfall else None)
-        if not applies:
+        if target is None or shortfall is None or not applies:
+            out["target"].append(None)
+            out["comparator"].append(None)
+            out["shortfall_unit"].append(None)
             out["status"].append("no_target")
             out["shortfall"].append(None)
             continue
+        threshold = threshold_for(target, row.zone_type, baseline)
+        if threshold is not None and spec.unit == "share":
+            threshold = min(threshold, 1.0)  # a baseline near 100 % cannot ask for more than all
+        out["target"].append(threshold)
+        out["comparator"].append(target.comparator)
+        out["shortfall_unit"].append(shortfall.unit)
         value = row.value
         if value is None or (isinstance(value, float) and math.isnan(value)) or threshold is None:
             out["status"].append("no_data")
@@ -86,8 +91,8 @@ def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[tuple[str, 
             out["shortfall"].append(0.0)
             continue
         raw = _shortfall(target.comparator, kind, threshold, value, row.numerator, row.denominator)
-        amount = round(raw * spec.shortfall.factor, 9)
-        amount = float(np.ceil(amount)) if spec.shortfall.rounding == "ceil" else round(amount, spec.shortfall.decimals)
+        amount = round(raw * shortfall.factor, 9)
+        amount = float(np.ceil(amount)) if shortfall.rounding == "ceil" else round(amount, shortfall.decimals)
         out["shortfall"].append(amount)
     for key, values in out.items():
         rows[key] = values

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
@@ -144,7 +144,7 @@ def sum_by_zone(
     if features.empty:
         return result
     join = partial(zone_shares, columns=columns, zones=zones[["zone_id", "geometry"]], measure=_measure_of(features))
-    seconds = np.full(len(features), SECONDS_PER_FEATURE)
+    seconds = [SECONDS_PER_FEATURE] * len(features)
     least = getattr(project, "part_features", MIN_FEATURES_PER_PART)
     shares = by_parts(project, join, features[[*columns, "geometry"]], seconds, min_rows=least)
     sums = shares.groupby("zone_id")[columns].sum()
@@ -153,7 +153,7 @@ def sum_by_zone(
 
 
 def sums_per_level(
-    features: gpd.GeoDataFrame, columns: list[str], zones: Zones, levels: list[str], *, project: object = None
+    features: gpd.GeoDataFrame, columns: list[str], zones: Zones, levels: Sequence[str], *, project: object = None
 ) -> pd.DataFrame:
     """Rows of extensive sums for each requested level; the city row is the sum of the county rows.
 

@@ -9,22 +9,22 @@ import platform
 import shutil
 import tempfile
 import uuid
-from importlib.metadata import PackageNotFoundError, version
 from dataclasses import asdict
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pyogrio
 
 from gis.engines.result import RunResult
+from gis.outputs.folder import RunOutputs
 from gis.outputs.geopackage import SYNTHETIC_NOTE, write_geopackage
 from gis.outputs.history import history_root
 from gis.outputs.i18n import Lang
+from gis.outputs.report import write_report
+from gis.outputs.workbook import write_workbook
 from gis.project.layers import LayerReader
 from gis.project.quality import QualityNote, quality_table
 from gis.proposals.core import proposal_frames, propose
-from gis.outputs.report import write_report
-from gis.outputs.folder import RunOutputs
-from gis.outputs.workbook import write_workbook
 
 OUTPUT_FILES = (
     "indicators.csv", "proposals.csv", "data_quality.csv", "planning.gpkg", "run.json", "map.html", "report.html", "gaps.xlsx",

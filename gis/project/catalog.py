@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from gis.project._yaml import load_yaml, validate
 from gis.errors import ConfigError
+from gis.project._yaml import load_yaml, validate
 
 GEOMETRY_FAMILIES = {
     "Point": {"Point", "MultiPoint"},
@@ -67,7 +67,7 @@ class LayerEntry(_Strict):
     provenance: Provenance
     classes: list[LandClass] = Field(default_factory=list)
     years: dict[int, YearSource] = Field(
-        default_factory=dict, description="the same layer as it stood in earlier years (2020 baseline, ...)"
+        default_factory=dict, description="the same layer as it stood in earlier years (the baseline year, ...)"
     )
 
     def for_year(self, year: int) -> LayerEntry:
@@ -95,12 +95,13 @@ class ProjectSettings(_Strict):
     name: str
     name_zh: str | None = None
     plan: str | None = None
-    baseline_year: int = 2020
-    target_year: int = 2025
+    baseline_year: int = Field(description="the plan's starting year (the trajectory starts there)")
+    target_year: int = Field(description="the year the plan's targets are for")
     data_year: int | None = Field(None, description="the year the layers' own files describe (default: target_year)")
     crs: str = Field(description="metric CRS where areas and distances are measured")
     output_crs: str = "EPSG:4490"
     city: City
+    themes: list[str] = Field(default_factory=list, description="the plan's themes; each spec's theme must be one of them (empty: any)")
 
     @field_validator("crs", "output_crs")
     @classmethod
@@ -108,7 +109,7 @@ class ProjectSettings(_Strict):
         try:
             crs = CRS.from_user_input(value)
         except CRSError:
-            msg = f"unknown CRS {value!r}; use an EPSG code such as EPSG:4546"
+            msg = f"unknown CRS {value!r}; use an EPSG code (the local CGCS2000 Gauss-Kruger zone in metres)"
             raise ValueError(msg) from None
         return crs.to_string() if value.lower().startswith("epsg:") else value
 
@@ -164,6 +165,6 @@ def read_catalog(path: Path) -> Catalog:
         msg = f"{path}: key 'zones.county' is required: the counties are the zones every indicator reports at"
         raise ConfigError(msg)
     if not catalog.metric_crs_is_projected():
-        msg = f"{path}: key 'project.crs' must be a projected CRS in metres (for Sanmenxia EPSG:4546)"
+        msg = f"{path}: key 'project.crs' must be a projected CRS in metres (the local CGCS2000 3-degree Gauss-Kruger zone)"
         raise ConfigError(msg)
     return catalog

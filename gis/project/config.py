@@ -64,7 +64,7 @@ class ProjectConfig:
         return (self.root / "layers" / self.entry(name).file).resolve()
 
     def catalog_key(self, name: str, key: str) -> str:
-        """The catalog key a message points at: ``layers.X.file``, or ``layers.X.years.2020.file`` for a year's data."""
+        """The catalog key a message points at: ``layers.X.file``, or ``layers.X.years.YEAR.file`` for a year's data."""
         return f"layers.{name}.years.{self.year}.{key}" if self.year is not None else f"layers.{name}.{key}"
 
     def input_files(self) -> dict[str, Path]:

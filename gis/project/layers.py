@@ -117,7 +117,8 @@ class LayerReader:
     def _existing_file(self, name: str) -> Path:
         path = self.layer_path(name)
         if not path.exists():
-            msg = f"{path}: file of layer '{name}' not found; fix '{self.project.catalog_key(name, 'file')}' in {self.catalog_path} or create the file (sample data: gis sample {self.root})"
+            key = self.project.catalog_key(name, "file")
+            msg = f"{path}: file of layer '{name}' not found; fix '{key}' in {self.catalog_path} or create the file (sample data: gis sample {self.root})"
             raise DataError(msg)
         return path
 
@@ -167,7 +168,8 @@ class LayerReader:
             self.note(name, "no CRS in the file", f"assumed {entry.crs} from the catalog")
         if entry.coordinates != "as_declared":
             if not frame.crs.is_geographic:
-                msg = f"{path}: layer '{name}' is declared {entry.coordinates} but its CRS {frame.crs.to_string()} is not lon/lat; remove 'coordinates' or fix the CRS"
+                crs = frame.crs.to_string()
+                msg = f"{path}: layer '{name}' is declared {entry.coordinates} but its CRS {crs} is not lon/lat; remove 'coordinates' or fix the CRS"
                 raise DataError(msg)
             frame = frame.to_crs("EPSG:4326")
             frame = frame.set_geometry(to_cgcs2000(frame.geometry.values, entry.coordinates)).set_crs("EPSG:4490", allow_override=True)

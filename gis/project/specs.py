@@ -7,11 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gis.project._yaml import load_yaml, validate
 from gis.errors import ConfigError
+from gis.project._yaml import load_yaml, validate
 
 ZoneType = Literal["city", "county", "park"]
 Comparator = Literal[">=", "<=", "=="]
+DEFAULT_ZONE_TYPES: tuple[ZoneType, ...] = ("city", "county")
 
 
 class _Strict(BaseModel):
@@ -85,8 +86,8 @@ class Target(_Strict):
     value_by_zone_type: dict[ZoneType, float] = Field(default_factory=dict)
     increase: float | None = Field(None, description="required change over the baseline, same unit as the value")
     baseline_layer: str | None = None
-    zone_types: list[ZoneType] = Field(default_factory=lambda: ["city", "county"])
-    year: int = 2025
+    zone_types: list[ZoneType] = Field(default_factory=lambda: list(DEFAULT_ZONE_TYPES))
+    year: int | None = Field(None, description="the year to reach it by (default: the catalog's project.target_year)")
     clause: str
     wording: str = Field(description="the plan's own words")
     reading: str | None = Field(None, description="how a vague target is read, stated in the outputs")
@@ -116,7 +117,7 @@ class Spec(_Strict):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
     title: Title
-    theme: Literal["heating", "charging", "permeable", "sewage", "water", "waste", "projects", "industry"]
+    theme: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="one of the catalog's project.themes")
     clause: str
     definition: str
     formula: str
@@ -124,13 +125,21 @@ class Spec(_Strict):
     inputs: dict[str, str]
     parameters: dict[str, Any] = Field(default_factory=dict)
     unit: str
-    zone_types: list[ZoneType] = Field(default_factory=lambda: ["city", "county"], description="the zone types the indicator is reported for")
+    zone_types: list[ZoneType] = Field(default_factory=lambda: list(DEFAULT_ZONE_TYPES), description="the zone types the indicator is reported for")
     target: Target | None = None
     shortfall: Shortfall | None = None
     proposal: dict[str, Any] | None = Field(
         None, description="settings of the proposal that would close the gap (candidate layers, planning targets)"
     )
     notes: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "levels" in data:
+            msg = "key 'levels' is now 'zone_types' (the same name as the target's); rename it"
+            raise ValueError(msg)
+        return data
 
     @model_validator(mode="after")
     def _shortfall_with_target(self) -> Spec:

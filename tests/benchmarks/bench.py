@@ -267,8 +267,8 @@ def table(workload: str, rows: list[Measurement]) -> str:
     """One workload: a row per scale and tool, with time and memory relative to this project."""
     title, tools = WORKLOADS[workload]
     base_tool = "read-once" if workload == "run" else "gis"
-    lines = [f"### {title}", "", "| scale | tool | time s | × " + ("read-once" if workload == "run" else "gis") + " | peak MB (largest process) | runs | agreement with gis |",
-             "|---|---|---:|---:|---:|---:|---|"]
+    header = f"| scale | tool | time s | × {base_tool} | peak MB (largest process) | runs | agreement with gis |"
+    lines = [f"### {title}", "", header, "|---|---|---:|---:|---:|---:|---|"]
     for scale in sorted({r.scale for r in rows}):
         here = {r.tool: r for r in rows if r.scale == scale}
         base = here.get(base_tool)
@@ -307,7 +307,8 @@ def aims(rows: list[Measurement], scales: list[float]) -> str:
         worst = [ratio(workload, "gis", "exactextract", s) for s in scales]
         known = [w for w in worst if w is not None]
         measured = ", ".join(f"{s:g}x: {w:.2f}" for s, w in zip(scales, worst, strict=True) if w is not None)
-        out.append(f"| raster shares ({workload}) within 1.2x of exactextract | gis / exactextract = {measured} | {_verdict(max(known) <= 1.2 if known else None)} |")
+        verdict = _verdict(max(known) <= 1.2 if known else None)
+        out.append(f"| raster shares ({workload}) within 1.2x of exactextract | gis / exactextract = {measured} | {verdict} |")
     speed = [ratio("shares10k", "rasterstats", "gis", s) for s in scales]
     known = [v for v in speed if v is not None]
     measured = ", ".join(f"{s:g}x: {v:.1f}x faster" for s, v in zip(scales, speed, strict=True) if v is not None)
