@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import get_args
 
 import geopandas as gpd
 import numpy as np
@@ -17,10 +18,12 @@ from tinyproject import X0, Y0, target
 from gis import load_project
 from gis.cli import main
 from gis.engines.local import run_project
-from gis.proposals.core import PROPOSAL_COLUMNS, Proposals, greedy_cover, propose, proposal_kind, write_proposals
-from gis.outputs.report import render_report
+from gis.errors import ConfigError
 from gis.outputs.folder import read_run
+from gis.outputs.report import render_report
 from gis.outputs.webmap import write_map
+from gis.project.config import reference_root
+from gis.proposals import KINDS, PROPOSAL_COLUMNS, Proposals, ProposalSettings, greedy_cover, proposal_kind, propose, write_proposals
 
 LEADING = ["indicator", "zone_type", "zone_id", "zone_name", "action", "quantity", "unit", "value_after", "meets_target"]
 COUNT = {"unit": "things", "factor": 1, "rounding": "ceil"}
@@ -74,7 +77,7 @@ def _coverage_project(make_project, candidates: dict) -> Path:
     spec = {
         "id": "charging.coverage", "method": "coverage", "inputs": {"base": "population", "facilities": "stations"},
         "parameters": {"distance_m": 150, "value": "covered_share"}, "zone_types": ["city", "county"],
-        "proposal": candidates,
+        "proposal": {"kind": "coverage_sites", **candidates},
     }
     population = {"values": _population(), "cell": 100.0, "nodata": -1.0}
     return make_project({"stations": stations, "lots": lots, "population": population}, [spec])
@@ -132,11 +135,10 @@ def test_coverage_target_unreachable(make_project):
     assert not county["meets_target"]
 
 
-def test_coverage_missing_candidate_layer_is_skipped(make_project, caplog):
-    root = _coverage_project(make_project, {"coverage_target": 0.8, "candidates": ["no_such_layer"]})
-    result = _propose(root)
-    assert result.table.empty
-    assert any("no_such_layer" in note for note in result.notes)
+def test_coverage_missing_candidate_layer_is_refused_at_load(make_project):
+    root = _coverage_project(make_project, {"coverage_target": 0.8, "candidates": ["lots", "no_such_layer"]})
+    with pytest.raises(ConfigError, match=r"charging\.coverage\.yaml:\d+: key 'proposal\.candidates\.1': layer 'no_such_layer' is not in"):
+        load_project(root)
 
 
 def test_greedy_cover_updates_the_covered_geometry():
@@ -169,7 +171,7 @@ def test_parking_spaces_lowest_share_first(make_project):
     spec = {
         "id": "charging.parking_share", "method": "ratio", "inputs": {"features": "lots"},
         "parameters": {"numerator": "charger_spaces", "denominator": "spaces"},
-        "target": target(value=0.25), "shortfall": COUNT,
+        "target": target(value=0.25), "shortfall": COUNT, "proposal": {"kind": "parking_spaces"},
     }
     result = _propose(make_project({"lots": lots}, [spec]))
     table = result.table
@@ -203,7 +205,7 @@ def test_highway_fast_lists_the_nearest_fast_charger(make_project):
         "id": "charging.highway_fast", "method": "ratio", "inputs": {"features": "areas"},
         "parameters": {"numerator_where": {"field": "fast", "eq": True}},
         "target": target(value=1.0), "shortfall": COUNT,
-        "proposal": {"stations": "stations"},
+        "proposal": {"kind": "fast_charging", "stations": "stations", "stations_where": {"field": "fast_ports", "gt": 0}},
     }
     result = _propose(make_project({"areas": areas, "stations": stations}, [spec]))
     items = _items(result.table, "charging.highway_fast", "A")
@@ -239,6 +241,7 @@ def _heat_project(make_project) -> Path:
         "parameters": {"where": {"field": "kind", "eq": "coal_boiler"}, "distance_m": 100, "group_field": "network_id",
                        "label_fields": ["name", "capacity_mw", "heated_area_m2"]},
         "target": target("<=", value=0), "shortfall": COUNT,
+        "proposal": {"kind": "coal_boilers", "clean_share": "heating.clean_share"},
     }
     clean = {
         "id": "heating.clean_share", "theme": "heating", "method": "ratio", "inputs": {"features": "heat_sources"},
@@ -300,6 +303,7 @@ def test_permeable_blocks_largest_impervious_first(make_project):
         "id": "permeable.share", "theme": "permeable", "method": "raster_share",
         "inputs": {"raster": "landcover", "mask": "builtup"}, "parameters": {"flag": "permeable"},
         "target": target(value=0.8), "shortfall": {"unit": "km2", "factor": 0.000001, "decimals": 3},
+        "proposal": {"kind": "permeable_blocks"},
     }
     root = make_project(
         {"builtup": builtup, "landcover": {"values": cover, "cell": 100.0, "nodata": 0, "classes": classes}}, [spec],
@@ -342,6 +346,7 @@ def test_sewer_extension_to_the_nearest_connected_sewer(make_project):
         "inputs": {"base": "builtup", "facilities": "sewers"},
         "parameters": {"facilities_where": {"field": "plant_id", "in_layer": "plants"}, "distance_m": 300, "value": "uncovered_km2"},
         "target": target("<=", value=0), "shortfall": {"unit": "km2", "factor": 1, "decimals": 3},
+        "proposal": {"kind": "sewer_extensions", "population": "population"},
     }
     root = make_project({"builtup": builtup, "sewers": sewers, "plants": plants,
                          "population": {"values": people, "cell": 100.0, "nodata": -1.0}}, [spec])
@@ -377,6 +382,7 @@ def test_project_totals_unfinished_projects(make_project):
             "id": f"projects.{p}", "theme": "projects", "method": "total", "unit": "t", "inputs": {"features": "key_projects"},
             "parameters": {"where": {"field": "status", "eq": "completed"}, "field": f"{p}_t"},
             "target": target(value=value, zone_types=["city"]), "shortfall": {"unit": "t", "factor": 1, "decimals": 1},
+            "proposal": {"kind": "project_totals"},
         }
         for p, value in (("cod", 200), ("nox", 150))
     ]
@@ -401,6 +407,114 @@ def test_unknown_kind_is_refused():
     })
     with pytest.raises(DataError, match="unknown kind 'magic'"):
         proposal_kind(spec)
+
+
+# --- the proposal blocks, checked when the project loads ------------------------------------
+
+
+def test_a_spec_without_a_proposal_block_has_none(make_project):
+    # A parking-share gap as above, but no proposal: block: no proposal, whatever the indicator's id.
+    lots = _points([{"id": "L1", "name": "a", "spaces": 100, "charger_spaces": 0}], [(100, 100)])
+    spec = {
+        "id": "charging.parking_share", "method": "ratio", "inputs": {"features": "lots"},
+        "parameters": {"numerator": "charger_spaces", "denominator": "spaces"},
+        "target": target(value=0.25), "shortfall": COUNT,
+    }
+    result = _propose(make_project({"lots": lots}, [spec]))
+    assert result.table.empty and not result.layers and not result.notes
+
+
+def test_the_kinds_are_the_settings_union():
+    members = set(get_args(get_args(ProposalSettings)[0]))
+    assert members == {kind.settings for kind in KINDS.values()}
+    assert all(kind.settings.model_fields["kind"].is_required() for kind in KINDS.values())
+
+
+@pytest.fixture
+def reference_copy(tmp_path: Path) -> Path:
+    """The reference project's catalog and specs (loading reads no data)."""
+    root = tmp_path / "reference"
+    (root / "layers").mkdir(parents=True)
+    shutil.copy2(reference_root() / "layers" / "catalog.yaml", root / "layers" / "catalog.yaml")
+    shutil.copytree(reference_root() / "analyses", root / "analyses")
+    return root
+
+
+def test_the_reference_specs_name_their_proposals(reference_copy):
+    project = load_project(reference_copy)
+    kinds = {spec.id: proposal_kind(spec) for spec in project.specs if spec.proposal is not None}
+    assert kinds == {
+        "charging.coverage": "coverage_sites", "charging.parking_share": "parking_spaces", "charging.highway_fast": "fast_charging",
+        "heating.coal_in_network": "coal_boilers", "permeable.share": "permeable_blocks", "sewage.blank_areas": "sewer_extensions",
+        "projects.cod": "project_totals", "projects.nh3n": "project_totals", "projects.nox": "project_totals", "projects.vocs": "project_totals",
+    }
+
+
+def _misspell(root: Path, spec: str, old: str, new: str, line_text: str | None) -> tuple[Path, int]:
+    """Replace ``old`` by ``new`` in a spec; the file and the line that holds ``line_text`` (None: ``proposal:``)."""
+    path = root / "analyses" / f"{spec}.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    wanted = line_text or "proposal:"
+    lines = [i for i, line in enumerate(text.splitlines(), start=1) if wanted in line]
+    assert len(lines) == 1, wanted
+    return path, lines[0]
+
+
+MISSPELT = {
+    # name: (spec, text, replaced by, the key named, the text on the line named (None: 'proposal:'), the message says)
+    "kind": ("charging.coverage", "kind: coverage_sites", "kind: magik", "proposal.kind", "kind: magik", "unknown kind 'magik' (kinds: "),
+    "rule": ("charging.parking_share", "rule: lowest_share_first", "rule: lowest", "proposal.rule", "rule: lowest",
+             "'lowest_share_first' or 'largest_first'"),
+    "unknown key": ("charging.coverage", "coverage_target: 0.40", "coverage_targt: 0.40", "proposal.coverage_targt", "coverage_targt",
+                    "Extra inputs are not permitted"),
+    "key of another kind": ("permeable.share", "block_m: 500", "rule: largest_first", "proposal.rule", "rule: largest_first",
+                            "Extra inputs are not permitted"),
+    "no kind": ("permeable.share", "  kind: permeable_blocks\n", "", "proposal.kind", None, "no kind given (kinds: "),
+    "no stations key": ("charging.highway_fast", "  stations: charging_stations ", "  # ", "proposal.stations", None, "Field required"),
+    "stations layer": ("charging.highway_fast", "stations: charging_stations ", "stations: charging_station ", "proposal.stations",
+                       "stations: charging_station ", "layer 'charging_station' is not in"),
+    "stations field": ("charging.highway_fast", "{field: fast_ports, gt: 0}", "{field: fast_port, gt: 0}", "proposal.stations_where",
+                       "fast_port,", "layer 'charging_stations' has no field 'fast_port'"),
+    "candidate layer": ("charging.coverage", "[parking_lots, service_areas,", "[parking_lots, service_area,", "proposal.candidates.1",
+                        "service_area,", "layer 'service_area' is not in"),
+    "candidate condition": ("charging.coverage", "{field: charger_spaces, eq: 0}", "{field: charger_spaces, eq: 0, gt: 1}",
+                            "proposal.candidates_where.parking_lots", "gt: 1", "exactly one test"),
+    "condition on no candidate": ("charging.coverage", "service_areas: {field: fast_charging", "charging_stations: {field: fast_charging",
+                                  "proposal.candidates_where.charging_stations", "charging_stations: {field", "not one of the candidates"),
+    "indicator": ("heating.coal_in_network", "clean_share: heating.clean_share", "clean_share: heating.clean_shares", "proposal.clean_share",
+                  "heating.clean_shares", "indicator 'heating.clean_shares' is not a spec of this project"),
+    "raster": ("sewage.blank_areas", "population: population", "population: parking_lots", "proposal.population", "population: parking_lots",
+               "layer 'parking_lots' is a vector layer; a raster layer is needed"),
+    "method": ("projects.cod", "{kind: project_totals}", "{kind: coal_boilers, clean_share: null}", "proposal.kind", "coal_boilers",
+               "kind 'coal_boilers' acts on indicators of method within; this one's method is total"),
+}
+
+
+@pytest.mark.parametrize("case", list(MISSPELT))
+def test_a_misspelt_proposal_block_stops_the_load(reference_copy, case):
+    spec, old, new, key, line_text, message = MISSPELT[case]
+    path, line = _misspell(reference_copy, spec, old, new, line_text)
+    with pytest.raises(ConfigError) as raised:
+        load_project(reference_copy)
+    text = str(raised.value)
+    assert text.startswith(f"{path}:{line}: key '{key}': "), text
+    assert message in text and "\n" not in text
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+@pytest.mark.parametrize("case", ["kind", "rule"])
+def test_gis_stops_on_a_misspelt_proposal_block(reference_copy, tmp_path, command, case):
+    spec, old, new, key, line_text, message = MISSPELT[case]
+    path, line = _misspell(reference_copy, spec, old, new, line_text)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [command, "--project", str(reference_copy), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith(f"gis: error: {path}:{line}: key '{key}': ") and message in last, last
+    assert "Traceback" not in result.output and not out.exists()
 
 
 # --- a sample project ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ them, plus the gap features that explain the zone values.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -74,10 +75,20 @@ def combined(frame: pd.DataFrame, fields: str | list[str] | None, layer: str) ->
     return total
 
 
+def ratios(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """numerator / denominator, NaN where the denominator is 0."""
+    return numerator / denominator.where(denominator > 0)
+
+
+def ratio_value(numerator: float, denominator: float) -> float:
+    """One zone's numerator / denominator, NaN where the denominator is 0 (the rule of :func:`with_ratio`)."""
+    return numerator / denominator if denominator > 0 else math.nan
+
+
 def with_ratio(rows: pd.DataFrame) -> pd.DataFrame:
     """Add value = numerator / denominator (NaN where the denominator is 0)."""
     rows = rows.copy()
-    rows["value"] = rows["numerator"] / rows["denominator"].where(rows["denominator"] > 0)
+    rows["value"] = ratios(rows["numerator"], rows["denominator"])
     return rows
 
 
@@ -127,15 +138,21 @@ class RatioParams(Params):
     label_fields: list[str] = Field(default_factory=lambda: ["name"])
 
 
-def measure_ratio(project: LayerReader, zones: Zones, spec: Spec, params: RatioParams) -> Measurement:
-    """Share = sum(numerator) / sum(denominator) per zone; the city from the county sums."""
-    layer = spec.inputs["features"]
+def ratio_features(project: LayerReader, layer: str, params: RatioParams) -> pd.DataFrame:
+    """The features a ratio counts (``where``), each with its ``numerator`` and ``denominator``."""
     frame = read_features(project, layer, params.where)
     frame["numerator"] = combined(frame, params.numerator, layer)
     if params.numerator_where is not None:
         counted = evaluate(frame, params.numerator_where, layer=layer, project=project)
         frame["numerator"] = frame["numerator"].where(counted, 0.0)
     frame["denominator"] = combined(frame, params.denominator, layer)
+    return frame
+
+
+def measure_ratio(project: LayerReader, zones: Zones, spec: Spec, params: RatioParams) -> Measurement:
+    """Share = sum(numerator) / sum(denominator) per zone; the city from the county sums."""
+    layer = spec.inputs["features"]
+    frame = ratio_features(project, layer, params)
     impossible = frame["numerator"] > frame["denominator"] + 1e-9
     if impossible.any():
         row = frame.loc[impossible].iloc[0]

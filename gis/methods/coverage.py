@@ -36,13 +36,6 @@ class CoverageParams(Params):
     min_gap_area_m2: float = Field(0.0, ge=0, description="uncovered pieces smaller than this are slivers, not gaps")
 
 
-def _covered_geometry(project: LayerReader, spec: Spec, params: CoverageParams) -> shapely.Geometry:
-    facilities = read_features(project, spec.inputs["facilities"], params.facilities_where)
-    if facilities.empty:
-        return shapely.Polygon()
-    return shapely.union_all(facilities.geometry.buffer(params.distance_m).values)
-
-
 def base_pieces(project: LayerReader, spec: Spec, params: CoverageParams, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The base cut by the zones: polygons of a base layer, or the zones themselves for a raster base."""
     base = spec.inputs["base"]
@@ -123,6 +116,23 @@ class _Uncovered:
         """Area inside each polygon, in the unit of the base (km2)."""
         return polygons.geometry.area * self.to_unit
 
+    def base_in(self, polygons: gpd.GeoDataFrame) -> np.ndarray:
+        """The base inside each polygon: people (raster base, exact cell coverage) or km2 (polygon base)."""
+        if self.raster is None:
+            return self.amount(polygons).to_numpy(dtype=float)
+        return zonal_sums(*self.raster, polygons)
+
+
+def coverage_rule(project: LayerReader, spec: Spec, params: CoverageParams, facilities: gpd.GeoSeries) -> _Uncovered:
+    """The rule of the coverage ``spec`` for ``facilities`` (metric CRS): called on base pieces
+    (:func:`base_pieces`), what of each lies farther than ``distance_m``, and the base in it."""
+    base = spec.inputs["base"]
+    raster_base = project.entry(base).kind == "raster"
+    return _Uncovered(
+        facilities=facilities.reset_index(drop=True), distance=params.distance_m, min_area=params.min_gap_area_m2,
+        raster=(project.layer_path(base), base) if raster_base else None, to_unit=1.0 if raster_base else 1e-6, crs=project.crs,
+    )
+
 
 def measure_coverage(project: LayerReader, zones: Zones, spec: Spec, params: CoverageParams) -> Measurement:
     """Covered and uncovered base per zone; the uncovered parts are the gap polygons."""
@@ -136,12 +146,8 @@ def measure_coverage(project: LayerReader, zones: Zones, spec: Spec, params: Cov
         inspect_raster(project, base)
         with open_raster(project.layer_path(base), base) as dataset:
             cell_m2 = cell_area_m2(dataset)
-    to_unit = 1.0 if raster_base else 1e-6  # people, or km2
     facilities = read_features(project, spec.inputs["facilities"], params.facilities_where)
-    rule = _Uncovered(
-        facilities=facilities.geometry.reset_index(drop=True), distance=params.distance_m, min_area=params.min_gap_area_m2,
-        raster=(project.layer_path(base), base) if raster_base else None, to_unit=to_unit, crs=project.crs,
-    )
+    rule = coverage_rule(project, spec, params, facilities.geometry)
     frames: list[tuple[str, pd.DataFrame]] = []
     gap_frames: list[gpd.GeoDataFrame] = []
     county_sums: pd.DataFrame | None = None

@@ -103,6 +103,15 @@ class RasterShareParams(Params):
     mask_label: str = Field("built-up area (建成区)", description="appended to zone names when a mask is used")
 
 
+def masked_zones(mask: gpd.GeoDataFrame | None, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The pieces a raster share is measured on: each mask feature (built-up area) cut by the zones, with
+    ``mask_id`` and ``zone_id``; without a mask the zones themselves (``mask_id`` is the zone's id)."""
+    zones = zones[["zone_id", "geometry"]]
+    if mask is None:
+        return zones.assign(mask_id=zones["zone_id"])
+    return gpd.overlay(mask[["id", "geometry"]].rename(columns={"id": "mask_id"}), zones, how="intersection", keep_geom_type=True)
+
+
 def measure_raster_share(project: LayerReader, zones: Zones, spec: Spec, params: RasterShareParams) -> Measurement:
     """Area of flagged classes over the area of counted classes, inside the mask when one is given."""
     raster = spec.inputs["raster"]
@@ -123,10 +132,7 @@ def measure_raster_share(project: LayerReader, zones: Zones, spec: Spec, params:
         if level not in zones.levels:
             continue
         level_zones = zones.level(level)[["zone_id", "geometry"]]
-        if mask is not None:
-            pieces = gpd.overlay(mask[["id", "geometry"]].rename(columns={"id": "mask_id"}), level_zones, how="intersection", keep_geom_type=True)
-        else:
-            pieces = level_zones.assign(mask_id=level_zones["zone_id"])
+        pieces = masked_zones(mask, level_zones)
         cells = pieces.geometry.area / cell
         areas = by_parts(project, _ClassAreas(path, raster, entry.classes, params.flag), pieces, cells * SECONDS_PER_CELL)
         pieces = pd.concat([pieces, areas], axis=1)

@@ -84,6 +84,20 @@ def _layers_named(value: Any) -> set[str]:
     return set()
 
 
+def reference_problem(project: ProjectConfig, layer: str, value: Any) -> str | None:
+    """What is wrong with the names a setting on ``layer`` gives (a field, a list of fields, a condition's
+    fields and ``in_layer`` layers): a field the catalog does not map, a layer not in it; None when nothing."""
+    entry = project.catalog.layers[layer]
+    known = set(entry.fields) | {"id"}
+    for field_name in _fields_named(value):
+        if entry.fields and field_name not in known:
+            return f"layer '{layer}' has no field '{field_name}' in the catalog (fields: {', '.join(sorted(known))})"
+    for other in _layers_named(value):
+        if other not in project.catalog.layers:
+            return f"in_layer '{other}' is not in the catalog"
+    return None
+
+
 def validate_spec_against(project: ProjectConfig, spec: Spec, path: Path) -> BaseModel:
     """Check a spec's inputs, parameters and fields against the method and the catalog."""
     _, node = load_yaml(path)
@@ -114,15 +128,9 @@ def validate_spec_against(project: ProjectConfig, spec: Spec, path: Path) -> Bas
         key = ("parameters", *first["loc"])
         raise fail(key, first["msg"]) from None
     for name, role in method.param_roles.items():
-        value = getattr(params, name, None)
-        entry = project.catalog.layers[spec.inputs[role]]
-        known = set(entry.fields) | {"id"}
-        for field_name in _fields_named(value):
-            if entry.fields and field_name not in known:
-                raise fail(("parameters", name), f"layer '{spec.inputs[role]}' has no field '{field_name}' in the catalog (fields: {', '.join(sorted(known))})")
-        for layer in _layers_named(value):
-            if layer not in project.catalog.layers:
-                raise fail(("parameters", name), f"in_layer '{layer}' is not in the catalog")
+        problem = reference_problem(project, spec.inputs[role], getattr(params, name, None))
+        if problem:
+            raise fail(("parameters", name), problem)
     for level in spec.zone_types:
         if level == "park" and "park" not in project.catalog.zones:
             raise fail(("zone_types",), "zone type 'park' needs 'zones.park' in the catalog")

@@ -12,6 +12,7 @@ import pandas as pd
 import pyogrio
 
 from gis.errors import UsageError
+from gis.proposals import PROPOSAL_COLUMNS
 
 RUN_FILES = ("indicators.csv", "planning.gpkg", "run.json")
 ZONE_LEVELS = ("city", "county", "park")
@@ -45,8 +46,6 @@ class RunOutputs:
     @cached_property
     def proposals(self) -> pd.DataFrame:
         """The rows of ``proposals.csv``; empty (with its columns) for a run written before proposals existed."""
-        from gis.proposals.core import PROPOSAL_COLUMNS
-
         path = self.out_dir / "proposals.csv"
         if not path.exists():
             return pd.DataFrame(columns=PROPOSAL_COLUMNS)

@@ -24,7 +24,7 @@ from gis.outputs.report import write_report
 from gis.outputs.workbook import write_workbook
 from gis.project.layers import LayerReader
 from gis.project.quality import QualityNote, quality_table
-from gis.proposals.core import proposal_frames, propose
+from gis.proposals import proposal_frames, propose
 
 OUTPUT_FILES = (
     "indicators.csv", "proposals.csv", "data_quality.csv", "planning.gpkg", "run.json", "map.html", "report.html", "gaps.xlsx",

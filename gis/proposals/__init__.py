@@ -1,16 +1,34 @@
-"""Proposals: for every gap a run can act on, what would close it and the indicator's value after."""
+"""Proposals: for every gap a run can act on, what would close it and the indicator's value after.
 
-from gis.proposals.core import (
-    PROPOSAL_COLUMNS,
-    Proposals,
-    greedy_cover,
-    proposal_frames,
-    proposal_kind,
-    propose,
-    validate_proposals,
-    write_proposals,
-)
+A spec asks for one with a ``proposal:`` block naming its kind; each kind is a module that
+reads only the run's results and the project's layers:
+
+- ``coverage_sites`` (:mod:`~gis.proposals.charging`): the fewest new public charging sites,
+  chosen greedily (:mod:`~gis.proposals.greedy`) from candidate sites by the people they newly
+  cover, until each county reaches its coverage target;
+- ``parking_spaces`` (charging): the spaces to equip and the lots to equip them in, lots with
+  the lowest share first;
+- ``fast_charging`` (charging): the service areas to equip, with the nearest fast charger;
+- ``coal_boilers`` (:mod:`~gis.proposals.heating`): the coal boilers inside network coverage to
+  convert, largest first, the clean-heating share after converting them, and the boilers
+  outside coverage with their distance to the network;
+- ``permeable_blocks`` (:mod:`~gis.proposals.permeable`): blocks of a grid over the built-up
+  areas with the most impervious ground, largest first, until the shortfall is covered;
+- ``sewer_extensions`` (:mod:`~gis.proposals.sewage`): a sewer from each blank area to the
+  nearest connected sewer line, its length and the people it would serve;
+- ``project_totals`` (:mod:`~gis.proposals.projects`): the projects not yet completed and
+  whether completing them meets the target.
+
+:mod:`~gis.proposals.common` holds what they share; :mod:`~gis.proposals.registry` the kinds,
+the check of the blocks when a project loads, and :func:`propose`.
+"""
+
+from gis.proposals.common import PROPOSAL_COLUMNS, PROPOSAL_FIELDS, Proposals, proposals_layer_name
+from gis.proposals.greedy import greedy_cover
+from gis.proposals.registry import KINDS, ProposalSettings, proposal_kind, proposal_settings, propose, validate_proposals
+from gis.proposals.write import proposal_frames, write_proposals
 
 __all__ = [
-    "PROPOSAL_COLUMNS", "Proposals", "greedy_cover", "proposal_frames", "proposal_kind", "propose", "validate_proposals", "write_proposals",
+    "KINDS", "PROPOSAL_COLUMNS", "PROPOSAL_FIELDS", "ProposalSettings", "Proposals", "greedy_cover", "proposal_frames", "proposal_kind",
+    "proposal_settings", "proposals_layer_name", "propose", "validate_proposals", "write_proposals",
 ]

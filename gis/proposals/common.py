@@ -1,0 +1,293 @@
+"""What every kind of proposal shares: the columns of the table, the settings base, the kind
+record, what a kind returns, and the helpers that make its rows.
+
+The kind modules (``charging``, ``heating``, ``permeable``, ``sewage``, ``projects``) import
+this module; :mod:`gis.proposals.registry` imports them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, get_args
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from gis.engines.result import IndicatorResult, RunResult
+from gis.methods.attributes import ratio_value
+from gis.methods.targets import EPSILON
+from gis.methods.zones import Zones
+from gis.project.config import ProjectConfig
+from gis.project.layers import LayerReader
+from gis.project.specs import Spec
+
+PROPOSAL_COLUMNS = [
+    "indicator", "zone_type", "zone_id", "zone_name", "action", "quantity", "unit", "value_after", "meets_target",
+    "row_type", "rank", "item_layer", "item_id", "item_name", "adds", "adds_unit", "value_before", "target",
+    "comparator", "detail",
+]
+"""Columns of ``proposals.csv``: the first nine are fixed; ``row_type`` is ``zone`` (the proposal
+for a zone, summed) or ``item`` (one site, lot, boiler, block, sewer or project of it)."""
+
+PROPOSAL_FIELDS = {
+    "indicator": "indicator id whose gap the proposal closes",
+    "zone_type": "city or county the proposal is for",
+    "zone_id": "zone code",
+    "zone_name": "zone name",
+    "action": "what to do (Chinese and English)",
+    "quantity": "how much of it, in unit",
+    "unit": "unit of quantity",
+    "value_after": "the indicator's value for the zone after the proposal (items: after this item and those ranked before it)",
+    "meets_target": "whether value_after meets the zone's target (empty: no target)",
+    "row_type": "zone (the proposal for a zone) or item (one site, lot, boiler, block, sewer or project)",
+    "rank": "order in which the items are proposed within the zone (1 first)",
+    "item_layer": "layer the item comes from",
+    "item_id": "id of the item in its layer (or of the block or blank area)",
+    "item_name": "name of the item",
+    "adds": "what the item adds besides quantity (people newly covered or served, m2 converted)",
+    "adds_unit": "unit of adds",
+    "value_before": "the indicator's value for the zone before the proposal",
+    "target": "the zone's threshold (for a coverage without target the proposal's coverage_target)",
+    "comparator": "how value_after is compared with target",
+    "detail": "the rule used and what the item is near (nearest fast charger, network, sewer)",
+}
+"""Meaning of every column of ``proposals.csv``."""
+
+
+def proposals_layer_name(indicator: str) -> str:
+    """The GeoPackage layer of an indicator's proposal features."""
+    return f"{indicator}.proposals"
+
+
+@dataclass
+class Proposals:
+    """The proposals of a run: the rows of ``proposals.csv`` and the layers by name (metric CRS)."""
+
+    table: pd.DataFrame
+    layers: dict[str, gpd.GeoDataFrame]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Part:
+    """What one kind proposes for one indicator: rows of the table, layers, notes."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """The run the proposals are made for, and its results by indicator id."""
+
+    result: RunResult
+    by_id: dict[str, IndicatorResult]
+
+    @property
+    def reader(self) -> LayerReader:
+        """The run's reader of the project's layers."""
+        return self.result.layers
+
+    @property
+    def zones(self) -> Zones:
+        """The run's zones."""
+        return self.result.zones
+
+
+Problem = tuple[tuple[str | int, ...], str]
+"""A problem of a ``proposal:`` block: the key under ``proposal`` (``("candidates", 2)``) and what is wrong."""
+
+
+class KindSettings(BaseModel):
+    """Base of the settings of each kind (a spec's ``proposal:`` block); ``kind`` tells them apart."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+
+    def problems(self, project: ProjectConfig, spec: Spec) -> Iterator[Problem]:
+        """What the block names that the project lacks (layers, fields, indicators); checked when the project loads."""
+        return iter(())
+
+
+Settings = TypeVar("Settings", bound=KindSettings)
+
+
+@dataclass(frozen=True)
+class Kind(Generic[Settings]):
+    """A kind of proposal: its settings, its function, and the methods of the indicators it acts on."""
+
+    settings: type[Settings]
+    propose: Callable[[Context, IndicatorResult, Settings], Part]
+    methods: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """The kind's name: the value of ``kind`` its settings take."""
+        (name,) = get_args(self.settings.model_fields["kind"].annotation)
+        return str(name)
+
+    def problems(self, project: ProjectConfig, spec: Spec, settings: Settings) -> Iterator[Problem]:
+        """The method of the spec, then what the settings name."""
+        if spec.method not in self.methods:
+            yield ("kind",), f"kind '{self.name}' acts on indicators of method {' or '.join(self.methods)}; this one's method is {spec.method}"
+            return
+        yield from settings.problems(project, spec)
+
+
+def layer_problem(project: ProjectConfig, layer: str, kind: str) -> str | None:
+    """What keeps ``layer`` from serving as a ``kind`` layer (vector, raster, table); None when nothing."""
+    if layer not in project.catalog.layers:
+        return f"layer '{layer}' is not in {project.catalog_path}"
+    actual = project.catalog.layers[layer].kind
+    return None if actual == kind else f"layer '{layer}' is a {actual} layer; a {kind} layer is needed"
+
+
+# --- rows of the table -----------------------------------------------------------------------
+
+
+def missing(value: Any) -> bool:
+    """Whether a cell is empty (None, NaN, NA)."""
+    return value is None or (isinstance(value, float | np.floating) and math.isnan(value)) or value is pd.NA
+
+
+def meets(value: Any, target: Any, comparator: Any) -> bool | None:
+    """Whether ``value`` meets ``target`` (None when one of them is missing)."""
+    if missing(value) or missing(target) or missing(comparator):
+        return None
+    value, target = float(value), float(target)
+    if comparator == ">=":
+        return value >= target - EPSILON
+    if comparator == "<=":
+        return value <= target + EPSILON
+    return abs(value - target) <= EPSILON
+
+
+def row(item: IndicatorResult, zone: pd.Series, action: str, quantity: float, unit: str, value_after: Any, **extra: Any) -> dict[str, Any]:
+    """One row of the table for the zone ``zone`` (a row of the indicator's own table)."""
+    target, comparator = extra.pop("target", zone.get("target")), extra.pop("comparator", zone.get("comparator"))
+    out = {
+        "indicator": item.spec.id,
+        "zone_type": str(zone["zone_type"]),
+        "zone_id": str(zone["zone_id"]),
+        "zone_name": str(zone["zone_name"]),
+        "action": action,
+        "quantity": quantity,
+        "unit": unit,
+        "value_after": value_after,
+        "meets_target": meets(value_after, target, comparator),
+        "row_type": "zone",
+        "value_before": zone.get("value"),
+        "target": target,
+        "comparator": comparator,
+    }
+    out.update(extra)
+    return out
+
+
+def item_row(item: IndicatorResult, zone: pd.Series, action: str, quantity: float, unit: str, value_after: Any, **extra: Any) -> dict[str, Any]:
+    """One item (site, lot, boiler, ...) of the proposal for ``zone``."""
+    return row(item, zone, action, quantity, unit, value_after, row_type="item", **extra)
+
+
+def zone_rows(item: IndicatorResult, level: str, status: str | None = "gap") -> pd.DataFrame:
+    """The indicator's rows of one zone type (with ``status``; every row when None)."""
+    rows = item.rows[item.rows["zone_type"] == level]
+    return rows if status is None else rows[rows["status"] == status]
+
+
+def item_level(item: IndicatorResult) -> str:
+    """Items are listed under counties when counties have targets, else under the city."""
+    has_counties = (item.rows["zone_type"] == "county").any()
+    return "county" if has_counties and item.spec.target is not None and "county" in item.spec.target.zone_types else "city"
+
+
+def city_row(item: IndicatorResult) -> pd.Series | None:
+    """The indicator's city row."""
+    city = item.rows[item.rows["zone_type"] == "city"]
+    return None if city.empty else city.iloc[0]
+
+
+def count_items(
+    item: IndicatorResult, features: gpd.GeoDataFrame, action: str, unit: str, step: float, detail_of: Callable[[pd.Series], str], layer: str,
+    *, rule: str,
+) -> list[dict[str, Any]]:
+    """Rows for a count or ratio of features fixed one at a time (service areas, boilers).
+
+    ``features`` (with ``county_id``, in the order to fix them) each change the zone's numerator
+    by ``step`` (+1: one more equipped, -1: one fewer left); items are listed under counties when
+    counties have targets, the city row sums them.
+    """
+    rows = []
+    level = item_level(item)
+    ratio = item.rows["denominator"].notna().any()
+
+    def value_of(zone: pd.Series, changed: float) -> float:
+        numerator = float(zone["numerator"]) + step * changed
+        return ratio_value(numerator, float(zone["denominator"])) if ratio else numerator
+
+    zones = [z for _, z in zone_rows(item, level).iterrows()]
+    city = city_row(item)
+    if level == "county" and city is not None and not missing(city["target"]):
+        zones.insert(0, city)
+    for zone in zones:
+        mine = features if zone["zone_type"] == "city" else features[features["county_id"] == str(zone["zone_id"])]
+        if mine.empty:
+            continue
+        detail = "sum of the county proposals" if zone["zone_type"] == "city" and level == "county" else rule
+        rows.append(row(item, zone, f"{action}: {len(mine)}", len(mine), unit, value_of(zone, len(mine)), detail=detail))
+        if zone["zone_type"] == "city" and level == "county":
+            continue
+        for rank, (_, feature) in enumerate(mine.iterrows(), start=1):
+            rows.append(item_row(
+                item, zone, action, 1, unit, value_of(zone, rank), rank=rank, item_layer=layer,
+                item_id=str(feature["id"]), item_name=str(feature.get("name", feature["id"])), detail=detail_of(feature),
+            ))
+    return rows
+
+
+def allocate(order: Iterable[tuple[Any, float]], need: float) -> list[tuple[Any, float]]:
+    """Take from each (key, room) in order until ``need`` is met; the last takes only what is still missing."""
+    taken = []
+    for key, room in order:
+        if need <= 1e-9:
+            break
+        take = min(room, need)
+        if take > 1e-9:
+            taken.append((key, take))
+            need -= take
+    return taken
+
+
+# --- places ----------------------------------------------------------------------------------
+
+
+def county_of(zones: Zones, geometries: gpd.GeoSeries) -> pd.Series:
+    """The county id of each geometry (of its representative point); None outside every county."""
+    counties = zones.level("county")
+    points = gpd.GeoDataFrame(geometry=geometries.representative_point().values, index=geometries.index, crs=counties.crs)
+    joined = gpd.sjoin(points, counties[["zone_id", "geometry"]], how="left", predicate="intersects")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    return joined["zone_id"].reindex(geometries.index).astype(object).where(joined["zone_id"].notna(), None)
+
+
+def nearest(features: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, prefix: str) -> pd.DataFrame:
+    """Per feature: id and name of the nearest target and the distance in m (NaN without targets)."""
+    out = pd.DataFrame({f"{prefix}_id": None, f"{prefix}_name": None, "distance_m": np.nan}, index=features.index)
+    if features.empty or targets.empty:
+        return out
+    right = targets[["id", "geometry"]].assign(name=targets["name"].astype(str) if "name" in targets else targets["id"].astype(str))
+    right = right.rename(columns={"id": f"{prefix}_id", "name": f"{prefix}_name"})
+    joined = gpd.sjoin_nearest(features[["geometry"]], right, how="left", distance_col="distance_m")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    return joined[[f"{prefix}_id", f"{prefix}_name", "distance_m"]]
+
+
+def point_layer(frame: gpd.GeoDataFrame, columns: list[str], crs: str) -> gpd.GeoDataFrame:
+    """A proposal layer of ``columns`` of ``frame`` with its geometries."""
+    return gpd.GeoDataFrame(frame[columns].reset_index(drop=True), geometry=frame.geometry.values, crs=crs)

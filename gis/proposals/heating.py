@@ -1,0 +1,146 @@
+"""Heating: the coal boilers inside heating-network coverage to convert, largest first, and the
+clean-heating share after converting them (``coal_boilers``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from gis.engines.result import IndicatorResult
+from gis.methods.attributes import RatioParams, WithinParams, ratio_features, ratio_value, read_features
+from gis.methods.zones import sums_per_level
+from gis.project.config import ProjectConfig
+from gis.project.specs import Spec
+from gis.proposals.common import (
+    Context,
+    Kind,
+    KindSettings,
+    Part,
+    Problem,
+    count_items,
+    county_of,
+    item_row,
+    meets,
+    missing,
+    nearest,
+    point_layer,
+    proposals_layer_name,
+    row,
+)
+
+
+class CoalSettings(KindSettings):
+    """``kind: coal_boilers``: the coal boilers inside network coverage to convert, and the clean share after."""
+
+    kind: Literal["coal_boilers"]
+    clean_share: str | None = Field(
+        description="indicator (ratio of heated floor area, on the same features) the conversions raise; null: none",
+    )
+
+    def problems(self, project: ProjectConfig, spec: Spec) -> Iterator[Problem]:
+        """The clean-share indicator is a spec of the project, a ratio measured on the boilers' layer."""
+        if self.clean_share is None:
+            return
+        clean = next((s for s in project.specs if s.id == self.clean_share), None)
+        layer = spec.inputs["features"]
+        if clean is None:
+            yield ("clean_share",), f"indicator '{self.clean_share}' is not a spec of this project (analyses/*.yaml)"
+        elif clean.method != "ratio" or clean.inputs.get("features") != layer or RatioParams.model_validate(clean.parameters).zone_field:
+            yield ("clean_share",), f"indicator '{self.clean_share}' is not a ratio measured on the features of '{layer}'"
+
+
+def propose_coal_boilers(ctx: Context, item: IndicatorResult, settings: CoalSettings) -> Part:
+    """The coal boilers inside network coverage to convert, largest first; the clean share after.
+
+    Rule: every boiler inside coverage is listed (the target is none left), by capacity_mw then
+    heated_area_m2, largest first. The clean-heating share after counts the floor area the
+    converted boilers heat as clean (connected to the network or a clean source). Boilers
+    outside coverage are listed apart, with their distance to the network.
+    """
+    spec, reader, part = item.spec, ctx.reader, Part()
+    params = WithinParams.model_validate(spec.parameters)
+    layer = spec.inputs["features"]
+    boilers = read_features(reader, layer, params.where)
+    inside_ids = set(item.gaps["id"].astype(str)) if item.gaps is not None else set()
+    boilers["in_coverage"] = boilers["id"].astype(str).isin(inside_ids)
+    boilers["county_id"] = county_of(ctx.zones, boilers.geometry).values
+    for column in ("capacity_mw", "heated_area_m2"):
+        boilers[column] = pd.to_numeric(boilers[column], errors="coerce") if column in boilers else np.nan
+    network = read_features(reader, spec.inputs["coverage"], params.coverage_where)
+    group = params.group_field if params.group_field and params.group_field in network else None
+    boilers = boilers.join(nearest(boilers, network.assign(name=network[group]) if group else network, "network"))
+    boilers["distance_km"] = boilers["distance_m"] / 1000
+    boilers = boilers.sort_values(["capacity_mw", "heated_area_m2", "id"], ascending=[False, False, True], na_position="last")
+    inside = boilers[boilers["in_coverage"]]
+    outside = boilers[~boilers["in_coverage"]]
+
+    def detail(feature: pd.Series) -> str:
+        return (f"{feature['capacity_mw']:g} MW, {feature['heated_area_m2']:,.0f} m2 heated; "
+                f"network {feature['network_name']} at {feature['distance_km']:.2f} km")
+
+    part.rows = count_items(item, inside, "淘汰燃煤锅炉，改由供热管网或清洁热源供热 convert the coal boiler (network or clean heat)",
+                            "boilers", -1.0, detail, layer,
+                            rule="every coal boiler inside network coverage, largest first (capacity_mw, then heated_area_m2)")
+    counties = ctx.zones.level("county").set_index("zone_id")
+    for _, boiler in outside.iterrows():
+        county = str(boiler["county_id"]) if boiler["county_id"] else None
+        zone = pd.Series({"zone_type": "county", "zone_id": county, "zone_name": counties["zone_name"].get(county, "") if county else "",
+                          "value": None, "target": None, "comparator": None})
+        distance = "no network" if missing(boiler["distance_km"]) else f"{boiler['distance_km']:.2f} km to network {boiler['network_name']}"
+        part.rows.append(item_row(
+            item, zone, "供热管网覆盖范围外的燃煤锅炉：就地清洁改造或延伸管网 coal boiler outside network coverage: clean on site or extend the network",
+            1, "boilers", None, item_layer=layer, item_id=str(boiler["id"]), item_name=str(boiler.get("name", boiler["id"])),
+            adds=boiler["heated_area_m2"], adds_unit="m2 heated", detail=f"{boiler['capacity_mw']:g} MW; {distance}",
+        ))
+    rank = pd.Series(np.nan, index=boilers.index)
+    for _, same_county in inside.groupby(inside["county_id"].fillna("")):
+        rank[same_county.index] = np.arange(1, len(same_county) + 1)
+    layer_frame = boilers.drop(columns=["network_id"]).rename(columns={"network_name": "network_id"})
+    layer_frame = layer_frame.assign(indicator=spec.id, rank=rank.astype("Int64"))
+    columns = ["id", "indicator", "county_id", "rank", *[c for c in ("name", "capacity_mw", "heated_area_m2") if c in boilers],
+               "in_coverage", "network_id", "distance_m", "distance_km"]
+    part.layers[proposals_layer_name(spec.id)] = point_layer(layer_frame, columns, reader.crs)
+    if settings.clean_share is None:
+        return part
+    clean = ctx.by_id.get(settings.clean_share)
+    if clean is None:
+        part.notes.append(f"indicator '{settings.clean_share}' not in this run; clean-heating share after conversion left out")
+    elif not inside.empty:
+        part.rows += _clean_after(ctx, item, clean, inside)
+    return part
+
+
+def _clean_after(ctx: Context, item: IndicatorResult, clean: IndicatorResult, converted: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of the clean-heating share per zone once the ``converted`` boilers (of ``item``) heat cleanly."""
+    spec = clean.spec
+    frame = ratio_features(ctx.reader, spec.inputs["features"], RatioParams.model_validate(spec.parameters))
+    changed = frame[frame["id"].astype(str).isin(set(converted["id"].astype(str)))].copy()
+    changed["gain"] = changed["denominator"] - changed["numerator"]
+    changed["boilers"] = 1.0
+    levels: list[str] = [lvl for lvl in spec.zone_types if lvl in ("city", "county")]
+    gains = sums_per_level(changed, ["gain", "boilers"], ctx.zones, levels).set_index(["zone_type", "zone_id"])
+    rows = []
+    for _, zone in clean.rows.iterrows():
+        key = (zone["zone_type"], zone["zone_id"])
+        gain = float(gains["gain"].get(key, 0.0)) if key in gains.index else 0.0
+        count = int(gains["boilers"].get(key, 0.0)) if key in gains.index else 0
+        if gain <= 0 and zone["status"] != "gap":
+            continue
+        value = ratio_value(float(zone["numerator"]) + gain, float(zone["denominator"]))
+        detail = f"from {item.spec.id}: the floor area the boilers heat counts as clean after conversion"
+        if meets(value, zone["target"], zone["comparator"]) is False:
+            still = float(zone["target"]) * float(zone["denominator"]) - float(zone["numerator"]) - gain
+            detail += f"; {still:,.0f} m2 still to convert by other means (boilers outside coverage, other sources)"
+        if count:
+            action = f"供热管网覆盖范围内的燃煤锅炉改为清洁供热 {count} 台 convert {count} coal boilers inside network coverage to clean heat"
+        else:
+            action = "管网覆盖范围内无燃煤锅炉可改 no coal boiler inside network coverage here"
+        rows.append(row(clean, zone, action, gain, "m2 floor area", value, adds=count, adds_unit="boilers", detail=detail))
+    return rows
+
+
+COAL_BOILERS = Kind(CoalSettings, propose_coal_boilers, ("within",))

@@ -1,0 +1,99 @@
+"""Key projects: the projects not yet completed, largest first, and whether completing them meets
+the target (``project_totals``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+
+from gis.engines.result import IndicatorResult
+from gis.methods.attributes import TotalParams, combined, read_features
+from gis.methods.conditions import evaluate
+from gis.project.config import ProjectConfig
+from gis.project.specs import Spec
+from gis.proposals.common import (
+    Context,
+    Kind,
+    KindSettings,
+    Part,
+    Problem,
+    county_of,
+    item_row,
+    meets,
+    missing,
+    point_layer,
+    proposals_layer_name,
+    row,
+)
+
+
+class ProjectTotalsSettings(KindSettings):
+    """``kind: project_totals``: the projects not yet completed that would add to the total."""
+
+    kind: Literal["project_totals"]
+
+    def problems(self, project: ProjectConfig, spec: Spec) -> Iterator[Problem]:
+        """A total of one field (tonnes of a pollutant)."""
+        if not isinstance(TotalParams.model_validate(spec.parameters).field, str):
+            yield ("kind",), "kind 'project_totals' lists what projects add to a sum of one field; this total has no 'field'"
+
+
+def propose_project_totals(ctx: Context, item: IndicatorResult, settings: ProjectTotalsSettings) -> Part:
+    """The tonnes still missing and the projects not yet counted, largest first; whether they are enough.
+
+    The projects "not yet completed" are the features of the layer that fail the spec's
+    ``where`` (status completed) and carry tonnes of the pollutant.
+    """
+    spec, reader, part = item.spec, ctx.reader, Part()
+    params = TotalParams.model_validate(spec.parameters)
+    layer = spec.inputs["features"]
+    zones = [z for _, z in item.rows[item.rows["status"] == "gap"].iterrows()]
+    if not zones:
+        return part
+    frame = read_features(reader, layer, None)
+    done = evaluate(frame, params.where, layer=layer, project=reader)
+    frame["tonnes"] = combined(frame, params.field, layer)
+    open_ = frame[~done & (frame["tonnes"] > 0)].copy()
+    if params.zone_field:
+        open_["county_id"] = open_[params.zone_field].astype(str)
+    elif isinstance(open_, gpd.GeoDataFrame) and not open_.empty:
+        open_["county_id"] = county_of(ctx.zones, open_.geometry).values
+    else:
+        open_["county_id"] = None
+    open_ = open_.sort_values(["tonnes", "id"], ascending=[False, True])
+    unit = spec.unit
+    for zone in zones:
+        mine = open_ if zone["zone_type"] == "city" else open_[open_["county_id"] == str(zone["zone_id"])]
+        value = float(zone["value"])
+        short = float(zone["target"]) - value if zone["comparator"] == ">=" else value - float(zone["target"])
+        total = float(mine["tonnes"].sum())
+        after = value + total
+        enough = meets(after, zone["target"], zone["comparator"])
+        verdict = "enough" if enough else f"{float(zone['target']) - after:,.1f} {unit} still short: new projects needed"
+        part.rows.append(row(
+            item, zone, f"完成未完工的重点工程 {len(mine)} 项 complete the {len(mine)} projects not yet completed", total, unit, after,
+            detail=f"{short:,.1f} {unit} missing before; {verdict}",
+        ))
+        running = value
+        for rank, (_, project_row) in enumerate(mine.iterrows(), start=1):
+            running += float(project_row["tonnes"])
+            status = project_row.get("status", "")
+            year = project_row.get("year", "")
+            part.rows.append(item_row(
+                item, zone, "完成重点工程 complete the project", float(project_row["tonnes"]), unit, running, rank=rank,
+                item_layer=layer, item_id=str(project_row["id"]), item_name=str(project_row.get("name", project_row["id"])),
+                detail=f"status {status}" + (f", year {year}" if not missing(year) and year != "" else ""),
+            ))
+    if isinstance(open_, gpd.GeoDataFrame) and not open_.empty:
+        frame_out = open_.assign(indicator=spec.id, rank=np.arange(1, len(open_) + 1))
+        if "status" in frame_out:
+            frame_out = frame_out.rename(columns={"status": "project_status"})
+        columns = ["id", "indicator", "county_id", "rank", *[c for c in ("name", "sector", "project_status", "year") if c in frame_out], "tonnes"]
+        part.layers[proposals_layer_name(spec.id)] = point_layer(frame_out, columns, reader.crs)
+    return part
+
+
+PROJECT_TOTALS = Kind(ProjectTotalsSettings, propose_project_totals, ("total",))
