@@ -11,15 +11,16 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from gis.api import load_project
 from gis.cli import main
 from gis.engines.local import RunResult, run_project
 from gis.errors import DataError
 from gis.project.quality import quality_table
-from gis.api import load_project
 
 distributed = pytest.importorskip("distributed")
 
 from distributed import Client, get_task_stream  # noqa: E402
+
 from gis.engines.dask import run_project_dask  # noqa: E402 - after the skip when distributed is missing
 
 PART_KEYS: dict[str, list[str]] = {}

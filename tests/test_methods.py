@@ -8,8 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from tinyproject import X0, Y0, target
 from shapely.geometry import LineString, Point, box
+from tinyproject import X0, Y0, target
 
 from gis import load_project
 from gis.engines.local import run_project

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from shapely import LineString
 
-from gis.methods.parts import SpreadsWork
 from gis.api import load_project
+from gis.methods.parts import SpreadsWork
 from gis.methods.zones import MIN_FEATURES_PER_PART, build_zones, sum_by_zone
 
 

@@ -12,21 +12,16 @@ import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+import yaml
 
-from gis.cli import main
 from gis.errors import UsageError
-from gis.outputs.report import (
-    STATUS_COLOURS,
-    chart_svg,
-    describe_target,
-    format_value,
-    render_report,
-    top_gap_features,
-    trajectory_svg,
-    write_report,
-)
 from gis.outputs.folder import RunOutputs, read_run
+from gis.outputs.report import render_report, write_report
+from gis.outputs.report_sections import top_gap_features
+from gis.outputs.report_svg import chart_svg, trajectory_svg
+from gis.outputs.symbology import run_map_spec, status_colours
+from gis.outputs.text import describe_target, format_value
+from gis.outputs.webmap import write_map
 from gis.outputs.workbook import MAX_SHEET_NAME, PERCENT, SUMMARY_SHEET, safe_sheet_name, write_workbook
 
 # Sanmenxia's lon/lat box (CGCS2000)
@@ -138,7 +133,7 @@ def test_synthetic_notice_at_the_top(report: str):
     assert "SYNTHETIC DATA" in report[notice : notice + 400]
 
 
-def test_report_is_self_contained_and_small(report: str):
+def test_report_is_self_contained_and_small(run_dir: Path, report: str):
     assert "<script" not in report
     assert "<link" not in report
     assert "@import" not in report and "url(" not in report
@@ -148,7 +143,7 @@ def test_report_is_self_contained_and_small(report: str):
     own = [section.split("<section")[0] for section in sections]
     assert own and all(part.count('<svg class="map"') == 1 and part.count('<svg class="chart"') == 1 for part in own)  # a map and a chart each
     assert all(part.count("<svg") == 2 + part.count('<svg class="trajectory"') for part in own)  # and a trajectory where years are given
-    for colour in STATUS_COLOURS.values():
+    for colour in status_colours(run_map_spec(read_run(run_dir).record)).values():  # the project's map spec
         assert colour in report
 
 
@@ -164,7 +159,8 @@ def test_top_gap_features_lie_in_sanmenxia(report: str):
 def test_top_gap_features_are_ranked_and_located(run_dir: Path):
     run = read_run(run_dir)
     points = run.read_layer("charging.parking_share.gaps")
-    top, size = top_gap_features(points, limit=5)
+    crs = run.record["project"]["crs"]
+    top, size = top_gap_features(points, metric_crs=crs, limit=5)
     assert size == "shortfall" and len(top) == min(5, len(points))
     assert top["shortfall"].is_monotonic_decreasing
     own = points.set_index("id").geometry
@@ -172,14 +168,14 @@ def test_top_gap_features_are_ranked_and_located(run_dir: Path):
         point = own[row.id].geoms[0]
         assert (row.lon, row.lat) == pytest.approx((point.x, point.y), abs=1e-7)
     polygons = run.read_layer("sewage.blank_areas.gaps")
-    top, size = top_gap_features(polygons)
+    top, size = top_gap_features(polygons, metric_crs=crs)
     assert size == "uncovered_km2" and top["uncovered_km2"].is_monotonic_decreasing
-    expected = polygons.to_crs("EPSG:4546").centroid.to_crs("EPSG:4490")
+    expected = polygons.to_crs(crs).centroid.to_crs("EPSG:4490")
     by_id = dict(zip(polygons["id"], zip(expected.x, expected.y, strict=True), strict=True))
     for row in top.itertuples():
         assert (row.lon, row.lat) == pytest.approx(by_id[row.id], abs=1e-9)
     permeable = run.read_layer("permeable.share.gaps")
-    top, size = top_gap_features(permeable, shortfall_factor=1e-6)  # m2 to km2, as the spec says
+    top, size = top_gap_features(permeable, metric_crs=crs, shortfall_factor=1e-6)  # m2 to km2, as the spec says
     assert top["shortfall"].max() < 100
 
 
@@ -295,7 +291,7 @@ def test_gap_points_are_placed_in_their_county(run_dir: Path):
     counties = run.read_layer("charging.parking_share")
     counties = counties[counties["zone_type"] == "county"]
     lots = run.read_layer("charging.parking_share.gaps")
-    top, _ = top_gap_features(lots, zones=counties)
+    top, _ = top_gap_features(lots, metric_crs=run.record["project"]["crs"], zones=counties)
     assert top["zone_name"].notna().all()
     assert set(top["zone_name"]) <= set(counties["zone_name"])
     for row in top.itertuples():  # the synthetic lots are named after their county
@@ -452,3 +448,31 @@ def test_workbook_in_one_language(run_dir: Path, tmp_path: Path):
     assert english.sheetnames[0] == "Summary" and chinese.sheetnames[0] == "汇总"
     assert [c.value for c in english["permeable.share"][4]][:4] == ["zone type", "zone id", "zone", "value"]
     assert [c.value for c in chinese["permeable.share"][4]][:4] == ["类型", "代码", "地区", "值"]
+
+
+# --- colours from the project's map spec -----------------------------------------------------------
+
+
+def test_report_workbook_and_map_take_the_status_colour_from_the_map_spec(sample_run: tuple[Path, Path], run_dir: Path, tmp_path: Path):
+    """'met' recoloured in the project's maps/plan.yaml (default #1a9850) is the colour of all three views."""
+    project = tmp_path / "city"
+    shutil.copytree(sample_run[0], project)
+    plan = project / "maps" / "plan.yaml"
+    spec = yaml.safe_load(plan.read_text(encoding="utf-8"))
+    assert spec["status"]["met"]["colour"] == "#1a9850"
+    spec["status"]["met"]["colour"] = "#123456"
+    plan.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    shutil.copytree(run_dir, out)
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    record["project"]["root"] = str(project)
+    (out / "run.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    run = read_run(out)
+
+    report = render_report(run)
+    assert "--met: #123456;" in report and "#1a9850" not in report
+    book = openpyxl.load_workbook(write_workbook(run, out))
+    met_fills = {cell.fill.fgColor.rgb for sheet in book.worksheets for row in sheet.iter_rows() for cell in row if cell.value == "met"}
+    assert met_fills == {"00123456"}
+    page = write_map(run, out / "map.html").read_text(encoding="utf-8")
+    assert "#123456" in page and "#1a9850" not in page

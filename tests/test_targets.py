@@ -5,13 +5,13 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pytest
-from tinyproject import X0, Y0, counties_frame, target
 from shapely.geometry import LineString, box
+from tinyproject import X0, Y0, counties_frame, target
 
 from gis import ConfigError, load_project
-from gis.project.specs import Spec, Target
 from gis.methods.targets import judge, threshold_for
 from gis.methods.zones import Zones, sum_by_zone, sums_per_level
+from gis.project.specs import Spec, Target
 
 
 def _target(**kw) -> Target:

@@ -18,16 +18,16 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from gis.api import load_project
 from gis.cli import main
 from gis.errors import ConfigError, UsageError
-from gis.project.mapspec import FieldLabel, MapSpec, read_map_spec
-from gis.api import load_project
+from gis.outputs._leaflet import FeatureLayer
+from gis.outputs._offline import make_offline, remote_assets
+from gis.outputs.folder import RunOutputs, read_run
+from gis.outputs.webmap import build_map, write_map
 from gis.project.config import reference_root
 from gis.project.layers import LayerReader
-from gis.outputs.folder import RunOutputs, read_run
-from gis.outputs._leaflet import FeatureLayer
-from gis.outputs.webmap import build_map, write_map
-from gis.outputs._offline import make_offline, remote_assets
+from gis.project.mapspec import FieldLabel, MapSpec, read_map_spec
 
 PLAN = reference_root() / "maps" / "plan.yaml"
 XSS_NAME = "<script>alert(1)</script>"
@@ -332,7 +332,8 @@ window.addEventListener("load", function () { setTimeout(function () {
     typeofL: typeof L,
     containers: document.querySelectorAll(".leaflet-container").length,
     labels: Array.prototype.map.call(document.querySelectorAll(".leaflet-control-layers-overlays label"), function (l) { return l.textContent.trim(); }),
-    checked: Array.prototype.map.call(document.querySelectorAll(".leaflet-control-layers-overlays input:checked"), function (i) { return i.nextSibling.textContent.trim(); }),
+    checked: Array.prototype.map.call(document.querySelectorAll(".leaflet-control-layers-overlays input:checked"),
+                                      function (i) { return i.nextSibling.textContent.trim(); }),
     paths: document.querySelectorAll("path.leaflet-interactive").length,
     clusters: document.querySelectorAll(".leaflet-marker-icon.gis-cluster").length,
     banner: (document.querySelector(".gis-banner") || {}).textContent || null,

@@ -6,7 +6,7 @@ At province scale that re-parses megabytes of features (seconds per map), and an
 in a feature's text would be evaluated as a template.  Here the features go into the page as
 one JSON literal beside the layer's small script, which holds nothing from the data.
 
-Popups and tooltips are ready-made, escaped HTML (see :mod:`gis.webmap`); styles are a short
+Popups and tooltips are ready-made, escaped HTML (see :mod:`gis.outputs.webmap_layers`); styles are a short
 table that each feature points into, so thousands of features in one colour cost one style.
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from branca.element import Figure
 from folium.map import Layer
 from jinja2 import Template
 
@@ -102,19 +103,22 @@ class FeatureLayer(Layer):
         self.radius = radius
         self.highlight = highlight
         self.popup_width = popup_width
-        self.interactive = popups is not None and tooltips is not None
         table: dict[str, int] = {}
         indexes = [table.setdefault(json.dumps(style, sort_keys=True), len(table)) for style in styles]
-        if self.interactive:
+        properties: list[dict[str, Any]]
+        if popups is not None and tooltips is not None:
             properties = [{"s": i, "popup": p, "tooltip": t} for i, p, t in zip(indexes, popups, tooltips, strict=True)]
         else:
             properties = [{"s": i} for i in indexes]
+        self.interactive = popups is not None and tooltips is not None
         features = _features(frame.geometry.values, properties)
         unique = [json.loads(key) for key in table]
         self._data = f'{{"features":{features},"styles":{script_json(unique)}}}'
 
-    def render(self, **kwargs: object) -> None:
+    # branca types Element.render as returning str, but MacroElement.render (our base) returns None
+    def render(self, **kwargs: object) -> None:  # type: ignore[override]
         """Put the features into the page verbatim, then the layer's script (which reads them)."""
         figure = self.get_root()
+        assert isinstance(figure, Figure)  # a layer is rendered as part of its map's page
         figure.script.add_child(RawHtml(f"var {self.get_name()}_data = {self._data};"), name=f"{self.get_name()}_data")
         super().render(**kwargs)

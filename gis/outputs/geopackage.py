@@ -22,10 +22,10 @@ import pyogrio
 import shapely
 
 from gis.engines.local import IndicatorResult, RunResult
-from gis.project.mapspec import MapSpec, find_map_spec, read_map_spec
-from gis.outputs.qgis_styles import LayerStyle, gaps_qml, gaps_sld, write_layer_styles, zones_qml, zones_sld
+from gis.outputs.qgis_styles import LayerStyle, ZoneSymbols, gaps_qml, gaps_sld, write_layer_styles, zones_qml, zones_sld
+from gis.outputs.symbology import classify_zones, load_map_spec, status_labels
+from gis.project.mapspec import MapSpec
 from gis.project.vocabulary import describe_output
-from gis.outputs.webmap import ZoneClasses, classify_zones
 
 GPKG_VERSION = "1.2"  # QGIS 3.22 (Debian) warns on 1.4, GDAL's newest default
 SYNTHETIC_NOTE = "SYNTHETIC sample data: not real facility data"
@@ -99,22 +99,6 @@ def _write_layer(path: Path, frame: gpd.GeoDataFrame, layer: str, description: s
     return as_read_back(frame)
 
 
-def _status_labels(spec: MapSpec) -> dict[str, str]:
-    return {s: f"{spec.status.of(s).zh} {spec.status.of(s).en}" for s in ("met", "gap", "no_data", "no_target")}
-
-
-def _class_labels(classes: ZoneClasses, unit: str) -> list[str]:
-    """'< 25 %', '25 – 30 %', '≥ 50 %' — the web map's labels, as plain text."""
-    if not classes.breaks:
-        return ["all"] * len(classes.colours)
-    share = unit == "share"
-    bare = [f"{b * 100:g}" if share else f"{b:g}" for b in classes.breaks]
-    suffix = " %" if share else f" {unit}"
-    labels = [f"< {bare[0]}{suffix}"]
-    labels += [f"{bare[i - 1]} – {bare[i]}{suffix}" for i in range(1, len(bare))]
-    return [*labels, f"≥ {bare[-1]}{suffix}"]
-
-
 def _geometry_kind(frame: gpd.GeoDataFrame) -> str:
     kinds = set(frame.geometry.geom_type)
     if kinds <= {"Point", "MultiPoint"}:
@@ -152,32 +136,43 @@ def write_geopackage(
     return written
 
 
+def _zone_symbols(frames: dict[str, gpd.GeoDataFrame], map_spec: MapSpec, indicator: str, unit: str) -> ZoneSymbols | None:
+    """The web map's classes of an indicator's zones (those below the city, else the city), None without zones."""
+    if not frames:
+        return None
+    judged = pd.concat(frames.values())
+    below = judged[judged["zone_type"] != "city"]
+    basis = below if not below.empty else judged
+    if basis.empty:
+        return None
+    classes = classify_zones(basis, map_spec, indicator)
+    return ZoneSymbols(
+        classes=classes,
+        status_labels=status_labels(map_spec),
+        class_labels=classes.labels(unit),
+        opacity=map_spec.indicators.fill_opacity,
+        outline=map_spec.indicators.outline,
+    )
+
+
 def _write_layers(
     result: RunResult, path: Path, *, run_id: str, extra_layers: dict[str, tuple[gpd.GeoDataFrame, str]] | None
 ) -> dict[str, gpd.GeoDataFrame]:
     crs = result.project.catalog.project.output_crs
-    spec_path = find_map_spec(result.project.root)
-    map_spec = read_map_spec(spec_path) if spec_path else MapSpec()
-    labels = _status_labels(map_spec)
+    map_spec = load_map_spec(result.project.root)
     written: dict[str, gpd.GeoDataFrame] = {}
     styles, dictionary = [], []
     for item in result.results:
         spec = item.spec
         note = f" — {SYNTHETIC_NOTE}" if item.synthetic else ""
         frames = _zone_frames(result, item, run_id)
-        judged = pd.concat(frames.values()) if frames else None
-        non_city = judged[judged["zone_type"] != "city"] if judged is not None else None
-        basis = non_city if non_city is not None and not non_city.empty else judged
-        classes = classify_zones(basis, map_spec, spec.id) if basis is not None and not basis.empty else None
+        symbols = _zone_symbols(frames, map_spec, spec.id, spec.unit)
         for level, frame in frames.items():
             name = zone_layer_name(spec.id, level)
             description = f"{spec.title.zh} / {spec.title.en}, by {level} (plan clause {spec.clause}){note}"
             written[name] = _write_layer(path, frame, name, description, crs)
-            if classes is not None:
-                class_labels = _class_labels(classes, spec.unit)
-                options = {"opacity": map_spec.indicators.fill_opacity, "outline": map_spec.indicators.outline, "class_labels": class_labels}
-                styles.append(LayerStyle(name, GEOMETRY_COLUMN, f"{name} (gis)", zones_qml(classes, labels, **options),
-                                         zones_sld(name, classes, labels, **options), description))
+            if symbols is not None:
+                styles.append(LayerStyle(name, GEOMETRY_COLUMN, f"{name} (gis)", zones_qml(symbols), zones_sld(name, symbols), description))
             dictionary += [(name, c, describe_output(c)) for c in frame.columns if c != "geometry"]
         gaps = _gap_frame(item, run_id)
         if gaps is not None:

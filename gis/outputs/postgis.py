@@ -252,7 +252,10 @@ def _errors(target: _Target, where: str) -> Iterator[None]:
         if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
             msg = f"{where}: {reason}; check the server and the URL, then export again"
             raise UsageError(msg) from None
-        msg = f"{where}: PostgreSQL refused the data ({reason}); nothing of this run was exported (rolled back): fix the run's outputs or export to another schema"
+        msg = (
+            f"{where}: PostgreSQL refused the data ({reason}); nothing of this run was exported (rolled back): "
+            "fix the run's outputs or export to another schema"
+        )
         raise DataError(msg) from None
 
 

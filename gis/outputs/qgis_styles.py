@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from gis.outputs.webmap import ZoneClasses
-
-STATUS_ORDER = ("met", "gap", "no_data", "no_target")
+from gis.outputs.symbology import STATUSES, ZoneClasses
 
 
 @dataclass(frozen=True)
@@ -59,25 +57,37 @@ def _qml(renderer: str) -> str:
             f'<qgis version="3.22.0" styleCategories="Symbology">{renderer}</qgis>\n')
 
 
-def zones_qml(classes: ZoneClasses, labels: dict[str, str], *, opacity: float, outline: str, class_labels: list[str]) -> str:
+@dataclass(frozen=True)
+class ZoneSymbols:
+    """How a zone layer is drawn: its classes (:func:`~gis.outputs.symbology.classify_zones`), their labels, fill and outline."""
+
+    classes: ZoneClasses
+    status_labels: dict[str, str]
+    class_labels: list[str]
+    opacity: float
+    outline: str
+
+
+def zones_qml(symbols: ZoneSymbols) -> str:
     """Zones categorised by ``status``, or graduated on ``value`` with the web map's breaks."""
+    classes, opacity, outline = symbols.classes, symbols.opacity, symbols.outline
     if not classes.by_value:
         categories = "".join(
-            f'<category render="true" symbol="{i}" value={quoteattr(s)} label={quoteattr(labels[s])}/>'
-            for i, s in enumerate(STATUS_ORDER)
+            f'<category render="true" symbol="{i}" value={quoteattr(s)} label={quoteattr(symbols.status_labels[s])}/>'
+            for i, s in enumerate(STATUSES)
         )
-        symbols = "".join(_fill_symbol(str(i), classes.status_colours[s], opacity, outline) for i, s in enumerate(STATUS_ORDER))
+        fills = "".join(_fill_symbol(str(i), classes.status_colours[s], opacity, outline) for i, s in enumerate(STATUSES))
         renderer = (f'<renderer-v2 type="categorizedSymbol" attr="status" symbollevels="0" enableorderby="0" forceraster="0">'
-                    f"<categories>{categories}</categories><symbols>{symbols}</symbols></renderer-v2>")
+                    f"<categories>{categories}</categories><symbols>{fills}</symbols></renderer-v2>")
         return _qml(renderer)
     bounds = [-1e300, *classes.breaks, 1e300]
     ranges = "".join(
-        f'<range render="true" symbol="{i}" lower="{bounds[i]:.17g}" upper="{bounds[i + 1]:.17g}" label={quoteattr(class_labels[i])}/>'
+        f'<range render="true" symbol="{i}" lower="{bounds[i]:.17g}" upper="{bounds[i + 1]:.17g}" label={quoteattr(symbols.class_labels[i])}/>'
         for i in range(len(classes.colours))
     )
-    symbols = "".join(_fill_symbol(str(i), colour, opacity, outline) for i, colour in enumerate(classes.colours))
+    fills = "".join(_fill_symbol(str(i), colour, opacity, outline) for i, colour in enumerate(classes.colours))
     renderer = (f'<renderer-v2 type="graduatedSymbol" attr="value" graduatedMethod="GraduatedColor" symbollevels="0" '
-                f'enableorderby="0" forceraster="0"><ranges>{ranges}</ranges><symbols>{symbols}</symbols></renderer-v2>')
+                f'enableorderby="0" forceraster="0"><ranges>{ranges}</ranges><symbols>{fills}</symbols></renderer-v2>')
     return _qml(renderer)
 
 
@@ -109,29 +119,32 @@ def _sld_polygon(colour: str, opacity: float, outline: str) -> str:
             '<se:SvgParameter name="stroke-width">1</se:SvgParameter></se:Stroke></se:PolygonSymbolizer>')
 
 
-def zones_sld(layer: str, classes: ZoneClasses, labels: dict[str, str], *, opacity: float, outline: str, class_labels: list[str]) -> str:
+def zones_sld(layer: str, symbols: ZoneSymbols) -> str:
     """The same classes as :func:`zones_qml`, as SLD rules."""
+    classes, opacity, outline = symbols.classes, symbols.opacity, symbols.outline
     rules = []
     if not classes.by_value:
-        for status in STATUS_ORDER:
+        for status in STATUSES:
             rules.append(
-                f"<se:Rule><se:Name>{escape(labels[status])}</se:Name><ogc:Filter><ogc:PropertyIsEqualTo>"
+                f"<se:Rule><se:Name>{escape(symbols.status_labels[status])}</se:Name><ogc:Filter><ogc:PropertyIsEqualTo>"
                 f"<ogc:PropertyName>status</ogc:PropertyName><ogc:Literal>{status}</ogc:Literal></ogc:PropertyIsEqualTo></ogc:Filter>"
                 f"{_sld_polygon(classes.status_colours[status], opacity, outline)}</se:Rule>"
             )
-    else:
-        bounds = [None, *classes.breaks, None]
-        for i, colour in enumerate(classes.colours):
-            tests = []
-            if bounds[i] is not None:
-                tests.append(f"<ogc:PropertyIsGreaterThanOrEqualTo><ogc:PropertyName>value</ogc:PropertyName>"
-                             f"<ogc:Literal>{bounds[i]:.17g}</ogc:Literal></ogc:PropertyIsGreaterThanOrEqualTo>")
-            if bounds[i + 1] is not None:
-                tests.append(f"<ogc:PropertyIsLessThan><ogc:PropertyName>value</ogc:PropertyName>"
-                             f"<ogc:Literal>{bounds[i + 1]:.17g}</ogc:Literal></ogc:PropertyIsLessThan>")
-            condition = tests[0] if len(tests) == 1 else f"<ogc:And>{''.join(tests)}</ogc:And>"
-            rules.append(f"<se:Rule><se:Name>{escape(class_labels[i])}</se:Name><ogc:Filter>{condition}</ogc:Filter>"
-                         f"{_sld_polygon(colour, opacity, outline)}</se:Rule>")
+        return _sld(layer, "".join(rules))
+    bounds: list[float | None] = [None, *classes.breaks, None]
+    for i, colour in enumerate(classes.colours):
+        lower, upper = bounds[i], bounds[i + 1]
+        tests = []
+        if lower is not None:
+            tests.append(f"<ogc:PropertyIsGreaterThanOrEqualTo><ogc:PropertyName>value</ogc:PropertyName>"
+                         f"<ogc:Literal>{lower:.17g}</ogc:Literal></ogc:PropertyIsGreaterThanOrEqualTo>")
+        if upper is not None:
+            tests.append(f"<ogc:PropertyIsLessThan><ogc:PropertyName>value</ogc:PropertyName>"
+                         f"<ogc:Literal>{upper:.17g}</ogc:Literal></ogc:PropertyIsLessThan>")
+        condition = "".join(tests) if len(tests) < 2 else f"<ogc:And>{''.join(tests)}</ogc:And>"
+        selection = f"<ogc:Filter>{condition}</ogc:Filter>" if condition else ""  # one class for all values: no filter
+        rules.append(f"<se:Rule><se:Name>{escape(symbols.class_labels[i])}</se:Name>{selection}"
+                     f"{_sld_polygon(colour, opacity, outline)}</se:Rule>")
     return _sld(layer, "".join(rules))
 
 

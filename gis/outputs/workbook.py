@@ -6,8 +6,8 @@ data is always written as text, so a name such as ``=HYPERLINK(...)`` is never a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from gis.outputs._files import output_file, replaced_whole
-from gis.outputs.i18n import Lang, check_lang, label
-from gis.outputs.report import STATUS_COLOURS, describe_target, indicator_summary, status_counts
 from gis.outputs.folder import RunOutputs
+from gis.outputs.i18n import Lang, check_lang, label
+from gis.outputs.summary import first_target_year, indicator_summary, status_counts
+from gis.outputs.symbology import run_map_spec, status_colours
+from gis.outputs.text import describe_target, format_number, is_missing
 
 SUMMARY_SHEET = "Summary 汇总"
 PERCENT = "0.0%"
@@ -30,7 +32,7 @@ INTEGER = "#,##0"
 DECIMAL = "#,##0.0##"
 MAX_SHEET_NAME = 31
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_BAD_SHEET_CHARS = str.maketrans({c: "_" for c in "[]:*?/\\"})
+_BAD_SHEET_CHARS = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="EEEEEE")
 _TITLE_FONT = Font(bold=True, size=13)
@@ -59,14 +61,10 @@ _SUMMARY_COLUMNS = (
 _SHARE_COLUMNS = {"value", "target", "baseline"}
 
 
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float | np.floating) and math.isnan(value)) or value is pd.NA
-
-
 def _put(sheet: Worksheet, row: int, column: int, value: Any, number_format: str | None = None) -> Cell:
     """Write one cell: numbers as numbers, text always as text (never a formula)."""
     cell = sheet.cell(row=row, column=column)
-    if _is_missing(value):
+    if is_missing(value):
         return cell
     if isinstance(value, bool | np.bool_):
         cell.value = bool(value)
@@ -100,7 +98,7 @@ def safe_sheet_name(name: str, taken: Iterable[str]) -> str:
 
 
 def _display_width(value: Any) -> int:
-    if _is_missing(value):
+    if is_missing(value):
         return 0
     text = f"{value:,.3f}" if isinstance(value, float) else str(value)
     return sum(2 if ord(c) > 0x2E7F else 1 for c in text)
@@ -114,8 +112,8 @@ def _fit_columns(sheet: Worksheet, header_row: int, *, least: int = 8, most: int
 
 
 def _header(sheet: Worksheet, row: int, labels: list[str]) -> None:
-    for column, label in enumerate(labels, start=1):
-        cell = _put(sheet, row, column, label)
+    for column, text in enumerate(labels, start=1):
+        cell = _put(sheet, row, column, text)
         cell.font = _HEADER_FONT
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -123,11 +121,12 @@ def _header(sheet: Worksheet, row: int, labels: list[str]) -> None:
     sheet.auto_filter.ref = f"A{row}:{get_column_letter(len(labels))}{row}"
 
 
-def _status_cell(sheet: Worksheet, row: int, column: int, status: Any) -> None:
-    status = "" if _is_missing(status) else str(status)
-    cell = _put(sheet, row, column, status or None)  # the code, for filtering; the header says 状态
-    if status in STATUS_COLOURS:
-        cell.fill = PatternFill("solid", fgColor=STATUS_COLOURS[status].lstrip("#"))
+def _status_cell(sheet: Worksheet, row: int, column: int, status: Any, colours: dict[str, str]) -> None:
+    """The status code (for filtering; the header says 状态) on its colour from the map spec."""
+    code = "" if is_missing(status) else str(status)
+    cell = _put(sheet, row, column, code or None)
+    if code in colours:
+        cell.fill = PatternFill("solid", fgColor=colours[code].lstrip("#"))
         cell.font = Font(color="FFFFFF", bold=True)
 
 
@@ -135,36 +134,53 @@ def _share_format(unit: Any) -> str | None:
     return PERCENT if unit == "share" else None
 
 
-def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, sheets: dict[str, str], lang: Lang) -> None:
+@dataclass(frozen=True)
+class _Style:
+    """The language of the workbook's titles and headers, and the status colours of the project's map spec."""
+
+    lang: Lang
+    colours: dict[str, str]
+
+    def label(self, zh: str, en: str, *, sep: str = " ") -> str:
+        return label(zh, en, self.lang, sep=sep)
+
+    @property
+    def target_lang(self) -> Lang:
+        """The language of the targets in words: Chinese in a Chinese workbook, else English."""
+        return "zh" if self.lang == "zh" else "en"
+
+
+def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, sheets: dict[str, str], style: _Style) -> None:
     record = run.record
     project = record.get("project") or {}
-    title = f"{label('差距汇总', 'Gap summary', lang)} — {project.get('name', '')} — {label('运行', 'run', lang)} {record.get('run_id', '')}"
+    title = f"{style.label('差距汇总', 'Gap summary')} — {project.get('name', '')} — {style.label('运行', 'run')} {record.get('run_id', '')}"
     _put(sheet, 1, 1, title).font = _TITLE_FONT
     if run.synthetic:
         note = record.get("synthetic_note") or "SYNTHETIC sample data"
-        method = label("数字仅演示方法，不代表实际情况。", "The numbers show the method, not the real city.", lang)
-        _put(sheet, 2, 1, f"{label('合成数据', 'SYNTHETIC DATA', lang)}: {note}. {method}").font = _WARNING_FONT
+        method = style.label("数字仅演示方法，不代表实际情况。", "The numbers show the method, not the real city.")
+        _put(sheet, 2, 1, f"{style.label('合成数据', 'SYNTHETIC DATA')}: {note}. {method}").font = _WARNING_FONT
     counts = status_counts(run.indicators)
-    _put(sheet, 3, 1, f"{label('全部地区', 'All zone rows', lang)}: " + " / ".join(f"{counts[s]} {s}" for s in counts))
-    _header(sheet, 5, [label(zh, en, lang) for zh, en in _SUMMARY_COLUMNS])
+    _put(sheet, 3, 1, f"{style.label('全部地区', 'All zone rows')}: " + " / ".join(f"{counts[s]} {s}" for s in counts))
+    _header(sheet, 5, [style.label(zh, en) for zh, en in _SUMMARY_COLUMNS])
     targets = {k: (v or {}).get("target") for k, v in (record.get("indicators") or {}).items()}
     for offset, item in enumerate(summary.to_dict("records")):
         row = 6 + offset
         percent = _share_format(item["unit"])
-        names = ", ".join(f"{name} ({short:g})" if not _is_missing(short) else name for name, short in item["gap_zone_names"])
+        names = ", ".join(f"{name} ({format_number(short)})" if not is_missing(short) else name for name, short in item["gap_zone_names"])
         values = [item["indicator"], item["title_zh"], item["title_en"], item["clause"], item["theme"], item["unit"]]
         for column, value in enumerate(values, start=1):
             _put(sheet, row, column, value)
         _put(sheet, row, 7, item["value"], percent)
         _put(sheet, row, 8, item["comparator"])
         _put(sheet, row, 9, item["target"], percent)
-        _status_cell(sheet, row, 10, item["status"])
+        _status_cell(sheet, row, 10, item["status"], style.colours)
         _put(sheet, row, 11, item["shortfall"])
         _put(sheet, row, 12, item["shortfall_unit"] or None)
         _put(sheet, row, 13, item["gap_zones"])
         _put(sheet, row, 14, item["target_zones"])
         _put(sheet, row, 15, names or None)
-        _put(sheet, row, 16, describe_target(targets.get(item["indicator"]), item["unit"], lang="zh" if lang == "zh" else "en"))
+        target = describe_target(targets.get(item["indicator"]), item["unit"], lang=style.target_lang, year=item["target_year"])
+        _put(sheet, row, 16, target)
         link = _put(sheet, row, 17, sheets[item["indicator"]])
         link.hyperlink = f"#'{sheets[item['indicator']]}'!A1"
         link.font = Font(color="1565C0", underline="single")
@@ -173,23 +189,23 @@ def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, she
         sheet.column_dimensions[letter].width = 40
 
 
-def _write_indicator(sheet: Worksheet, indicator: str, rows: pd.DataFrame, target: dict | None, lang: Lang) -> None:
+def _write_indicator(sheet: Worksheet, indicator: str, rows: pd.DataFrame, target: dict[str, Any] | None, style: _Style) -> None:
     first = rows.iloc[0]
     unit = first.get("unit")
     _put(sheet, 1, 1, indicator).font = _TITLE_FONT
-    title = label(str(first.get("title_zh", "")), str(first.get("title_en", "")), lang, sep=" / ")
-    _put(sheet, 2, 1, f"{title} ({label('条款', 'clause', lang)} {first.get('clause', '')})")
+    title = style.label(str(first.get("title_zh", "")), str(first.get("title_en", "")), sep=" / ")
+    _put(sheet, 2, 1, f"{title} ({style.label('条款', 'clause')} {first.get('clause', '')})")
     wording = (target or {}).get("wording")
-    words = describe_target(target, str(unit), lang="zh" if lang == "zh" else "en")
-    _put(sheet, 3, 1, f"{label('目标', 'Target', lang)}: {wording + ' — ' if wording else ''}{words}")
-    _header(sheet, 4, [label(zh, en, lang) for _, (zh, en) in _ZONE_COLUMNS])
+    words = describe_target(target, str(unit), lang=style.target_lang, year=first_target_year(rows))
+    _put(sheet, 3, 1, f"{style.label('目标', 'Target')}: {wording + ' — ' if wording else ''}{words}")
+    _header(sheet, 4, [style.label(zh, en) for _, (zh, en) in _ZONE_COLUMNS])
     percent = _share_format(unit)
     for offset, record in enumerate(rows.to_dict("records")):
         row = 5 + offset
         for column, (name, _) in enumerate(_ZONE_COLUMNS, start=1):
             value = record.get(name)
             if name == "status":
-                _status_cell(sheet, row, column, value)
+                _status_cell(sheet, row, column, value, style.colours)
             else:
                 _put(sheet, row, column, value, percent if name in _SHARE_COLUMNS else None)
     _fit_columns(sheet, 4)
@@ -199,23 +215,25 @@ def write_workbook(run: RunOutputs, path: Path, *, lang: Lang = "both") -> Path:
     """Write ``gaps.xlsx`` of a run (``path`` may be a folder); written whole or not at all.
 
     ``lang`` is the language of the titles and headers: ``zh``, ``en`` or ``both`` (the default).
+    Status cells are filled in the status colours of the project's map spec (``maps/plan.yaml``).
     """
     lang = check_lang(lang)
     path = output_file(path, "gaps.xlsx")
+    style = _Style(lang, status_colours(run_map_spec(run.record)))
     indicators = run.indicators
     summary = indicator_summary(indicators)
     book = Workbook()
     book.properties.title = f"Gap summary {run.record.get('run_id', '')}"
     book.properties.creator = "gis-plan"
     first = book.active
-    first.title = SUMMARY_SHEET if lang == "both" else label("汇总", "Summary", lang)
+    first.title = SUMMARY_SHEET if lang == "both" else style.label("汇总", "Summary")
     sheets: dict[str, str] = {}
     records = run.record.get("indicators") or {}
     for indicator, rows in indicators.groupby("indicator", sort=False):
         name = safe_sheet_name(str(indicator), [first.title, *sheets.values()])
         sheets[str(indicator)] = name
-        _write_indicator(book.create_sheet(name), str(indicator), rows, (records.get(str(indicator)) or {}).get("target"), lang)
-    _write_summary(first, run, summary, sheets, lang)
+        _write_indicator(book.create_sheet(name), str(indicator), rows, (records.get(str(indicator)) or {}).get("target"), style)
+    _write_summary(first, run, summary, sheets, style)
     with replaced_whole(path) as staging:
         book.save(staging)
     return path

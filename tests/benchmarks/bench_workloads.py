@@ -134,16 +134,16 @@ def coverage(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable
 
     root = scale_dir / BENCH_PROJECT
     if tool == "gis":
-        from gis.engines.local import run_project
         from gis.api import load_project
+        from gis.engines.local import run_project
 
         def work() -> object:
             return run_project(load_project(root), only=["bench.coverage"]).results[0]
 
         return work, values
     if tool == "dask":
-        from gis.engines.dask import run_project_dask
         from gis.api import load_project
+        from gis.engines.dask import run_project_dask
 
         cluster = _cluster()
 
@@ -223,16 +223,16 @@ def run(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable[[obj
 
         return work, lambda r: {}
     if tool == "analyses":
-        from gis.engines.local import run_project
         from gis.api import load_project
+        from gis.engines.local import run_project
 
         def analyses() -> object:
             return run_project(load_project(scale_dir)).indicators
 
         return analyses, lambda r: {"value": r["value"].to_numpy(dtype=float)}
     if tool == "dask":
-        from gis.engines.dask import run_project_dask
         from gis.api import load_project
+        from gis.engines.dask import run_project_dask
 
         cluster = _cluster()
 

@@ -20,9 +20,9 @@ from click.testing import CliRunner
 from psycopg import sql
 from shapely.geometry import MultiPolygon, Point, box
 
-from gis.outputs import postgis
 from gis.cli import main
 from gis.errors import DataError, UsageError
+from gis.outputs import postgis
 from gis.outputs.folder import RunOutputs, read_run
 
 # The GeoPackage's QGIS style table (layer_styles) has an update_time GDAL reads with a warning.

@@ -1,0 +1,570 @@
+"""The report's section per indicator, and its proposal blocks: tables, inline drawings, the largest gap features.
+
+Every section draws on one :class:`ReportContext` (the run, its layers in the metric CRS, the
+report's words and colours); the text of each cell is formatted by :mod:`gis.outputs.text`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from markupsafe import Markup, escape
+
+from gis.errors import DataError
+from gis.outputs.folder import RunOutputs
+from gis.outputs.i18n import STATUS_LABELS, TRAJECTORY_LABELS, YES_NO, ZONE_TYPE_LABELS, Lang, label, pick, zone_label
+from gis.outputs.report_svg import chart_svg, map_svg, trajectory_svg
+from gis.outputs.summary import first_target_year
+from gis.outputs.symbology import STATUSES, Palette
+from gis.outputs.text import as_text, describe_target, format_bare, format_number, format_target, format_value, is_missing
+from gis.project.specs import Spec
+
+GEOGRAPHIC_CRS = "EPSG:4490"
+"""The lon/lat (CGCS2000) of the gap features' coordinates."""
+TOP_GAPS = 10
+TOP_PROPOSAL_ITEMS = 8  # items shown per zone; all are in proposals.csv
+# Gap features are ranked by the first of these fields they carry: (field, unit label as (zh, en)).
+SIZE_FIELDS = (
+    ("shortfall", ("", "")),
+    ("uncovered_km2", ("km2", "km2")),
+    ("people", ("人", "people")),
+    ("area_km2", ("km2", "km2")),
+    ("capacity_mw", ("MW", "MW")),
+    ("capacity_t_d", ("t/d", "t/d")),
+    ("heated_area_m2", ("m2", "m2")),
+)
+_HIDDEN_GAP_FIELDS = {"indicator", "id", "name", "county_id", "base_id", "synthetic", "numerator", "denominator", "geometry"}
+
+
+@dataclass(frozen=True)
+class Words:
+    """The labels of one report in its language, and the English zone names it may show."""
+
+    lang: Lang = "both"
+    names: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # the catalog's (name, name_en)
+
+    def t(self, zh: str, en: str) -> str:
+        """A label: '中文', 'English' or '中文 English'."""
+        return label(zh, en, self.lang)
+
+    def solo(self, zh: str, en: str) -> str:
+        """Text the bilingual page gives in English only (its Chinese label is beside it): Chinese in 'zh'."""
+        return zh if self.lang == "zh" else en
+
+    def h(self, zh: str, en: str) -> Markup:
+        """A heading: in both languages the English half in a quieter span."""
+        if self.lang == "both":
+            return Markup(f'{escape(zh)} <span class="en">{escape(en)}</span>')
+        return Markup(escape(label(zh, en, self.lang)))
+
+    def zone(self, zone_type: object, zone_id: object, zone_name: object) -> str:
+        """A zone's name from the data, with its English name from the catalog in 'en' and 'both'."""
+        name = as_text(zone_name) or as_text(zone_id)
+        return zone_label(name, self.names.get((as_text(zone_type), as_text(zone_id))), self.lang)
+
+    def yes_no(self, value: bool) -> str:
+        return label(*YES_NO[bool(value)], self.lang)
+
+    def status(self, status: object) -> str:
+        return pick(STATUS_LABELS, status, self.lang)
+
+    def zone_type(self, zone_type: object) -> str:
+        return pick(ZONE_TYPE_LABELS, zone_type, self.lang)
+
+    def trajectory(self, verdict: object) -> str:
+        return pick(TRAJECTORY_LABELS, verdict, self.lang)
+
+
+def anchor(indicator: str) -> str:
+    """The id of an indicator's section."""
+    return "ind-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in indicator)
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What every section draws on: the run, the indicators' zone layers in the metric CRS, the words and colours."""
+
+    run: RunOutputs
+    words: Words
+    palette: Palette
+    metric_crs: str
+    specs: dict[str, Spec]
+    layers: dict[str, gpd.GeoDataFrame | None]  # by indicator: its zones at every level
+    context: gpd.GeoDataFrame | None  # county outlines (zone_id, zone_name, polygon)
+    zone_names: dict[str, str]  # zone id -> name as shown
+    statuses: dict[str, str]  # indicator -> overall status
+    histories: dict[str, pd.DataFrame]  # indicator -> its rows of every year
+
+    @property
+    def lang(self) -> Lang:
+        return self.words.lang
+
+    @property
+    def data_year(self) -> int | None:
+        year = self.run.record.get("data_year")
+        return None if year is None else int(year)
+
+    def read_layer(self, name: str) -> gpd.GeoDataFrame | None:
+        """A layer of the run's GeoPackage in the metric CRS; None when the run has none of that name."""
+        return read_layer(self.run, name, self.metric_crs)
+
+
+def read_layer(run: RunOutputs, name: str, metric_crs: str) -> gpd.GeoDataFrame | None:
+    """A layer of the run in ``metric_crs``; None when it has none of that name."""
+    if not run.has_layer(name):
+        return None
+    frame = run.read_layer(name)
+    if frame.crs is None:
+        msg = f"{run.geopackage}: layer '{name}' has no CRS; re-run `gis run` to rewrite the outputs"
+        raise DataError(msg)
+    return frame.to_crs(metric_crs)
+
+
+def county_context(layers: dict[str, gpd.GeoDataFrame | None]) -> gpd.GeoDataFrame | None:
+    """The counties (zone_name, polygon) of the indicator layer where they cover most ground."""
+    best, best_area = None, 0.0
+    for frame in layers.values():
+        if frame is None or "zone_type" not in frame:
+            continue
+        counties = frame.loc[frame["zone_type"] == "county", ["zone_id", "zone_name", frame.geometry.name]]
+        area = float(counties.area.sum()) if not counties.empty else 0.0
+        if area > best_area:
+            best, best_area = counties, area
+    return best
+
+
+def shown_names(frame: pd.DataFrame, words: Words) -> pd.DataFrame:
+    """``frame`` with ``zone_name`` as shown in the report's language (English names added)."""
+    if not words.names or frame.empty:
+        return frame
+    names = [words.zone(t, i, n) for t, i, n in zip(frame["zone_type"], frame["zone_id"], frame["zone_name"], strict=True)]
+    return frame.assign(zone_name=names)
+
+
+# --- the model the template shows ----------------------------------------------------------------
+
+
+@dataclass
+class GapTable:
+    total: int
+    size_label: str
+    size_unit: str
+    columns: list[str]
+    rows: list[dict[str, str]]
+
+
+@dataclass
+class Trajectory:
+    """An indicator's values by year: the city's chart and a table of every zone."""
+
+    years: list[int]
+    baseline_year: int | None
+    chart: Markup | None
+    verdict: str
+    verdict_label: str
+    verdict_year: int
+    rows: list[dict[str, Any]]
+
+
+@dataclass
+class Section:
+    id: str
+    anchor: str
+    title_zh: str
+    title_en: str
+    theme: str
+    clause: str
+    unit: str
+    status: str
+    definition: str
+    formula: str
+    method: str
+    inputs: str
+    wording: str
+    target_en: str
+    target_clause: str
+    reading: str
+    notes: list[str]
+    rows: list[dict[str, str]]
+    has_baseline: bool
+    map: Markup
+    chart: Markup
+    statuses: list[str]
+    gaps: GapTable | None
+    gap_layer: bool
+    trajectory: Trajectory | None = None
+
+
+@dataclass
+class ProposalSection:
+    id: str
+    anchor: str
+    section_anchor: str
+    title_zh: str
+    title_en: str
+    zones: list[dict[str, str]]
+    items: list[dict[str, str]]
+    item_total: int
+    map: Markup | None
+    layer: str
+
+
+# --- one indicator -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What the report says about an indicator's definition: its spec when the project could be read, else run.json."""
+
+    spec: Spec | None
+    record: dict[str, Any]
+
+    @property
+    def target(self) -> dict[str, Any] | None:
+        if self.spec is not None and self.spec.target:
+            return self.spec.target.model_dump()
+        return self.record.get("target")
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        return self.spec.inputs if self.spec is not None else self.record.get("inputs") or {}
+
+    @property
+    def method(self) -> str:
+        return self.spec.method if self.spec is not None else str(self.record.get("method", ""))
+
+    @property
+    def notes(self) -> list[str]:
+        own = [self.spec.notes] if self.spec is not None and self.spec.notes else []
+        return [str(n) for n in self.record.get("notes") or []] + own
+
+    @property
+    def shortfall(self) -> tuple[float, str | None]:
+        """The factor from the numerator's unit to the shortfall's, and the shortfall's unit (None: not stated)."""
+        if self.spec is not None:
+            stated = self.spec.shortfall.model_dump() if self.spec.shortfall is not None else {}
+        else:
+            stated = self.record.get("shortfall") or {}
+        return float(stated.get("factor", 1.0)), stated.get("unit")
+
+
+def section(ctx: ReportContext, indicator: str, group: pd.DataFrame) -> Section:
+    """The section of one indicator: its definition and target, a map, a chart, its zones, trajectory and gap features."""
+    first = group.iloc[0]
+    unit = as_text(first["unit"])
+    source = _Source(ctx.specs.get(indicator), (ctx.run.record.get("indicators") or {}).get(indicator) or {})
+    spec = source.spec
+    target = source.target or {}
+    layer = ctx.layers.get(indicator)
+    gaps = ctx.read_layer(f"{indicator}.gaps")
+    year = first_target_year(group)
+    return Section(
+        id=indicator,
+        anchor=anchor(indicator),
+        title_zh=as_text(first.get("title_zh")) or (spec.title.zh if spec else ""),
+        title_en=as_text(first.get("title_en")) or (spec.title.en if spec else ""),
+        theme=as_text(first.get("theme")),
+        clause=as_text(first.get("clause")),
+        unit=unit,
+        status=ctx.statuses[indicator],
+        definition=spec.definition if spec else "",
+        formula=spec.formula if spec else "",
+        method=source.method,
+        inputs=", ".join(f"{role}: {name}" for role, name in source.inputs.items()),
+        wording=as_text(target.get("wording")),
+        target_en=describe_target(source.target, unit, lang="en" if ctx.lang == "both" else ctx.lang, year=year),
+        target_clause=as_text(target.get("clause")) or as_text(first.get("clause")),
+        reading=as_text(target.get("reading")) or as_text(first.get("reading")),
+        notes=source.notes,
+        rows=_zone_rows(group, unit, ctx.words),
+        has_baseline=bool(group["baseline"].notna().any()) if "baseline" in group.columns else False,
+        map=_section_map(ctx, layer, gaps, unit),
+        chart=chart_svg(shown_names(group, ctx.words), unit, lang=ctx.lang, palette=ctx.palette),
+        statuses=[s for s in STATUSES if s in set(group["status"])],
+        gaps=gap_table(ctx, gaps, source, unit) if gaps is not None and not gaps.empty else None,
+        gap_layer=gaps is not None,
+        trajectory=_trajectory(ctx, ctx.histories.get(indicator, group), unit),
+    )
+
+
+def _section_map(ctx: ReportContext, layer: gpd.GeoDataFrame | None, gaps: gpd.GeoDataFrame | None, unit: str) -> Markup:
+    if layer is None or "zone_type" not in layer:
+        return Markup(f'<p class="muted">{escape(ctx.words.t("GeoPackage 中无此图层。", "No zone layer in the GeoPackage."))}</p>')
+    return map_svg(shown_names(layer, ctx.words), gaps, context=ctx.context, unit=unit, lang=ctx.lang, palette=ctx.palette)
+
+
+def _zone_rows(group: pd.DataFrame, unit: str, words: Words) -> list[dict[str, str]]:
+    rows = []
+    for row in group.itertuples(index=False):
+        shortfall = "" if is_missing(row.shortfall) else format_number(row.shortfall)
+        rows.append({
+            "zone_type": words.zone_type(row.zone_type),
+            "zone_id": as_text(row.zone_id),
+            "zone_name": words.zone(row.zone_type, row.zone_id, row.zone_name),
+            "value": format_value(row.value, unit),
+            "baseline": format_value(row.baseline, unit) if "baseline" in group.columns else "",
+            "target": format_target(row.comparator, row.target, unit),
+            "status": str(row.status),
+            "status_label": words.status(row.status),
+            "shortfall": shortfall,
+            "shortfall_unit": as_text(row.shortfall_unit) if shortfall else "",
+        })
+    return rows
+
+
+# --- the largest gap features ------------------------------------------------------------------------
+
+
+def _size_field(gaps: pd.DataFrame) -> str | None:
+    return next((name for name, _ in SIZE_FIELDS if name in gaps.columns and gaps[name].notna().any()), None)
+
+
+def top_gap_features(
+    gaps: gpd.GeoDataFrame,
+    *,
+    metric_crs: str,
+    limit: int = TOP_GAPS,
+    shortfall_factor: float = 1.0,
+    zones: gpd.GeoDataFrame | None = None,
+) -> tuple[pd.DataFrame, str | None]:
+    """The largest gap features with the lon/lat (CGCS2000) of their point or centroid.
+
+    Centroids are taken in ``metric_crs`` (the project's, ``run.json``'s ``project.crs``) and
+    then projected to EPSG:4490. Features are ranked by the first size field of
+    :data:`SIZE_FIELDS` they carry (a feature's ``shortfall`` is in its numerator's unit and is
+    multiplied by ``shortfall_factor``); polygons without one are ranked by their area in km2,
+    anything else keeps its order. With ``zones`` (zone_name and polygons), the column
+    ``zone_name`` names the zone holding each centroid. Returns the table and the name of the
+    size field used (``None`` when unranked).
+    """
+    frame = gaps[gaps.geometry.notna() & ~gaps.geometry.is_empty].to_crs(metric_crs)
+    size = _size_field(frame)
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    if size == "shortfall":
+        table["shortfall"] = pd.to_numeric(table["shortfall"], errors="coerce") * shortfall_factor
+    if size is None and frame.geom_type.str.contains("Polygon").any():
+        size = "area_km2"
+        table[size] = frame.geometry.area.to_numpy() / 1e6
+    centroids = gpd.GeoSeries(frame.geometry.centroid, crs=metric_crs)
+    if zones is not None and not zones.empty:
+        points = gpd.GeoDataFrame(geometry=centroids.to_numpy(), crs=metric_crs)
+        joined = gpd.sjoin(points, zones[["zone_name", zones.geometry.name]].to_crs(metric_crs), how="left", predicate="within")
+        table["zone_name"] = joined[~joined.index.duplicated()]["zone_name"].reindex(points.index).to_numpy()
+    centroids = centroids.to_crs(GEOGRAPHIC_CRS)
+    table["lon"] = centroids.x.to_numpy()
+    table["lat"] = centroids.y.to_numpy()
+    if size is not None:
+        table = table.assign(_size=pd.to_numeric(table[size], errors="coerce"))
+        table = table.sort_values("_size", ascending=False, kind="stable", na_position="last").drop(columns="_size")
+    return table.head(limit).reset_index(drop=True), size
+
+
+def gap_table(ctx: ReportContext, gaps: gpd.GeoDataFrame, source: _Source, unit: str) -> GapTable:
+    """The largest gap features of an indicator, each with its county, size, details and lon/lat."""
+    words = ctx.words
+    factor, shortfall_unit = source.shortfall
+    lookup = ctx.context if "county_id" not in gaps.columns else None
+    top, size = top_gap_features(gaps, metric_crs=ctx.metric_crs, shortfall_factor=factor, zones=lookup)
+    if size == "shortfall":
+        size_label = words.t("缺口", "shortfall")
+        size_unit = shortfall_unit or words.t("输入数据自身的单位", "in the input's own unit")
+    elif size is not None:
+        size_label, size_unit = size, words.t(*dict(SIZE_FIELDS).get(size, ("", "")))
+    else:
+        size_label, size_unit = "", ""
+    extra = [c for c in top.columns if c not in _HIDDEN_GAP_FIELDS | {size, "lon", "lat", "zone_name"}]
+    by_name = {}
+    if lookup is not None:
+        by_name = {as_text(n): words.zone("county", i, n) for i, n in zip(lookup["zone_id"], lookup["zone_name"], strict=True)}
+    rows = []
+    for record in top.to_dict("records"):
+        county = as_text(record.get("county_id"))
+        found = as_text(record.get("zone_name"))
+        rows.append({
+            "id": as_text(record.get("id")),
+            "name": as_text(record.get("name")),
+            "county": ctx.zone_names.get(county, county) if county else by_name.get(found, found),
+            "size": format_number(record.get(size)) if size else "",
+            "details": "; ".join(_gap_details(record, extra, unit)),
+            "lon": f"{record['lon']:.5f}",
+            "lat": f"{record['lat']:.5f}",
+        })
+    return GapTable(total=len(gaps), size_label=size_label, size_unit=size_unit, columns=extra, rows=rows)
+
+
+def _gap_details(record: dict[str, Any], columns: list[str], unit: str) -> list[str]:
+    """'field: value' of a gap feature's other fields (the feature's own ``value`` in the indicator's unit)."""
+    details = []
+    for column in columns:
+        value = record.get(column)
+        if is_missing(value) or value == "":
+            continue
+        if column == "value":
+            shown = format_value(value, unit)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            shown = format_number(value)
+        else:
+            shown = str(value)
+        details.append(f"{column}: {shown}")
+    return details
+
+
+# --- the trajectory by year ----------------------------------------------------------------------------
+
+
+def _trajectory(ctx: ReportContext, history: pd.DataFrame, unit: str) -> Trajectory | None:
+    """The indicator's rows of every year as a chart of the city and a table of all zones; None for a single year."""
+    if "year" not in history.columns or history["year"].nunique() < 2:
+        return None
+    words = ctx.words
+    history = history.sort_values("year", kind="stable")
+    years = sorted(int(y) for y in history["year"].unique())
+    data_year = ctx.data_year if ctx.data_year in years else years[-1]
+    baselines = history.loc[history["trajectory"] == "baseline", "year"] if "trajectory" in history else pd.Series(dtype=int)
+    city = history[history["zone_type"] == "city"]
+    chart, verdict = None, ""
+    if not city.empty:
+        last = city.iloc[-1]
+        title = words.zone("city", last["zone_id"], last["zone_name"])
+        chart = trajectory_svg(city, unit, title=title, data_year=data_year, lang=ctx.lang, palette=ctx.palette)
+        at = city[city["year"] == data_year]
+        verdict = str(at["trajectory"].iloc[0]) if not at.empty and "trajectory" in at else ""
+    rows = []
+    for (zone_type, zone_id), zone in history.groupby(["zone_type", "zone_id"], sort=False):
+        last = zone.iloc[-1]
+        rows.append({
+            "zone_type": str(zone_type),
+            "zone_type_label": words.zone_type(zone_type),
+            "zone_id": str(zone_id),
+            "zone_name": words.zone(zone_type, zone_id, last["zone_name"]),
+            "cells": _trajectory_cells(zone, years, unit, words),
+            "target": format_target(last.get("comparator"), last.get("target"), unit),
+        })
+    rows.sort(key=lambda r: 0 if r["zone_type"] == "city" else 1)  # stable: counties and parks keep their order
+    return Trajectory(
+        years=years,
+        baseline_year=int(baselines.min()) if not baselines.empty else None,
+        chart=chart,
+        verdict=verdict,
+        verdict_label=words.trajectory(verdict) if verdict else "",
+        verdict_year=data_year,
+        rows=rows,
+    )
+
+
+def _trajectory_cells(zone: pd.DataFrame, years: list[int], unit: str, words: Words) -> list[dict[str, str]]:
+    """One zone's cell per year: its value, and (after the baseline year) its verdict and the path's value.
+
+    Amounts are shown without their unit: the table's caption and target column give it.
+    """
+    by_year = {int(r.year): r for r in zone.itertuples(index=False)}
+    cells = []
+    for year in years:
+        row = by_year.get(year)
+        if row is None:
+            cells.append({"value": "", "verdict": "", "label": "", "path": ""})
+            continue
+        code = as_text(getattr(row, "trajectory", ""))
+        show = code not in ("", "baseline")
+        path = getattr(row, "path_value", math.nan)
+        cells.append({
+            "value": format_bare(row.value, unit),
+            "verdict": code if show else "",
+            "label": words.trajectory(code) if show else "",
+            "path": format_bare(path, unit) if show and not is_missing(path) else "",
+        })
+    return cells
+
+
+def city_trajectory(history: pd.DataFrame, data_year: int | None, words: Words) -> dict[str, Any] | None:
+    """The city's verdict in the latest year before the data year, for the summary table."""
+    if "year" not in history.columns or "trajectory" not in history.columns or history["year"].nunique() < 2:
+        return None
+    city = history[history["zone_type"] == "city"]
+    if data_year is not None:
+        city = city[city["year"] < data_year]
+    else:
+        city = city[city["year"] < city["year"].max()]
+    if city.empty:
+        return None
+    row = city.sort_values("year", kind="stable").iloc[-1]
+    verdict = str(row["trajectory"])
+    return {"year": int(row["year"]), "verdict": verdict, "label": words.trajectory(verdict)}
+
+
+# --- proposals ---------------------------------------------------------------------------------------
+
+
+def _meets(value: object) -> bool | None:
+    return None if is_missing(value) else bool(value)
+
+
+def _proposal_rows(rows: pd.DataFrame, unit: str, zone_names: dict[str, str], words: Words) -> list[dict[str, str]]:
+    out = []
+    for row in rows.to_dict("records"):
+        adds = "" if is_missing(row.get("adds")) else f"{format_number(row['adds'])} {as_text(row.get('adds_unit'))}".strip()
+        zone_id = as_text(row.get("zone_id"))
+        item_id = as_text(row.get("item_id"))
+        meets = _meets(row.get("meets_target"))
+        out.append({
+            "zone_type": words.zone_type(row["zone_type"]),
+            "zone_name": words.zone(row["zone_type"], zone_id, row.get("zone_name")) if as_text(row.get("zone_name")) else zone_names.get(zone_id, ""),
+            "rank": "" if is_missing(row.get("rank")) else str(int(row["rank"])),
+            "item": " ".join(p for p in (as_text(row.get("item_name")), f"({item_id})" if item_id else "") if p),
+            "action": as_text(row.get("action")),
+            "quantity": f"{format_number(row.get('quantity'))} {as_text(row.get('unit'))}".strip(),
+            "adds": adds,
+            "before": format_value(row.get("value_before"), unit),
+            "after": format_value(row.get("value_after"), unit),
+            "target": format_target(row.get("comparator"), row.get("target"), unit),
+            "meets": "—" if meets is None else words.yes_no(meets),
+            "meets_class": "" if meets is None else ("met" if meets else "gap"),
+            "detail": as_text(row.get("detail")),
+        })
+    return out
+
+
+def proposal_sections(ctx: ReportContext) -> list[ProposalSection]:
+    """One block per indicator with proposals: its zone rows, its top items and a map of its proposal layer."""
+    table = ctx.run.proposals
+    if table.empty:
+        return []
+    indicators = ctx.run.indicators
+    return [
+        _proposal_section(ctx, str(indicator), group, indicators[indicators["indicator"] == str(indicator)])
+        for indicator, group in table.groupby("indicator", sort=False)
+    ]
+
+
+def _proposal_section(ctx: ReportContext, indicator: str, group: pd.DataFrame, own: pd.DataFrame) -> ProposalSection:
+    unit = as_text(own["unit"].iloc[0]) if not own.empty else ""
+    zones = group[group["row_type"] == "zone"]
+    items = group[group["row_type"] == "item"]
+    layer_name = f"{indicator}.proposals"
+    features = ctx.read_layer(layer_name)
+    base = ctx.layers.get(indicator)
+    if base is None and indicator not in ctx.layers:
+        base = ctx.read_layer(indicator)
+    drawn = None
+    if features is not None and base is not None and "zone_type" in base:
+        drawn = map_svg(
+            shown_names(base, ctx.words), features, context=ctx.context, unit=unit,
+            feature_colour=ctx.palette.proposals, lang=ctx.lang, palette=ctx.palette,
+        )
+    shown_items = items.groupby(["zone_type", "zone_id"], sort=False).head(TOP_PROPOSAL_ITEMS)
+    return ProposalSection(
+        id=indicator,
+        anchor="prop-" + anchor(indicator).removeprefix("ind-"),
+        section_anchor=anchor(indicator),
+        title_zh=as_text(own["title_zh"].iloc[0]) if not own.empty else indicator,
+        title_en=as_text(own["title_en"].iloc[0]) if not own.empty else "",
+        zones=_proposal_rows(zones, unit, ctx.zone_names, ctx.words),
+        items=_proposal_rows(shown_items, unit, ctx.zone_names, ctx.words),
+        item_total=len(items),
+        map=drawn,
+        layer=layer_name if features is not None else "",
+    )

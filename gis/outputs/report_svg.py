@@ -1,0 +1,497 @@
+"""The report's inline SVG: a small map of zones by status, a bar chart by zone, a trajectory by year.
+
+Drawn as text here, so the report needs no network, script or font. Every text from the data
+is escaped; colours come from a :class:`~gis.outputs.symbology.Palette` (the map spec's).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from markupsafe import Markup, escape
+
+from gis.outputs.i18n import STATUS_LABELS, TRAJECTORY_LABELS, Lang, label, pick
+from gis.outputs.symbology import DEFAULT_PALETTE, Palette
+from gis.outputs.text import comparator_sign, format_bare, format_value
+
+MAP_SIZE = (380, 300)
+
+
+# --- geometry to pixels ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _View:
+    """Metres to pixels: x right, y down, a margin all round."""
+
+    minx: float
+    maxy: float
+    scale: float
+    pad: float
+
+    @classmethod
+    def fit(cls, bounds: tuple[float, float, float, float], width: int, height: int, pad: float = 6.0) -> _View:
+        minx, miny, maxx, maxy = bounds
+        span_x, span_y = max(maxx - minx, 1.0), max(maxy - miny, 1.0)
+        scale = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y)
+        # centre the drawing in the box
+        off_x = (width - 2 * pad - span_x * scale) / 2
+        off_y = (height - 2 * pad - span_y * scale) / 2
+        return cls(minx - off_x / scale, maxy + off_y / scale, scale, pad)
+
+    def points(self, coords: np.ndarray) -> np.ndarray:
+        px = (coords[:, 0] - self.minx) * self.scale + self.pad
+        py = (self.maxy - coords[:, 1]) * self.scale + self.pad
+        return np.round(np.column_stack([px, py]), 1)
+
+
+def _path_data(geom: shapely.Geometry, view: _View) -> str:
+    """SVG path data of the polygon rings of a geometry ('M x,y x,y ... Z' per ring)."""
+    parts = []
+    for polygon in shapely.get_parts(geom):
+        if not isinstance(polygon, shapely.Polygon) or polygon.is_empty:
+            continue
+        for ring in (polygon.exterior, *polygon.interiors):
+            pts = view.points(shapely.get_coordinates(ring))
+            keep = np.ones(len(pts), dtype=bool)
+            keep[1:] = np.any(pts[1:] != pts[:-1], axis=1)
+            pts = pts[keep]
+            if len(pts) < 3:
+                continue
+            parts.append("M" + " ".join(f"{x:g},{y:g}" for x, y in pts) + "Z")
+    return "".join(parts)
+
+
+def _line_data(geom: shapely.Geometry, view: _View) -> str:
+    """SVG path data of the line parts of a geometry ('M x,y x,y ...' per part)."""
+    parts = []
+    for line in shapely.get_parts(geom):
+        if not isinstance(line, shapely.LineString) or line.is_empty:
+            continue
+        pts = view.points(shapely.get_coordinates(line))
+        parts.append("M" + " ".join(f"{x:g},{y:g}" for x, y in pts))
+    return "".join(parts)
+
+
+def _nice_length(metres: float) -> float:
+    exponent = 10 ** math.floor(math.log10(max(metres, 1.0)))
+    return max(step * exponent for step in (1, 2, 5) if step * exponent <= max(metres, 1.0))
+
+
+def _scale_bar(view: _View, width: int, height: int) -> str:
+    length = _nice_length(width / 4 / view.scale)
+    pixels = length * view.scale
+    text = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    x, y = 8, height - 8
+    return (
+        f'<g class="scalebar"><path d="M{x},{y - 4} {x},{y} {x + pixels:.1f},{y} {x + pixels:.1f},{y - 4}" fill="none" stroke="#333" stroke-width="1.2"/>'
+        f'<text x="{x + pixels + 4:.1f}" y="{y}" font-size="9">{text}</text></g>'
+        f'<text x="{width - 12}" y="16" font-size="11" font-weight="bold" text-anchor="middle">N</text>'
+        f'<path d="M{width - 12},20 {width - 16},30 {width - 12},27 {width - 8},30Z" fill="#333"/>'
+    )
+
+
+# --- the map ----------------------------------------------------------------------------------------
+
+
+def map_svg(
+    zones: gpd.GeoDataFrame,
+    gaps: gpd.GeoDataFrame | None = None,
+    *,
+    context: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    unit: str = "",
+    width: int = MAP_SIZE[0],
+    height: int = MAP_SIZE[1],
+    feature_colour: str | None = None,
+    lang: Lang = "both",
+    palette: Palette = DEFAULT_PALETTE,
+) -> Markup:
+    """A small static map: zones filled by status, the city outlined in its status colour, gap features on top.
+
+    Every frame must be in the same metric CRS; ``context`` (county outlines) is drawn dashed
+    beneath when the zones are not counties themselves. Geometries are simplified to under a pixel.
+    The features on top (``gaps``: polygons, lines or points) are drawn in ``feature_colour``
+    (default the palette's gap-feature colour). ``lang`` is the language of the status words in
+    the tooltips; the status colours are the ``palette``'s.
+    """
+    shapes = zones[zones.geometry.notna() & ~zones.geometry.is_empty]
+    gap_shapes = None if gaps is None else gaps[gaps.geometry.notna() & ~gaps.geometry.is_empty]
+    frames = [f for f in (shapes, gap_shapes) if f is not None and not f.empty]
+    if not frames:
+        return Markup(f'<p class="muted">{escape(label("无图形。", "No geometry to map.", lang))}</p>')
+    bounds = np.array([f.total_bounds for f in frames])
+    view = _View.fit((bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()), width, height)
+    out = [
+        f'<svg class="map" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{escape(label("按状态着色的地区图", "map of zones by status", lang))}">',
+        f'<rect width="{width}" height="{height}" fill="#fafafa" stroke="#ccc"/>',
+    ]
+    out += _zone_shapes(shapes, view, context, unit, lang, palette)
+    if gap_shapes is not None and not gap_shapes.empty:
+        out += _feature_marks(gap_shapes, view, feature_colour or palette.gap_features)
+    out.append(_scale_bar(view, width, height))
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def _zone_shapes(
+    shapes: gpd.GeoDataFrame, view: _View, context: gpd.GeoDataFrame | gpd.GeoSeries | None, unit: str, lang: Lang, palette: Palette
+) -> list[str]:
+    """County outlines for context, the zones filled by status (the city's fill where they leave ground), the city outlined."""
+    tolerance = 0.75 / view.scale
+    out = []
+    city = shapes[shapes["zone_type"] == "city"]
+    others = shapes[shapes["zone_type"] != "city"]
+    if context is not None and not context.empty and not (others["zone_type"] == "county").any():
+        data = "".join(_path_data(g, view) for g in context.geometry.simplify(tolerance))
+        out.append(f'<path d="{data}" fill="none" stroke="{palette.context}" stroke-width="0.6" stroke-dasharray="2 2"/>')
+    # the city's fill shows only where its zones leave ground uncovered (parks, built-up areas)
+    covered = float(others.area.sum()) >= 0.95 * float(city.area.sum()) if not city.empty else True
+    for layer, opacity in (((city, 0.15),) if not covered else ()) + ((others, 0.6),):
+        for row, geom in zip(layer.itertuples(index=False), layer.geometry.simplify(tolerance), strict=True):
+            tip = f"{row.zone_name}: {format_value(row.value, unit)} ({pick(STATUS_LABELS, row.status, lang)})"
+            out.append(
+                f'<path d="{_path_data(geom, view)}" fill="{palette.of(row.status)}" fill-opacity="{opacity}" fill-rule="evenodd" '
+                f'stroke="#fff" stroke-width="0.8"><title>{escape(tip)}</title></path>'
+            )
+    for row, geom in zip(city.itertuples(index=False), city.geometry.simplify(tolerance), strict=True):
+        out.append(f'<path d="{_path_data(geom, view)}" fill="none" stroke="{palette.of(row.status)}" stroke-width="2"/>')
+    return out
+
+
+def _feature_marks(features: gpd.GeoDataFrame, view: _View, colour: str) -> list[str]:
+    """Polygons filled, lines drawn and points (and shapes too small to see) as dots, in ``colour``."""
+    tolerance = 0.75 / view.scale
+    out = []
+    polygons = features[features.geom_type.str.contains("Polygon")]
+    lines = features[features.geom_type.str.contains("LineString")]
+    points = features[features.geom_type.str.contains("Point")]
+    if not polygons.empty:
+        data = "".join(_path_data(g, view) for g in polygons.geometry.simplify(tolerance))
+        out.append(f'<path d="{data}" fill="{colour}" fill-opacity="0.7" fill-rule="evenodd" stroke="#4e342e" stroke-width="0.6"/>')
+    if not lines.empty:
+        data = "".join(_line_data(g, view) for g in lines.geometry.simplify(tolerance))
+        out.append(f'<path d="{data}" fill="none" stroke="{colour}" stroke-width="2" stroke-linecap="round"/>')
+    # polygons and lines a few pixels wide would vanish: mark them as points as well
+    for shapes in (polygons, lines):
+        if not shapes.empty:
+            bounds = shapes.geometry.bounds
+            tiny = ((bounds["maxx"] - bounds["minx"]).clip(lower=bounds["maxy"] - bounds["miny"]) * view.scale) < 4
+            points = pd.concat([points, shapes[tiny.to_numpy()]])
+    if not points.empty:
+        xy = view.points(shapely.get_coordinates(points.geometry.centroid.values))
+        out.append(f'<g fill="{colour}" stroke="#4e342e" stroke-width="0.8">')
+        out.extend(f'<circle cx="{x:g}" cy="{y:g}" r="3"/>' for x, y in xy)
+        out.append("</g>")
+    return out
+
+
+# --- the bar chart ----------------------------------------------------------------------------------
+
+
+def _nice_step(raw: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten that is at least ``raw``."""
+    exponent = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+    return next(m * exponent for m in (1, 2, 2.5, 5, 10) if m * exponent >= raw - 1e-12)
+
+
+def text_width(text: str, size: float) -> float:
+    """Rough width in pixels: CJK and other wide characters a full em, the rest about half."""
+    return sum(size if ord(c) > 0x2E7F else size * 0.56 for c in text)
+
+
+def _shorten(name: str, pixels: float, size: float = 10) -> str:
+    """The name, cut with an ellipsis to fit ``pixels``."""
+    if text_width(name, size) <= pixels:
+        return name
+    while name and text_width(name + "…", size) > pixels:
+        name = name[:-1]
+    return name + "…"
+
+
+def chart_svg(
+    rows: pd.DataFrame,
+    unit: str,
+    *,
+    width: int = 420,
+    bar: int = 16,
+    label_width: int = 150,
+    lang: Lang = "both",
+    palette: Palette = DEFAULT_PALETTE,
+) -> Markup:
+    """A horizontal bar chart of value by zone, bars in the ``palette``'s status colours, the target as a line.
+
+    One vertical line when every zone with a target has the same one, else a tick per bar.
+    """
+    values = pd.to_numeric(rows["value"], errors="coerce")
+    targets = pd.to_numeric(rows["target"], errors="coerce")
+    known = pd.concat([values, targets]).dropna()
+    low = min(0.0, float(known.min())) if not known.empty else 0.0
+    high = max(float(known.max()) if not known.empty else 0.0, 1.0 if unit == "share" else 0.0)
+    if high <= low:
+        high = low + 1.0
+    step = 0.25 if unit == "share" and high <= 1.0 else _nice_step((high - low) / 4)
+    low, high = math.floor(low / step) * step, math.ceil(high / step) * step
+    top, gap = 22, 4
+    plot_w = width - label_width - 64
+    height = top + len(rows) * (bar + gap) + 8
+
+    def x_of(v: float) -> float:
+        return label_width + (v - low) / (high - low) * plot_w
+
+    aria = escape(label("各地区数值与目标", "value by zone against the target", lang))
+    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="{aria}">']
+    for tick in np.arange(low, high + step / 2, step):
+        x = x_of(float(tick))
+        out.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 6}" stroke="#e0e0e0"/>')
+        out.append(f'<text x="{x:.1f}" y="{top - 8}" font-size="9" text-anchor="middle" fill="#616161">{escape(format_bare(tick, unit))}</text>')
+    distinct = set(targets.dropna().round(12))
+    uniform = len(distinct) == 1 and targets[values.notna()].notna().all()
+    for i, row in enumerate(rows.itertuples(index=False)):
+        y = top + i * (bar + gap)
+        name = str(row.zone_name)
+        short = escape(_shorten(name, label_width - 10))
+        out.append(f'<text x="{label_width - 6}" y="{y + bar - 4}" font-size="10" text-anchor="end">{short}<title>{escape(name)}</title></text>')
+        value = values.iloc[i]
+        if math.isnan(value):
+            out.append(f'<text x="{label_width + 4}" y="{y + bar - 4}" font-size="9" fill="#757575">{escape(label("无数据", "no data", lang))}</text>')
+        else:
+            x0, x1 = sorted((x_of(0.0 if low <= 0 else low), x_of(float(value))))
+            tip = f"{name}: {format_value(value, unit)} ({pick(STATUS_LABELS, row.status, lang)})"
+            out.append(
+                f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 0.8):.1f}" height="{bar}" fill="{palette.of(row.status)}"><title>{escape(tip)}</title></rect>'
+            )
+            out.append(
+                f'<text x="{x1 + 3:.1f}" y="{y + bar - 4}" font-size="9" stroke="#fff" stroke-width="2.5" paint-order="stroke">'
+                f"{escape(format_value(value, unit))}</text>"
+            )
+        target = targets.iloc[i]
+        if not uniform and not math.isnan(target):
+            x = x_of(float(target))
+            out.append(f'<line x1="{x:.1f}" y1="{y - 1}" x2="{x:.1f}" y2="{y + bar + 1}" stroke="#212121" stroke-width="2"/>')
+    if uniform:
+        x = x_of(float(distinct.pop()))
+        out.append(
+            f'<line class="target" x1="{x:.1f}" y1="{top - 2}" x2="{x:.1f}" y2="{height - 4}" '
+            'stroke="#212121" stroke-width="1.5" stroke-dasharray="4 2"/>'
+        )
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+# --- the trajectory -----------------------------------------------------------------------------------
+
+
+def _axis(numbers: list[float], unit: str) -> tuple[float, float, float]:
+    """(low, high, step) of a value axis around ``numbers``: a little room each side, nice steps, 0 kept when near."""
+    low, high = min(numbers), max(numbers)
+    span = high - low if high > low else max(abs(high) * 0.1, 0.01 if unit == "share" else 1.0)
+    low, high = low - span * 0.12, high + span * 0.12
+    if min(numbers) >= 0 and low < 0:
+        low = 0.0
+    if unit == "share" and max(numbers) <= 1 and high > 1:
+        high = 1.0
+    step = _nice_step((high - low) / 4)
+    if unit == "share":
+        step = max(step, 0.001)  # labels show tenths of a percent
+    return math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step, step
+
+
+@dataclass(frozen=True)
+class _Series:
+    """One zone's values by year with their verdicts, the straight path to its target, and the target."""
+
+    years: list[int]
+    values: list[float]  # NaN where a year has none
+    verdicts: list[str]
+    path: list[tuple[int, float]]
+    target: float | None
+    sign: str
+
+    @classmethod
+    def of(cls, rows: pd.DataFrame, target_year: int | None) -> _Series:
+        rows = rows.sort_values("year", kind="stable")
+        years = [int(y) for y in rows["year"]]
+        values = [float(v) for v in pd.to_numeric(rows["value"], errors="coerce")]
+        paths = [float(v) for v in pd.to_numeric(rows["path_value"], errors="coerce")] if "path_value" in rows else [math.nan] * len(rows)
+        verdicts = [str(v) for v in rows["trajectory"]] if "trajectory" in rows else ["no_path"] * len(rows)
+        targets = pd.to_numeric(rows["target"], errors="coerce").dropna()
+        target = float(targets.iloc[-1]) if not targets.empty else None
+        if target_year is None and "target_year" in rows and rows["target_year"].notna().any():
+            target_year = int(rows["target_year"].dropna().iloc[-1])
+        path = [(y, v) for y, v in zip(years, paths, strict=True) if not math.isnan(v)]
+        if target is not None and path and target_year is not None and target_year > path[-1][0]:
+            path.append((target_year, target))
+        comparators = rows["comparator"].dropna()
+        sign = comparator_sign(comparators.iloc[-1]) if not comparators.empty else ""
+        return cls(years, values, verdicts, path, target, sign)
+
+    def known(self) -> list[tuple[int, float, str]]:
+        """(year, value, verdict) of the years with a value."""
+        return [(y, v, d) for y, v, d in zip(self.years, self.values, self.verdicts, strict=True) if not math.isnan(v)]
+
+    def numbers(self) -> list[float]:
+        """Every value the plot must show: values, path and target."""
+        return [v for _, v, _ in self.known()] + [v for _, v in self.path] + ([self.target] if self.target is not None else [])
+
+    def verdict(self, year: int) -> str:
+        return self.verdicts[self.years.index(year)]
+
+
+@dataclass(frozen=True)
+class _Plot:
+    """The plot area of a trajectory: years across, values up."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+    first: int
+    last: int
+    low: float
+    high: float
+
+    def x(self, year: float) -> float:  # room for a value's label at either end
+        return self.left + 18 + (year - self.first) / (self.last - self.first) * (self.width - 36)
+
+    def y(self, value: float) -> float:
+        return self.top + (self.high - value) / (self.high - self.low) * self.height
+
+    @property
+    def base(self) -> float:
+        return self.top + self.height
+
+
+def trajectory_svg(
+    rows: pd.DataFrame,
+    unit: str,
+    *,
+    title: str = "",
+    data_year: int | None = None,
+    target_year: int | None = None,
+    width: int = 420,
+    height: int = 228,
+    lang: Lang = "both",
+    palette: Palette = DEFAULT_PALETTE,
+) -> Markup:
+    """A small line chart of one zone's value by year against the straight path to its target.
+
+    ``rows`` are the zone's rows of ``indicators.csv`` (``year``, ``value``, ``target``,
+    ``path_value``, ``trajectory``). The values are points in the colour of their year's
+    verdict, joined by a line; the path (``path_value``, on to the target in ``target_year``)
+    is dashed; the target is a horizontal line. The verdict of ``data_year`` (default the
+    last year) is written above the plot, after ``title``.
+    """
+    series = _Series.of(rows, target_year)
+    low, high, step = _axis(series.numbers() or [0.0], unit)
+    first = min(series.years)
+    last = max(first + 1, *series.years, *(y for y, _ in series.path))
+    left, right, top, bottom = 50, 62, 30, 40
+    plot = _Plot(left, top, width - left - right, height - top - bottom, first, last, low, high)
+    year = data_year if data_year is not None and data_year in series.years else series.years[-1]
+    verdict = series.verdict(year)
+    aria = escape(label("逐年数值与到目标的直线路径", "value by year against the straight path to the target", lang))
+    out = [
+        f'<svg class="trajectory" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="{aria}" '
+        f'data-verdict="{escape(verdict)}" data-year="{year}">',
+        f'<text x="{left}" y="14" font-size="11" font-weight="bold">{escape(title + " · " if title else "")}{year}: '
+        f'<tspan class="verdict" fill="{palette.of_trajectory(verdict)}">{escape(pick(TRAJECTORY_LABELS, verdict, lang))}</tspan></text>',
+    ]
+    out += _value_axis(plot, step, unit)
+    out += _year_axis(plot, series.years)
+    out += _target_line(plot, series, unit, lang)
+    out += _path_line(plot, series, unit, lang)
+    out += _value_points(plot, series, unit, lang, palette)
+    out += _trajectory_legend(plot.left, height - 6, lang)
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def _value_axis(plot: _Plot, step: float, unit: str) -> list[str]:
+    out = []
+    for tick in np.arange(plot.low, plot.high + step / 2, step):
+        y = plot.y(float(tick))
+        out.append(f'<line x1="{plot.left}" y1="{y:.1f}" x2="{plot.left + plot.width}" y2="{y:.1f}" stroke="#e0e0e0"/>')
+        out.append(f'<text x="{plot.left - 4}" y="{y + 3:.1f}" font-size="9" text-anchor="end" fill="#616161">{escape(format_bare(tick, unit))}</text>')
+    if unit != "share":
+        out.append(f'<text x="{plot.left - 4}" y="{plot.top - 8}" font-size="9" text-anchor="end" fill="#616161">{escape(unit)}</text>')
+    return out
+
+
+def _year_axis(plot: _Plot, years: list[int]) -> list[str]:
+    out = [f'<line x1="{plot.left}" y1="{plot.base}" x2="{plot.left + plot.width}" y2="{plot.base}" stroke="#9e9e9e"/>']
+    every = range(plot.first, plot.last + 1) if plot.last - plot.first <= 12 else sorted({*years, plot.last})
+    for tick_year in every:
+        x = plot.x(tick_year)
+        weight = ' font-weight="bold"' if tick_year in years else ""
+        out.append(f'<line x1="{x:.1f}" y1="{plot.base}" x2="{x:.1f}" y2="{plot.base + 3}" stroke="#9e9e9e"/>')
+        out.append(f'<text x="{x:.1f}" y="{plot.base + 13}" font-size="9" text-anchor="middle"{weight}>{tick_year}</text>')
+    return out
+
+
+def _target_line(plot: _Plot, series: _Series, unit: str, lang: Lang) -> list[str]:
+    if series.target is None:
+        return []
+    y = plot.y(series.target)
+    right = plot.left + plot.width
+    shown = f"{series.sign} {format_value(series.target, unit)}".strip()
+    return [
+        f'<line class="target" x1="{plot.left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#212121" stroke-width="1.2"/>',
+        f'<text x="{right + 5}" y="{y - 2:.1f}" font-size="9">{escape(label("目标", "target", lang))}</text>',
+        f'<text x="{right + 5}" y="{y + 9:.1f}" font-size="9">{escape(shown)}</text>',
+    ]
+
+
+def _path_line(plot: _Plot, series: _Series, unit: str, lang: Lang) -> list[str]:
+    if len(series.path) <= 1:
+        return []
+    data = " ".join(f"{plot.x(y):.1f},{plot.y(v):.1f}" for y, v in series.path)
+    out = [f'<polyline class="path" points="{data}" fill="none" stroke="#616161" stroke-width="1.5" stroke-dasharray="5 3"/>']
+    for path_year, value in series.path:
+        if path_year in series.years and series.verdict(path_year) != "baseline":
+            tip = f"{label('路径', 'path', lang)} {path_year}: {format_value(value, unit)}"
+            out.append(
+                f'<circle cx="{plot.x(path_year):.1f}" cy="{plot.y(value):.1f}" r="2.5" fill="#fff" stroke="#616161"><title>{escape(tip)}</title></circle>'
+            )
+    return out
+
+
+def _value_points(plot: _Plot, series: _Series, unit: str, lang: Lang, palette: Palette) -> list[str]:
+    known = series.known()
+    out = []
+    if len(known) > 1:
+        data = " ".join(f"{plot.x(y):.1f},{plot.y(v):.1f}" for y, v, _ in known)
+        out.append(f'<polyline class="values" points="{data}" fill="none" stroke="#37474f" stroke-width="2"/>')
+    for point_year, value, verdict in known:
+        x, y = plot.x(point_year), plot.y(value)
+        tip = f"{point_year}: {format_value(value, unit)} ({pick(TRAJECTORY_LABELS, verdict, lang)})"
+        out.append(
+            f'<circle class="point" data-year="{point_year}" cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{palette.of_trajectory(verdict)}" '
+            f'stroke="#fff" stroke-width="1.5"><title>{escape(tip)}</title></circle>'
+        )
+        above = y - 8 if y - 8 > plot.top + 4 else y + 15
+        out.append(
+            f'<text x="{x:.1f}" y="{above:.1f}" font-size="9" text-anchor="middle" stroke="#fff" stroke-width="2.5" paint-order="stroke">'
+            f"{escape(format_bare(value, unit))}</text>"
+        )
+    return out
+
+
+def _trajectory_legend(left: float, y: float, lang: Lang) -> list[str]:
+    """The three lines: value, straight path, target."""
+    out = []
+    x = left
+    for text, style in (
+        (label("数值", "value", lang), 'stroke="#37474f" stroke-width="2"'),
+        (label("直线路径", "straight path", lang), 'stroke="#616161" stroke-width="1.5" stroke-dasharray="5 3"'),
+        (label("目标", "target", lang), 'stroke="#212121" stroke-width="1.2"'),
+    ):
+        out.append(f'<line x1="{x:.1f}" y1="{y - 3}" x2="{x + 18:.1f}" y2="{y - 3}" {style}/>')
+        out.append(f'<text x="{x + 22:.1f}" y="{y}" font-size="9">{escape(text)}</text>')
+        x += 22 + text_width(text, 9) + 14
+    return out

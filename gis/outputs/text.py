@@ -1,0 +1,161 @@
+"""How values read in every output: numbers, units, shares, comparators, targets, value classes.
+
+The data keeps shares as fractions 0..1 (``unit == "share"``); on screen they are percentages.
+The web map, the report, the workbook's target texts and the QGIS style labels all format
+through the functions here, so a number format changes in one place. Nothing here escapes
+HTML: a page escapes what it puts in its markup.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, SupportsFloat, cast
+
+import numpy as np
+import pandas as pd
+
+from gis.outputs.i18n import ZONE_TYPE_LABELS, Lang, label, pick
+
+MISSING = "—"
+"""What a missing value reads as."""
+
+COMPARATOR_SIGNS = {">=": "≥", "<=": "≤", "==": "="}
+
+
+def is_missing(value: object) -> bool:
+    """Whether ``value`` is no value: None, NaN (Python or numpy), pandas' NA or NaT."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float | np.floating) and math.isnan(value)
+
+
+def as_text(value: object) -> str:
+    """A value from a table as text; a missing one as ''."""
+    return "" if is_missing(value) else str(value)
+
+
+def _float(value: object) -> float:
+    return float(cast(SupportsFloat, value))
+
+
+def format_number(value: object) -> str:
+    """A number for people: thousands separators, three significant digits below ten, '—' when missing.
+
+    1234.5 → '1,235'; 12.34 → '12.3'; 1.2345 → '1.234' (at most three decimals); 0.01234 → '0.0123'.
+    """
+    if is_missing(value):
+        return MISSING
+    number = _float(value)
+    if number.is_integer():
+        return f"{int(number):,}"
+    size = abs(number)
+    if math.isinf(size) or size >= 1000:
+        return f"{number:,.0f}"
+    if size >= 10:
+        return f"{number:,.1f}"
+    decimals = min(12, max(3, 2 - math.floor(math.log10(size))))
+    return f"{number:.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def format_bare(value: object, unit: object) -> str:
+    """A value without its unit: shares as percentages ('40.0%'), amounts as numbers ('2,547')."""
+    if is_missing(value):
+        return MISSING
+    if unit == "share":
+        return f"{_float(value) * 100:.1f}%"
+    return format_number(value)
+
+
+def format_value(value: object, unit: object) -> str:
+    """A value with its unit: shares as percentages ('40.0%'), amounts with their unit ('2,547 t')."""
+    if is_missing(value) or unit == "share":
+        return format_bare(value, unit)
+    return f"{format_number(value)} {as_text(unit)}".strip()
+
+
+def comparator_sign(comparator: object) -> str:
+    """'>=' as '≥', '<=' as '≤', '==' as '='; anything else as it is."""
+    text = as_text(comparator)
+    return COMPARATOR_SIGNS.get(text, text)
+
+
+def format_target(comparator: object, target: object, unit: object) -> str:
+    """'≥ 40.0%' or '≤ 0 km2'; '—' when there is no target."""
+    if is_missing(target) or is_missing(comparator):
+        return MISSING
+    return f"{comparator_sign(comparator)} {format_value(target, unit)}"
+
+
+def target_year(target: Mapping[str, Any] | None, year: object = None) -> int | None:
+    """The year a target is to be reached by: the target's own, else ``year`` (a row's ``target_year``)."""
+    own = (target or {}).get("year")
+    for candidate in (own, year):
+        if not is_missing(candidate) and candidate != "":
+            return int(_float(candidate))
+    return None
+
+
+def describe_target(target: Mapping[str, Any] | None, unit: str, *, lang: Lang = "en", year: object = None) -> str:
+    """The target in words, from a spec's (or run.json's) target block: English, Chinese, or both.
+
+    The year is the target's own, else ``year`` (the ``target_year`` of the indicator's rows);
+    without either the sentence names none.
+    """
+    if lang == "both":
+        return f"{_describe_target_zh(target, unit, year)} {_describe_target_en(target, unit, year)}"
+    if lang == "zh":
+        return _describe_target_zh(target, unit, year)
+    return _describe_target_en(target, unit, year)
+
+
+def _describe_target_en(target: Mapping[str, Any] | None, unit: str, year: object) -> str:
+    if not target:
+        return "No target in the plan: reported for information."
+    sign = comparator_sign(target.get("comparator", ""))
+    parts = []
+    by_type = target.get("value_by_zone_type") or {}
+    if by_type:
+        parts.append(", ".join(f"{zone_type} {sign} {format_value(v, unit)}" for zone_type, v in by_type.items()))
+    elif target.get("value") is not None:
+        parts.append(f"{sign} {format_value(target['value'], unit)}")
+    if target.get("increase") is not None:
+        step = f"{target['increase'] * 100:+g} percentage points" if unit == "share" else f"{target['increase']:+g} {unit}"
+        parts.append(f"{step} over the baseline ({target.get('baseline_layer') or 'baseline'})")
+    joined = " or ".join(parts) + (", whichever is easier to reach" if len(parts) > 1 else "")
+    zones = ", ".join(target.get("zone_types") or [])
+    by = target_year(target, year)
+    return f"{joined} for {zones or 'every zone'}{f' by {by}' if by is not None else ''}."
+
+
+def _describe_target_zh(target: Mapping[str, Any] | None, unit: str, year: object) -> str:
+    if not target:
+        return "规划未设目标：仅供参考。"
+    sign = comparator_sign(target.get("comparator", ""))
+    parts = []
+    by_type = target.get("value_by_zone_type") or {}
+    if by_type:
+        parts.append("，".join(f"{pick(ZONE_TYPE_LABELS, t, 'zh')} {sign} {format_value(v, unit)}" for t, v in by_type.items()))
+    elif target.get("value") is not None:
+        parts.append(f"{sign} {format_value(target['value'], unit)}")
+    if target.get("increase") is not None:
+        step = f"{target['increase'] * 100:+g} 个百分点" if unit == "share" else f"{target['increase']:+g} {unit}"
+        parts.append(f"较基准（{target.get('baseline_layer') or '基准'}）{step}")
+    joined = " 或 ".join(parts) + ("，取较易达到者" if len(parts) > 1 else "")
+    zones = "、".join(pick(ZONE_TYPE_LABELS, t, "zh") for t in target.get("zone_types") or [])
+    by = target_year(target, year)
+    return f"{zones or '各地区'}：{joined}，{f'{by}年前' if by is not None else ''}达到。"
+
+
+def class_labels(breaks: Sequence[float], unit: str, lang: Lang = "both") -> list[str]:
+    """The labels of the value classes that ``breaks`` make: '< 25 %', '25 – 30 %', '≥ 50 %' (the unit once, at the end).
+
+    One label per class (``len(breaks) + 1``); without breaks the one class is 'all'.
+    """
+    if not breaks:
+        return [label("全部", "all", lang)]
+    share = unit == "share"
+    bare = [f"{b * 100:g}" if share else format_number(b) for b in breaks]
+    suffix = " %" if share else f" {unit}".rstrip()
+    middle = [f"{bare[i - 1]} – {bare[i]}{suffix}" for i in range(1, len(bare))]
+    return [f"< {bare[0]}{suffix}", *middle, f"≥ {bare[-1]}{suffix}"]

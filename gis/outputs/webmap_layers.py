@@ -1,0 +1,613 @@
+"""The layers of the web map: indicator zones, county names, gap and proposal features, coverage areas, facilities.
+
+Each ``add_*`` function adds its layers to a folium map, with their legend sections, from a
+:class:`MapContext`. Colours and classes come from the map spec through
+:mod:`gis.outputs.symbology`, numbers are formatted by :mod:`gis.outputs.text`; every text
+from a data file or a spec is HTML-escaped (:func:`escape_text`) before it reaches the page.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from folium.plugins import MarkerCluster
+
+from gis.errors import ConfigError
+from gis.methods.conditions import evaluate
+from gis.outputs._leaflet import FeatureLayer
+from gis.outputs.folder import RunOutputs
+from gis.outputs.i18n import YES_NO, Lang, label, zone_label
+from gis.outputs.symbology import STATUSES, classify_zones
+from gis.outputs.text import format_number, format_target, format_value, is_missing
+from gis.project.layers import LayerReader
+from gis.project.mapspec import CoverageLayer, FacilityLayer, MapSpec, RunLayerSelection
+from gis.project.specs import Condition, Title
+
+log = logging.getLogger("gis")
+
+WEB_CRS = "EPSG:4326"
+_HIDDEN_GAP_FIELDS = {"indicator", "synthetic", "geometry"}
+
+
+def escape_text(text: str) -> str:
+    """``text`` escaped for HTML, braces too: no text from the data can open a Jinja tag in folium's templates."""
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
+@dataclass
+class MapContext:
+    """What every layer builder needs: the run, the spec, the project's layers, the zones' names and the language."""
+
+    run: RunOutputs
+    spec: MapSpec
+    layers: LayerReader | None
+    metric_crs: str
+    names: dict[tuple[str, str], tuple[str, str]]  # the catalog's (name, name_en) by (zone_type, zone_id)
+    lang: Lang = "both"
+    legend: list[str] = field(default_factory=list)
+    toggles: dict[str, str] = field(default_factory=dict)  # legend section id -> JS layer name
+
+    def t(self, zh: str, en: str | None) -> str:
+        """A label in the map's language, escaped: '中文', 'English' or '中文 English'."""
+        return escape_text(label(zh, en, self.lang))
+
+
+def add_legend(ctx: MapContext, layer: folium.map.Layer, html_text: str, *, show: bool) -> None:
+    """A legend section that is shown while ``layer`` is on the map."""
+    section = f"gis-legend-{len(ctx.toggles)}"
+    ctx.toggles[section] = layer.get_name()
+    hidden = "" if show else " hidden"
+    ctx.legend.append(f'<div class="gis-section" id="{section}"{hidden}>{html_text}</div>')
+
+
+def _known_indicators(ctx: MapContext) -> set[str]:
+    if ctx.layers is not None:
+        return {s.id for s in ctx.layers.specs} | set(ctx.run.record["indicators"])
+    return set(ctx.run.record["indicators"])
+
+
+def check_ids(ctx: MapContext, key: str, ids: Iterable[str]) -> None:
+    """Refuse indicator ids in the map spec that no spec of the project has (typos)."""
+    known = _known_indicators(ctx)
+    for indicator in ids:
+        if indicator not in known:
+            msg = f"{ctx.spec.source}: key '{key}': no indicator '{indicator}' (known: {', '.join(sorted(known))})"
+            raise ConfigError(msg)
+
+
+def _chosen(ctx: MapContext, key: str, spec: RunLayerSelection, available: list[str]) -> list[str]:
+    """The indicators of ``available`` that the spec's section ``key`` draws: included and not excluded."""
+    check_ids(ctx, f"{key}.include", [] if spec.include == "all" else spec.include)
+    check_ids(ctx, f"{key}.exclude", spec.exclude)
+    wanted = available if spec.include == "all" else [i for i in spec.include if i in available]
+    return [i for i in wanted if i not in spec.exclude]
+
+
+# --- geometry ---------------------------------------------------------------------------------------
+
+
+def _to_web(ctx: MapContext, frame: gpd.GeoDataFrame, *, coverage: bool = False) -> gpd.GeoDataFrame:
+    """Simplify in metres (a coverage of zones keeps shared edges), then reproject to WGS84."""
+    frame = frame.loc[frame.geometry.notna() & ~frame.geometry.is_empty].to_crs(ctx.metric_crs)
+    tolerance = ctx.spec.simplify_m
+    if tolerance > 0 and not frame.empty and not frame.geom_type.isin(["Point", "MultiPoint"]).all():
+        geoms = frame.geometry.values
+        if coverage and frame.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+            simplified = shapely.coverage_simplify(geoms, tolerance)
+        else:
+            simplified = shapely.simplify(geoms, tolerance, preserve_topology=True)
+        frame = frame.set_geometry(gpd.GeoSeries(simplified, index=frame.index, crs=frame.crs))
+    frame = frame.to_crs(WEB_CRS)
+    decimals = ctx.spec.decimals
+    rounded = shapely.transform(frame.geometry.values, lambda xy: np.round(xy, decimals))
+    frame = frame.set_geometry(gpd.GeoSeries(rounded, index=frame.index, crs=WEB_CRS))
+    return frame.loc[~frame.geometry.is_empty]
+
+
+def _geojson(
+    frame: gpd.GeoDataFrame,
+    popups: list[str] | None,
+    tooltips: list[str] | None,
+    styles: list[dict[str, Any]],
+    *,
+    name: str | None = None,
+    show: bool = True,
+    pane: str,
+    radius: float | None = None,
+    highlight: bool = False,
+) -> FeatureLayer:
+    """A layer of ``frame`` whose popups and tooltips are ready-made, escaped HTML (None: not interactive)."""
+    return FeatureLayer(
+        frame, styles, popups=popups, tooltips=tooltips, name=name, show=show, pane=pane,
+        radius=radius if radius is not None else 6.0, highlight={"weight": 3, "color": "#000000"} if highlight else None,
+    )
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as dicts, geometry left out (far quicker than ``iterrows`` for popups)."""
+    return frame.drop(columns="geometry", errors="ignore").to_dict("records")
+
+
+# --- text -------------------------------------------------------------------------------------------
+
+
+def _amount(value: object, unit: object) -> str:
+    """A value in its unit, escaped: shares as percentages."""
+    return escape_text(format_value(value, unit))
+
+
+def _text(value: object, lang: Lang = "both") -> str:
+    """Any attribute value as escaped text (yes and no in ``lang``)."""
+    if isinstance(value, bool | np.bool_):
+        return escape_text(label(*YES_NO[bool(value)], lang))
+    if is_missing(value) or isinstance(value, float | np.floating):
+        return escape_text(format_number(value))
+    return escape_text(str(value))
+
+
+def _status_text(ctx: MapContext, status: str) -> str:
+    style = ctx.spec.status.of(status)
+    return ctx.t(style.zh, style.en)
+
+
+def _split_title(title: str | None, fallback: str) -> Title:
+    """A catalog title 'English (中文)' as zh/en."""
+    if not title:
+        return Title(zh=fallback, en=fallback)
+    if title.endswith(")") and " (" in title:
+        en, zh = title[:-1].rsplit(" (", 1)
+        return Title(zh=zh, en=en)
+    return Title(zh=title, en=title)
+
+
+def _table(rows: Iterable[tuple[str, str]]) -> str:
+    """Rows of (escaped label, escaped value) as a small HTML table."""
+    return '<table class="gis-attrs">' + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"
+
+
+def _swatch(colour: str, *, round_: bool = False) -> str:
+    shape = "gis-dot" if round_ else "gis-sw"
+    return f'<span class="{shape}" style="background:{colour}"></span>'
+
+
+def _zone_label(ctx: MapContext, zone_type: str, zone_id: str, zone_name: object) -> str:
+    name = "" if is_missing(zone_name) else str(zone_name)
+    name = name or zone_id
+    return escape_text(zone_label(name, ctx.names.get((zone_type, zone_id)), ctx.lang))
+
+
+def _target_text(row: dict[str, Any] | pd.Series) -> str:
+    """'≥ 40.0% (YEAR)': the target and the target year of the zone's row; '—' without one."""
+    if is_missing(row.get("target")):
+        return "—"
+    year = "" if is_missing(row.get("target_year")) else f" ({int(row['target_year'])})"
+    return escape_text(format_target(row.get("comparator"), row["target"], row["unit"]) + year)
+
+
+def _short_title(ctx: MapContext, zh: object, en: object) -> str:
+    """An indicator title in the layer control: Chinese in 'both' (the English is in the legend), English in 'en'."""
+    return escape_text(str(en if ctx.lang == "en" else zh))
+
+
+def _indicator_title(ctx: MapContext, indicator: str) -> Title:
+    rows = ctx.run.indicators.loc[ctx.run.indicators["indicator"] == indicator]
+    if rows.empty:
+        return Title(zh=indicator, en=indicator)
+    return Title(zh=str(rows["title_zh"].iloc[0]), en=str(rows["title_en"].iloc[0]))
+
+
+def _field_label(ctx: MapContext, name: str) -> str:
+    """The popup label of a field: the spec's (a plain string, or zh and en), else the field's name."""
+    text = ctx.spec.field_labels.get(name, name)
+    if isinstance(text, str):
+        return escape_text(text)
+    return ctx.t(text.zh, text.en) + (f" ({escape_text(text.unit)})" if text.unit else "")
+
+
+# --- indicator layers -------------------------------------------------------------------------------
+
+
+def _zone_popup(ctx: MapContext, row: dict[str, Any], label: str) -> str:
+    t = ctx.t
+    rows = [
+        (t("指标", "indicator"), f"{escape_text(str(row['indicator']))} {t(str(row['title_zh']), str(row['title_en']))}"),
+        (t("条款", "clause"), escape_text(str(row["clause"]))),
+        (t("数值", "value"), _amount(row["value"], row["unit"])),
+        (t("目标", "target"), _target_text(row)),
+        (t("状态", "status"), _status_text(ctx, str(row["status"]))),
+    ]
+    if str(row["status"]) == "gap" and not is_missing(row.get("shortfall")):
+        rows.append((t("缺口", "shortfall"), _amount(row["shortfall"], row.get("shortfall_unit"))))
+    if not is_missing(row.get("baseline")):
+        rows.append((t("基线", "baseline"), _amount(row["baseline"], row["unit"])))
+    for key, label_text in (("numerator", t("分子", "numerator")), ("denominator", t("分母", "denominator"))):
+        if not is_missing(row.get(key)):
+            rows.append((label_text, _text(float(row[key]))))
+    if not is_missing(row.get("reading")):
+        rows.append((t("解读", "reading"), escape_text(str(row["reading"]))))
+    return f"<b>{label}</b>{_table(rows)}"
+
+
+def _zone_colours(
+    ctx: MapContext, zones: gpd.GeoDataFrame, indicator: str, unit: str
+) -> tuple[list[str], list[tuple[str, str, int]], bool]:
+    """Fill colour per zone and the legend's (colour, label, count); the last item says whether by value."""
+    classes = classify_zones(zones, ctx.spec, indicator)
+    fills = [classes.fill(str(s), v) for s, v in zip(zones["status"], pd.to_numeric(zones["value"], errors="coerce"), strict=True)]
+    if not classes.by_value:
+        counts = zones["status"].value_counts()
+        entries = [
+            (classes.status_colours[s], _status_text(ctx, s), int(counts[s]))
+            for s in STATUSES
+            if s in counts
+        ]
+        return fills, entries, False
+    values = pd.to_numeric(zones["value"], errors="coerce")
+    index = np.searchsorted(classes.breaks, values.fillna(0), side="right")
+    names = [escape_text(text) for text in classes.labels(unit, ctx.lang)]
+    entries = [(colour, names[i], int(((index == i) & values.notna()).sum())) for i, colour in enumerate(classes.colours)]
+    if values.isna().any():
+        entries.append((classes.no_data, _status_text(ctx, "no_data"), int(values.isna().sum())))
+    return fills, entries, True
+
+
+def add_indicator(m: folium.Map, ctx: MapContext, indicator: str, *, show: bool) -> np.ndarray:
+    """One indicator's zones coloured by status or value, with its legend section; returns bounds."""
+    layer = ctx.run.read_layer(indicator)
+    city = layer.loc[layer["zone_type"] == "city"]
+    zones = layer.loc[layer["zone_type"] != "city"] if (layer["zone_type"] != "city").any() else city
+    zones = _to_web(ctx, zones, coverage=True)
+    unit = str(layer["unit"].iloc[0])
+    fills, entries, by_value = _zone_colours(ctx, zones, indicator, unit)
+    labels = [_zone_label(ctx, str(t), str(i), n) for t, i, n in zip(zones["zone_type"], zones["zone_id"], zones["zone_name"], strict=True)]
+    popups = [_zone_popup(ctx, row, label) for row, label in zip(_records(zones), labels, strict=True)]
+    tooltips = [
+        f"{label}: {_amount(v, unit)} — {_status_text(ctx, str(s))}"
+        for label, v, s in zip(labels, zones["value"], zones["status"], strict=True)
+    ]
+    base = {"color": ctx.spec.indicators.outline, "weight": 1, "fillOpacity": ctx.spec.indicators.fill_opacity}
+    first = layer.iloc[0]
+    name = f"{escape_text(indicator)} {_short_title(ctx, first['title_zh'], first['title_en'])} — {escape_text(str(first['clause']))}"
+    styles = [{**base, "fillColor": fill} for fill in fills]
+    geojson = _geojson(zones, popups, tooltips, styles, name=name, show=show, pane="zones", highlight=True)
+    geojson.add_to(m)
+    _legend_indicator(ctx, geojson, first, city, entries, by_value, show)
+    return zones.total_bounds
+
+
+def _legend_indicator(
+    ctx: MapContext,
+    geojson: FeatureLayer,
+    first: pd.Series,
+    city: gpd.GeoDataFrame,
+    entries: list[tuple[str, str, int]],
+    by_value: bool,
+    show: bool,
+) -> None:
+    lines = []
+    if not city.empty:
+        row = city.iloc[0]
+        label = _zone_label(ctx, "city", str(row["zone_id"]), row["zone_name"])
+        lines.append(f"{ctx.t('全市', 'city')} {label}: <b>{_amount(row['value'], row['unit'])}</b> — {_status_text(ctx, str(row['status']))}")
+        if not is_missing(row.get("target")):
+            lines.append(f"{ctx.t('目标', 'target')}: {_target_text(row)}")
+    if by_value:
+        heading = ctx.t("按数值着色", "coloured by value")
+    else:
+        heading = ctx.t("按目标达成状态着色", "coloured by status against the target")
+    items = "".join(f"<li>{_swatch(c)}{t} <small>({n})</small></li>" for c, t, n in entries)
+    english = f'<div class="gis-en">{escape_text(str(first["title_en"]))}</div>' if ctx.lang == "both" else ""
+    text = (
+        f'<b>{escape_text(str(first["indicator"]))}</b> {_short_title(ctx, first["title_zh"], first["title_en"])} '
+        f'<small>— {ctx.t("条款", "clause")} {escape_text(str(first["clause"]))}</small>'
+        + english
+        + "".join(f"<div>{line}</div>" for line in lines)
+        + f"<div><small>{heading}</small></div><ul>{items}</ul>"
+    )
+    add_legend(ctx, geojson, text, show=show)
+
+
+def add_zone_labels(m: folium.Map, ctx: MapContext, indicators: list[str]) -> None:
+    """County names at a point inside each county, for orientation without a basemap."""
+    for indicator in indicators:
+        layer = ctx.run.read_layer(indicator)
+        counties = layer.loc[layer["zone_type"] == "county"]
+        if not counties.empty:
+            break
+    else:
+        return
+    metric = counties.to_crs(ctx.metric_crs)
+    points = _to_web(ctx, metric.set_geometry(metric.geometry.representative_point()))
+    group = folium.FeatureGroup(name=ctx.t("区县名称", "County names"), show=True)
+    for _, row in points.iterrows():
+        label = _zone_label(ctx, "county", str(row["zone_id"]), row["zone_name"])
+        icon = folium.DivIcon(html=f"<div>{label}</div>", class_name="gis-label", icon_size=(0, 0))
+        folium.Marker([row.geometry.y, row.geometry.x], icon=icon, interactive=False, pane="labels").add_to(group)
+    group.add_to(m)
+
+
+# --- gap layers -------------------------------------------------------------------------------------
+
+
+def add_gap_layers(m: folium.Map, ctx: MapContext, indicators: list[str], start: str | None) -> None:
+    """The ``<id>.gaps`` layers, highlighted: polygons hatched in the gap colour, points as rings."""
+    spec = ctx.spec.gaps
+    with_gaps = [i for i in indicators if f"{i}.gaps" in ctx.run.layers]
+    for indicator in _chosen(ctx, "gaps", spec, with_gaps):
+        frame = _to_web(ctx, ctx.run.read_layer(f"{indicator}.gaps")).explode(index_parts=False)
+        if frame.empty:
+            continue
+        title = _indicator_title(ctx, indicator)
+        show = spec.shown(indicator, start)
+        fields = [c for c in frame.columns if c not in _HIDDEN_GAP_FIELDS]
+        unit = ctx.run.indicators.loc[ctx.run.indicators["indicator"] == indicator, "unit"].iloc[0]
+
+        def shown(row: dict[str, Any], name: str, unit: str = unit) -> str:
+            return _amount(row[name], unit) if name == "value" else _text(row[name], ctx.lang)
+
+        popups, tooltips = _feature_texts(ctx, frame, fields, ("缺口", "gap"), indicator, title, shown)
+        name = f"{_swatch(spec.colour)}{ctx.t('缺口', 'gaps')} · {escape_text(indicator)} {_short_title(ctx, title.zh, title.en)}"
+        if frame.geom_type.eq("Point").all():
+            style = {"color": spec.colour, "weight": 3, "fillColor": "#ffffff", "fillOpacity": 0.6}
+            radius = spec.radius
+        else:
+            style = {"color": spec.colour, "weight": 2, "dashArray": "4 3", "fillColor": spec.colour, "fillOpacity": spec.fill_opacity}
+            radius = None
+        geojson = _geojson(frame, popups, tooltips, [style] * len(frame), name=name, show=show, pane="gaps", radius=radius)
+        geojson.add_to(m)
+        symbol = _swatch(spec.colour) if radius is None else f'<span class="gis-ring" style="border-color:{spec.colour}"></span>'
+        legend = f"{symbol}{ctx.t('缺口', 'gaps')} · {escape_text(indicator)} {ctx.t(title.zh, title.en)} <small>({len(frame)})</small>"
+        add_legend(ctx, geojson, legend, show=show)
+
+
+def _feature_texts(
+    ctx: MapContext,
+    frame: gpd.GeoDataFrame,
+    fields: list[str],
+    kind: tuple[str, str],
+    indicator: str,
+    title: Title,
+    shown: Callable[[dict[str, Any], str], str],
+) -> tuple[list[str], list[str]]:
+    """Popups (a heading, then a row per field, each value as ``shown`` gives it) and tooltips of a
+    gap or proposal layer; ``kind`` names it in Chinese and English."""
+    heading = f"<b>{ctx.t(*kind)} · {escape_text(indicator)}</b> {ctx.t(title.zh, title.en)}"
+    rows, labels = _records(frame), {f: _field_label(ctx, f) for f in fields}
+    popups = [heading + _table((labels[f], shown(row, f)) for f in fields) for row in rows]
+    tooltips = [f"{ctx.t(*kind)} · {escape_text(indicator)}: {_text(row.get('name', row.get('id')))}" for row in rows]
+    return popups, tooltips
+
+
+# --- proposal layers --------------------------------------------------------------------------------
+
+
+_PROPOSAL_HIDDEN = {"indicator", "feature_id", "run_id", "geometry"}
+
+
+_SHARE_FIELDS = {"share_after", "permeable_share", "value_after"}
+
+
+def _proposal_summary(ctx: MapContext, indicator: str) -> str:
+    """The city row of the indicator's proposal (else its zone count): value before → after, target met or not."""
+    table = ctx.run.proposals
+    zones = table.loc[(table["indicator"] == indicator) & (table["row_type"] == "zone")]
+    if zones.empty:
+        return ""
+    rows = ctx.run.indicators.loc[ctx.run.indicators["indicator"] == indicator, "unit"]
+    unit = str(rows.iloc[0]) if not rows.empty else ""
+    city = zones.loc[zones["zone_type"] == "city"]
+    if city.empty:
+        return f"<div><small>{len(zones)} {ctx.t('个地区', 'zones')}</small></div>"
+    row = city.iloc[0]
+    meets = row["meets_target"]
+    verdict = "" if pd.isna(meets) else (_status_text(ctx, "met") if bool(meets) else _status_text(ctx, "gap"))
+    return (
+        f"<div>{escape_text(str(row['action']))}</div>"
+        f"<div>{ctx.t('全市', 'city')}: {_amount(row['value_before'], unit)} → <b>{_amount(row['value_after'], unit)}</b> {verdict}</div>"
+    )
+
+
+def add_proposal_layers(m: folium.Map, ctx: MapContext, indicators: list[str], start: str | None) -> None:
+    """The ``<id>.proposals`` layers (new sites, lots to equip, blocks, sewer lines), in the proposal colour."""
+    spec = ctx.spec.proposals
+    available = {name.removesuffix(".proposals"): name for name in ctx.run.proposal_layers}
+    for indicator in _chosen(ctx, "proposals", spec, list(available)):
+        frame = _to_web(ctx, ctx.run.read_layer(available[indicator])).explode(index_parts=False)
+        if frame.empty:
+            continue
+        title = _indicator_title(ctx, indicator)
+        show = spec.shown(indicator, start)
+        fields = [c for c in frame.columns if c not in _PROPOSAL_HIDDEN]
+
+        def shown(row: dict[str, Any], name: str) -> str:
+            return _amount(row[name], "share") if name in _SHARE_FIELDS else _text(row[name], ctx.lang)
+
+        popups, tooltips = _feature_texts(ctx, frame, fields, ("建议", "proposal"), indicator, title, shown)
+        name = f"{_swatch(spec.colour)}{ctx.t('建议', 'proposals')} · {escape_text(indicator)} {_short_title(ctx, title.zh, title.en)}"
+        radius = None
+        if frame.geom_type.eq("Point").all():
+            style = {"color": "#ffffff", "weight": 1.5, "fillColor": spec.colour, "fillOpacity": 0.95}
+            radius = spec.radius
+            symbol = _swatch(spec.colour, round_=True)
+        elif frame.geom_type.isin(["LineString", "MultiLineString"]).all():
+            style = {"color": spec.colour, "weight": spec.weight, "opacity": 0.95}
+            symbol = f'<span class="gis-sw" style="background:{spec.colour};height:3px"></span>'
+        else:
+            style = {"color": spec.colour, "weight": 1.5, "fillColor": spec.colour, "fillOpacity": spec.fill_opacity}
+            symbol = _swatch(spec.colour)
+        geojson = _geojson(frame, popups, tooltips, [style] * len(frame), name=name, show=show, pane="proposals", radius=radius)
+        geojson.add_to(m)
+        legend = f"{symbol}{ctx.t('建议', 'proposals')} · {escape_text(indicator)} {ctx.t(title.zh, title.en)} <small>({len(frame)})</small>"
+        add_legend(ctx, geojson, legend + _proposal_summary(ctx, indicator), show=show)
+
+
+# --- coverage areas ---------------------------------------------------------------------------------
+
+
+def _coverage_source(ctx: MapContext, index: int, entry: CoverageLayer) -> tuple[str, Condition | None, float] | None:
+    """The covering layer, its filter and the distance of an indicator, from the run record."""
+    check_ids(ctx, f"coverage.{index}.indicator", [entry.indicator])
+    record = ctx.run.record["indicators"].get(entry.indicator)
+    if record is None:
+        log.info("map: coverage of %s left out: not in this run", entry.indicator)
+        return None
+    method, inputs, parameters = record["method"], record["inputs"], record.get("parameters", {})
+    keys = {"within": ("coverage", "coverage_where"), "coverage": ("facilities", "facilities_where")}
+    if method not in keys or "distance_m" not in parameters:
+        msg = (
+            f"{ctx.spec.source}: key 'coverage.{index}.indicator': '{entry.indicator}' (method {method}) has no "
+            "coverage area; use an indicator of method within or coverage"
+        )
+        raise ConfigError(msg)
+    layer_key, where_key = keys[method]
+    where = parameters.get(where_key)
+    return inputs[layer_key], Condition.model_validate(where) if where else None, float(parameters["distance_m"])
+
+
+def add_coverage(m: folium.Map, ctx: MapContext) -> None:
+    """Areas within an indicator's distance of its covering layer (heating network, stations)."""
+    if ctx.layers is None:
+        return
+    for index, entry in enumerate(ctx.spec.coverage):
+        source = _coverage_source(ctx, index, entry)
+        if source is None:
+            continue
+        layer, where, distance = source
+        frame = ctx.layers.read_vector(layer)
+        frame = frame.loc[evaluate(frame, where, layer=layer, project=ctx.layers)]
+        if frame.empty:
+            continue
+        layer_title = _split_title(ctx.layers.entry(layer).title, layer)
+        title = entry.title or Title(
+            zh=f"{layer_title.zh}覆盖范围（{distance:g} 米）", en=f"coverage of {layer_title.en} ({distance:g} m)"
+        )
+        area = gpd.GeoDataFrame(geometry=[shapely.union_all(frame.geometry.buffer(distance).values)], crs=frame.crs)
+        area = _to_web(ctx, area)
+        group = folium.FeatureGroup(name=f"{_swatch(entry.colour)}{ctx.t('覆盖', 'coverage')} · {ctx.t(title.zh, title.en)}", show=entry.show)
+        style = {"color": entry.colour, "weight": 1, "fillColor": entry.colour, "fillOpacity": entry.fill_opacity}
+        _geojson(area, None, None, [style], pane="coverage").add_to(group)
+        if entry.features and frame.geom_type.isin(["LineString", "MultiLineString"]).all():
+            lines = _to_web(ctx, frame)
+            line_style = {"color": entry.colour, "weight": 1.5, "opacity": 0.9}
+            _geojson(lines, None, None, [line_style] * len(lines), pane="lines").add_to(group)
+        group.add_to(m)
+        add_legend(ctx, group, f"{_swatch(entry.colour)}{ctx.t('覆盖', 'coverage')} · {ctx.t(title.zh, title.en)}", show=entry.show)
+
+
+# --- facilities -------------------------------------------------------------------------------------
+
+
+def _facility_status(ctx: MapContext, layer: str, frame: gpd.GeoDataFrame, entry: FacilityLayer) -> tuple[pd.Series, list[list[str]]]:
+    """Per feature: whether any check lists it as a gap, and the status lines for its popup."""
+    flagged = pd.Series(False, index=frame.index)
+    lines: list[list[str]] = [[] for _ in range(len(frame))]
+    for number, check in enumerate(entry.status):
+        check_ids(ctx, f"facilities.{layer}.status.{number}.indicator", [check.indicator])
+        if check.indicator not in ctx.run.record["indicators"]:
+            continue
+        gaps_layer = f"{check.indicator}.gaps"
+        gap_ids = set(ctx.run.read_layer(gaps_layer)["id"].astype(str)) if gaps_layer in ctx.run.layers else set()
+        applies = evaluate(frame, check.applies, layer=layer, project=ctx.layers)
+        is_gap = frame["id"].astype(str).isin(gap_ids) & applies
+        flagged |= is_gap
+        title = _indicator_title(ctx, check.indicator)
+        gap = check.gap or Title(zh=ctx.spec.status.gap.zh, en=ctx.spec.status.gap.en)
+        ok = check.ok or Title(zh=ctx.spec.status.met.zh, en=ctx.spec.status.met.en)
+        about = f"<small>{escape_text(check.indicator)} {_short_title(ctx, title.zh, title.en)}</small>"
+        for position, (applied, gapped) in enumerate(zip(applies, is_gap, strict=True)):
+            if applied:
+                text = ctx.t(gap.zh, gap.en) if gapped else ctx.t(ok.zh, ok.en)
+                css = "gis-gap" if gapped else "gis-ok"
+                lines[position].append(f'<span class="{css}">{text}</span> {about}')
+    return flagged, lines
+
+
+def _cluster_icon(colour: str, gap_colour: str) -> str:
+    """A cluster icon in the layer's colour, ringed in the gap colour when it holds a gap facility."""
+    return f"""function(cluster) {{
+        var gaps = cluster.getAllChildMarkers().filter(function(m) {{ return m.options.gisGap; }}).length;
+        var ring = gaps ? ';box-shadow:0 0 0 3px {gap_colour}' : '';
+        var html = '<div style="background:{colour}' + ring + '">' + cluster.getChildCount() + (gaps ? '<sup>' + gaps + '</sup>' : '') + '</div>';
+        return L.divIcon({{html: html, className: 'gis-cluster', iconSize: L.point(32, 32)}});
+    }}"""
+
+
+def _facility_texts(
+    ctx: MapContext, web: gpd.GeoDataFrame, fields: list[str], heading: str, status_lines: list[list[str]]
+) -> tuple[list[str], list[str]]:
+    popups, tooltips = [], []
+    labels = {f: _field_label(ctx, f) for f in fields}
+    for row, lines in zip(_records(web), status_lines, strict=True):
+        name = _text(row.get("name", row["id"]))
+        status = "".join(f"<div>{ctx.t('状态', 'status')}: {line}</div>" for line in lines)
+        popups.append(f"<b>{name}</b> <small>{heading}</small>{_table((labels[f], _text(row[f], ctx.lang)) for f in fields)}{status}")
+        tooltips.append(f"{name} <small>{heading}</small>")
+    return popups, tooltips
+
+
+def add_facilities(m: folium.Map, ctx: MapContext) -> None:
+    """The project's facility layers: clustered circle markers (points) or lines, with popups."""
+    if ctx.layers is None:
+        if ctx.spec.facilities:
+            log.warning("map: no project folder; facility layers left out")
+        return
+    for layer, entry in ctx.spec.facilities.items():
+        frame, fields = _facility_frame(ctx, ctx.layers, layer, entry)
+        flagged, status_lines = _facility_status(ctx, layer, frame, entry)
+        web = _to_web(ctx, frame.assign(_flagged=flagged.values, _lines=status_lines))
+        title = entry.title or _split_title(ctx.layers.entry(layer).title, layer)
+        heading = ctx.t(title.zh, title.en)
+        popups, tooltips = _facility_texts(ctx, web, fields, heading, list(web["_lines"]))
+        gap_colour = entry.gap_colour or ctx.spec.status.gap.colour
+        shown = _facility_layer(web, popups, tooltips, entry, f"{_swatch(entry.colour, round_=True)}{heading}", gap_colour)
+        shown.add_to(m)
+        count = f"{heading} <small>({len(web)})</small>"
+        if entry.status:
+            gaps = f"{_swatch(gap_colour, round_=True)}{_status_text(ctx, 'gap')} <small>({int(web['_flagged'].sum())})</small>"
+            count += f"<ul><li>{gaps}</li></ul>"
+        add_legend(ctx, shown, f"{_swatch(entry.colour, round_=True)}{count}", show=entry.show)
+
+
+def _facility_frame(ctx: MapContext, layers: LayerReader, layer: str, entry: FacilityLayer) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """A facility layer of the catalog and the fields its popups show; a layer or field the catalog lacks is refused."""
+    if layer not in layers.catalog.layers or layers.entry(layer).kind != "vector":
+        known = ", ".join(n for n, e in layers.catalog.layers.items() if e.kind == "vector")
+        msg = f"{ctx.spec.source}: key 'facilities.{layer}': no vector layer '{layer}' in {layers.catalog_path} (vector layers: {known})"
+        raise ConfigError(msg)
+    frame = layers.read_vector(layer)
+    columns = [c for c in frame.columns if c != "geometry"]
+    fields = entry.fields or columns
+    missing = [f for f in fields if f not in columns]
+    if missing:
+        msg = f"{ctx.spec.source}: key 'facilities.{layer}.fields': layer '{layer}' has no field '{missing[0]}' (fields: {', '.join(columns)})"
+        raise ConfigError(msg)
+    return frame, fields
+
+
+def _facility_layer(
+    web: gpd.GeoDataFrame, popups: list[str], tooltips: list[str], entry: FacilityLayer, name: str, gap_colour: str
+) -> folium.map.Layer:
+    """Facilities as lines, or as circle markers (clustered when the spec says so); those with a gap in ``gap_colour``."""
+    flags = [bool(f) for f in web["_flagged"]]
+    colours = [gap_colour if f else entry.colour for f in flags]
+    if web.geom_type.isin(["LineString", "MultiLineString"]).all():
+        styles = [{"color": c, "weight": entry.weight, "opacity": 0.9} for c in colours]
+        return _geojson(web, popups, tooltips, styles, name=name, show=entry.show, pane="lines")
+    styles = [{"color": "#ffffff", "weight": 1, "fillColor": c, "fillOpacity": 0.9, "gisGap": f} for c, f in zip(colours, flags, strict=True)]
+    if not entry.cluster:
+        return _geojson(web, popups, tooltips, styles, name=name, show=entry.show, pane="points", radius=entry.radius)
+    cluster = MarkerCluster(
+        name=name, show=entry.show, icon_create_function=_cluster_icon(entry.colour, gap_colour),
+        options={"showCoverageOnHover": False, "maxClusterRadius": 40},
+    )
+    _geojson(web, popups, tooltips, styles, pane="points", radius=entry.radius).add_to(cluster)
+    return cluster
