@@ -32,7 +32,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     sample, city = root / "sample", root / "city"
     assert runner.invoke(main, ["sample", str(sample), "--scale", "0.1", "--seed", "3"]).exit_code == 0
     assert runner.invoke(main, ["run", "--project", str(sample), "--out", str(root / "sample_out")]).exit_code == 0
-    result = runner.invoke(main, ["init", str(city), "--name", "测试市"])
+    result = runner.invoke(main, ["init", str(city), "--name", "测试市", "--crs", "EPSG:4546"])
     assert result.exit_code == 0, result.output
 
     # A fresh scaffold says, layer by layer, what is missing.

@@ -210,3 +210,49 @@ def test_readme_indicator_table_is_gis_targets_output():
     result = CliRunner().invoke(main, ["targets", "--project", str(REFERENCE), "--format", "md"])
     assert result.exit_code == 0, result.output
     assert result.output in (REFERENCE / "README.md").read_text(encoding="utf-8")
+
+
+def test_help_lists_every_command():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0, result.output
+    listed = result.output.split("Commands:")[1].split()
+    commands = {"check", "diff", "export", "history", "init", "layers", "map", "report", "run", "sample", "targets"}
+    assert commands <= set(listed)
+
+
+def test_init_needs_a_metric_crs(tmp_path):
+    runner = CliRunner()
+    missing = runner.invoke(main, ["init", str(tmp_path / "a")])
+    assert missing.exit_code == 2 and "--crs" in missing.output
+    assert not (tmp_path / "a").exists()
+    degrees = runner.invoke(main, ["init", str(tmp_path / "b"), "--crs", "EPSG:4326"])
+    assert degrees.exit_code == 2 and "metres" in degrees.output
+    result = runner.invoke(main, ["init", str(tmp_path / "c"), "--crs", "EPSG:4547"])
+    assert result.exit_code == 0, result.output
+    catalog = yaml.safe_load((tmp_path / "c" / "layers" / "catalog.yaml").read_text(encoding="utf-8"))
+    assert catalog["project"]["crs"] == "EPSG:4547"
+
+
+def test_scheduler_without_dask_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["run", "--project", str(tmp_path), "--scheduler", "tcp://localhost:8786"])
+    assert result.exit_code == 2
+    assert "--scheduler goes with --engine dask" in result.output
+
+
+def test_gap_table_names_the_projects_target_year_and_name():
+    from gis.cli.console import console
+    from gis.cli.run import print_gaps
+
+    indicators = pd.DataFrame(
+        {
+            "indicator": ["x.share", "x.share"], "zone_type": ["city", "county"], "zone_name": ["City", "County"],
+            "value": [0.4, 0.3], "unit": ["share", "share"], "target": [0.5, 0.5], "comparator": [">=", ">="],
+            "status": ["gap", "gap"], "shortfall": [10.0, 4.0], "shortfall_unit": ["km2", "km2"],
+        }
+    )
+    with console.capture() as capture:
+        print_gaps(indicators, target_year=2030, project_name="Test city", synthetic=True)
+    text = " ".join(capture.get().split())
+    assert "Gaps against the 2030 targets (0 met, 2 gap, 0 no_data, 0 no_target rows)" in text
+    assert "40.0%" in text and ">= 50.0%" in text and "County (4)" in text
+    assert "the numbers show the method, not Test city." in text

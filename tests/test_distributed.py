@@ -112,7 +112,7 @@ def test_data_quality_notes_come_back_in_order(runs: dict[str, RunResult], engin
     assert on_dask.notes == local.notes
     pd.testing.assert_frame_equal(quality_table(local.notes), quality_table(on_dask.notes))
     # What reads the layers after the run (the web map) finds them read, as after a local run, and says nothing twice.
-    on_dask.project.read_vector("charging_stations")
+    on_dask.layers.read_vector("charging_stations")
     assert on_dask.notes == local.notes
 
 

@@ -9,8 +9,8 @@ import yaml
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from gis.project.catalog import read_catalog
 from gis.errors import UsageError
+from gis.project.catalog import read_catalog
 from gis.project.config import reference_root
 from gis.project.vocabulary import input_fields
 
@@ -26,7 +26,7 @@ def _catalog_text(name: str, crs: str) -> str:
     """The reference catalog rewritten for a new city: each field explained, each file still to provide."""
     reference = read_catalog(reference_root() / "layers" / "catalog.yaml")
     lines = [
-        f"# Layer catalog of {name}, written by `gis init` from the Sanmenxia reference project.",
+        f"# Layer catalog of {name}, written by `gis init` from the reference project.",
         "#",
         "# For each layer: put your file under layers/ (or point `file` at it), set `layer` to the",
         "# layer name inside a GeoPackage, and map each canonical field (left) to your column name",
@@ -42,6 +42,7 @@ def _catalog_text(name: str, crs: str) -> str:
         "  city:",
         '    id: "000000"          # TODO: your city code',
         f"    name: {_quote(name)}",
+        f"  themes: [{', '.join(reference.project.themes)}]   # each spec's theme is one of these",
         "",
         "zones:",
     ]
@@ -58,7 +59,8 @@ def _catalog_text(name: str, crs: str) -> str:
         if entry.kind == "vector":
             lines.append(f"    layer: {layer}")
         if entry.years:
-            lines.append("    # years:              # the layer as it stood in earlier years (2020 baseline, ...), for the trajectory")
+            baseline = reference.project.baseline_year
+            lines.append(f"    # years:              # the layer as it stood in earlier years ({baseline} baseline, ...), for the trajectory")
             for year in entry.years:
                 lines.append(f"    #   {year}: {{layer: {layer}_{year}}}")
         lines.append(f"    kind: {entry.kind}")
@@ -92,10 +94,11 @@ def init_project(directory: Path, *, name: str, crs: str) -> list[Path]:
     try:
         parsed = CRS.from_user_input(crs)
     except CRSError:
-        msg = f"--crs {crs!r} is not a CRS; give an EPSG code such as EPSG:4546"
+        msg = f"--crs {crs!r} is not a CRS; give an EPSG code such as EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 114E)"
         raise UsageError(msg) from None
     if not parsed.is_projected or parsed.axis_info[0].unit_name not in {"metre", "meter"}:
-        msg = f"--crs {crs} is not a projected CRS in metres; areas and distances need one (Sanmenxia: EPSG:4546)"
+        msg = (f"--crs {crs} is not a projected CRS in metres; areas and distances need one: the local CGCS2000 "
+               "3-degree Gauss-Kruger zone, EPSG:4534 (CM 75E) to EPSG:4554 (CM 135E)")
         raise UsageError(msg)
     catalog = directory / "layers" / "catalog.yaml"
     if catalog.exists():
@@ -116,7 +119,7 @@ def init_project(directory: Path, *, name: str, crs: str) -> list[Path]:
 
 _README = """# {name}
 
-A planning project for the `gis` toolkit, made by `gis init` from the Sanmenxia 2025 reference.
+A planning project for the `gis` toolkit, made by `gis init` from the reference project.
 
 1. Put your data under `layers/data/` (or anywhere) and describe it in `layers/catalog.yaml`:
    each layer's file, layer name, and the mapping from the canonical field names to your

@@ -1,0 +1,109 @@
+"""Commands on the runs kept in an output folder or in PostGIS: history, diff, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from gis.cli.console import console, print_frame
+from gis.cli.options import db_option, format_option, out_option, schema_option
+from gis.errors import UsageError
+from gis.outputs.text import format_bare
+
+
+@click.command()
+@out_option()
+@db_option
+@schema_option
+@format_option("csv")
+def history(out_dir: Path, db_url: str | None, schema: str, output_format: str) -> None:
+    """List the runs kept in an output folder (or exported to a PostGIS schema)."""
+    if db_url:
+        from gis.outputs.postgis import list_runs as list_db_runs
+        from gis.outputs.postgis import redact_url
+
+        runs = list_db_runs(db_url, schema=schema)
+        where = f"{redact_url(db_url)} schema {schema}"
+    else:
+        from gis.outputs.history import list_runs
+
+        runs = list_runs(out_dir)
+        where = str(out_dir)
+    if runs.empty:
+        msg = f"{where}: no runs kept yet; run `gis run` (and `gis export`) first"
+        raise UsageError(msg)
+    if output_format == "table":
+        runs = runs.assign(**{c: runs[c].astype(str).str[:19].str.replace("T", " ") for c in ("started", "finished")})
+    print_frame(runs, f"Runs kept in {where}", output_format)
+
+
+@click.command()
+@click.argument("run_a")
+@click.argument("run_b", default="latest")
+@out_option()
+@db_option
+@schema_option
+@click.option("--all", "show_all", is_flag=True, help="Also list rows that did not change.")
+@format_option("csv")
+def diff(run_a: str, run_b: str, out_dir: Path, db_url: str | None, schema: str, show_all: bool, output_format: str) -> None:
+    """What changed per indicator and zone between RUN_A and RUN_B (ids, prefixes, 'previous', 'latest')."""
+    from gis.outputs.folder import current_year
+    from gis.outputs.history import diff_indicators, list_runs, read_run_indicators, resolve_run
+
+    if db_url:
+        from gis.outputs.postgis import list_runs as list_db_runs
+        from gis.outputs.postgis import read_indicators, redact_url
+
+        runs = list_db_runs(db_url, schema=schema).sort_values("started")
+        where = f"{redact_url(db_url)} schema {schema}"
+
+        def read(run_id: str) -> pd.DataFrame:
+            return current_year(read_indicators(db_url, run_id, schema=schema), None)
+    else:
+        runs, where = list_runs(out_dir), str(out_dir)
+
+        def read(run_id: str) -> pd.DataFrame:
+            return read_run_indicators(out_dir, run_id)
+
+    run_ids = runs["run_id"].tolist()
+    first = resolve_run(run_ids, run_a, where)
+    second = resolve_run(run_ids, run_b, where)
+    changes = diff_indicators(read(first), read(second), changed_only=not show_all)
+    if output_format == "csv":
+        print_frame(changes, "", "csv")
+        return
+    print_frame(readable_diff(changes), f"{first} → {second}: {len(changes)} rows", "table")
+
+
+def readable_diff(changes: pd.DataFrame) -> pd.DataFrame:
+    """The diff with value, status and shortfall each as 'before → after', shares in percent."""
+    rows = []
+    for row in changes.itertuples(index=False):
+        unit = row.shortfall_unit if isinstance(row.shortfall_unit, str) else ""
+        rows.append(
+            {
+                "indicator": row.indicator,
+                "zone": row.zone_name,
+                "value": f"{format_bare(row.value_a, row.unit)} → {format_bare(row.value_b, row.unit)}",
+                "status": f"{row.status_a} → {row.status_b}" if row.row != "added" else f"(new) {row.status_b}",
+                "shortfall": f"{format_bare(row.shortfall_a, '')} → {format_bare(row.shortfall_b, '')} {unit}".strip(),
+            }
+        )
+    return pd.DataFrame(rows, columns=["indicator", "zone", "value", "status", "shortfall"])
+
+
+@click.command()
+@out_option()
+@click.option("--to", "url", required=True, metavar="postgresql://USER@HOST:PORT/DB",
+              help="The PostGIS database (password: PGPASSWORD or ~/.pgpass; never printed).")
+@schema_option
+def export(out_dir: Path, url: str, schema: str) -> None:
+    """Write a run's layers and tables to PostGIS, in one transaction; earlier runs stay."""
+    from gis.outputs.folder import read_run
+    from gis.outputs.postgis import export_run
+
+    summary = export_run(read_run(out_dir), url, schema=schema)
+    console.print(f"exported run {summary.run_id} to {summary.target} schema {summary.schema}: "
+                  f"{len(summary.tables)} tables, {summary.rows} rows")

@@ -1,0 +1,86 @@
+"""``gis run``: every analysis of a project, its outputs, and the gaps on the console."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+import pandas as pd
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gis.api import load_project
+from gis.api import run as run_analyses
+from gis.cli.console import console
+from gis.cli.options import lang_option, out_option, project_option
+from gis.errors import UsageError
+from gis.outputs.i18n import Lang
+from gis.outputs.text import format_bare, format_value, is_missing
+
+log = logging.getLogger("gis")
+
+
+def print_gaps(indicators: pd.DataFrame, *, target_year: int, project_name: str, synthetic: bool) -> None:
+    """One line per indicator with a gap: the city (or top) row and the zones that fall short."""
+    counts = indicators["status"].value_counts().to_dict()
+    summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("met", "gap", "no_data", "no_target"))
+    table = Table(title=f"Gaps against the {target_year} targets ({summary} rows)")
+    for column in ("indicator", "city", "target", "shortfall (city)", "zones with a gap"):
+        table.add_column(column, overflow="fold")
+    for indicator, rows in indicators.groupby("indicator", sort=True):
+        gaps = rows[rows["status"] == "gap"]
+        if gaps.empty:
+            continue
+        city = rows[rows["zone_type"] == "city"].iloc[0]
+        unit = city["unit"]
+        city_value = "n/a" if is_missing(city["value"]) else format_value(city["value"], unit)
+        target = "" if is_missing(city["target"]) else f"{city['comparator']} {format_bare(city['target'], unit)}"
+        shortfall = f"{city['shortfall']:,.6g} {city['shortfall_unit']}" if city["status"] == "gap" else city["status"]
+        zones = gaps[gaps["zone_type"] != "city"]
+        names = ", ".join(f"{name} ({short:,.4g})" for name, short in zip(zones["zone_name"], zones["shortfall"], strict=True))
+        table.add_row(str(indicator), city_value, target, shortfall, names)
+    console.print(table)
+    if synthetic:
+        console.print(f"[bold yellow]Inputs include SYNTHETIC sample data: the numbers show the method, not {project_name}.[/]")
+
+
+@click.command()
+@project_option
+@out_option()
+@click.option("--only", multiple=True, help="Run only this indicator id (repeatable).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: one process; dask: a Dask distributed cluster (see README).")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:8786",
+              help="With --engine dask: a running scheduler (default: start a local cluster).")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="With --engine dask and no --scheduler: worker processes of the local cluster.")
+@lang_option
+@click.pass_context
+def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, ...], engine: str,
+        scheduler: str | None, workers: int, lang: Lang) -> None:
+    """Run every analysis of a project and write indicators.csv, planning.gpkg and run.json."""
+    from gis.outputs.write import write_outputs
+
+    if scheduler and engine != "dask":
+        msg = "--scheduler goes with --engine dask"
+        raise UsageError(msg)
+    project = load_project(project_dir)
+    total = len(only) if only else len(project.specs)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+        console=console, disable=ctx.obj["quiet"] or not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("zones", total=total + 1)
+
+        def step(name: str) -> None:
+            progress.update(task, description=name, advance=0 if name == "zones" else 1)
+            log.debug("step %s", name)
+
+        result = run_analyses(project, engine=engine, scheduler=scheduler, only=list(only) or None, workers=workers, on_step=step).run
+        progress.update(task, description="writing outputs", completed=total + 1)
+        record = write_outputs(result, out_dir, lang=lang)
+    if not ctx.obj["quiet"]:
+        print_gaps(result.indicators, target_year=project.catalog.project.target_year, project_name=project.name,
+                   synthetic=result.synthetic)
+        console.print(f"run {record['run_id']}: {len(result.results)} indicators written to {out_dir}/ ({', '.join(record['outputs'])})")

@@ -1,0 +1,42 @@
+"""Commands that rebuild a run's pages from its files, without recomputing: map, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gis.cli.console import console
+from gis.cli.options import lang_option, out_option
+from gis.outputs.i18n import Lang
+
+
+@click.command("map")
+@out_option()
+@click.option("--spec", "map_spec", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A map spec (default: the project's maps/plan.yaml).")
+@click.option("--basemap", type=click.Choice(["none", "osm", "tianditu"]), default=None,
+              help="Background tiles (default: the map spec's; tianditu reads TIANDITU_KEY).")
+@lang_option
+def map_command(out_dir: Path, map_spec: Path | None, basemap: str | None, lang: Lang) -> None:
+    """Rebuild map.html from an existing run, without recomputing."""
+    from gis.outputs.folder import read_run
+    from gis.outputs.webmap import write_map
+
+    run = read_run(out_dir)
+    path = write_map(run, out_dir / "map.html", map_spec_path=map_spec, basemap=basemap, lang=lang)
+    console.print(f"rebuilt {path} from run {run.record['run_id']}")
+
+
+@click.command()
+@out_option()
+@lang_option
+def report(out_dir: Path, lang: Lang) -> None:
+    """Rebuild report.html and gaps.xlsx from an existing run, without recomputing."""
+    from gis.outputs.folder import read_run
+    from gis.outputs.report import write_report
+    from gis.outputs.workbook import write_workbook
+
+    run = read_run(out_dir)
+    paths = [write_report(run, out_dir / "report.html", lang=lang), write_workbook(run, out_dir / "gaps.xlsx", lang=lang)]
+    console.print(f"rebuilt {', '.join(str(p) for p in paths)} from run {run.record['run_id']}")
