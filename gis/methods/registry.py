@@ -23,7 +23,7 @@ from gis.methods.attributes import (
 )
 from gis.methods.coverage import CoverageParams, measure_coverage
 from gis.methods.raster import RasterShareParams, measure_raster_share
-from gis.project._yaml import line_of, load_yaml
+from gis.project._yaml import key_error
 from gis.project.config import ProjectConfig
 from gis.project.specs import Condition, Spec
 
@@ -100,13 +100,9 @@ def reference_problem(project: ProjectConfig, layer: str, value: Any) -> str | N
 
 def validate_spec_against(project: ProjectConfig, spec: Spec, path: Path) -> BaseModel:
     """Check a spec's inputs, parameters and fields against the method and the catalog."""
-    _, node = load_yaml(path)
 
     def fail(key: tuple[Any, ...], text: str) -> ConfigError:
-        line = line_of(node, key)
-        where = f"{path}:{line}" if line else str(path)
-        dotted = ".".join(map(str, key))
-        return ConfigError(f"{where}: key '{dotted}': {text}")
+        return key_error(path, key, text)
 
     themes = project.catalog.project.themes
     if themes and spec.theme not in themes:
@@ -137,8 +133,6 @@ def validate_spec_against(project: ProjectConfig, spec: Spec, path: Path) -> Bas
     if spec.target and spec.target.baseline_layer and spec.target.baseline_layer not in project.catalog.layers:
         raise fail(("target", "baseline_layer"), f"layer '{spec.target.baseline_layer}' is not in the catalog")
     return params
-
-
 
 
 def validate_specs(project: ProjectConfig) -> None:

@@ -55,19 +55,29 @@ def line_of(node: yaml.Node | None, key_path: tuple[Any, ...]) -> int | None:
     return line
 
 
-def validate(model: type[Model], data: Any, path: Path, node: yaml.Node | None, *, at: tuple[Any, ...] = ()) -> Model:
+def key_error(path: Path, key_path: tuple[Any, ...], text: str, node: yaml.Node | None = None) -> ConfigError:
+    """The error for a key of a YAML file: ``path:line: key 'a.b': text``.
+
+    ``node`` is the file's node tree when the caller has it; otherwise the file is read for the
+    line only now, when there is an error to report (a valid file is not parsed again).
+    """
+    if node is None and path.is_file():
+        node = load_yaml(path)[1]
+    line = line_of(node, key_path)
+    where = f"{path}:{line}" if line else str(path)
+    key = ".".join(str(part) for part in key_path) or "(top level)"
+    return ConfigError(f"{where}: key '{key}': {text}")
+
+
+def validate(model: type[Model], data: Any, path: Path, node: yaml.Node | None = None, *, at: tuple[Any, ...] = ()) -> Model:
     """Validate ``data`` against ``model``; on failure raise one line naming file, line and key.
 
-    ``node`` is the file's node tree; ``at`` the key path of ``data`` in it (``("proposal",)``).
+    ``node`` is the file's node tree (read from ``path`` on failure when not given); ``at`` the key
+    path of ``data`` in it (``("proposal",)``).
     """
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = (*at, *first["loc"])
-        key = ".".join(str(part) for part in loc) or "(top level)"
-        line = line_of(node, loc)
-        where = f"{path}:{line}" if line else str(path)
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        msg = f"{where}: key '{key}': {first['msg']}{more}"
-        raise ConfigError(msg) from None
+        raise key_error(path, (*at, *first["loc"]), f"{first['msg']}{more}", node) from None

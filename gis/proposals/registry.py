@@ -18,8 +18,8 @@ from pydantic import Field, ModelWrapValidatorHandler, RootModel, ValidationErro
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from gis.engines.result import RunResult
-from gis.errors import ConfigError, DataError, GisError
-from gis.project._yaml import line_of, load_yaml, validate
+from gis.errors import DataError, GisError
+from gis.project._yaml import key_error, validate
 from gis.project.config import ProjectConfig
 from gis.project.specs import Spec
 from gis.proposals.charging import COVERAGE_SITES, FAST_CHARGING, PARKING_SPACES, CoverageSettings, FastSettings, ParkingSettings
@@ -94,13 +94,9 @@ def proposal_settings(project: ProjectConfig, spec: Spec) -> KindSettings | None
     if spec.proposal is None:
         return None
     path = project.spec_path(spec.id)
-    node = load_yaml(path)[1] if path.exists() else None
-    settings: KindSettings = validate(ProposalBlock, spec.proposal, path, node, at=("proposal",)).root
+    settings: KindSettings = validate(ProposalBlock, spec.proposal, path, at=("proposal",)).root
     for key, text in KINDS[settings.kind].problems(project, spec, settings):
-        line = line_of(node, ("proposal", *key))
-        where = f"{path}:{line}" if line else str(path)
-        msg = f"{where}: key '{'.'.join(str(k) for k in ('proposal', *key))}': {text}"
-        raise ConfigError(msg)
+        raise key_error(path, ("proposal", *key), text)
     return settings
 
 
