@@ -382,4 +382,4 @@ def run_project_dask(
         history += [o.result for o in earlier]
         layers.log.add_year(year, _replay(earlier, set()))
     results = [o.result for o in data_year]
-    return RunResult(project=project, layers=layers, zones=zones, results=results, history=history, started=started, finished=datetime.now(UTC))
+    return RunResult(layers=layers, zones=zones, results=results, history=history, started=started, finished=datetime.now(UTC))

@@ -85,7 +85,7 @@ def run_project(
         if on_step:
             on_step(f"year {year}")
         history += run_year(layers, zones, specs, year)
-    return RunResult(project=project, layers=layers, zones=zones, results=results, history=history, started=started,
+    return RunResult(layers=layers, zones=zones, results=results, history=history, started=started,
                      finished=datetime.now(UTC))
 
 

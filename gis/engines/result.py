@@ -23,7 +23,6 @@ INDICATOR_COLUMNS = [
 ]
 
 
-
 @dataclass
 class IndicatorResult:
     """One indicator's judged rows, its gap features and its notes."""
@@ -39,7 +38,6 @@ class IndicatorResult:
 class RunResult:
     """Everything a run computed, before it is written."""
 
-    project: ProjectConfig
     layers: LayerReader
     """The run's reading of the project's layers (cached) and its data-quality log."""
     zones: Zones
@@ -48,6 +46,11 @@ class RunResult:
     finished: datetime
 
     history: list[IndicatorResult] = field(default_factory=list)
+
+    @property
+    def project(self) -> ProjectConfig:
+        """The project that was run (the one its layers were read from)."""
+        return self.layers.project
 
     @cached_property
     def indicator_history(self) -> pd.DataFrame:

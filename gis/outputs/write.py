@@ -16,6 +16,7 @@ from pathlib import Path
 import pyogrio
 
 from gis.engines.result import RunResult
+from gis.outputs._files import replaced_whole
 from gis.outputs.folder import RunOutputs
 from gis.outputs.geopackage import SYNTHETIC_NOTE, write_geopackage
 from gis.outputs.history import history_root
@@ -67,12 +68,11 @@ def write_views(run: RunOutputs, folder: Path, *, layers: LayerReader | None = N
 
 
 def write_quality_table(notes: list[QualityNote], out_dir: Path) -> Path:
-    """Write ``data_quality.csv`` into ``out_dir`` (atomically)."""
+    """Write ``data_quality.csv`` into ``out_dir``, whole or not at all."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "data_quality.csv"
-    partial = out_dir / ".data_quality.csv.partial"
-    quality_table(notes).to_csv(partial, index=False, encoding="utf-8")
-    os.replace(partial, path)
+    with replaced_whole(path) as staging:
+        quality_table(notes).to_csv(staging, index=False, encoding="utf-8")
     return path
 
 

@@ -80,11 +80,6 @@ class ProjectConfig:
         by_id = {spec.id: path for spec, path in zip(self.specs, self.spec_paths, strict=True)}
         return by_id.get(spec_id, self.root / "analyses" / f"{spec_id}.yaml")
 
-    @property
-    def synthetic_layers(self) -> list[str]:
-        """Names of the layers whose data is synthetic."""
-        return [name for name, entry in self.catalog.layers.items() if entry.synthetic]
-
 
 def read_project(path: str | Path) -> ProjectConfig:
     """Read a project folder: its catalog and every indicator spec in ``analyses/`` (each checked on its own).

@@ -29,9 +29,9 @@ from gis.project.specs import Spec
 class LayerReader:
     """The layers of one project as one run reads them, and the findings of that reading."""
 
-    def __init__(self, project: ProjectConfig, log: QualityLog | None = None, *, study_area: shapely.Geometry | None = None) -> None:
+    def __init__(self, project: ProjectConfig, *, study_area: shapely.Geometry | None = None) -> None:
         self.project = project
-        self.log = log if log is not None else QualityLog()
+        self.log = QualityLog()
         self._vectors: dict[str, gpd.GeoDataFrame] = {}
         self._study_area = study_area
         self.inspected_rasters: set[str] = set()
@@ -67,11 +67,6 @@ class LayerReader:
     def catalog_path(self) -> Path:
         """Path of ``layers/catalog.yaml``."""
         return self.project.catalog_path
-
-    @property
-    def year(self) -> int | None:
-        """The earlier year whose layers are read, or None for the data year."""
-        return self.project.year
 
     def entry(self, name: str) -> LayerEntry:
         """The catalog entry of a layer."""
