@@ -16,7 +16,8 @@ from gis.cli.console import console
 from gis.cli.options import lang_option, out_option, project_option
 from gis.errors import UsageError
 from gis.outputs.i18n import Lang
-from gis.outputs.text import format_bare, format_value, is_missing
+from gis.outputs.text import format_bare, format_value
+from gis.values import is_missing
 
 log = logging.getLogger("gis")
 

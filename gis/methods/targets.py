@@ -10,6 +10,7 @@ import pandas as pd
 from gis.project.catalog import Catalog
 from gis.project.layers import LayerReader
 from gis.project.specs import Spec, Target
+from gis.values import is_missing
 
 EPSILON = 1e-9
 
@@ -76,7 +77,7 @@ def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[tuple[str, 
         out["comparator"].append(target.comparator)
         out["shortfall_unit"].append(shortfall.unit)
         value = row.value
-        if value is None or (isinstance(value, float) and math.isnan(value)) or threshold is None:
+        if is_missing(value) or threshold is None:
             out["status"].append("no_data")
             out["shortfall"].append(None)
             continue

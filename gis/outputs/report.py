@@ -39,9 +39,10 @@ from gis.outputs.report_sections import (
 )
 from gis.outputs.summary import indicator_summary, status_counts, target_years
 from gis.outputs.symbology import STATUSES, Palette, run_map_spec
-from gis.outputs.text import as_text, format_number, format_target, format_value, is_missing
+from gis.outputs.text import as_text, format_number, format_target, format_value
 from gis.project.config import read_project
 from gis.project.layers import LayerReader
+from gis.values import is_missing
 
 log = logging.getLogger("gis")
 

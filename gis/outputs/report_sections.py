@@ -20,8 +20,9 @@ from gis.outputs.i18n import STATUS_LABELS, TRAJECTORY_LABELS, YES_NO, ZONE_TYPE
 from gis.outputs.report_svg import chart_svg, map_svg, trajectory_svg
 from gis.outputs.summary import first_target_year
 from gis.outputs.symbology import STATUSES, Palette
-from gis.outputs.text import as_text, describe_target, format_bare, format_number, format_target, format_value, is_missing
+from gis.outputs.text import as_text, describe_target, format_bare, format_number, format_target, format_value
 from gis.project.specs import Spec
+from gis.values import is_missing
 
 GEOGRAPHIC_CRS = "EPSG:4490"
 """The lon/lat (CGCS2000) of the gap features' coordinates."""

@@ -12,22 +12,13 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, SupportsFloat, cast
 
-import numpy as np
-import pandas as pd
-
 from gis.outputs.i18n import ZONE_TYPE_LABELS, Lang, label, pick
+from gis.values import is_missing
 
 MISSING = "—"
 """What a missing value reads as."""
 
 COMPARATOR_SIGNS = {">=": "≥", "<=": "≤", "==": "="}
-
-
-def is_missing(value: object) -> bool:
-    """Whether ``value`` is no value: None, NaN (Python or numpy), pandas' NA or NaT."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float | np.floating) and math.isnan(value)
 
 
 def as_text(value: object) -> str:

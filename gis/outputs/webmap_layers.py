@@ -27,10 +27,11 @@ from gis.outputs._leaflet import FeatureLayer
 from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import YES_NO, Lang, label, zone_label
 from gis.outputs.symbology import STATUSES, classify_zones
-from gis.outputs.text import format_number, format_target, format_value, is_missing
+from gis.outputs.text import format_number, format_target, format_value
 from gis.project.layers import LayerReader
 from gis.project.mapspec import CoverageLayer, FacilityLayer, MapSpec, RunLayerSelection
 from gis.project.specs import Condition, Title
+from gis.values import is_missing
 
 log = logging.getLogger("gis")
 

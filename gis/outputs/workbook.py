@@ -24,7 +24,8 @@ from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import Lang, check_lang, label
 from gis.outputs.summary import first_target_year, indicator_summary, status_counts
 from gis.outputs.symbology import run_map_spec, status_colours
-from gis.outputs.text import describe_target, format_number, is_missing
+from gis.outputs.text import describe_target, format_number
+from gis.values import is_missing
 
 SUMMARY_SHEET = "Summary 汇总"
 PERCENT = "0.0%"

@@ -34,7 +34,6 @@ from gis.proposals.common import (
     item_level,
     item_row,
     layer_problem,
-    missing,
     nearest,
     point_layer,
     proposals_layer_name,
@@ -42,6 +41,7 @@ from gis.proposals.common import (
     zone_rows,
 )
 from gis.proposals.greedy import greedy_cover
+from gis.values import is_missing
 
 # --- charging coverage: new sites by greedy maximal covering -------------------------------
 
@@ -113,7 +113,7 @@ def propose_coverage_sites(ctx: Context, item: IndicatorResult, settings: Covera
     params = CoverageParams.model_validate(spec.parameters)
 
     def threshold(zone: pd.Series) -> float | None:
-        if not missing(zone.get("target")):
+        if not is_missing(zone.get("target")):
             return float(zone["target"])
         return settings.coverage_target
 
@@ -124,7 +124,7 @@ def propose_coverage_sites(ctx: Context, item: IndicatorResult, settings: Covera
     below: list[tuple[pd.Series, float]] = []
     for _, zone in counties.iterrows():
         target = threshold(zone)
-        if target is not None and not missing(zone["value"]) and zone["value"] < target - EPSILON:
+        if target is not None and not is_missing(zone["value"]) and zone["value"] < target - EPSILON:
             below.append((zone, target))
     if not below:
         return part
@@ -282,7 +282,7 @@ def propose_parking_spaces(ctx: Context, item: IndicatorResult, settings: Parkin
 
     for zone in targets:
         equip(zone, frame[frame["county_id"] == str(zone["zone_id"])] if level == "county" else frame, float(zone["numerator"]))
-    if level == "county" and city is not None and city["status"] in ("gap", "met") and not missing(city["target"]):
+    if level == "county" and city is not None and city["status"] in ("gap", "met") and not is_missing(city["target"]):
         added = frame["add"].sum()
         if float(city["numerator"]) + added < float(city["target"]) * float(city["denominator"]) - 1e-9:
             equip(city, frame, float(city["numerator"]) + added)  # county targets met; the city still short (lots outside every county)
@@ -297,7 +297,7 @@ def propose_parking_spaces(ctx: Context, item: IndicatorResult, settings: Parkin
     for zone, *_ in picks:
         if not any(z is zone for z in order):
             order.append(zone)
-    if level == "county" and city is not None and not missing(city["target"]) and not any(z is city for z in order):
+    if level == "county" and city is not None and not is_missing(city["target"]) and not any(z is city for z in order):
         order.insert(0, city)
     rank_of: dict[Any, int] = {}
     for zone in order:
@@ -380,7 +380,7 @@ def propose_fast_charging(ctx: Context, item: IndicatorResult, settings: FastSet
     def detail(feature: pd.Series) -> str:
         if settings.stations is None:
             return "nearest fast charger not looked up (no proposal.stations)"
-        if missing(feature["distance_km"]):
+        if is_missing(feature["distance_km"]):
             return "no existing fast charger found"
         return f"nearest fast charger: {feature['station_name']} ({feature['station_id']}), {feature['distance_km']:.1f} km"
 

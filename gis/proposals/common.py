@@ -7,7 +7,6 @@ this module; :mod:`gis.proposals.registry` imports them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, get_args
@@ -24,6 +23,7 @@ from gis.methods.zones import Zones
 from gis.project.config import ProjectConfig
 from gis.project.layers import LayerReader
 from gis.project.specs import Spec
+from gis.values import is_missing
 
 PROPOSAL_COLUMNS = [
     "indicator", "zone_type", "zone_id", "zone_name", "action", "quantity", "unit", "value_after", "meets_target",
@@ -151,14 +151,9 @@ def layer_problem(project: ProjectConfig, layer: str, kind: str) -> str | None:
 # --- rows of the table -----------------------------------------------------------------------
 
 
-def missing(value: Any) -> bool:
-    """Whether a cell is empty (None, NaN, NA)."""
-    return value is None or (isinstance(value, float | np.floating) and math.isnan(value)) or value is pd.NA
-
-
 def meets(value: Any, target: Any, comparator: Any) -> bool | None:
     """Whether ``value`` meets ``target`` (None when one of them is missing)."""
-    if missing(value) or missing(target) or missing(comparator):
+    if is_missing(value) or is_missing(target) or is_missing(comparator):
         return None
     value, target = float(value), float(target)
     if comparator == ">=":
@@ -233,7 +228,7 @@ def count_items(
 
     zones = [z for _, z in zone_rows(item, level).iterrows()]
     city = city_row(item)
-    if level == "county" and city is not None and not missing(city["target"]):
+    if level == "county" and city is not None and not is_missing(city["target"]):
         zones.insert(0, city)
     for zone in zones:
         mine = features if zone["zone_type"] == "city" else features[features["county_id"] == str(zone["zone_id"])]

@@ -25,12 +25,12 @@ from gis.proposals.common import (
     county_of,
     item_row,
     meets,
-    missing,
     nearest,
     point_layer,
     proposals_layer_name,
     row,
 )
+from gis.values import is_missing
 
 
 class CoalSettings(KindSettings):
@@ -90,7 +90,7 @@ def propose_coal_boilers(ctx: Context, item: IndicatorResult, settings: CoalSett
         county = str(boiler["county_id"]) if boiler["county_id"] else None
         zone = pd.Series({"zone_type": "county", "zone_id": county, "zone_name": counties["zone_name"].get(county, "") if county else "",
                           "value": None, "target": None, "comparator": None})
-        distance = "no network" if missing(boiler["distance_km"]) else f"{boiler['distance_km']:.2f} km to network {boiler['network_name']}"
+        distance = "no network" if is_missing(boiler["distance_km"]) else f"{boiler['distance_km']:.2f} km to network {boiler['network_name']}"
         part.rows.append(item_row(
             item, zone, "供热管网覆盖范围外的燃煤锅炉：就地清洁改造或延伸管网 coal boiler outside network coverage: clean on site or extend the network",
             1, "boilers", None, item_layer=layer, item_id=str(boiler["id"]), item_name=str(boiler.get("name", boiler["id"])),

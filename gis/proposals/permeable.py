@@ -23,11 +23,11 @@ from gis.proposals.common import (
     city_row,
     item_level,
     item_row,
-    missing,
     proposals_layer_name,
     row,
     zone_rows,
 )
+from gis.values import is_missing
 
 
 class PermeableSettings(KindSettings):
@@ -107,7 +107,7 @@ def propose_permeable_blocks(ctx: Context, item: IndicatorResult, settings: Perm
         ))
         part.rows += rows
     city = city_row(item)
-    if level == "county" and city is not None and not missing(city["target"]) and chosen:
+    if level == "county" and city is not None and not is_missing(city["target"]) and chosen:
         total = sum(a for _, _, a in chosen)
         part.rows.insert(0, row(
             item, city, f"不透水地面改为透水地面 make {total / 1e6:.3f} km2 of impervious ground permeable", total / 1e6, "km2",

@@ -23,11 +23,11 @@ from gis.proposals.common import (
     county_of,
     item_row,
     meets,
-    missing,
     point_layer,
     proposals_layer_name,
     row,
 )
+from gis.values import is_missing
 
 
 class ProjectTotalsSettings(KindSettings):
@@ -85,7 +85,7 @@ def propose_project_totals(ctx: Context, item: IndicatorResult, settings: Projec
             part.rows.append(item_row(
                 item, zone, "完成重点工程 complete the project", float(project_row["tonnes"]), unit, running, rank=rank,
                 item_layer=layer, item_id=str(project_row["id"]), item_name=str(project_row.get("name", project_row["id"])),
-                detail=f"status {status}" + (f", year {year}" if not missing(year) and year != "" else ""),
+                detail=f"status {status}" + (f", year {year}" if not is_missing(year) and year != "" else ""),
             ))
     if isinstance(open_, gpd.GeoDataFrame) and not open_.empty:
         frame_out = open_.assign(indicator=spec.id, rank=np.arange(1, len(open_) + 1))

@@ -27,12 +27,12 @@ from gis.proposals.common import (
     item_level,
     item_row,
     layer_problem,
-    missing,
     nearest,
     proposals_layer_name,
     row,
     zone_rows,
 )
+from gis.values import is_missing
 
 
 class SewerSettings(KindSettings):
@@ -105,7 +105,7 @@ def propose_sewer_extensions(ctx: Context, item: IndicatorResult, settings: Sewe
         ))
         part.rows += rows
     city = city_row(item)
-    if level == "county" and city is not None and not missing(city["target"]) and part.rows:
+    if level == "county" and city is not None and not is_missing(city["target"]) and part.rows:
         part.rows.insert(0, row(
             item, city, f"{action}: {len(gaps)}", float(gaps["length_m"].sum()), "m of sewer", 0.0,
             adds=float(gaps["people"].sum()) if gaps["people"].notna().any() else None, adds_unit="people served",
