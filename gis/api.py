@@ -32,11 +32,11 @@ from gis.methods.registry import validate_specs
 from gis.outputs.folder import RunOutputs, read_run
 from gis.outputs.i18n import Lang
 from gis.outputs.report import write_report
+from gis.outputs.symbology import load_map_spec
 from gis.outputs.write import write_outputs
 from gis.project.check import check_project
 from gis.project.config import ProjectConfig, read_project
 from gis.project.layers import LayerReader
-from gis.project.mapspec import MapSpec, find_map_spec, read_map_spec
 from gis.project.quality import quality_table
 from gis.proposals import propose, validate_proposals
 
@@ -144,8 +144,7 @@ class Result:
         """The web map as a folium map (displays inline in Jupyter)."""
         from gis.outputs.webmap import build_map  # folium is heavy: imported when a map is asked for
 
-        spec_path = find_map_spec(self.run.project.root)
-        spec = read_map_spec(spec_path) if spec_path else MapSpec()
+        spec = load_map_spec(self.run.project.root)
         return build_map(self._outputs(), spec, layers=self.run.layers, basemap=basemap, lang=lang)
 
     def report(self, path: str | Path, *, lang: Lang = "both") -> Path:
