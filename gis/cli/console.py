@@ -1,4 +1,4 @@
-"""The rich console of the command line, and how tables are printed on it (numbers read as in :mod:`gis.outputs.text`)."""
+"""The rich console of the command line, and how tables are printed on it."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import click
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+
+from gis.values import is_missing
 
 console = Console(stderr=True)
 """Messages, progress and the tables meant for people: on standard error."""
@@ -20,7 +22,7 @@ def print_frame(frame: pd.DataFrame, title: str, output_format: str) -> None:
     for column in frame.columns:
         table.add_column(str(column), overflow="fold")
     for row in frame.itertuples(index=False):
-        table.add_row(*["" if pd.isna(v) else f"{v:.6g}" if isinstance(v, float) else str(v) for v in row])
+        table.add_row(*["" if is_missing(v) else f"{v:.6g}" if isinstance(v, float) else str(v) for v in row])
     Console().print(table)
 
 
