@@ -28,6 +28,15 @@ def read_baselines(project: LayerReader, target: Target) -> dict[tuple[str, str,
     }
 
 
+def meets_threshold(value: float, threshold: float, comparator: str) -> bool:
+    """Whether ``value`` meets ``threshold`` under ``comparator`` (>=, <=, ==), within :data:`EPSILON`."""
+    if comparator == ">=":
+        return value >= threshold - EPSILON
+    if comparator == "<=":
+        return value <= threshold + EPSILON
+    return abs(value - threshold) <= EPSILON
+
+
 def threshold_for(target: Target, zone_type: str, baseline: float | None) -> float | None:
     """The value a zone must reach: the absolute target, the baseline plus the increase, or the easier of both."""
     candidates = []
@@ -81,12 +90,7 @@ def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[tuple[str, 
             out["status"].append("no_data")
             out["shortfall"].append(None)
             continue
-        if target.comparator == ">=":
-            met = value >= threshold - EPSILON
-        elif target.comparator == "<=":
-            met = value <= threshold + EPSILON
-        else:
-            met = abs(value - threshold) <= EPSILON
+        met = meets_threshold(value, threshold, target.comparator)
         out["status"].append("met" if met else "gap")
         if met:
             out["shortfall"].append(0.0)

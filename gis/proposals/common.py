@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gis.engines.result import IndicatorResult, RunResult
 from gis.methods.attributes import ratio_value
-from gis.methods.targets import EPSILON
+from gis.methods.targets import meets_threshold
 from gis.methods.zones import Zones
 from gis.project.config import ProjectConfig
 from gis.project.layers import LayerReader
@@ -155,12 +155,7 @@ def meets(value: Any, target: Any, comparator: Any) -> bool | None:
     """Whether ``value`` meets ``target`` (None when one of them is missing)."""
     if is_missing(value) or is_missing(target) or is_missing(comparator):
         return None
-    value, target = float(value), float(target)
-    if comparator == ">=":
-        return value >= target - EPSILON
-    if comparator == "<=":
-        return value <= target + EPSILON
-    return abs(value - target) <= EPSILON
+    return meets_threshold(float(value), float(target), str(comparator))
 
 
 def row(item: IndicatorResult, zone: pd.Series, action: str, quantity: float, unit: str, value_after: Any, **extra: Any) -> dict[str, Any]:
