@@ -169,7 +169,7 @@ def measure_ratio(project: LayerReader, zones: Zones, spec: Spec, params: RatioP
     gaps = None
     if isinstance(frame, gpd.GeoDataFrame) and spec.target is not None and spec.target.value is not None:
         threshold = spec.target.value
-        own = frame["numerator"] / frame["denominator"].where(frame["denominator"] > 0)
+        own = ratios(frame["numerator"], frame["denominator"])
         below = frame.loc[own < threshold - 1e-12].copy()
         below["value"] = own[below.index]
         below["shortfall"] = np.ceil((threshold * below["denominator"] - below["numerator"]).round(9))

@@ -16,7 +16,7 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 
 from gis.errors import DataError
-from gis.methods.attributes import Measurement, Params, with_ratio
+from gis.methods.attributes import Measurement, Params, ratios, with_ratio
 from gis.methods.parts import by_parts
 from gis.methods.zones import Zones, label_rows
 from gis.project.catalog import LandClass
@@ -161,7 +161,7 @@ def _below_target(pieces: gpd.GeoDataFrame, spec: Spec, project: LayerReader) ->
     if spec.target is None or spec.target.value is None:
         return None
     threshold = spec.target.value
-    own = pieces["numerator"] / pieces["denominator"].where(pieces["denominator"] > 0)
+    own = ratios(pieces["numerator"], pieces["denominator"])
     below = pieces.loc[own < threshold].copy()
     below["value"] = own[below.index]
     below["shortfall"] = threshold * below["denominator"] - below["numerator"]
