@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import yaml
+from badinput import snapshot
 from tinyproject import PROVENANCE, counties_frame, write_raster
 
 
@@ -90,3 +92,12 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     result = runner.invoke(main, ["run", "--project", str(project), "--out", str(out)])
     assert result.exit_code == 0, result.output
     return project, out
+
+
+@pytest.fixture
+def case(sample_run, tmp_path) -> tuple[Path, Path, dict[Path, bytes]]:
+    """A copy of the sample project and of its outputs, with the outputs' bytes to compare."""
+    project, out = tmp_path / "city", tmp_path / "out"
+    shutil.copytree(sample_run[0], project)
+    shutil.copytree(sample_run[1], out)
+    return project, out, snapshot(out)

@@ -2,117 +2,57 @@
 
 from __future__ import annotations
 
-import io
-import shutil
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyogrio
 import pytest
 import rasterio
 import shapely
-import yaml
+from badinput import (
+    GPKG,
+    edit_catalog,
+    edit_layer,
+    fails,
+    indicator_rows,
+    read_quality,
+    rows_before,
+    run_cli,
+)
 from click.testing import CliRunner
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from gis.cli import main
 from gis.project.coords import bd09_to_gcj02, gcj02_to_wgs84, wgs84_to_gcj02
 
-GPKG = Path("layers/sample/sanmenxia.gpkg")
-HUBIN = "156411202"
-
-
-@pytest.fixture
-def case(sample_run, tmp_path) -> tuple[Path, Path, dict[Path, bytes]]:
-    """A copy of the sample project and of its outputs, with the outputs' bytes to compare."""
-    project, out = tmp_path / "city", tmp_path / "out"
-    shutil.copytree(sample_run[0], project)
-    shutil.copytree(sample_run[1], out)
-    return project, out, _snapshot(out)
-
-
-def _snapshot(out: Path) -> dict[Path, bytes]:
-    return {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-
-
-def _run(project: Path, out: Path, *extra: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, [*extra, "run", "--project", str(project), "--out", str(out)])
-    return result.exit_code, result.output
-
-
-def _edit_layer(project: Path, layer: str, change: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame]) -> None:
-    frame = gpd.read_file(project / GPKG, layer=layer)
-    pyogrio.write_dataframe(change(frame), project / GPKG, layer=layer, driver="GPKG")
-
-
-def _edit_catalog(project: Path, change: Callable[[dict], None]) -> None:
-    path = project / "layers" / "catalog.yaml"
-    catalog = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(catalog)
-    path.write_text(yaml.safe_dump(catalog, allow_unicode=True, sort_keys=False), encoding="utf-8")
-
-
-def _quality(out: Path) -> pd.DataFrame:
-    return pd.read_csv(out / "data_quality.csv", dtype=str, keep_default_na=False)
-
-
-def _rows_of(table: pd.DataFrame, indicator: str) -> pd.DataFrame:
-    """One indicator's rows of the data year (the latest), by zone."""
-    table = table[(table["indicator"] == indicator) & (table["year"] == table["year"].max())]
-    return table.set_index("zone_id")
-
-
-def _indicator(out: Path, indicator: str) -> pd.DataFrame:
-    return _rows_of(pd.read_csv(out / "indicators.csv", dtype={"zone_id": str}), indicator)
-
-
-def _before(before: dict[Path, bytes], indicator: str) -> pd.DataFrame:
-    return _rows_of(pd.read_csv(io.BytesIO(before[Path("indicators.csv")]), dtype={"zone_id": str}), indicator)
-
-
-def _fails(case, expected: list[str], *, edit: Callable[[Path], None], code: int = 1) -> None:
-    """The run stops with one line naming what is wrong, and the earlier outputs stay byte for byte."""
-    project, out, before = case
-    edit(project)
-    exit_code, output = _run(project, out)
-    assert exit_code == code, output
-    line = output.strip().splitlines()[-1]
-    assert line.startswith("gis: error: ")
-    for text in expected:
-        assert text in line, line
-    assert "Traceback" not in output
-    assert _snapshot(out) == before
-
-
 # --- files and layers --------------------------------------------------------------------
 
 
 def test_missing_file(case):
-    _fails(case, ["landcover.tif", "not found", "layers.landcover.file"],
+    fails(case, ["landcover.tif", "not found", "layers.landcover.file"],
            edit=lambda p: (p / "layers/sample/landcover.tif").unlink())
 
 
 def test_corrupted_geopackage(case):
-    _fails(case, ["sanmenxia.gpkg", "cannot be opened", "replace the file"],
+    fails(case, ["sanmenxia.gpkg", "cannot be opened", "replace the file"],
            edit=lambda p: (p / GPKG).write_bytes(b"SQLite format 3\x00" + b"\x00" * 2048))
 
 
 def test_corrupted_geotiff(case):
-    _fails(case, ["population.tif", "cannot be opened"], edit=lambda p: (p / "layers/sample/population.tif").write_bytes(b"II*\x00garbage"))
+    fails(case, ["population.tif", "cannot be opened"], edit=lambda p: (p / "layers/sample/population.tif").write_bytes(b"II*\x00garbage"))
 
 
 def test_layer_name_not_in_file(case):
-    _fails(case, ["no layer 'parking_lot'", "it has:", "parking_lots", "layers.parking_lots.layer"],
-           edit=lambda p: _edit_catalog(p, lambda c: c["layers"]["parking_lots"].update(layer="parking_lot")))
+    fails(case, ["no layer 'parking_lot'", "it has:", "parking_lots", "layers.parking_lots.layer"],
+           edit=lambda p: edit_catalog(p, lambda c: c["layers"]["parking_lots"].update(layer="parking_lot")))
 
 
 def test_missing_layer_of_an_earlier_year_names_its_key(case):
-    _fails(case, ["no layer 'parking_lots_2023'", "layers.parking_lots.years.2023.layer"],
-           edit=lambda p: _edit_catalog(p, lambda c: c["layers"]["parking_lots"]["years"][2023].update(layer="parking_lots_2023")) or
+    fails(case, ["no layer 'parking_lots_2023'", "layers.parking_lots.years.2023.layer"],
+           edit=lambda p: edit_catalog(p, lambda c: c["layers"]["parking_lots"]["years"][2023].update(layer="parking_lots_2023")) or
            _rename_layer(p, "parking_lots_2023", "lots_2023"))
 
 
@@ -154,31 +94,31 @@ def _lots_to_shapefile(project: Path, *, crs: str | None, encoding: str = "UTF-8
         catalog["layers"]["parking_lots"].pop("years")  # the shapefile holds this year only
         catalog["layers"]["parking_lots"]["fields"]["charger_spaces"] = "chg_spaces"
 
-    _edit_catalog(project, point)
+    edit_catalog(project, point)
 
 
 def test_layer_without_crs_is_refused_then_assumed_from_the_catalog(case):
     project, out, before = case
-    _fails(case, ["lots.shp", "has no CRS", "layers.parking_lots.crs"], edit=lambda p: _lots_to_shapefile(p, crs=None))
-    _edit_catalog(project, lambda c: c["layers"]["parking_lots"].update(crs="EPSG:4490"))
-    exit_code, output = _run(project, out)
+    fails(case, ["lots.shp", "has no CRS", "layers.parking_lots.crs"], edit=lambda p: _lots_to_shapefile(p, crs=None))
+    edit_catalog(project, lambda c: c["layers"]["parking_lots"].update(crs="EPSG:4490"))
+    exit_code, output = run_cli(project, out)
     assert exit_code == 0, output
-    quality = _quality(out)
+    quality = read_quality(out)
     assert ((quality["layer"] == "parking_lots") & (quality["problem"] == "no CRS in the file")).any()
-    assert _indicator(out, "charging.parking_share")["value"].tolist() == pytest.approx(
-        _before(before, "charging.parking_share")["value"].tolist()
+    assert indicator_rows(out, "charging.parking_share")["value"].tolist() == pytest.approx(
+        rows_before(before, "charging.parking_share")["value"].tolist()
     )
 
 
 def test_layer_in_another_crs_is_reprojected_and_said(case):
     project, out, before = case
     _lots_to_shapefile(project, crs="EPSG:3857")
-    assert _run(project, out)[0] == 0
-    quality = _quality(out)
+    assert run_cli(project, out)[0] == 0
+    quality = read_quality(out)
     said = quality[(quality["layer"] == "parking_lots") & (quality["problem"] == "stored in EPSG:3857")]
     assert said["action"].tolist() == ["reprojected to EPSG:4546 for measuring"]
-    old = _before(before, "charging.parking_share")
-    assert _indicator(out, "charging.parking_share")["value"].to_dict() == pytest.approx(old["value"].to_dict())
+    old = rows_before(before, "charging.parking_share")
+    assert indicator_rows(out, "charging.parking_share")["value"].to_dict() == pytest.approx(old["value"].to_dict())
 
 
 def test_raster_in_another_crs_is_used_and_said(case):
@@ -191,11 +131,11 @@ def test_raster_in_another_crs_is_used_and_said(case):
         reproject(rasterio.band(source, 1), data, dst_transform=transform, dst_crs="EPSG:4490", resampling=Resampling.nearest)
     with rasterio.open(path, "w", **profile) as target:
         target.write(data, 1)
-    assert _run(project, out)[0] == 0
-    quality = _quality(out)
+    assert run_cli(project, out)[0] == 0
+    quality = read_quality(out)
     assert ((quality["layer"] == "landcover") & (quality["problem"] == "raster in EPSG:4490")).any()
-    old = _before(before, "permeable.share")["value"]
-    new = _indicator(out, "permeable.share")["value"]
+    old = rows_before(before, "permeable.share")["value"]
+    new = indicator_rows(out, "permeable.share")["value"]
     assert (new - old).abs().max() < 0.03  # two nearest-neighbour resamplings of ~95 m cells
 
 
@@ -228,14 +168,14 @@ def test_gcj02_points_are_warned_about_then_converted(case):
     lon, lat = wgs84_to_gcj02(true.geometry.x.to_numpy(), true.geometry.y.to_numpy())
     shifted["geometry"] = gpd.points_from_xy(lon, lat)
     pyogrio.write_dataframe(shifted, project / GPKG, layer="parking_lots", driver="GPKG")
-    assert _run(project, out)[0] == 0
-    quality = _quality(out)
+    assert run_cli(project, out)[0] == 0
+    quality = read_quality(out)
     warning = quality[(quality["layer"] == "parking_lots") & quality["problem"].str.contains("GCJ-02")]
     assert len(warning) == 1 and "coordinates: gcj02" in warning["action"].iloc[0]
 
-    _edit_catalog(project, lambda c: c["layers"]["parking_lots"].update(coordinates="gcj02"))
-    assert _run(project, out)[0] == 0
-    quality = _quality(out)
+    edit_catalog(project, lambda c: c["layers"]["parking_lots"].update(coordinates="gcj02"))
+    assert run_cli(project, out)[0] == 0
+    quality = read_quality(out)
     assert not quality["problem"].str.contains("GCJ-02 \\(about", regex=True).any()
     assert ((quality["layer"] == "parking_lots") & (quality["problem"] == "coordinates in GCJ-02 (Amap/Tencent)")).any()
     assert not ((quality["layer"] == "parking_lots") & (quality["problem"] == "outside every county")).any()
@@ -250,21 +190,21 @@ def test_swapped_latitude_and_longitude_are_repaired_and_reported(case):
         lots.loc[lots.index[:3], "geometry"] = shapely.transform(lots.geometry.iloc[:3].values, lambda c: c[:, ::-1].copy())
         return lots
 
-    _edit_layer(project, "parking_lots", swap)
-    assert _run(project, out)[0] == 0
-    quality = _quality(out)
+    edit_layer(project, "parking_lots", swap)
+    assert run_cli(project, out)[0] == 0
+    quality = read_quality(out)
     fixed = quality[quality["problem"] == "latitude and longitude swapped"]
     assert sorted(fixed["feature_id"]) == sorted(swapped_ids)
-    old = _before(before, "charging.parking_share")["value"]
-    assert _indicator(out, "charging.parking_share")["value"].to_dict() == pytest.approx(old.to_dict())
+    old = rows_before(before, "charging.parking_share")["value"]
+    assert indicator_rows(out, "charging.parking_share")["value"].to_dict() == pytest.approx(old.to_dict())
 
 
 def test_gbk_shapefile_without_cpg_is_guessed_and_reported(case):
     project, out, _ = case
     _lots_to_shapefile(project, crs="EPSG:4490", encoding="GBK")
     (project / "layers/sample/lots.cpg").unlink(missing_ok=True)
-    assert _run(project, out)[0] == 0
-    quality = _quality(out)
+    assert run_cli(project, out)[0] == 0
+    quality = read_quality(out)
     guess = quality[(quality["layer"] == "parking_lots") & quality["problem"].str.contains(".cpg")]
     assert "guessed GBK" in guess["action"].iloc[0]
     names = pyogrio.read_dataframe(out / "planning.gpkg", layer="charging.parking_share.gaps")["name"]
@@ -282,10 +222,10 @@ def test_invalid_and_empty_geometries_are_repaired_or_left_out_and_counted(case)
         parks.loc[parks.index[0], "geometry"] = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
         return parks
 
-    _edit_layer(project, "parks", bowtie)
-    _edit_layer(project, "charging_stations", lambda s: s.assign(geometry=[shapely.Point(), *s.geometry.iloc[1:]]))
-    assert _run(project, out)[0] == 0
-    quality = _quality(out)
+    edit_layer(project, "parks", bowtie)
+    edit_layer(project, "charging_stations", lambda s: s.assign(geometry=[shapely.Point(), *s.geometry.iloc[1:]]))
+    assert run_cli(project, out)[0] == 0
+    quality = read_quality(out)
     assert len(quality[(quality["layer"] == "parks") & (quality["problem"] == "invalid geometry")]) == 1
     empty = quality[(quality["layer"] == "charging_stations") & (quality["problem"] == "empty geometry")]
     assert empty["action"].tolist() == ["feature left out"]
@@ -300,15 +240,15 @@ def test_points_outside_every_county_are_kept_unassigned(case):
         lots.loc[lots.index[0], "geometry"] = shapely.Point(113.6, 34.7)  # Zhengzhou, far east of Sanmenxia
         return lots
 
-    _edit_layer(project, "parking_lots", move)
-    assert _run(project, out)[0] == 0
-    rows = _indicator(out, "charging.parking_share")
+    edit_layer(project, "parking_lots", move)
+    assert run_cli(project, out)[0] == 0
+    rows = indicator_rows(out, "charging.parking_share")
     assert rows.loc["unassigned", "zone_type"] == "unassigned"
     assert rows.loc["unassigned", "denominator"] == moved["spaces"]
     assert rows.loc["unassigned", "status"] == "no_target"
     counties = rows[rows["zone_type"] == "county"]
     assert rows.loc["156411200", "denominator"] == pytest.approx(counties["denominator"].sum())
-    quality = _quality(out)
+    quality = read_quality(out)
     assert ((quality["feature_id"] == moved["id"]) & (quality["problem"] == "outside every county")).any()
 
 
@@ -316,13 +256,13 @@ def test_points_outside_every_county_are_kept_unassigned(case):
 
 
 def test_duplicate_ids(case):
-    _fails(case, ["parking_lots", "repeats id", "unique"],
-           edit=lambda p: _edit_layer(p, "parking_lots", lambda s: s.assign(id=[s["id"].iloc[1], *s["id"].iloc[1:]])))
+    fails(case, ["parking_lots", "repeats id", "unique"],
+           edit=lambda p: edit_layer(p, "parking_lots", lambda s: s.assign(id=[s["id"].iloc[1], *s["id"].iloc[1:]])))
 
 
 def test_required_field_missing_suggests_the_closest_columns(case):
-    _fails(case, ["no column 'charger_spaces'", "closest columns: chargers_spaces", "layers.parking_lots.fields.charger_spaces"],
-           edit=lambda p: _edit_layer(p, "parking_lots", lambda s: s.rename(columns={"charger_spaces": "chargers_spaces"})))
+    fails(case, ["no column 'charger_spaces'", "closest columns: chargers_spaces", "layers.parking_lots.fields.charger_spaces"],
+           edit=lambda p: edit_layer(p, "parking_lots", lambda s: s.rename(columns={"charger_spaces": "chargers_spaces"})))
 
 
 def test_text_in_a_numeric_field(case):
@@ -331,7 +271,7 @@ def test_text_in_a_numeric_field(case):
         lots.loc[lots.index[2], "spaces"] = "many"
         return lots
 
-    _fails(case, ["parking_lots", "field 'spaces'", "'many' is not a number"], edit=lambda p: _edit_layer(p, "parking_lots", text))
+    fails(case, ["parking_lots", "field 'spaces'", "'many' is not a number"], edit=lambda p: edit_layer(p, "parking_lots", text))
 
 
 @pytest.mark.parametrize(
@@ -344,7 +284,7 @@ def test_text_in_a_numeric_field(case):
     ids=["chargers-over-spaces", "treated-over-collected", "negative-capacity"],
 )
 def test_impossible_values(case, layer, change, expected):
-    _fails(case, expected, edit=lambda p: _edit_layer(p, layer, change))
+    fails(case, expected, edit=lambda p: edit_layer(p, layer, change))
 
 
 # --- rasters ----------------------------------------------------------------------------------
@@ -362,8 +302,8 @@ def _rewrite_landcover(project: Path, change: Callable[[np.ndarray, dict], tuple
 def test_raster_without_nodata_is_said(case):
     project, out, _ = case
     _rewrite_landcover(project, lambda data, profile: (data, profile | {"nodata": None}))
-    assert _run(project, out)[0] == 0
-    quality = _quality(out)
+    assert run_cli(project, out)[0] == 0
+    quality = read_quality(out)
     assert ((quality["layer"] == "landcover") & (quality["problem"] == "no nodata value declared")).any()
 
 
@@ -376,8 +316,8 @@ def test_unmapped_land_cover_classes_are_said(case):
         return data, profile
 
     _rewrite_landcover(project, recode)
-    assert _run(project, out)[0] == 0
-    quality = _quality(out)
+    assert run_cli(project, out)[0] == 0
+    quality = read_quality(out)
     said = quality[(quality["layer"] == "landcover") & quality["problem"].str.contains("missing from the class table")]
     assert len(said) == 1 and "layers.landcover.classes" in said["action"].iloc[0]
     result = CliRunner().invoke(main, ["check", "--project", str(project), "--out", str(out)])
@@ -395,7 +335,7 @@ def test_yaml_syntax_error_in_the_catalog(case):
         lines.insert(index + 1, "  oops: [unclosed")
         path.write_text("\n".join(lines), encoding="utf-8")
 
-    _fails(case, ["catalog.yaml:", "YAML error"], edit=breaking)
+    fails(case, ["catalog.yaml:", "YAML error"], edit=breaking)
 
 
 def test_wrong_key_in_a_spec_names_file_line_and_key(case):
@@ -403,15 +343,15 @@ def test_wrong_key_in_a_spec_names_file_line_and_key(case):
         path = project / "analyses" / "charging.parking_share.yaml"
         path.write_text(path.read_text(encoding="utf-8").replace('comparator: ">="', 'comparator: "at least"'), encoding="utf-8")
 
-    _fails(case, ["charging.parking_share.yaml:", "key 'target.comparator'"], edit=breaking)
+    fails(case, ["charging.parking_share.yaml:", "key 'target.comparator'"], edit=breaking)
 
 
 def test_check_reports_every_broken_layer_and_writes_the_table(case):
     project, out, _ = case
     (project / "layers/sample/population.tif").unlink()
-    _edit_layer(project, "parking_lots", lambda s: s.rename(columns={"spaces": "space"}))
+    edit_layer(project, "parking_lots", lambda s: s.rename(columns={"spaces": "space"}))
     result = CliRunner().invoke(main, ["check", "--project", str(project), "--out", str(out)])
     assert result.exit_code == 1
-    quality = _quality(out)
+    quality = read_quality(out)
     errors = quality[quality["severity"] == "error"]
     assert set(errors["layer"]) == {"population", "parking_lots"}

@@ -61,11 +61,18 @@ class LayerEntry(_Strict):
     fields: dict[str, str] = Field(default_factory=dict, description="canonical name: column in the file")
     encoding: str | None = Field(None, description="text encoding of a shapefile or CSV without a .cpg (e.g. GBK)")
     crs: str | None = Field(None, description="the CRS to assume when the file declares none")
+    crs_override: bool = Field(False, description="use 'crs' even where the file declares another (the file's declaration is wrong)")
     coordinates: Literal["as_declared", "gcj02", "bd09"] = Field(
         "as_declared", description="gcj02 (Amap, Tencent) or bd09 (Baidu): lon/lat from a web map, converted to CGCS2000"
     )
     provenance: Provenance
     classes: list[LandClass] = Field(default_factory=list)
+    may_be_empty: bool = Field(
+        False, description="a layer with no features is a real answer (none exist, e.g. no coal boilers left), not a broken export"
+    )
+    reference: bool = Field(
+        False, description="positions surveyed in CGCS2000 (roads, built-up areas): the yardstick for web-map offsets in other layers"
+    )
     years: dict[int, YearSource] = Field(
         default_factory=dict, description="the same layer as it stood in earlier years (the baseline year, ...)"
     )
@@ -120,6 +127,9 @@ class ZoneLevel(_Strict):
     layer: str
     id_field: str = "id"
     name_field: str = "name"
+    overlap_tolerance_m2: float = Field(
+        10_000.0, ge=0, description="zones of this level may overlap by this much (digitising slivers); more is an error"
+    )
 
 
 class Catalog(BaseModel):
