@@ -28,3 +28,9 @@ class UsageError(GisError, ValueError):
     """The command was called wrongly (bad option, missing folder)."""
 
     exit_code = 2
+
+
+class OutputError(GisError, OSError):
+    """Outputs could not be written or replaced: the message names the file, the fix and what is on disk."""
+
+    exit_code = 1

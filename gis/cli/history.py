@@ -9,7 +9,7 @@ import pandas as pd
 
 from gis.cli.console import console, print_frame
 from gis.cli.options import db_option, format_option, out_option, schema_option
-from gis.errors import UsageError
+from gis.errors import DataError, UsageError
 from gis.outputs.text import format_bare
 
 
@@ -27,10 +27,15 @@ def history(out_dir: Path, db_url: str | None, schema: str, output_format: str) 
         runs = list_db_runs(db_url, schema=schema)
         where = f"{redact_url(db_url)} schema {schema}"
     else:
-        from gis.outputs.history import list_runs
+        from gis.outputs.history import scan_runs
 
-        runs = list_runs(out_dir)
-        where = str(out_dir)
+        kept = scan_runs(out_dir)
+        runs, where = kept.table, str(out_dir)
+        if kept.unreadable:  # the readable runs are still worth listing: warn about each other one
+            if runs.empty:
+                raise DataError("; ".join(kept.unreadable.values()))
+            for message in kept.unreadable.values():
+                click.echo(f"gis: warning: {message}; not listed", err=True)
     if runs.empty:
         msg = f"{where}: no runs kept yet; run `gis run` (and `gis export`) first"
         raise UsageError(msg)
@@ -50,24 +55,23 @@ def history(out_dir: Path, db_url: str | None, schema: str, output_format: str) 
 def diff(run_a: str, run_b: str, out_dir: Path, db_url: str | None, schema: str, show_all: bool, output_format: str) -> None:
     """What changed per indicator and zone between RUN_A and RUN_B (ids, prefixes, 'previous', 'latest')."""
     from gis.outputs.folder import current_year
-    from gis.outputs.history import diff_indicators, list_runs, read_run_indicators, resolve_run
+    from gis.outputs.history import diff_indicators, read_run_indicators, resolve_run, scan_runs
 
     if db_url:
         from gis.outputs.postgis import list_runs as list_db_runs
         from gis.outputs.postgis import read_indicators, redact_url
 
-        runs = list_db_runs(db_url, schema=schema).sort_values("started")
+        run_ids = list_db_runs(db_url, schema=schema).sort_values("started")["run_id"].tolist()
         where = f"{redact_url(db_url)} schema {schema}"
 
         def read(run_id: str) -> pd.DataFrame:
             return current_year(read_indicators(db_url, run_id, schema=schema), None)
     else:
-        runs, where = list_runs(out_dir), str(out_dir)
+        run_ids, where = scan_runs(out_dir).run_ids(), str(out_dir)  # a damaged run is named when asked for
 
         def read(run_id: str) -> pd.DataFrame:
             return read_run_indicators(out_dir, run_id)
 
-    run_ids = runs["run_id"].tolist()
     first = resolve_run(run_ids, run_a, where)
     second = resolve_run(run_ids, run_b, where)
     changes = diff_indicators(read(first), read(second), changed_only=not show_all)

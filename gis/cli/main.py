@@ -41,11 +41,13 @@ class GisGroup(click.Group):
             sys.exit(130)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except Exception as exc:  # an error the tool did not foresee: still one line, outputs untouched
+        except Exception as exc:  # an error the tool did not foresee: still one line, and no claim it cannot back
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
             text = str(exc).splitlines()[0] if str(exc) else ""
-            click.echo(f"gis: error: unexpected {type(exc).__name__}: {text}; earlier outputs are untouched; rerun with -v for the traceback", err=True)
+            command = f" in `gis {ctx.invoked_subcommand}`" if ctx.invoked_subcommand else ""
+            click.echo(f"gis: error: unexpected {type(exc).__name__}{command}: {text}; this is a bug in gis: "
+                       "rerun with -v for the traceback and report it", err=True)
             sys.exit(1)
 
 

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from gis.api import load_project
 from gis.cli.console import console, print_listing
-from gis.cli.options import format_option, out_option, project_option
+from gis.cli.options import format_option, project_option
 from gis.errors import UsageError
 from gis.project.config import reference_root
 
@@ -63,16 +63,21 @@ def init(directory: Path, name: str | None, crs: str) -> None:
 
 @click.command()
 @project_option
-@out_option("Folder for data_quality.csv.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out") / "check",
+              show_default=True,
+              help="Folder for data_quality.csv; a folder holding a run's outputs gets it in its check/ subfolder.")
 def check(project_dir: Path, out_dir: Path) -> None:
-    """Validate catalog, specs and layers before any work; write the data-quality table."""
-    from gis.outputs.write import write_quality_table
+    """Validate catalog, specs and layers before any work; write the data-quality table.
+
+    The table never replaces a run's own data_quality.csv: given a run's output folder, it goes to OUT/check/.
+    """
+    from gis.outputs.write import check_table_folder, write_quality_table
     from gis.project.check import check_project
 
     project = load_project(project_dir)
     layers = project.layers()
     findings = check_project(layers)
-    quality_path = write_quality_table(layers.notes, out_dir)
+    quality_path = write_quality_table(layers.notes, check_table_folder(out_dir))
     table = Table(title=f"gis check: {project.catalog.project.name}")
     for column in ("layer", "status", "finding"):
         table.add_column(column)

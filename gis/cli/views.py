@@ -19,12 +19,22 @@ from gis.outputs.i18n import Lang
               help="Background tiles (default: the map spec's; tianditu reads TIANDITU_KEY).")
 @lang_option
 def map_command(out_dir: Path, map_spec: Path | None, basemap: str | None, lang: Lang) -> None:
-    """Rebuild map.html from an existing run, without recomputing."""
+    """Rebuild map.html from an existing run, without recomputing; a damaged run leaves map.html as it was."""
+    from gis.errors import GisError, OutputError
+    from gis.outputs._files import fix_for, reason, remove_stale_scratch
     from gis.outputs.folder import read_run
     from gis.outputs.webmap import write_map
 
     run = read_run(out_dir)
-    path = write_map(run, out_dir / "map.html", map_spec_path=map_spec, basemap=basemap, lang=lang)
+    remove_stale_scratch(out_dir)
+    path = out_dir / "map.html"
+    try:
+        write_map(run, path, map_spec_path=map_spec, basemap=basemap, lang=lang)  # whole: written beside it, then renamed
+    except OSError as exc:
+        if isinstance(exc, GisError):
+            raise
+        msg = f"{path}: could not be written ({reason(exc)}); {fix_for(exc, path)}; {path} is as it was"
+        raise OutputError(msg) from exc
     console.print(f"rebuilt {path} from run {run.record['run_id']}")
 
 
@@ -32,11 +42,10 @@ def map_command(out_dir: Path, map_spec: Path | None, basemap: str | None, lang:
 @out_option()
 @lang_option
 def report(out_dir: Path, lang: Lang) -> None:
-    """Rebuild report.html and gaps.xlsx from an existing run, without recomputing."""
+    """Rebuild report.html and gaps.xlsx from an existing run, without recomputing; both are replaced, or neither."""
     from gis.outputs.folder import read_run
-    from gis.outputs.report import write_report
-    from gis.outputs.workbook import write_workbook
+    from gis.outputs.write import rebuild_report
 
     run = read_run(out_dir)
-    paths = [write_report(run, out_dir / "report.html", lang=lang), write_workbook(run, out_dir / "gaps.xlsx", lang=lang)]
-    console.print(f"rebuilt {', '.join(str(p) for p in paths)} from run {run.record['run_id']}")
+    written = rebuild_report(run, out_dir, lang=lang)
+    console.print(f"rebuilt {', '.join(str(path) for path in written)} from run {run.record['run_id']}")

@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from gis.errors import UsageError
+from gis.errors import DataError, UsageError
 from gis.proposals import PROPOSAL_COLUMNS
 
 RUN_FILES = ("indicators.csv", "planning.gpkg", "run.json")
@@ -30,13 +30,13 @@ class RunOutputs:
 
     @cached_property
     def record(self) -> dict:
-        """The parsed ``run.json``."""
-        return json.loads((self.out_dir / "run.json").read_text(encoding="utf-8"))
+        """The parsed ``run.json``; a damaged one is a :class:`DataError` naming it."""
+        return read_record(self.out_dir / "run.json", rerun_fix(self.out_dir))
 
     @cached_property
     def indicator_history(self) -> pd.DataFrame:
         """Every row of ``indicators.csv``: the data year and the earlier years given (ids kept as text)."""
-        return pd.read_csv(self.out_dir / "indicators.csv", dtype={"zone_id": str}, encoding="utf-8")
+        return read_table(self.out_dir / "indicators.csv", self.record, dtype={"zone_id": str}, fix=rerun_fix(self.out_dir))
 
     @cached_property
     def indicators(self) -> pd.DataFrame:
@@ -50,7 +50,7 @@ class RunOutputs:
         if not path.exists():
             return pd.DataFrame(columns=PROPOSAL_COLUMNS)
         text = {"zone_id": str, "item_id": str, "item_name": str, "item_layer": str, "zone_name": str}
-        frame = pd.read_csv(path, dtype=text, encoding="utf-8")
+        frame = read_table(path, self.record, dtype=text, fix=rerun_fix(self.out_dir))
         flags = frame["meets_target"].map(lambda v: v if isinstance(v, bool) else {"True": True, "False": False}.get(str(v)))
         frame["meets_target"] = flags.astype("boolean")
         frame["rank"] = pd.to_numeric(frame["rank"], errors="coerce").astype("Int64")
@@ -68,8 +68,12 @@ class RunOutputs:
 
     @cached_property
     def layers(self) -> list[str]:
-        """Layer names in the GeoPackage."""
-        return [str(name) for name, _ in pyogrio.list_layers(self.geopackage)]
+        """Layer names in the GeoPackage; a damaged one is a :class:`DataError` naming it."""
+        check_geopackage(self.geopackage, rerun_fix(self.out_dir))
+        try:
+            return [str(name) for name, _ in pyogrio.list_layers(self.geopackage)]
+        except (pyogrio.errors.DataSourceError, OSError) as exc:
+            raise damaged(self.geopackage, unreadable(exc), rerun_fix(self.out_dir)) from exc
 
     def _level_layers(self, indicator: str) -> list[str]:
         return [f"{indicator}.{level}" for level in ZONE_LEVELS if f"{indicator}.{level}" in self.layers]
@@ -87,7 +91,11 @@ class RunOutputs:
     def _file_layer(self, layer: str) -> gpd.GeoDataFrame:
         if layer in self.written:
             return self.written[layer]
-        return gpd.read_file(self.geopackage, layer=layer, engine="pyogrio")
+        try:
+            return gpd.read_file(self.geopackage, layer=layer, engine="pyogrio")
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+                pyogrio.errors.GeometryError, OSError) as exc:
+            raise damaged(self.geopackage, unreadable(exc), rerun_fix(self.out_dir), layer=layer) from exc
 
     def _load_layer(self, name: str) -> gpd.GeoDataFrame:
         if name in self.layers:
@@ -113,10 +121,95 @@ def current_year(rows: pd.DataFrame, data_year: int | None) -> pd.DataFrame:
 
 
 def read_run(out_dir: str | Path) -> RunOutputs:
-    """Open an output folder written by ``gis run``; fail clearly when something is missing."""
+    """Open an output folder written by ``gis run``; fail clearly when something is missing or damaged.
+
+    ``run.json``, ``indicators.csv`` and the GeoPackage's header and layer list are read here, so a
+    damaged file is a :class:`DataError` naming it before anything is written from it.
+    """
     folder = Path(out_dir)
     missing = [name for name in RUN_FILES if not (folder / name).exists()]
     if missing:
         msg = f"{folder}: no complete run here (missing {', '.join(missing)}); run `gis run --out {folder}` first"
         raise UsageError(msg)
-    return RunOutputs(folder)
+    run = RunOutputs(folder)
+    run.indicator_history  # noqa: B018 - read now: reads run.json too
+    run.layers  # noqa: B018 - checks the GeoPackage
+    return run
+
+
+def rerun_fix(out_dir: Path) -> str:
+    """The fix for a damaged output file: write the run again."""
+    return f"run `gis run --out {out_dir}` again to rewrite the outputs"
+
+
+def damaged(path: Path, why: str, fix: str, *, layer: str | None = None) -> DataError:
+    """The error for an output file that cannot be read back: names it (and the layer), why, and the fix."""
+    where = f"{path}: layer '{layer}'" if layer else str(path)
+    return DataError(f"{where}: {why}; {fix}")
+
+
+def unreadable(exc: BaseException) -> str:
+    """Why a file cannot be read, in a few words."""
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    else:
+        text = str(exc).split(";")[0].splitlines()[0] if str(exc) else type(exc).__name__
+    return f"cannot be read, damaged or cut short ({text})"
+
+
+def read_record(path: Path, fix: str) -> dict:
+    """A run's ``run.json`` as a dict with a ``run_id``; anything else is a :class:`DataError` naming the file and ``fix``."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        why = f"not valid JSON, damaged or cut short ({exc.msg}: line {exc.lineno}, column {exc.colno})"
+        raise damaged(path, why, fix) from exc
+    except UnicodeDecodeError as exc:
+        raise damaged(path, f"not UTF-8 text, damaged or cut short (a bad byte at {exc.start:,})", fix) from exc
+    except OSError as exc:
+        raise damaged(path, unreadable(exc), fix) from exc
+    if not isinstance(record, dict) or not isinstance(record.get("run_id"), str):
+        raise damaged(path, "no 'run_id': not the record of a run", fix)
+    return record
+
+
+def read_table(path: Path, record: dict, *, dtype: dict, fix: str) -> pd.DataFrame:
+    """A CSV table of a run, checked whole: it ends with a line break and has the rows ``run.json`` counted."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(size - 1, 0))
+            last = handle.read(1)
+    except OSError as exc:
+        raise damaged(path, unreadable(exc), fix) from exc
+    if last != b"\n":
+        raise damaged(path, "empty (0 bytes)" if size == 0 else "cut short: its last line is incomplete", fix)
+    try:
+        frame = pd.read_csv(path, dtype=dtype, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise damaged(path, unreadable(exc), fix) from exc
+    expected = (record.get("table_rows") or {}).get(path.name)
+    if isinstance(expected, int) and len(frame) != expected:
+        raise damaged(path, f"cut short or changed: {len(frame)} rows where run.json counted {expected}", fix)
+    return frame
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_geopackage(path: Path, fix: str) -> None:
+    """Fail with a :class:`DataError` naming ``path`` unless it starts as a GeoPackage and is as long as its header says."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            header = handle.read(100)
+    except OSError as exc:
+        raise damaged(path, unreadable(exc), fix) from exc
+    if not header.startswith(SQLITE_MAGIC) or len(header) < 100:
+        raise damaged(path, "not a GeoPackage (no SQLite header): damaged or overwritten", fix)
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    if header[24:28] == header[92:96] and size < page_size * pages:  # the page count is valid when these agree
+        raise damaged(path, f"cut short: {size:,} of the {page_size * pages:,} bytes its header counts", fix)

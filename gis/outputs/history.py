@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from gis.errors import UsageError
-from gis.outputs.folder import current_year
+from gis.errors import DataError, UsageError
+from gis.outputs.folder import current_year, damaged, read_record, read_table
 
 HISTORY_DIR = "history"
 KEY = ["indicator", "zone_type", "zone_id"]
@@ -20,29 +20,79 @@ def history_root(out_dir: Path) -> Path:
     return out_dir / HISTORY_DIR
 
 
-def list_runs(out_dir: Path) -> pd.DataFrame:
-    """One row per kept run, oldest first: run id, times, project, synthetic, met and gap counts."""
-    rows = []
+@dataclass(frozen=True)
+class KeptRuns:
+    """The runs kept in an output folder: one row per readable run, and why each other one cannot be read."""
+
+    table: pd.DataFrame
+    """Run id, times, project, synthetic, met and gap counts; oldest first."""
+    unreadable: dict[str, str] = field(default_factory=dict)
+    """Run id (its folder's name) → a one-line message naming the damaged file and the fix."""
+
+    def run_ids(self) -> list[str]:
+        """Every kept run, readable or not, oldest first (an unreadable one by the time in its id)."""
+        started = dict(zip(self.table["run_id"], self.table["started"].astype(str), strict=True))
+        started.update({run_id: _time_in_id(run_id) for run_id in self.unreadable})
+        return sorted(started, key=lambda run_id: (started[run_id], run_id))
+
+
+def _time_in_id(run_id: str) -> str:
+    """The start time a run id begins with (``20250101T120000Z-…``) as ISO text, for ordering."""
+    stamp = run_id.split("-", 1)[0]
+    if len(stamp) == 16 and stamp[8] == "T":
+        return f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
+    return run_id
+
+
+def entry_fix(folder: Path) -> str:
+    """The fix for a damaged history entry: remove it (the run can no longer be compared)."""
+    return f"delete the folder {folder}: that run can no longer be compared"
+
+
+def read_entry(folder: Path) -> tuple[dict, pd.DataFrame]:
+    """The record and the full indicators table of one kept run; a damaged file is a DataError naming it."""
+    fix = entry_fix(folder)
+    for name in ("run.json", "indicators.csv"):
+        if not (folder / name).is_file():
+            raise damaged(folder / name, "missing: the run was not kept whole", fix)
+    record = read_record(folder / "run.json", fix)
+    table = read_table(folder / "indicators.csv", record, dtype={"zone_id": str}, fix=fix)
+    return record, table
+
+
+def scan_runs(out_dir: Path) -> KeptRuns:
+    """Every run kept under ``out_dir/history/``; a damaged entry is listed in ``unreadable``, not raised."""
+    rows, unreadable = [], {}
     root = history_root(out_dir)
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        record_path, table_path = folder / "run.json", folder / "indicators.csv"
-        if not (record_path.exists() and table_path.exists()):
+        if not folder.is_dir() or folder.name.startswith("."):
             continue
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-        status = current_year(pd.read_csv(table_path), record.get("data_year"))["status"].value_counts()
-        rows.append(
-            {
-                "run_id": record["run_id"],
-                "started": record["started"],
-                "finished": record["finished"],
-                "project": record["project"]["name"],
-                "synthetic": record.get("synthetic", False),
-                "met": int(status.get("met", 0)),
-                "gap": int(status.get("gap", 0)),
-            }
-        )
+        try:
+            record, table = read_entry(folder)
+            status = current_year(table, record.get("data_year"))["status"].value_counts()
+            project = record.get("project") or {}
+            rows.append(
+                {
+                    "run_id": record["run_id"],
+                    "started": str(record.get("started", _time_in_id(record["run_id"]))),
+                    "finished": str(record.get("finished", "")),
+                    "project": project.get("name", "") if isinstance(project, dict) else "",
+                    "synthetic": record.get("synthetic", False),
+                    "met": int(status.get("met", 0)),
+                    "gap": int(status.get("gap", 0)),
+                }
+            )
+        except DataError as exc:
+            unreadable[folder.name] = str(exc)
+        except KeyError as exc:
+            unreadable[folder.name] = str(damaged(folder / "indicators.csv", f"no column {exc}", entry_fix(folder)))
     columns = ["run_id", "started", "finished", "project", "synthetic", "met", "gap"]
-    return pd.DataFrame(rows, columns=columns).sort_values("started", ignore_index=True)
+    return KeptRuns(pd.DataFrame(rows, columns=columns).sort_values("started", ignore_index=True), unreadable)
+
+
+def list_runs(out_dir: Path) -> pd.DataFrame:
+    """One row per readable kept run, oldest first: run id, times, project, synthetic, met and gap counts."""
+    return scan_runs(out_dir).table
 
 
 def resolve_run(run_ids: list[str], wanted: str, where: str) -> str:
@@ -66,10 +116,9 @@ def resolve_run(run_ids: list[str], wanted: str, where: str) -> str:
 
 
 def read_run_indicators(out_dir: Path, run_id: str) -> pd.DataFrame:
-    """The indicators table of one kept run (its data year)."""
-    folder = history_root(out_dir) / run_id
-    record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    return current_year(pd.read_csv(folder / "indicators.csv", dtype={"zone_id": str}), record.get("data_year"))
+    """The indicators table of one kept run (its data year); a damaged entry is a DataError naming the file."""
+    record, table = read_entry(history_root(out_dir) / run_id)
+    return current_year(table, record.get("data_year"))
 
 
 def diff_indicators(before: pd.DataFrame, after: pd.DataFrame, *, changed_only: bool = True) -> pd.DataFrame:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import platform
+import re
 import shutil
-import tempfile
 import uuid
 from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
@@ -16,10 +17,18 @@ from pathlib import Path
 import pyogrio
 
 from gis.engines.result import RunResult
-from gis.outputs._files import replaced_whole
+from gis.errors import GisError, OutputError
+from gis.outputs._files import (
+    fix_for,
+    reason,
+    remove_stale_scratch,
+    replace_together,
+    replaced_whole,
+    staging_folder,
+)
 from gis.outputs.folder import RunOutputs
 from gis.outputs.geopackage import SYNTHETIC_NOTE, write_geopackage
-from gis.outputs.history import history_root
+from gis.outputs.history import HISTORY_DIR, history_root
 from gis.outputs.i18n import Lang
 from gis.outputs.report import write_report
 from gis.outputs.workbook import write_workbook
@@ -30,6 +39,12 @@ from gis.proposals import proposal_frames, propose
 OUTPUT_FILES = (
     "indicators.csv", "proposals.csv", "data_quality.csv", "planning.gpkg", "run.json", "map.html", "report.html", "gaps.xlsx",
 )
+HISTORY_FILES = ("indicators.csv", "proposals.csv", "run.json", "data_quality.csv")
+"""The files of a run kept under ``history/RUN_ID/`` for ``gis history`` and ``gis diff``."""
+OLD_PARTIAL_NAME = re.compile(r"^\.(?:map|report|gaps|data_quality)-[a-z0-9_]{8}\.(?:html|xlsx|csv)$")
+"""A half-written view of an older version (``tempfile.mkstemp``'s name beside the file): always stale."""
+CHECK_DIR = "check"
+"""The folder of ``gis check``'s table inside a run's output folder."""
 PACKAGES = ["gis-plan", "geopandas", "shapely", "pyogrio", "pyproj", "rasterio", "exactextract", "pandas", "numpy", "pydantic"]
 
 
@@ -67,9 +82,44 @@ def write_views(run: RunOutputs, folder: Path, *, layers: LayerReader | None = N
     ]
 
 
+def holds_run(folder: Path) -> bool:
+    """Whether ``folder`` holds the outputs of a run (or its history)."""
+    return any(os.path.lexists(folder / name) for name in (*OUTPUT_FILES, HISTORY_DIR) if name != "data_quality.csv")
+
+
+def check_table_folder(out_dir: Path) -> Path:
+    """Where ``gis check`` writes its table: ``out_dir``, or ``out_dir/check/`` when ``out_dir`` holds a run,
+    so that a check never replaces a run's own ``data_quality.csv``."""
+    return out_dir / CHECK_DIR if holds_run(out_dir) else out_dir
+
+
+def rebuild_report(run: RunOutputs, out_dir: Path, *, lang: Lang = "both") -> list[Path]:
+    """Rewrite ``report.html`` and ``gaps.xlsx`` of a finished run in ``out_dir``: both are replaced, or neither."""
+    names = ("report.html", "gaps.xlsx")
+    unchanged = f"nothing was written; {' and '.join(str(out_dir / name) for name in names)} are as they were"
+    remove_stale_scratch(out_dir)
+    staging = staging_folder(out_dir, unchanged)
+    try:
+        for name, write in zip(names, (write_report, write_workbook), strict=True):
+            try:
+                write(run, staging / name, lang=lang)
+            except OSError as exc:  # disk full, no permission: named as the file it would replace
+                cause = exc.__cause__ if isinstance(exc, OutputError) and isinstance(exc.__cause__, OSError) else exc
+                msg = f"{out_dir / name}: could not be written ({reason(cause)}); {fix_for(cause, out_dir / name)}; {unchanged}"
+                raise OutputError(msg) from exc
+        replace_together([(staging / name, out_dir / name) for name in names], out_dir, unchanged=unchanged)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out_dir / name for name in names]
+
+
 def write_quality_table(notes: list[QualityNote], out_dir: Path) -> Path:
     """Write ``data_quality.csv`` into ``out_dir``, whole or not at all."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"{out_dir}: could not make the folder of data_quality.csv ({reason(exc)}); {fix_for(exc, out_dir)}"
+        raise OutputError(msg) from exc
     path = out_dir / "data_quality.csv"
     with replaced_whole(path) as staging:
         quality_table(notes).to_csv(staging, index=False, encoding="utf-8")
@@ -120,34 +170,113 @@ def run_record(result: RunResult, run_id: str, outputs: list[str]) -> dict:
     }
 
 
-def write_outputs(result: RunResult, out_dir: Path, *, lang: Lang = "both") -> dict:
-    """Write every output into a staging folder, then move each into ``out_dir``.
-
-    A failure before the move leaves the earlier outputs as they were.  The table and the
-    record of every run are also kept under ``out_dir/history/RUN_ID/`` for ``gis diff``.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    run_id = f"{result.started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    staging = Path(tempfile.mkdtemp(prefix=".gis-staging-", dir=out_dir))
+def earlier_outputs(out_dir: Path) -> str:
+    """What ``out_dir`` holds before a run replaces it, in words: the earlier run's id when run.json says it."""
+    if not any(os.path.lexists(out_dir / name) for name in OUTPUT_FILES):
+        return f"{out_dir} holds no outputs, as before"
     try:
-        result.indicator_history.to_csv(staging / "indicators.csv", index=False, encoding="utf-8")
-        quality_table(result.notes).to_csv(staging / "data_quality.csv", index=False, encoding="utf-8")
-        proposals = propose(result)
-        proposals.table.to_csv(staging / "proposals.csv", index=False, encoding="utf-8")
-        layers = write_geopackage(result, staging / "planning.gpkg", run_id=run_id, extra_layers=proposal_frames(proposals, run_id))
-        record = run_record(result, run_id, list(OUTPUT_FILES))
-        record["geopackage_layers"] = list(layers)
-        record["proposal_notes"] = proposals.notes
-        (staging / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-        write_views(RunOutputs(staging, written=layers), staging, layers=result.layers, lang=lang)
-        kept = staging / "history-entry"
-        kept.mkdir()
-        for name in ("indicators.csv", "proposals.csv", "run.json", "data_quality.csv"):
-            shutil.copy2(staging / name, kept / name)
-        for name in OUTPUT_FILES:
-            os.replace(staging / name, out_dir / name)
-        history_root(out_dir).mkdir(exist_ok=True)
-        os.replace(kept, history_root(out_dir) / run_id)
+        run_id = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))["run_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{out_dir} is as it was"
+    return f"{out_dir} holds the outputs of run {run_id} as before"
+
+
+def _say_what_is_on_disk(exc: GisError, unchanged: str) -> None:
+    """Add what is on disk to the one-line message of an error raised while the outputs were written."""
+    if len(exc.args) == 1 and isinstance(exc.args[0], str) and unchanged not in exc.args[0]:
+        exc.args = (f"{exc.args[0]}; {unchanged}",)
+
+
+def write_outputs(result: RunResult, out_dir: Path, *, lang: Lang = "both") -> dict:
+    """Write every output into a staging folder in ``out_dir``, then swap them all in at once.
+
+    The files of the run (and its history entry, ``out_dir/history/RUN_ID/``, kept for ``gis diff``)
+    appear together or not at all: any failure leaves ``out_dir`` as it was and raises an error
+    that names the file, the fix and what is on disk. Scratch left by killed runs is removed first.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"{out_dir}: could not make the output folder ({reason(exc)}); {fix_for(exc, out_dir)}; nothing was written"
+        raise OutputError(msg) from exc
+    remove_stale_scratch(out_dir, old_names=OLD_PARTIAL_NAME)
+    unchanged = f"nothing of this run was written; {earlier_outputs(out_dir)}"
+    root = history_root(out_dir)
+    if os.path.lexists(root) and not root.is_dir():
+        msg = f"{root}: a file is in the way of the folder of earlier runs; move or rename it and run again; {unchanged}"
+        raise OutputError(msg)
+    run_id = f"{result.started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    staging = staging_folder(out_dir, unchanged)
+    try:
+        record, kept = _write_staging(result, staging, run_id, out_dir, lang=lang, unchanged=unchanged)
+        made_root = not root.exists()
+        try:
+            root.mkdir(exist_ok=True)
+        except OSError as exc:
+            msg = f"{root}: could not make the folder of earlier runs ({reason(exc)}); {fix_for(exc, root)}; {unchanged}"
+            raise OutputError(msg) from exc
+        moves = [(staging / name, out_dir / name) for name in OUTPUT_FILES] + [(kept, root / run_id)]
+        try:
+            replace_together(moves, out_dir, unchanged=unchanged)
+        except BaseException:
+            if made_root:
+                with contextlib.suppress(OSError):
+                    root.rmdir()
+            raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return record
+
+
+def _write_staging(result: RunResult, staging: Path, run_id: str, out_dir: Path, *, lang: Lang,
+                   unchanged: str) -> tuple[dict, Path]:
+    """Every output of the run, and its history entry, written into ``staging``: the record and the entry's folder.
+
+    An error names the output (as it would be in ``out_dir``) that was being written.
+    """
+    from gis.outputs.webmap import write_map  # folium is heavy: imported when a map is written
+
+    step = "indicators.csv"
+    try:
+        result.indicator_history.to_csv(staging / step, index=False, encoding="utf-8")
+        step = "data_quality.csv"
+        quality = quality_table(result.notes)
+        quality.to_csv(staging / step, index=False, encoding="utf-8")
+        step = "proposals.csv"
+        proposals = propose(result)
+        proposals.table.to_csv(staging / step, index=False, encoding="utf-8")
+        step = "planning.gpkg"
+        layers = write_geopackage(result, staging / step, run_id=run_id, extra_layers=proposal_frames(proposals, run_id))
+        step = "run.json"
+        record = run_record(result, run_id, list(OUTPUT_FILES))
+        record["geopackage_layers"] = list(layers)
+        record["proposal_notes"] = proposals.notes
+        record["table_rows"] = {"indicators.csv": len(result.indicator_history), "proposals.csv": len(proposals.table),
+                                "data_quality.csv": len(quality)}
+        (staging / step).write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        run = RunOutputs(staging, written=layers)
+        step = "map.html"
+        write_map(run, staging / step, layers=result.layers, lang=lang)
+        step = "report.html"
+        write_report(run, staging / step, layers=result.layers, lang=lang)
+        step = "gaps.xlsx"
+        write_workbook(run, staging / step, lang=lang)
+        step = f"{HISTORY_DIR}/{run_id}"
+        kept = staging / "history-entry"
+        kept.mkdir()
+        for name in HISTORY_FILES:
+            shutil.copy2(staging / name, kept / name)
+    except GisError as exc:
+        if not isinstance(exc, OutputError):
+            _say_what_is_on_disk(exc, unchanged)
+            raise
+        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc  # named as the file it would replace
+        target = out_dir / step
+        msg = f"{target}: could not be written ({reason(cause)}); {fix_for(cause, target)}; {unchanged}"
+        raise OutputError(msg) from exc
+    except Exception as exc:
+        target = out_dir / step
+        verb = "written" if isinstance(exc, OSError) else "made"
+        msg = f"{target}: could not be {verb} ({reason(exc)}); {fix_for(exc, target)}; {unchanged}"
+        raise OutputError(msg) from exc
+    return record, kept
