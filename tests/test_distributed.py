@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from gis.api import load_project
 from gis.cli import main
 from gis.engines.local import RunResult, run_project
-from gis.errors import DataError
+from gis.errors import DataError, UsageError
 from gis.project.quality import quality_table
 
 distributed = pytest.importorskip("distributed")
@@ -117,7 +117,7 @@ def test_data_quality_notes_come_back_in_order(runs: dict[str, RunResult], engin
 
 
 def test_an_unknown_indicator_is_refused_before_any_work(sample: Path) -> None:
-    with pytest.raises(DataError, match="no indicator spec named nope"):
+    with pytest.raises(UsageError, match="no indicator spec named nope"):
         run_project_dask(load_project(sample), scheduler="tcp://127.0.0.1:1", only=["nope"])
 
 

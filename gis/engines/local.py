@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
 from gis.engines.result import IndicatorResult, RunResult
-from gis.errors import DataError
-from gis.methods.registry import METHODS
+from gis.errors import DataError, UsageError
+from gis.methods.attributes import Measurement, read_layer
+from gis.methods.registry import METHODS, layers_read
 from gis.methods.targets import judge, read_baselines
-from gis.methods.zones import Zones, build_zones
+from gis.methods.zones import Zones, build_zones, label_rows
 from gis.project.config import ProjectConfig
 from gis.project.layers import LayerReader
 from gis.project.specs import Spec
@@ -23,14 +29,75 @@ def spec_inputs_synthetic(project: ProjectConfig, spec: Spec) -> bool:
     return any(project.catalog.layers[name].synthetic for name in layers if name in project.catalog.layers)
 
 
+def empty_input(layers: LayerReader, zones: Zones, spec: Spec, params: BaseModel) -> str | None:
+    """The vector or table layer the indicator reads (its inputs, the ``in_layer`` layers of its conditions)
+    that has no features, so it cannot be measured (None: it can).
+
+    A layer with no features at all (as read, before any ``where``) is taken for a broken
+    export, unless the catalog says ``may_be_empty: true`` (none exist: a real answer, measured
+    as such).  A zone layer (counties, parks, built-up areas) with no features is an error.
+    """
+    zone_layers: dict[str, str] = {level.layer: str(kind) for kind, level in layers.catalog.zones.items()}
+    for zone_type in spec.zone_types:
+        if zone_type in zones.levels and zones.level(zone_type).empty:
+            name = next(layer for layer, kind in zone_layers.items() if kind == zone_type)
+            msg = (f"{layers.layer_path(name)}: layer '{name}' of the {zone_type} zones has no features, and {spec.id} reports "
+                   f"by {zone_type}; fix the export, or remove '{zone_type}' from 'zone_types' in analyses/{spec.id}.yaml")
+            raise DataError(msg)
+    for name in layers_read(spec, params):
+        entry = layers.entry(name)
+        if entry.kind == "raster" or not read_layer(layers, name).empty:
+            continue
+        if name in zone_layers:
+            kind = zone_layers[name]
+            msg = (f"{layers.layer_path(name)}: layer '{name}' has no features, but it holds the {kind} zones "
+                   f"('zones.{kind}' in {layers.catalog_path}) that {spec.id} reads; fix the export")
+            raise DataError(msg)
+        if entry.may_be_empty:
+            continue
+        return name
+    return None
+
+
+def empty_reason(layer: str, year: int | None = None) -> str:
+    """The ``status_note`` of an indicator not measured because ``layer`` has no features (in an earlier ``year``)."""
+    when = f" in {year}" if year is not None else ""
+    return (f"layer '{layer}' has no features{when}: a broken export? if there really are none, "
+            f"set 'layers.{layer}.may_be_empty: true' in layers/catalog.yaml")
+
+
+def unmeasured_rows(zones: Zones, spec: Spec, reason: str) -> pd.DataFrame:
+    """A row per zone the indicator reports at, with no value and ``reason`` as its ``status_note``."""
+    frames = [label_rows(zones.level(level)[["zone_id"]], zones, level) for level in spec.zone_types if level in zones.levels]
+    rows = pd.concat(frames, ignore_index=True)
+    for column in ("numerator", "denominator", "value"):
+        rows[column] = np.nan
+    rows["status_note"] = reason
+    return rows
+
+
 def run_indicator(layers: LayerReader, zones: Zones, spec: Spec, *, year: int | None = None) -> IndicatorResult:
-    """Measure one indicator from ``layers`` (of the data year, or of an earlier ``year``) and judge it against its target."""
+    """Measure one indicator from ``layers`` (of the data year, or of an earlier ``year``) and judge it against its target.
+
+    When a layer it reads has no features (:func:`empty_input`) it is not measured: every zone
+    row is ``no_data`` with the reason in ``status_note``, and the reason is a data-quality note.
+    """
     project = layers.project
     method = METHODS[spec.method]
     params = method.params.model_validate(spec.parameters)
-    measurement = method.run(layers, zones, spec, params)
+    empty = empty_input(layers, zones, spec, params)
+    if empty is None:
+        measurement = method.run(layers, zones, spec, params)
+    else:
+        reason = empty_reason(empty, year)
+        layers.note(empty, "no features (a broken export?)", f"{spec.id} not measured: no_data in every zone; if there really are none, "
+                    f"set 'layers.{empty}.may_be_empty: true' in layers/catalog.yaml")
+        measurement = Measurement(rows=unmeasured_rows(zones, spec, reason), kind="amount", notes=[f"not measured: {reason}"])
     baselines = read_baselines(layers, spec.target) if spec.target else {}
     rows = judge(measurement.rows, spec, measurement.kind, baselines)
+    if empty is not None:
+        rows["status"] = "no_data"
+        rows["shortfall"] = None
     synthetic = spec_inputs_synthetic(project, spec)
     rows = rows.assign(
         indicator=spec.id,
@@ -53,13 +120,17 @@ def run_indicator(layers: LayerReader, zones: Zones, spec: Spec, *, year: int | 
 
 
 def select_specs(project: ProjectConfig, only: list[str] | None) -> list[Spec]:
-    """The specs to run: all, or those named in ``only`` (an unknown name is an error)."""
-    specs = [s for s in project.specs if not only or s.id in only]
-    if only and len(specs) != len(set(only)):
-        unknown = sorted(set(only) - {s.id for s in project.specs})
-        msg = f"no indicator spec named {', '.join(unknown)} in {project.root / 'analyses'}"
-        raise DataError(msg)
-    return specs
+    """The specs to run: all, or those named in ``only`` (an unknown name is a usage error naming the known ids)."""
+    known = [s.id for s in project.specs]
+    unknown = [name for name in dict.fromkeys(only or []) if name not in known]
+    if unknown:
+        name = unknown[0]
+        closest = difflib.get_close_matches(name, known, n=len(known), cutoff=0.0)
+        others = f" (and {', '.join(unknown[1:])})" if len(unknown) > 1 else ""
+        msg = (f"no indicator spec named {name}{others} in {project.root / 'analyses'}; "
+               f"--only takes one of these ids, closest first: {', '.join(closest)}")
+        raise UsageError(msg)
+    return [s for s in project.specs if not only or s.id in only]
 
 
 def run_project(

@@ -19,8 +19,10 @@ from gis.project.specs import Spec
 INDICATOR_COLUMNS = [
     "indicator", "zone_type", "zone_id", "zone_name", "value", "unit", "target", "comparator", "status",
     "shortfall", "shortfall_unit", "clause", "year", "path_value", "trajectory", "title_en", "title_zh", "theme",
-    "numerator", "denominator", "baseline", "target_year", "synthetic", "reading",
+    "numerator", "denominator", "baseline", "target_year", "synthetic", "reading", "status_note",
 ]
+"""Columns of ``indicators.csv``.  ``status_note`` says why a zone has the status it has where that needs
+saying (an input layer with no features, a denominator of 0); empty otherwise."""
 
 
 @dataclass

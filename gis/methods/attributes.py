@@ -19,16 +19,19 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
 from gis.errors import DataError
-from gis.methods.conditions import evaluate
+from gis.methods.conditions import first_blank, is_blank, numbers_of, verdict
 from gis.methods.zones import Zones, label_rows, sum_by_zone, sums_per_level
 from gis.project.layers import LayerReader
-from gis.project.specs import Condition, Spec
+from gis.project.specs import Condition, MissingValues, Spec
+
+SHOWN_IDS = 5
+"""How many feature ids an error about blank values names."""
 
 
 class Params(BaseModel):
     """Base of the per-method parameter models."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 @dataclass
@@ -45,23 +48,41 @@ class Measurement:
     notes: list[str] = field(default_factory=list)
 
 
-def numeric(frame: pd.DataFrame, column: str, layer: str) -> pd.Series:
-    """A numeric column; text that is not a number is an error naming the feature."""
+def _field_of(frame: pd.DataFrame, column: str, layer: str) -> pd.Series:
     if column not in frame.columns:
         msg = f"layer '{layer}' has no field '{column}'; map it under 'layers.{layer}.fields' in the catalog"
         raise DataError(msg)
-    values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values.isna() & frame[column].notna() & (frame[column].astype(str).str.strip() != "")
-    if bad.any():
-        row = frame.loc[bad].iloc[0]
-        msg = f"layer '{layer}' feature '{row['id']}' field '{column}': {row[column]!r} is not a number; correct the value"
-        raise DataError(msg)
+    return frame[column]
+
+
+def numeric(frame: pd.DataFrame, column: str, layer: str) -> pd.Series:
+    """A numeric column, NaN where blank (a blank is missing, never 0); text that is not a number is an error naming the feature.
+
+    Measures leave out or stop on the blanks first (:class:`Blanks`), so what they sum has none.
+    """
+    values = numbers_of(_field_of(frame, column, layer), column, layer, frame)
     negative = values < 0
     if negative.any():
         row = frame.loc[negative].iloc[0]
         msg = f"layer '{layer}' feature '{row['id']}' field '{column}': {row[column]} is negative; quantities cannot be below 0"
         raise DataError(msg)
-    return values.fillna(0.0).astype(float)
+    return values.astype(float)
+
+
+def field_names(fields: str | list[str] | None) -> list[str]:
+    """The fields a ``combined`` setting reads, without their sign (``[vehicles, -emergency_vehicles]``)."""
+    if fields is None:
+        return []
+    return [name.lstrip("-") for name in ([fields] if isinstance(fields, str) else fields)]
+
+
+def blank_fields(frame: pd.DataFrame, fields: str | list[str] | None, layer: str) -> pd.Series:
+    """Per feature the first of ``fields`` that is blank, "" when none is."""
+    out = pd.Series("", index=frame.index, dtype=object)
+    for name in field_names(fields):
+        blank = is_blank(_field_of(frame, name, layer))
+        out = out.where((out != "") | ~blank, name)
+    return out
 
 
 def combined(frame: pd.DataFrame, fields: str | list[str] | None, layer: str) -> pd.Series:
@@ -73,6 +94,62 @@ def combined(frame: pd.DataFrame, fields: str | list[str] | None, layer: str) ->
         sign = -1.0 if name.startswith("-") else 1.0
         total = total + sign * numeric(frame, name.lstrip("-"), layer)
     return total
+
+
+class Blanks:
+    """What one indicator does with the blank values its features need (a number it sums or compares).
+
+    The spec's ``missing_values``: ``stop`` makes the first such blank an error naming the
+    layer, the field and the features; ``skip`` leaves those features out (numerator and
+    denominator: the whole feature), records each as a data-quality note and sums them up in
+    :attr:`notes`.  ``say=False`` (the proposals, reading what the indicator has already said)
+    leaves the data-quality log alone; ``missing`` overrides the spec (a proposal leaves a
+    candidate with a blank out rather than stop).
+    """
+
+    def __init__(self, project: LayerReader, spec: Spec, *, say: bool = True, missing: MissingValues | None = None) -> None:
+        self.project, self.spec, self.say = project, spec, say
+        self.missing: MissingValues = missing or spec.missing_values
+        self.left_out: dict[tuple[str, str], list[str]] = {}
+
+    def drop(self, frame: pd.DataFrame, layer: str, blank: pd.Series) -> pd.DataFrame:
+        """``frame`` without the features whose ``blank`` names a field ("" where nothing is blank)."""
+        hit = blank != ""
+        if not hit.any():
+            return frame
+        if self.missing == "stop":
+            raise DataError(self._stop_message(frame.loc[hit], layer, blank[hit]))
+        for feature_id, field_name in zip(frame.loc[hit, "id"].astype(str), blank[hit], strict=True):
+            ids = self.left_out.setdefault((layer, str(field_name)), [])
+            if feature_id in ids:
+                continue
+            ids.append(feature_id)
+            if self.say:
+                self.project.note(layer, f"blank {field_name} (no value)",
+                                  f"left out of {self.spec.id} (missing_values: skip)", feature_id=feature_id, field=str(field_name))
+        return frame.loc[~hit]
+
+    def _stop_message(self, rows: pd.DataFrame, layer: str, blank: pd.Series) -> str:
+        counts = blank.value_counts(sort=False)
+        field_name = str(blank.iloc[0])
+        ids = rows.loc[blank == field_name, "id"].astype(str).tolist()
+        shown = ", ".join(ids[:SHOWN_IDS]) + (", ..." if len(ids) > SHOWN_IDS else "")
+        others = [f"'{name}' ({count})" for name, count in counts.items() if name != field_name]
+        also = f"; blank too: {', '.join(others)}" if others else ""
+        what = "feature" if len(ids) == 1 else "features"
+        return (
+            f"{self.project.layer_path(layer)}: layer '{layer}' field '{field_name}' is blank in {len(ids)} {what} ({shown}){also}; "
+            f"indicator {self.spec.id} needs its value and a blank is not 0: fill the values, or set 'missing_values: skip' "
+            f"in analyses/{self.spec.id}.yaml to leave those features out"
+        )
+
+    @property
+    def notes(self) -> list[str]:
+        """One note per layer and field: how many features were left out for a blank in it."""
+        return [
+            f"{len(ids)} {'feature' if len(ids) == 1 else 'features'} of {layer} left out: blank {field_name}"
+            for (layer, field_name), ids in self.left_out.items()
+        ]
 
 
 def ratios(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
@@ -92,11 +169,24 @@ def with_ratio(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def read_features(project: LayerReader, layer: str, where: Condition | None) -> pd.DataFrame:
-    """A vector or table layer, filtered by ``where``."""
-    entry = project.entry(layer)
-    frame = project.read_table(layer) if entry.kind == "table" else project.read_vector(layer)
-    return frame.loc[evaluate(frame, where, layer=layer, project=project)].copy()
+def read_layer(project: LayerReader, layer: str) -> pd.DataFrame:
+    """Every feature of a vector or table layer."""
+    return project.read_table(layer) if project.entry(layer).kind == "table" else project.read_vector(layer)
+
+
+def read_features(
+    project: LayerReader, layer: str, where: Condition | None, blanks: Blanks, *, numbers: str | list[str] | None = None
+) -> pd.DataFrame:
+    """The features of a vector or table layer that meet ``where``, with every field of ``numbers`` given (not blank).
+
+    A feature whose answer to ``where`` or whose ``numbers`` a blank leaves open is stopped on
+    or left out, as the spec says (``blanks``); features that fail ``where`` are not looked at.
+    """
+    frame = read_layer(project, layer)
+    chosen = verdict(frame, where, layer=layer, project=project)
+    blank = first_blank(chosen.blank, blank_fields(frame, numbers, layer)).where(chosen.possible, "")
+    frame = blanks.drop(frame, layer, blank)
+    return frame.loc[chosen.met[frame.index]].copy()
 
 
 def sums_by_attribute(
@@ -138,13 +228,26 @@ class RatioParams(Params):
     label_fields: list[str] = Field(default_factory=lambda: ["name"])
 
 
-def ratio_features(project: LayerReader, layer: str, params: RatioParams) -> pd.DataFrame:
-    """The features a ratio counts (``where``), each with its ``numerator`` and ``denominator``."""
-    frame = read_features(project, layer, params.where)
-    frame["numerator"] = combined(frame, params.numerator, layer)
-    if params.numerator_where is not None:
-        counted = evaluate(frame, params.numerator_where, layer=layer, project=project)
-        frame["numerator"] = frame["numerator"].where(counted, 0.0)
+def ratio_features(project: LayerReader, layer: str, params: RatioParams, blanks: Blanks) -> pd.DataFrame:
+    """The features a ratio counts (``where``), each with its ``numerator`` and ``denominator``.
+
+    A blank the ratio needs (in ``where``, in ``numerator_where``, in a numerator field of a
+    feature that may count, in a denominator field, in the ``zone_field`` of a table) stops the
+    run or leaves the feature out (``blanks``).
+    """
+    frame = read_layer(project, layer)
+    chosen = verdict(frame, params.where, layer=layer, project=project)
+    counted = verdict(frame, params.numerator_where, layer=layer, project=project)
+    blank = first_blank(
+        chosen.blank,
+        counted.blank,
+        blank_fields(frame, params.numerator, layer).where(counted.possible, ""),
+        blank_fields(frame, params.denominator, layer),
+        blank_fields(frame, params.zone_field, layer),
+    ).where(chosen.possible, "")
+    frame = blanks.drop(frame, layer, blank)
+    frame = frame.loc[chosen.met[frame.index]].copy()
+    frame["numerator"] = combined(frame, params.numerator, layer).where(counted.met[frame.index], 0.0)
     frame["denominator"] = combined(frame, params.denominator, layer)
     return frame
 
@@ -152,7 +255,8 @@ def ratio_features(project: LayerReader, layer: str, params: RatioParams) -> pd.
 def measure_ratio(project: LayerReader, zones: Zones, spec: Spec, params: RatioParams) -> Measurement:
     """Share = sum(numerator) / sum(denominator) per zone; the city from the county sums."""
     layer = spec.inputs["features"]
-    frame = ratio_features(project, layer, params)
+    blanks = Blanks(project, spec)
+    frame = ratio_features(project, layer, params, blanks)
     impossible = frame["numerator"] > frame["denominator"] + 1e-9
     if impossible.any():
         row = frame.loc[impossible].iloc[0]
@@ -175,7 +279,7 @@ def measure_ratio(project: LayerReader, zones: Zones, spec: Spec, params: RatioP
         below["shortfall"] = np.ceil((threshold * below["denominator"] - below["numerator"]).round(9))
         keep = ["id", *[c for c in params.label_fields if c in below.columns], "numerator", "denominator", "value", "shortfall"]
         gaps = gpd.GeoDataFrame(below[keep], geometry=below.geometry, crs=frame.crs)
-    return Measurement(rows=with_ratio(rows), kind="ratio", gaps=gaps)
+    return Measurement(rows=with_ratio(rows), kind="ratio", gaps=gaps, notes=blanks.notes)
 
 
 # --- totals --------------------------------------------------------------------------------
@@ -192,7 +296,9 @@ class TotalParams(Params):
 def measure_total(project: LayerReader, zones: Zones, spec: Spec, params: TotalParams) -> Measurement:
     """Sum of a field (or count) per zone; the city from the county sums."""
     layer = spec.inputs["features"]
-    frame = read_features(project, layer, params.where)
+    blanks = Blanks(project, spec)
+    needed = [name for name in (params.field, params.zone_field) if name is not None]
+    frame = read_features(project, layer, params.where, blanks, numbers=needed)
     frame["numerator"] = combined(frame, params.field, layer)
     if params.zone_field:
         rows = sums_by_attribute(project, frame, ["numerator"], params.zone_field, zones, spec.zone_types, layer)
@@ -200,7 +306,7 @@ def measure_total(project: LayerReader, zones: Zones, spec: Spec, params: TotalP
         rows = sums_per_level(frame, ["numerator"], zones, spec.zone_types, project=project)
     rows["denominator"] = np.nan
     rows["value"] = rows["numerator"]
-    return Measurement(rows=rows, kind="amount")
+    return Measurement(rows=rows, kind="amount", notes=blanks.notes)
 
 
 # --- features inside the coverage of another layer -----------------------------------------
@@ -219,8 +325,9 @@ class WithinParams(Params):
 def measure_within(project: LayerReader, zones: Zones, spec: Spec, params: WithinParams) -> Measurement:
     """Count per zone of the features within ``distance_m`` of the coverage layer; they are the gap list."""
     layer, cover_layer = spec.inputs["features"], spec.inputs["coverage"]
-    frame = read_features(project, layer, params.where)
-    cover = read_features(project, cover_layer, params.coverage_where)
+    blanks = Blanks(project, spec)
+    frame = read_features(project, layer, params.where, blanks)
+    cover = read_features(project, cover_layer, params.coverage_where, blanks)
     if cover.empty or frame.empty:
         inside = frame.iloc[0:0].copy()
         inside["distance_m"] = pd.Series(dtype=float)
@@ -236,7 +343,7 @@ def measure_within(project: LayerReader, zones: Zones, spec: Spec, params: Withi
     keep = ["id", *[c for c in params.label_fields if c in inside.columns]]
     keep += [c for c in (params.group_field, "distance_m") if c and c in inside.columns]
     gaps = gpd.GeoDataFrame(inside[keep], geometry=inside.geometry, crs=project.crs)
-    return Measurement(rows=rows, kind="amount", gaps=gaps)
+    return Measurement(rows=rows, kind="amount", gaps=gaps, notes=blanks.notes)
 
 
 # --- presence of facilities in zones -------------------------------------------------------
@@ -253,8 +360,9 @@ class PresenceParams(Params):
 def measure_presence(project: LayerReader, zones: Zones, spec: Spec, params: PresenceParams) -> Measurement:
     """Per zone 1 when facilities are present, 0 when not; higher levels: the share of such zones."""
     zone_layer, facility_layer = spec.inputs["zones"], spec.inputs["facilities"]
-    units = read_features(project, zone_layer, params.zone_where)
-    facilities = read_features(project, facility_layer, params.facilities_where)
+    blanks = Blanks(project, spec)
+    units = read_features(project, zone_layer, params.zone_where, blanks)
+    facilities = read_features(project, facility_layer, params.facilities_where, blanks)
     lines = set(facilities.geometry.geom_type) <= {"LineString", "MultiLineString"}
     amount = pd.Series(0.0, index=units.index)
     if not facilities.empty and not units.empty:
@@ -282,4 +390,4 @@ def measure_presence(project: LayerReader, zones: Zones, spec: Spec, params: Pre
     gaps_frame = units.loc[units["numerator"] == 0]
     keep = ["id", *[c for c in ("name", "kind") if c in gaps_frame.columns], "present_amount"]
     gaps = gpd.GeoDataFrame(gaps_frame[keep], geometry=gaps_frame.geometry, crs=project.crs)
-    return Measurement(rows=with_ratio(pd.concat(frames, ignore_index=True)), kind="ratio", gaps=gaps)
+    return Measurement(rows=with_ratio(pd.concat(frames, ignore_index=True)), kind="ratio", gaps=gaps, notes=blanks.notes)

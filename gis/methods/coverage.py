@@ -13,8 +13,7 @@ import shapely
 from pydantic import Field
 
 from gis.errors import DataError
-from gis.methods.attributes import Measurement, Params, read_features, with_ratio
-from gis.methods.conditions import evaluate
+from gis.methods.attributes import Blanks, Measurement, Params, read_features, with_ratio
 from gis.methods.parts import by_parts
 from gis.methods.raster import SECONDS_PER_CELL, cell_area_m2, zonal_sums
 from gis.methods.zones import Zones, label_rows
@@ -36,13 +35,13 @@ class CoverageParams(Params):
     min_gap_area_m2: float = Field(0.0, ge=0, description="uncovered pieces smaller than this are slivers, not gaps")
 
 
-def base_pieces(project: LayerReader, spec: Spec, params: CoverageParams, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The base cut by the zones: polygons of a base layer, or the zones themselves for a raster base."""
+def base_pieces(project: LayerReader, spec: Spec, params: CoverageParams, zones: gpd.GeoDataFrame, blanks: Blanks) -> gpd.GeoDataFrame:
+    """The base cut by the zones: polygons of a base layer (those meeting ``base_where``; a blank it
+    needs is dealt with by ``blanks``), or the zones themselves for a raster base."""
     base = spec.inputs["base"]
     if project.entry(base).kind == "raster":
         return zones[["zone_id", "geometry"]].assign(base_id=zones["zone_id"])
-    frame = project.read_vector(base)
-    frame = frame.loc[evaluate(frame, params.base_where, layer=base, project=project)]
+    frame = read_features(project, base, params.base_where, blanks)
     base_polys = frame[["id", "geometry"]].rename(columns={"id": "base_id"})
     return gpd.overlay(base_polys, zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True)
 
@@ -146,7 +145,8 @@ def measure_coverage(project: LayerReader, zones: Zones, spec: Spec, params: Cov
         inspect_raster(project, base)
         with open_raster(project.layer_path(base), base) as dataset:
             cell_m2 = cell_area_m2(dataset)
-    facilities = read_features(project, spec.inputs["facilities"], params.facilities_where)
+    blanks = Blanks(project, spec)
+    facilities = read_features(project, spec.inputs["facilities"], params.facilities_where, blanks)
     rule = coverage_rule(project, spec, params, facilities.geometry)
     frames: list[tuple[str, pd.DataFrame]] = []
     gap_frames: list[gpd.GeoDataFrame] = []
@@ -155,7 +155,7 @@ def measure_coverage(project: LayerReader, zones: Zones, spec: Spec, params: Cov
         if level not in zones.levels:
             continue
         level_zones = zones.level(level)
-        pieces = base_pieces(project, spec, params, level_zones)
+        pieces = base_pieces(project, spec, params, level_zones, blanks)
         cells = pieces.geometry.area / cell_m2 if raster_base else pd.Series(0.0, index=pieces.index)
         seconds = rule.near(pieces) * SECONDS_PER_FACILITY + cells * SECONDS_PER_CELL
         measured = by_parts(project, rule, pieces, seconds)
@@ -194,4 +194,4 @@ def measure_coverage(project: LayerReader, zones: Zones, spec: Spec, params: Cov
         gaps = _stable_ids(pd.concat(gap_frames, ignore_index=True))
         gaps = gaps.rename(columns={"uncovered": "people" if raster_base else "uncovered_km2"})
         gaps = gpd.GeoDataFrame(gaps, geometry="geometry", crs=project.crs)
-    return Measurement(rows=rows, kind=kind, gaps=gaps)
+    return Measurement(rows=rows, kind=kind, gaps=gaps, notes=blanks.notes)

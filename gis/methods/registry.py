@@ -84,6 +84,14 @@ def _layers_named(value: Any) -> set[str]:
     return set()
 
 
+def layers_read(spec: Spec, params: BaseModel) -> list[str]:
+    """Every layer a spec's measurement reads, in order: its inputs, then the ``in_layer`` layers of its conditions."""
+    named = list(spec.inputs.values())
+    for name in type(params).model_fields:
+        named += sorted(_layers_named(getattr(params, name)))
+    return list(dict.fromkeys(named))
+
+
 def reference_problem(project: ProjectConfig, layer: str, value: Any) -> str | None:
     """What is wrong with the names a setting on ``layer`` gives (a field, a list of fields, a condition's
     fields and ``in_layer`` layers): a field the catalog does not map, a layer not in it; None when nothing."""

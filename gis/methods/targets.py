@@ -62,15 +62,28 @@ def _shortfall(comparator: str, kind: str, threshold: float, value: float, numer
     return max(gap, 0.0)
 
 
+def no_value_note(kind: str, denominator: object) -> str:
+    """Why a zone measured normally has no value: what ``status_note`` says for it."""
+    if kind == "ratio" and isinstance(denominator, int | float | np.number) and not is_missing(denominator) and float(denominator) <= 0:
+        return "nothing to measure in this zone: the denominator is 0"
+    return "no value measured for this zone"
+
+
 def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[tuple[str, str, str], float]) -> pd.DataFrame:
-    """Add baseline, target, comparator, status and shortfall to the rows of one indicator."""
+    """Add baseline, target, comparator, status, shortfall and ``status_note`` to the rows of one indicator.
+
+    ``status_note`` says why a zone is ``no_data`` (its rows keep any note they came with); it is
+    None where there is nothing to say.
+    """
     rows = rows.copy()
     target = spec.target
     shortfall = spec.shortfall
-    out: dict[str, list] = {k: [] for k in ("baseline", "target", "comparator", "status", "shortfall", "shortfall_unit")}
-    for row in rows.itertuples(index=False):
+    notes = rows["status_note"].tolist() if "status_note" in rows.columns else [None] * len(rows)
+    out: dict[str, list] = {k: [] for k in ("baseline", "target", "comparator", "status", "shortfall", "shortfall_unit", "status_note")}
+    for row, note in zip(rows.itertuples(index=False), notes, strict=True):
         baseline = baselines.get((spec.id, row.zone_type, str(row.zone_id)))
         out["baseline"].append(baseline)
+        out["status_note"].append(None if is_missing(note) else note)
         applies = target is not None and row.zone_type in target.zone_types
         if target is None or shortfall is None or not applies:
             out["target"].append(None)
@@ -89,6 +102,11 @@ def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[tuple[str, 
         if is_missing(value) or threshold is None:
             out["status"].append("no_data")
             out["shortfall"].append(None)
+            if out["status_note"][-1] is None:
+                out["status_note"][-1] = (
+                    no_value_note(kind, getattr(row, "denominator", None)) if is_missing(value)
+                    else "no threshold: the zone has no baseline value to add the increase to"
+                )
             continue
         met = meets_threshold(value, threshold, target.comparator)
         out["status"].append("met" if met else "gap")

@@ -313,6 +313,7 @@ def _zone_rows(group: pd.DataFrame, unit: str, words: Words) -> list[dict[str, s
             "status_label": words.status(row.status),
             "shortfall": shortfall,
             "shortfall_unit": as_text(row.shortfall_unit) if shortfall else "",
+            "status_note": as_text(getattr(row, "status_note", None)),
         })
     return rows
 

@@ -52,6 +52,7 @@ _ZONE_COLUMNS = (
     ("shortfall_unit", ("缺口单位", "shortfall unit")),
     ("numerator", ("分子", "numerator")),
     ("denominator", ("分母", "denominator")),
+    ("status_note", ("状态说明", "status note")),
 )
 _SUMMARY_COLUMNS = (
     ("指标", "indicator"), ("名称", "title (zh)"), ("英文名称", "title (en)"), ("条款", "clause"), ("主题", "theme"),

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gis.errors import ConfigError
 from gis.project._yaml import load_yaml, validate
 
 ZoneType = Literal["city", "county", "park"]
 Comparator = Literal[">=", "<=", "=="]
+MissingValues = Literal["stop", "skip"]
+"""What a blank number means to an indicator: ``stop`` the run, or ``skip`` (leave out) the features that have one."""
 DEFAULT_ZONE_TYPES: tuple[ZoneType, ...] = ("city", "county")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` itself, unless it is a number that is not finite (YAML ``.nan``, ``.inf``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        msg = "Input should be a finite number"
+        raise ValueError(msg)
+    return value
 
 
 class Condition(_Strict):
@@ -24,7 +35,9 @@ class Condition(_Strict):
 
     Exactly one test per condition: a comparison on ``field``, or ``all`` / ``any`` / ``not``
     of other conditions.  ``in_layer`` keeps features whose field value is an id of
-    another layer (sewers that reach an existing plant).
+    another layer (sewers that reach an existing plant).  A comparison with a number or with
+    true/false on a blank cell has no answer (a blank is neither 0 nor false): the spec's
+    ``missing_values`` says what then; ``is_null`` tests for blanks explicitly.
     """
 
     field: str | None = None
@@ -41,6 +54,18 @@ class Condition(_Strict):
     all: list[Condition] | None = None
     any: list[Condition] | None = None
     not_: Condition | None = Field(None, alias="not")
+
+    @field_validator("eq", "ne")
+    @classmethod
+    def _finite_value(cls, value: Any) -> Any:
+        return _finite(value)
+
+    @field_validator("in_", "not_in")
+    @classmethod
+    def _finite_values(cls, values: list[Any] | None) -> list[Any] | None:
+        for value in values or []:
+            _finite(value)
+        return values
 
     @model_validator(mode="after")
     def _one_test(self) -> Condition:
@@ -124,6 +149,11 @@ class Spec(_Strict):
     method: Literal["ratio", "coverage", "raster_share", "within", "total", "presence"]
     inputs: dict[str, str]
     parameters: dict[str, Any] = Field(default_factory=dict)
+    missing_values: MissingValues = Field(
+        "stop",
+        description="a blank number in a field the indicator reads (summed or compared): stop the run (an error naming the "
+        "features), or skip: leave those features out (numerator and denominator) and say so in the notes",
+    )
     unit: str
     zone_types: list[ZoneType] = Field(default_factory=lambda: list(DEFAULT_ZONE_TYPES), description="the zone types the indicator is reported for")
     target: Target | None = None

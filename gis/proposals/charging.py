@@ -15,7 +15,7 @@ import shapely
 from pydantic import Field
 
 from gis.engines.result import IndicatorResult
-from gis.methods.attributes import RatioParams, ratio_features, ratio_value, ratios, read_features
+from gis.methods.attributes import Blanks, RatioParams, ratio_features, ratio_value, ratios, read_features
 from gis.methods.coverage import CoverageParams, base_pieces, coverage_rule
 from gis.methods.registry import reference_problem
 from gis.methods.targets import EPSILON
@@ -73,12 +73,13 @@ class CoverageSettings(KindSettings):
                     yield ("candidates_where", layer), problem
 
 
-def _candidates(ctx: Context, settings: CoverageSettings) -> gpd.GeoDataFrame:
-    """Candidate sites of every candidate layer, as points with their county."""
+def _candidates(ctx: Context, settings: CoverageSettings, blanks: Blanks) -> gpd.GeoDataFrame:
+    """Candidate sites of every candidate layer, as points with their county (a blank ``candidates_where``
+    needs is dealt with by ``blanks``)."""
     reader = ctx.reader
     frames = []
     for layer in settings.candidates:
-        frame = read_features(reader, layer, settings.candidates_where.get(layer))
+        frame = read_features(reader, layer, settings.candidates_where.get(layer), blanks)
         if frame.empty:
             continue
         frames.append(gpd.GeoDataFrame(
@@ -128,12 +129,15 @@ def propose_coverage_sites(ctx: Context, item: IndicatorResult, settings: Covera
             below.append((zone, target))
     if not below:
         return part
-    candidates = _candidates(ctx, settings)
+    candidate_blanks = Blanks(reader, spec, say=False, missing="skip")  # a candidate with a blank is left out, and said
+    candidates = _candidates(ctx, settings, candidate_blanks)
+    part.notes += [f"candidate sites: {note}" for note in candidate_blanks.notes]
     if candidates.empty:
         part.notes.append("no candidate sites; no sites proposed")
         return part
     distance = params.distance_m
-    stations = read_features(reader, spec.inputs["facilities"], params.facilities_where)
+    said = Blanks(reader, spec, say=False)  # the indicator has said what it left out
+    stations = read_features(reader, spec.inputs["facilities"], params.facilities_where, said)
     rule = coverage_rule(reader, spec, params, stations.geometry)
 
     def amount(geoms: np.ndarray) -> np.ndarray:
@@ -148,7 +152,7 @@ def propose_coverage_sites(ctx: Context, item: IndicatorResult, settings: Covera
         if pool.empty:
             part.notes.append(f"county {zone_id}: no candidate site inside it")
             continue
-        pieces = base_pieces(reader, spec, params, level.loc[[zone_id]].reset_index())
+        pieces = base_pieces(reader, spec, params, level.loc[[zone_id]].reset_index(), said)
         universe = shapely.union_all(pieces.geometry.values)
         buffers = pool.geometry.buffer(distance).values
         clips = shapely.intersection(buffers, universe)
@@ -166,7 +170,7 @@ def propose_coverage_sites(ctx: Context, item: IndicatorResult, settings: Covera
         return part
     sites = pd.concat([stations.geometry, gpd.GeoSeries([c["site"].geometry for c in chosen], crs=reader.crs)], ignore_index=True)
     county_zones = ctx.zones.level("county")
-    measured = coverage_rule(reader, spec, params, sites)(base_pieces(reader, spec, params, county_zones))
+    measured = coverage_rule(reader, spec, params, sites)(base_pieces(reader, spec, params, county_zones, said))
     holes = measured.loc[measured["part"] == "uncovered"]
     uncovered = holes.groupby("zone_id")["amount"].sum().reindex(county_zones["zone_id"], fill_value=0.0)
     totals = counties.set_index("zone_id")["denominator"].astype(float)
@@ -249,7 +253,7 @@ def propose_parking_spaces(ctx: Context, item: IndicatorResult, settings: Parkin
     spec, reader, part = item.spec, ctx.reader, Part()
     params = RatioParams.model_validate(spec.parameters)
     layer = spec.inputs["features"]
-    frame = ratio_features(reader, layer, params)
+    frame = ratio_features(reader, layer, params, Blanks(reader, spec, say=False))  # the lots the indicator counts
     frame["county_id"] = county_of(ctx.zones, frame.geometry).values
     frame["add"] = 0.0
     level = item_level(item)
@@ -370,7 +374,9 @@ def propose_fast_charging(ctx: Context, item: IndicatorResult, settings: FastSet
     gaps = gaps.copy()
     gaps["county_id"] = county_of(ctx.zones, gaps.geometry).values
     if settings.stations is not None:
-        stations = read_features(reader, settings.stations, settings.stations_where)
+        blanks = Blanks(reader, spec, say=False, missing="skip")  # a station with a blank is left out, and said
+        stations = read_features(reader, settings.stations, settings.stations_where, blanks)
+        part.notes += [f"stations: {note}" for note in blanks.notes]
     else:
         stations = gpd.GeoDataFrame({"id": []}, geometry=[], crs=reader.crs)
     gaps = gaps.join(nearest(gaps, stations, "station"))

@@ -106,7 +106,7 @@ Problem = tuple[tuple[str | int, ...], str]
 class KindSettings(BaseModel):
     """Base of the settings of each kind (a spec's ``proposal:`` block); ``kind`` tells them apart."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: str
 

@@ -11,7 +11,7 @@ import pandas as pd
 from pydantic import Field
 
 from gis.engines.result import IndicatorResult
-from gis.methods.attributes import RatioParams, WithinParams, ratio_features, ratio_value, read_features
+from gis.methods.attributes import Blanks, RatioParams, WithinParams, ratio_features, ratio_value, read_features
 from gis.methods.zones import sums_per_level
 from gis.project.config import ProjectConfig
 from gis.project.specs import Spec
@@ -53,24 +53,42 @@ class CoalSettings(KindSettings):
             yield ("clean_share",), f"indicator '{self.clean_share}' is not a ratio measured on the features of '{layer}'"
 
 
+def _capacity(boiler: pd.Series) -> str:
+    """A boiler's capacity in words, or that it is blank."""
+    return "capacity_mw blank" if is_missing(boiler["capacity_mw"]) else f"{boiler['capacity_mw']:g} MW"
+
+
+def _size(boiler: pd.Series) -> str:
+    """A boiler's capacity and heated floor area in words, saying which is blank."""
+    heated = "heated_area_m2 blank" if is_missing(boiler["heated_area_m2"]) else f"{boiler['heated_area_m2']:,.0f} m2 heated"
+    return f"{_capacity(boiler)}, {heated}"
+
+
 def propose_coal_boilers(ctx: Context, item: IndicatorResult, settings: CoalSettings) -> Part:
     """The coal boilers inside network coverage to convert, largest first; the clean share after.
 
     Rule: every boiler inside coverage is listed (the target is none left), by capacity_mw then
     heated_area_m2, largest first. The clean-heating share after counts the floor area the
     converted boilers heat as clean (connected to the network or a clean source). Boilers
-    outside coverage are listed apart, with their distance to the network.
+    outside coverage are listed apart, with their distance to the network. A boiler whose
+    capacity or heated area is blank is still listed (the indicator counts it), after those
+    with numbers, and its detail says what is blank.
     """
     spec, reader, part = item.spec, ctx.reader, Part()
     params = WithinParams.model_validate(spec.parameters)
     layer = spec.inputs["features"]
-    boilers = read_features(reader, layer, params.where)
+    said = Blanks(reader, spec, say=False)  # the indicator has said what it left out
+    boilers = read_features(reader, layer, params.where, said)
     inside_ids = set(item.gaps["id"].astype(str)) if item.gaps is not None else set()
     boilers["in_coverage"] = boilers["id"].astype(str).isin(inside_ids)
     boilers["county_id"] = county_of(ctx.zones, boilers.geometry).values
     for column in ("capacity_mw", "heated_area_m2"):
-        boilers[column] = pd.to_numeric(boilers[column], errors="coerce") if column in boilers else np.nan
-    network = read_features(reader, spec.inputs["coverage"], params.coverage_where)
+        given = column in boilers.columns
+        boilers[column] = pd.to_numeric(boilers[column], errors="coerce") if given else np.nan
+        blank = int(boilers[column].isna().sum()) if given else 0
+        if blank:
+            part.notes.append(f"{blank} {'boiler' if blank == 1 else 'boilers'} of {layer} with a blank {column}: listed after those with one")
+    network = read_features(reader, spec.inputs["coverage"], params.coverage_where, said)
     group = params.group_field if params.group_field and params.group_field in network else None
     boilers = boilers.join(nearest(boilers, network.assign(name=network[group]) if group else network, "network"))
     boilers["distance_km"] = boilers["distance_m"] / 1000
@@ -79,8 +97,7 @@ def propose_coal_boilers(ctx: Context, item: IndicatorResult, settings: CoalSett
     outside = boilers[~boilers["in_coverage"]]
 
     def detail(feature: pd.Series) -> str:
-        return (f"{feature['capacity_mw']:g} MW, {feature['heated_area_m2']:,.0f} m2 heated; "
-                f"network {feature['network_name']} at {feature['distance_km']:.2f} km")
+        return f"{_size(feature)}; network {feature['network_name']} at {feature['distance_km']:.2f} km"
 
     part.rows = count_items(item, inside, "淘汰燃煤锅炉，改由供热管网或清洁热源供热 convert the coal boiler (network or clean heat)",
                             "boilers", -1.0, detail, layer,
@@ -94,7 +111,7 @@ def propose_coal_boilers(ctx: Context, item: IndicatorResult, settings: CoalSett
         part.rows.append(item_row(
             item, zone, "供热管网覆盖范围外的燃煤锅炉：就地清洁改造或延伸管网 coal boiler outside network coverage: clean on site or extend the network",
             1, "boilers", None, item_layer=layer, item_id=str(boiler["id"]), item_name=str(boiler.get("name", boiler["id"])),
-            adds=boiler["heated_area_m2"], adds_unit="m2 heated", detail=f"{boiler['capacity_mw']:g} MW; {distance}",
+            adds=boiler["heated_area_m2"], adds_unit="m2 heated", detail=f"{_capacity(boiler)}; {distance}",
         ))
     rank = pd.Series(np.nan, index=boilers.index)
     for _, same_county in inside.groupby(inside["county_id"].fillna("")):
@@ -117,7 +134,8 @@ def propose_coal_boilers(ctx: Context, item: IndicatorResult, settings: CoalSett
 def _clean_after(ctx: Context, item: IndicatorResult, clean: IndicatorResult, converted: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows of the clean-heating share per zone once the ``converted`` boilers (of ``item``) heat cleanly."""
     spec = clean.spec
-    frame = ratio_features(ctx.reader, spec.inputs["features"], RatioParams.model_validate(spec.parameters))
+    said = Blanks(ctx.reader, spec, say=False)  # the clean-share indicator has said what it left out
+    frame = ratio_features(ctx.reader, spec.inputs["features"], RatioParams.model_validate(spec.parameters), said)
     changed = frame[frame["id"].astype(str).isin(set(converted["id"].astype(str)))].copy()
     changed["gain"] = changed["denominator"] - changed["numerator"]
     changed["boilers"] = 1.0

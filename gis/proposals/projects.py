@@ -10,8 +10,8 @@ import geopandas as gpd
 import numpy as np
 
 from gis.engines.result import IndicatorResult
-from gis.methods.attributes import TotalParams, combined, read_features
-from gis.methods.conditions import evaluate
+from gis.methods.attributes import Blanks, TotalParams, blank_fields, combined, read_layer
+from gis.methods.conditions import verdict
 from gis.project.config import ProjectConfig
 from gis.project.specs import Spec
 from gis.proposals.common import (
@@ -45,7 +45,9 @@ def propose_project_totals(ctx: Context, item: IndicatorResult, settings: Projec
     """The tonnes still missing and the projects not yet counted, largest first; whether they are enough.
 
     The projects "not yet completed" are the features of the layer that fail the spec's
-    ``where`` (status completed) and carry tonnes of the pollutant.
+    ``where`` (status completed) and carry tonnes of the pollutant.  One whose tonnes are blank
+    is left out and said in the proposal's notes; one whose ``where`` a blank leaves open the
+    indicator has dealt with (stopped, or left out and said).
     """
     spec, reader, part = item.spec, ctx.reader, Part()
     params = TotalParams.model_validate(spec.parameters)
@@ -53,10 +55,14 @@ def propose_project_totals(ctx: Context, item: IndicatorResult, settings: Projec
     zones = [z for _, z in item.rows[item.rows["status"] == "gap"].iterrows()]
     if not zones:
         return part
-    frame = read_features(reader, layer, None)
-    done = evaluate(frame, params.where, layer=layer, project=reader)
+    frame = read_layer(reader, layer)
+    done = verdict(frame, params.where, layer=layer, project=reader)
+    frame = frame.loc[~done.possible].copy()  # known not to be completed
+    blanks = Blanks(reader, spec, say=False, missing="skip")
+    frame = blanks.drop(frame, layer, blank_fields(frame, params.field, layer))
+    part.notes += [f"projects not yet completed: {note}" for note in blanks.notes]
     frame["tonnes"] = combined(frame, params.field, layer)
-    open_ = frame[~done & (frame["tonnes"] > 0)].copy()
+    open_ = frame[frame["tonnes"] > 0].copy()
     if params.zone_field:
         open_["county_id"] = open_[params.zone_field].astype(str)
     elif isinstance(open_, gpd.GeoDataFrame) and not open_.empty:
@@ -72,10 +78,10 @@ def propose_project_totals(ctx: Context, item: IndicatorResult, settings: Projec
         total = float(mine["tonnes"].sum())
         after = value + total
         enough = meets(after, zone["target"], zone["comparator"])
-        verdict = "enough" if enough else f"{float(zone['target']) - after:,.1f} {unit} still short: new projects needed"
+        outcome = "enough" if enough else f"{float(zone['target']) - after:,.1f} {unit} still short: new projects needed"
         part.rows.append(row(
             item, zone, f"完成未完工的重点工程 {len(mine)} 项 complete the {len(mine)} projects not yet completed", total, unit, after,
-            detail=f"{short:,.1f} {unit} missing before; {verdict}",
+            detail=f"{short:,.1f} {unit} missing before; {outcome}",
         ))
         running = value
         for rank, (_, project_row) in enumerate(mine.iterrows(), start=1):

@@ -12,7 +12,7 @@ import shapely
 from pydantic import Field
 
 from gis.engines.result import IndicatorResult
-from gis.methods.attributes import read_features
+from gis.methods.attributes import Blanks, read_features
 from gis.methods.coverage import CoverageParams
 from gis.methods.raster import zonal_sums
 from gis.project.config import ProjectConfig
@@ -66,7 +66,7 @@ def propose_sewer_extensions(ctx: Context, item: IndicatorResult, settings: Sewe
     gaps = item.gaps
     if gaps is None or gaps.empty:
         return part
-    sewers = read_features(reader, spec.inputs["facilities"], params.facilities_where)
+    sewers = read_features(reader, spec.inputs["facilities"], params.facilities_where, Blanks(reader, spec, say=False))  # as the indicator
     if sewers.empty:
         part.notes.append("no connected sewer line; no extensions proposed")
         return part
