@@ -21,7 +21,7 @@ from gis.methods.parts import by_parts
 from gis.methods.zones import Zones, label_rows
 from gis.project.catalog import LandClass
 from gis.project.layers import LayerReader
-from gis.project.rasters import inspect_raster, is_metric, open_raster
+from gis.project.rasters import inspect_raster, is_metric, open_raster, reading
 from gis.project.specs import Spec
 
 SECONDS_PER_CELL = 25e-9
@@ -38,7 +38,7 @@ def zonal_sums(path: Path, layer: str, polygons: gpd.GeoDataFrame) -> np.ndarray
     """Coverage-weighted sum of cell values inside each polygon (nodata left out)."""
     if polygons.empty:
         return np.zeros(0)
-    with open_raster(path, layer) as dataset:
+    with open_raster(path, layer) as dataset, reading(path, layer, dataset.block_shapes[0]):
         shapes = polygons[["geometry"]].to_crs(dataset.crs)
         result = exact_extract(dataset, shapes, ["sum"], output="pandas")
     return result["sum"].fillna(0.0).to_numpy(dtype=float)
@@ -55,7 +55,7 @@ def class_areas(path: Path, layer: str, polygons: gpd.GeoDataFrame, classes: lis
     flagged = {c.code for c in classes if getattr(c, flag)}
     excluded = {c.code for c in classes if c.excluded}
     known = {c.code for c in classes}
-    with open_raster(path, layer) as source:
+    with open_raster(path, layer) as source, reading(path, layer, source.block_shapes[0]):
         dataset = source if is_metric(source) else WarpedVRT(source, crs=polygons.crs, resampling=Resampling.nearest)
         with dataset:
             cell = cell_area_m2(dataset)

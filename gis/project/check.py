@@ -42,27 +42,41 @@ def _check_raster(project: LayerReader, name: str) -> list[Finding]:
     return findings
 
 
-def check_project(project: LayerReader) -> list[Finding]:
-    """Read every layer as a run would; collect what is wrong instead of stopping at the first.
-
-    The findings of the reading go to the reader's log (``data_quality.csv``), as in a run.
-    """
+def _check_layers(project: LayerReader, names: list[str], label: str = "") -> list[Finding]:
+    """Read each of ``names`` as a run would; ``label`` tells an earlier year's layers apart (" (2020)")."""
     findings: list[Finding] = []
-    for name, entry in project.catalog.layers.items():
+    for name in names:
+        entry = project.entry(name)
+        shown = f"{name}{label}"
         try:
             if entry.kind == "raster":
-                findings.extend(_check_raster(project, name))
+                findings.extend(Finding(f.severity, shown, f.message) for f in _check_raster(project, name))
                 continue
             before = len(project.notes)
             frame = project.read_table(name) if entry.kind == "table" else project.read_vector(name)
             new = [note for note in project.notes[before:] if note.severity == "warning"]
             for note in new[:5]:
                 where = f"feature '{note.feature_id}' " if note.feature_id else ""
-                findings.append(Finding("warning", name, f"{where}{note.field}: {note.problem}; {note.action}".replace(" : ", ": ")))
+                findings.append(Finding("warning", shown, f"{where}{note.field}: {note.problem}; {note.action}".replace(" : ", ": ")))
             if len(new) > 5:
-                findings.append(Finding("warning", name, f"... and {len(new) - 5} more findings in data_quality.csv"))
-            findings.append(Finding("ok", name, f"{len(frame)} features"))
+                findings.append(Finding("warning", shown, f"... and {len(new) - 5} more findings in data_quality.csv"))
+            findings.append(Finding("ok", shown, f"{len(frame)} features"))
         except DataError as exc:
-            findings.append(Finding("error", name, str(exc)))
+            findings.append(Finding("error", shown, str(exc)))
             project.note(name, str(exc), "run refused until fixed", severity="error")
+    return findings
+
+
+def check_project(project: LayerReader) -> list[Finding]:
+    """Read every layer as a run would, every earlier year's too; collect what is wrong instead of stopping at the first.
+
+    The findings of the reading go to the reader's log (``data_quality.csv``), as in a run;
+    those of an earlier year are tagged with the year.
+    """
+    findings = _check_layers(project, list(project.catalog.layers))
+    for year in project.catalog.years():
+        then = project.for_year(year)
+        with_data = [name for name, entry in project.catalog.layers.items() if year in entry.years]
+        findings.extend(_check_layers(then, with_data, f" ({year})"))
+        project.log.add_year(year, then.notes)
     return findings

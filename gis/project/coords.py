@@ -8,6 +8,8 @@ inverse has no closed form: it is found by fixed-point iteration, to about 1e-7 
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -84,3 +86,57 @@ def to_cgcs2000(geometries: np.ndarray, datum: WebDatum) -> np.ndarray:
 def swap_lon_lat(geometries: np.ndarray) -> np.ndarray:
     """Geometries with x and y exchanged."""
     return shapely.transform(geometries, lambda coords: coords[:, ::-1].copy())
+
+
+# --- telling web-map coordinates by their fit to a surveyed reference ---------------------------
+
+FIT_NEAR_M = 1000.0
+"""Only points within this distance of the reference (as stored or moved) tell anything about the fit."""
+FIT_STEP_M = 10.0
+"""A point fits better (or worse) moved when its distance to the reference falls (or grows) by more than this."""
+FIT_CHANCE = 0.001
+"""A warning needs the points that fit better moved to outnumber those that fit worse so far that a layer
+unrelated to the reference (as likely better as worse, each point) would do it by chance less often than this."""
+
+
+@dataclass(frozen=True)
+class OffsetFit:
+    """Points that fit a reference clearly better moved (by the GCJ-02 shift, or its inverse)."""
+
+    better: int  # points closer to the reference moved
+    worse: int  # points farther from it moved
+    before_m: float  # median distance to the reference of the points that changed, as used
+    after_m: float  # the same, moved
+    offset_m: float  # median length of the move
+
+
+def _chance_of_at_least(successes: int, trials: int) -> float:
+    """P(X >= successes) for X ~ Binomial(trials, 1/2): the one-sided sign test (normal approximation past 300 trials)."""
+    if trials > 300:
+        z = (successes - 0.5 - trials / 2) / math.sqrt(trials / 4)
+        return 0.5 * math.erfc(z / math.sqrt(2))
+    return sum(math.comb(trials, k) for k in range(successes, trials + 1)) / (1 << trials)  # exact integers: no overflow
+
+
+def web_map_fit(before: np.ndarray, after: np.ndarray, shift: np.ndarray) -> OffsetFit | None:
+    """Whether moving the points fits them clearly better to a reference, from each point's distance to the
+    nearest reference feature as used (``before``) and moved (``after``), and the length of each move.
+
+    A sign test: of the points within :data:`FIT_NEAR_M` of the reference whose distance changes by more
+    than :data:`FIT_STEP_M`, those that come closer must outnumber those that move away beyond what chance
+    gives a layer unrelated to the reference (:data:`FIT_CHANCE`: ten points closer and none farther at least).  Points
+    on reference lines (facilities on roads) decide quickly; points well inside reference polygons do not
+    count (their distance is 0 both ways), only those near the polygons' edges.
+    """
+    before, after, shift = (np.asarray(a, dtype=float) for a in (before, after, shift))
+    near = np.isfinite(before) & np.isfinite(after) & (np.minimum(before, after) <= FIT_NEAR_M)
+    better = near & (after < before - FIT_STEP_M)
+    worse = near & (after > before + FIT_STEP_M)
+    n_better, n_worse = int(better.sum()), int(worse.sum())
+    if n_better <= n_worse or _chance_of_at_least(n_better, n_better + n_worse) >= FIT_CHANCE:
+        return None
+    changed = better | worse
+    return OffsetFit(
+        better=n_better, worse=n_worse, before_m=float(np.median(before[changed])), after_m=float(np.median(after[changed])),
+        offset_m=float(np.median(shift[near])),
+    )

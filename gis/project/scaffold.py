@@ -12,6 +12,7 @@ from pyproj.exceptions import CRSError
 from gis.errors import UsageError
 from gis.project.catalog import read_catalog
 from gis.project.config import reference_root
+from gis.project.overlaps import SUMMED_LEVELS
 from gis.project.vocabulary import input_fields
 
 DATA_SUFFIX = {"vector": ".gpkg", "table": ".csv", "raster": ".tif"}
@@ -31,6 +32,9 @@ def _catalog_text(name: str, crs: str) -> str:
         "# For each layer: put your file under layers/ (or point `file` at it), set `layer` to the",
         "# layer name inside a GeoPackage, and map each canonical field (left) to your column name",
         "# (right).  Then run `gis check --project .`: it says, layer by layer, what is still missing.",
+        "#",
+        "# A file without a CRS: add `crs: EPSG:4490` to its layer; a file that declares a wrong one (the",
+        "# coordinates do not fit it; `gis check` says so and proposes the likely CRS): `crs` and `crs_override: true`.",
         "",
         "project:",
         f"  name: {_quote(name)}",
@@ -49,6 +53,8 @@ def _catalog_text(name: str, crs: str) -> str:
     for level, zone in reference.zones.items():
         lines.append(f"  {level}:")
         lines.append(f"    layer: {zone.layer}")
+        beyond = "stops the run" if level in SUMMED_LEVELS else "is noted (each zone is reported on its own)"
+        lines.append(f"    # overlap_tolerance_m2: {zone.overlap_tolerance_m2:g}   # slivers up to this are cut from the later zone; more {beyond}")
     lines += ["", "layers:"]
     for layer, entry in reference.layers.items():
         described = input_fields(layer)
@@ -66,6 +72,10 @@ def _catalog_text(name: str, crs: str) -> str:
         lines.append(f"    kind: {entry.kind}")
         if entry.geometry:
             lines.append(f"    geometry: {entry.geometry}")
+        if entry.may_be_empty:
+            lines.append("    may_be_empty: true     # no features is a real answer here (none exist), not a broken export")
+        if entry.reference:
+            lines.append("    reference: true        # surveyed positions: the yardstick for web-map (GCJ-02) offsets in point layers")
         if entry.fields:
             lines.append(f"    id_field: {entry.id_field}")
             lines.append("    fields:                # canonical name: your column")
