@@ -364,7 +364,10 @@ def test_only_with_an_unknown_id_is_bad_usage_naming_the_closest(case):
     assert result.exit_code == 2, result.output
     line = result.output.strip().splitlines()[-1]
     assert line.startswith("gis: error: no indicator spec named charging.parkingshare")
-    assert "closest first: charging.parking_share, " in line
+    assert "did you mean charging.parking_share? (`gis targets` lists every id)" in line
+    far = CliRunner().invoke(main, ["run", "--project", str(project), "--out", str(out), "--only", "nothing.like.it"])
+    assert far.exit_code == 2
+    assert "--only takes the id of a spec: charging.coverage, charging.fleet, " in far.output.strip().splitlines()[-1]
     assert "Traceback" not in result.output and "unexpected" not in result.output
     assert snapshot(out) == before
 

@@ -125,10 +125,11 @@ def select_specs(project: ProjectConfig, only: list[str] | None) -> list[Spec]:
     unknown = [name for name in dict.fromkeys(only or []) if name not in known]
     if unknown:
         name = unknown[0]
-        closest = difflib.get_close_matches(name, known, n=len(known), cutoff=0.0)
+        closest = difflib.get_close_matches(name, known, n=2, cutoff=0.8)
         others = f" (and {', '.join(unknown[1:])})" if len(unknown) > 1 else ""
-        msg = (f"no indicator spec named {name}{others} in {project.root / 'analyses'}; "
-               f"--only takes one of these ids, closest first: {', '.join(closest)}")
+        hint = (f"did you mean {' or '.join(closest)}? (`gis targets` lists every id)" if closest
+                else f"--only takes the id of a spec: {', '.join(sorted(known))}")
+        msg = f"no indicator spec named {name}{others} in {project.root / 'analyses'}; {hint}"
         raise UsageError(msg)
     return [s for s in project.specs if not only or s.id in only]
 
