@@ -169,3 +169,16 @@ def _any_quality(folder: Path) -> pd.DataFrame:
 def test_overlap_tolerance_key_is_checked(case):
     fails(case, ["catalog.yaml", "zones.county.overlap_tolerance_m2"],
           edit=lambda p: edit_catalog(p, lambda c: c["zones"]["county"].update(overlap_tolerance_m2=-5)))
+
+
+def test_check_warns_about_an_empty_layer_before_any_work(case):
+    project, out, _ = case
+    edit_layer(project, "charging_stations", lambda s: s.iloc[0:0])
+    result = CliRunner().invoke(main, ["check", "--project", str(project), "--out", str(out / "checked")])
+    assert result.exit_code == 0, result.output
+    quality = _any_quality(out / "checked")
+    said = quality[(quality["layer"] == "charging_stations") & (quality["problem"] == "no features (a broken export?)")]
+    assert said["action"].tolist() == [
+        "its indicators (charging.coverage) will be no_data; "
+        f"if there really are none, set 'layers.charging_stations.may_be_empty: true' in {project / 'layers' / 'catalog.yaml'}"
+    ]

@@ -60,6 +60,13 @@ def _check_layers(project: LayerReader, names: list[str], label: str = "") -> li
                 findings.append(Finding("warning", shown, f"{where}{note.field}: {note.problem}; {note.action}".replace(" : ", ": ")))
             if len(new) > 5:
                 findings.append(Finding("warning", shown, f"... and {len(new) - 5} more findings in data_quality.csv"))
+            if frame.empty and not entry.may_be_empty:
+                users = sorted(spec.id for spec in project.specs if name in spec.inputs.values())
+                text = f"its indicators ({', '.join(users)}) will be no_data" if users else "no indicator reads it"
+                fix = f"if there really are none, set 'layers.{name}.may_be_empty: true' in {project.catalog_path}"
+                findings.append(Finding("warning", shown, f"no features: a broken export? {text}; {fix}"))
+                project.note(name, "no features (a broken export?)", f"{text}; {fix}")
+                continue
             findings.append(Finding("ok", shown, f"{len(frame)} features"))
         except DataError as exc:
             findings.append(Finding("error", shown, str(exc)))
