@@ -19,6 +19,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "gap": ("未达标", "gap"),
     "no_data": ("无数据", "no data"),
     "no_target": ("无目标", "no target"),
+    "not_assessed": ("未评估", "not assessed"),
 }
 ZONE_TYPE_LABELS: dict[str, tuple[str, str]] = {
     "city": ("市", "city"),

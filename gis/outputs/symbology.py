@@ -20,7 +20,7 @@ from gis.outputs.i18n import Lang
 from gis.outputs.text import class_labels
 from gis.project.mapspec import IndicatorStyle, MapSpec, find_map_spec, read_map_spec
 
-STATUSES = ("met", "gap", "no_data", "no_target")
+STATUSES = ("met", "gap", "no_data", "no_target", "not_assessed")
 """The statuses a zone can have against its target, in the order every output lists them."""
 
 TRAJECTORY_BASELINE = "#616161"

@@ -20,7 +20,7 @@ from gis.project.specs import Condition, Title
 Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 """A colour as ``#rrggbb`` (nothing else reaches the page's styles)."""
 
-Status = Literal["met", "gap", "no_data", "no_target"]
+Status = Literal["met", "gap", "no_data", "no_target", "not_assessed"]
 Basemap = Literal["none", "osm", "tianditu"]
 BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu")
 
@@ -38,12 +38,13 @@ class StatusStyle(_Strict):
 
 
 class StatusStyles(_Strict):
-    """Colours of the four statuses a zone can have against its target."""
+    """Colours of the statuses a zone can have against its target (not assessed: the project lacks an input layer)."""
 
     met: StatusStyle = StatusStyle(colour="#1a9850", zh="达标", en="met")
     gap: StatusStyle = StatusStyle(colour="#d73027", zh="未达标", en="gap")
     no_data: StatusStyle = StatusStyle(colour="#bdbdbd", zh="无数据", en="no data")
     no_target: StatusStyle = StatusStyle(colour="#6baed6", zh="无目标", en="no target")
+    not_assessed: StatusStyle = StatusStyle(colour="#f0f0f0", zh="未评估", en="not assessed")
 
     def of(self, status: str) -> StatusStyle:
         """The style of ``status`` (unknown statuses look like ``no_data``)."""
