@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import shutil
 import tempfile
 import weakref
@@ -32,11 +33,11 @@ from gis.methods.registry import validate_specs
 from gis.outputs.folder import RunOutputs, read_run
 from gis.outputs.i18n import Lang
 from gis.outputs.report import write_report
-from gis.outputs.symbology import load_map_spec
 from gis.outputs.write import write_outputs
 from gis.project.check import check_project
 from gis.project.config import ProjectConfig, read_project
 from gis.project.layers import LayerReader
+from gis.project.mapspec import project_map_spec, validate_map_specs
 from gis.project.quality import quality_table
 from gis.proposals import propose, validate_proposals
 
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     import folium
 
 ENGINES = ("local", "dask")
+log = logging.getLogger("gis")
 
 
 @dataclass(frozen=True)
@@ -65,13 +67,17 @@ class Project(ProjectConfig):
 
 
 def load_project(path: str | Path) -> Project:
-    """Read a project folder and check every spec (method, inputs, fields, proposal) against the catalog.
+    """Read a project folder and check every spec (method, inputs, fields, proposal) and every map spec
+    (``maps/*.yaml``: indicator ids, layers) against the specs and the catalog, before any work.
 
-    A problem is a :class:`gis.ConfigError` naming the file, the line and the key.
+    A problem is a :class:`gis.ConfigError` naming the file, the line and the key; what the map will leave out
+    (indicators not assessed, optional layers the catalog lacks) is logged.
     """
     config = read_project(path)
     validate_specs(config)
     validate_proposals(config)
+    for note in validate_map_specs(config):
+        log.info("map: %s", note)
     return Project(**{f.name: getattr(config, f.name) for f in dataclasses.fields(ProjectConfig)})
 
 
@@ -144,7 +150,7 @@ class Result:
         """The web map as a folium map (displays inline in Jupyter)."""
         from gis.outputs.webmap import build_map  # folium is heavy: imported when a map is asked for
 
-        spec = load_map_spec(self.run.project.root)
+        spec = project_map_spec(self.run.project).spec
         return build_map(self._outputs(), spec, layers=self.run.layers, basemap=basemap, lang=lang)
 
     def report(self, path: str | Path, *, lang: Lang = "both") -> Path:

@@ -367,7 +367,7 @@ def test_only_with_an_unknown_id_is_bad_usage_naming_the_closest(case):
     assert "did you mean charging.parking_share? (`gis targets` lists every id)" in line
     far = CliRunner().invoke(main, ["run", "--project", str(project), "--out", str(out), "--only", "nothing.like.it"])
     assert far.exit_code == 2
-    assert "--only takes the id of a spec: charging.coverage, charging.fleet, " in far.output.strip().splitlines()[-1]
+    assert "--only takes the id of a spec: charging.coverage, charging.coverage_network, charging.fleet, " in far.output.strip().splitlines()[-1]
     assert "Traceback" not in result.output and "unexpected" not in result.output
     assert snapshot(out) == before
 
@@ -446,8 +446,10 @@ def test_an_empty_layer_in_the_sample_is_no_data_everywhere_it_reaches(case):
     assert other["value"].tolist() == pytest.approx(rows_before(before, "charging.parking_share")["value"].tolist())
     assert other["status_note"].isna().all()
     quality = read_quality(out)
-    assert ((quality["layer"] == "charging_stations") & (quality["severity"] == "warning")
-            & (quality["problem"] == "no features (a broken export?)")).sum() == 1
+    said = quality[(quality["layer"] == "charging_stations") & (quality["severity"] == "warning")
+                   & (quality["problem"] == "no features (a broken export?)")]
+    # One note per indicator that could not be measured from it.
+    assert sorted(action.split(" not measured")[0] for action in said["action"]) == ["charging.coverage", "charging.coverage_network"]
     layer = pyogrio.read_dataframe(out / "planning.gpkg", layer="charging.coverage.county")
     assert (layer["status_note"] == reason).all()
     sheet = openpyxl.load_workbook(out / "gaps.xlsx")["charging.coverage"]

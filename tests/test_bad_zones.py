@@ -179,6 +179,6 @@ def test_check_warns_about_an_empty_layer_before_any_work(case):
     quality = _any_quality(out / "checked")
     said = quality[(quality["layer"] == "charging_stations") & (quality["problem"] == "no features (a broken export?)")]
     assert said["action"].tolist() == [
-        "its indicators (charging.coverage) will be no_data; "
+        "its indicators (charging.coverage, charging.coverage_network) will be no_data; "
         f"if there really are none, set 'layers.charging_stations.may_be_empty: true' in {project / 'layers' / 'catalog.yaml'}"
     ]

@@ -49,7 +49,7 @@ def test_every_layer_opens_styled_in_the_web_map_colours(two_runs):
     renderer = ET.fromstring(qml.split("\n", 1)[1]).find("renderer-v2")
     assert renderer.get("type") == "categorizedSymbol" and renderer.get("attr") == "status"
     categories = {c.get("value"): c.get("symbol") for c in renderer.iter("category")}
-    assert set(categories) == {"met", "gap", "no_data", "no_target"}
+    assert set(categories) == {"met", "gap", "no_data", "no_target", "not_assessed"}
     gap_symbol = next(s for s in renderer.iter("symbol") if s.get("name") == categories["gap"])
     colour = next(o.get("value") for o in gap_symbol.iter("Option") if o.get("name") == "color")
     assert colour.startswith(red + ",")

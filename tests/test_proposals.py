@@ -135,9 +135,18 @@ def test_coverage_target_unreachable(make_project):
     assert not county["meets_target"]
 
 
-def test_coverage_missing_candidate_layer_is_refused_at_load(make_project):
-    root = _coverage_project(make_project, {"coverage_target": 0.8, "candidates": ["lots", "no_such_layer"]})
-    with pytest.raises(ConfigError, match=r"charging\.coverage\.yaml:\d+: key 'proposal\.candidates\.1': layer 'no_such_layer' is not in"):
+def test_coverage_missing_candidate_layer_is_left_out_and_said(make_project):
+    # A candidate layer the project does not have: the sites come from the others, the notes say so.
+    root = _coverage_project(make_project, {"coverage_target": 0.8, "candidates": ["lots", "bus_depots"],
+                                            "candidates_where": {"lots": {"field": "chargers", "eq": 0}}})
+    result = _propose(root)
+    assert list(_items(result.table, "charging.coverage", "A")["item_id"]) == ["P1", "P3"]
+    assert "charging.coverage: layer 'bus_depots' is not in the catalog; its sites are not candidates" in result.notes
+
+
+def test_coverage_misspelt_candidate_layer_is_refused_at_load(make_project):
+    root = _coverage_project(make_project, {"coverage_target": 0.8, "candidates": ["lots", "lotz"]})
+    with pytest.raises(ConfigError, match=r"charging\.coverage\.yaml:\d+: key 'proposal\.candidates\.1': layer 'lotz' is not in .*did you mean 'lots'"):
         load_project(root)
 
 

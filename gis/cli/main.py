@@ -8,6 +8,7 @@ import sys
 import click
 
 from gis.cli.history import diff, export, history
+from gis.cli.importers import import_group
 from gis.cli.project import check, init, layers, sample, targets
 from gis.cli.run import run
 from gis.cli.views import map_command, report
@@ -64,3 +65,4 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 for _command in (sample, init, check, layers, targets, run, map_command, report, history, diff, export):
     main.add_command(_command)
+main.add_command(import_group)

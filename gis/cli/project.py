@@ -27,14 +27,33 @@ def _copy_reference(dest: Path) -> None:
             shutil.copytree(source / folder, dest / folder, dirs_exist_ok=True)
 
 
+def _own_project(directory: Path) -> bool:
+    """Whether ``directory`` holds a project whose catalog points at its own files (``gis init``), none at the sample's."""
+    catalog = directory / "layers" / "catalog.yaml"
+    if not catalog.is_file():
+        return False
+    from gis.project.catalog import read_catalog
+
+    return not any(Path(e.file).parts[:1] == ("sample",) for e in read_catalog(catalog).layers.values())
+
+
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--seed", type=int, default=2025, show_default=True, help="Random seed of the synthetic data.")
 @click.option("--scale", type=float, default=1.0, show_default=True, help="Multiplies feature counts and refines rasters.")
 def sample(directory: Path, seed: int, scale: float) -> None:
-    """Build the Sanmenxia sample project (synthetic data, real county boundaries) in DIRECTORY."""
+    """Build the Sanmenxia sample project (synthetic data, real county boundaries) in DIRECTORY.
+
+    A folder made by `gis init` is refused: its catalog points at your own files in layers/data/, so the sample
+    would never be read there; build the sample in a folder of its own to see a worked example.
+    """
     if not math.isfinite(scale) or scale <= 0:
         msg = f"--scale must be a positive number, not {scale}"
+        raise UsageError(msg)
+    if _own_project(directory):
+        msg = (f"{directory} is a project of your own: its catalog points at your files in {directory / 'layers' / 'data'}, "
+               "not at sample data, so a sample built here would not be used; put your files there (gis check says which), "
+               "or build the sample in a new folder: gis sample SAMPLE_DIR")
         raise UsageError(msg)
     from gis.sample import build_sample
 
@@ -47,18 +66,33 @@ def sample(directory: Path, seed: int, scale: float) -> None:
 
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--name", default=None, help="The city or project name (default: the folder name).")
-@click.option("--crs", required=True, metavar="EPSG:CODE",
-              help="Metric CRS where areas and distances are measured: the city's own CGCS2000 3-degree Gauss-Kruger zone "
-                   "in metres, the one whose central meridian (CM) is nearest the city; EPSG:4534 (CM 75E) to EPSG:4554 "
-                   "(CM 135E), e.g. EPSG:4547 for CM 114E.")
-def init(directory: Path, name: str | None, crs: str) -> None:
-    """Start a new project folder from the reference one."""
+@click.option("--name", default=None, help="The city or project name, e.g. in English (default: the folder name).")
+@click.option("--name-zh", default=None, help="The Chinese name (default: --name).")
+@click.option("--counties", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The city's county boundaries (GeoPackage, shapefile, GeoJSON; any CRS): copied into layers/data/ as the "
+                   "counties layer, and the measuring CRS is the CGCS2000 3-degree Gauss-Kruger zone of their centre.")
+@click.option("--id-field", default=None, metavar="COLUMN",
+              help="Column of --counties holding the county code (default: found among id, code, adcode, 代码, 区划代码, ...).")
+@click.option("--name-field", default=None, metavar="COLUMN",
+              help="Column of --counties holding the county name (default: found among name, NAME, 名称, 县名, ...).")
+@click.option("--near", default=None, metavar="LON,LAT",
+              help="A point in the city (degrees): the measuring CRS is the 3-degree zone whose central meridian is nearest.")
+@click.option("--crs", default=None, metavar="EPSG:CODE",
+              help="Metric CRS where areas and distances are measured (wins over --counties and --near): the city's own "
+                   "CGCS2000 3-degree Gauss-Kruger zone in metres, the one whose central meridian (CM) is nearest the city; "
+                   "EPSG:4534 (CM 75E) to EPSG:4554 (CM 135E), e.g. EPSG:4547 for CM 114E.")
+def init(directory: Path, name: str | None, name_zh: str | None, counties: Path | None, id_field: str | None,
+         name_field: str | None, near: str | None, crs: str | None) -> None:
+    """Start a new project folder from the reference one; the measuring CRS from --counties, --near or --crs."""
     from gis.project.scaffold import init_project
 
-    written = init_project(directory, name=name or directory.resolve().name, crs=crs)
-    console.print(f"new project in {directory}: {len(written)} files; next: put your data in {directory / 'layers' / 'data'} "
-                  f"and run `gis check --project {directory}`")
+    made = init_project(directory, name=name or directory.resolve().name, name_zh=name_zh, crs=crs, counties=counties,
+                        near=near, id_field=id_field, name_field=name_field)
+    console.print(f"new project in {directory}: {len(made.files)} files; measuring CRS {made.crs} ({made.crs_from})")
+    if made.counties is not None:
+        mapped = ", ".join(f"{k}: {v}" for k, v in made.counties.fields.items())
+        console.print(f"counties: {made.counties.path.name} copied into {directory / 'layers' / 'data'} ({mapped})")
+    console.print(f"next: put your data in {directory / 'layers' / 'data'} and run `gis check --project {directory}`")
 
 
 @click.command()
@@ -71,12 +105,14 @@ def check(project_dir: Path, out_dir: Path) -> None:
 
     The table never replaces a run's own data_quality.csv: given a run's output folder, it goes to OUT/check/.
     """
+    from gis.methods.registry import spec_layers
     from gis.outputs.write import check_table_folder, write_quality_table
-    from gis.project.check import check_project
+    from gis.project.check import CANNOT_RUN, NOT_ASSESSED, WILL_RUN, check_indicators, check_project
 
     project = load_project(project_dir)
     layers = project.layers()
     findings = check_project(layers)
+    indicators = check_indicators(layers, findings, {spec.id: spec_layers(spec) for spec in project.specs})
     quality_path = write_quality_table(layers.notes, check_table_folder(out_dir))
     table = Table(title=f"gis check: {project.catalog.project.name}")
     for column in ("layer", "status", "finding"):
@@ -85,7 +121,22 @@ def check(project_dir: Path, out_dir: Path) -> None:
     for finding in findings:
         table.add_row(finding.layer, f"[{colours[finding.severity]}]{finding.severity}[/]", finding.message)
     console.print(table)
-    console.print(f"{len(project.specs)} indicator specs valid; data-quality table: {quality_path}")
+    plan = Table(title="indicators: what `gis run` will make of each")
+    for column in ("indicator", "will run?", "why"):
+        plan.add_column(column, overflow="fold")
+    states = {WILL_RUN: "green", NOT_ASSESSED: "bright_black", CANNOT_RUN: "red"}
+    for item in indicators:
+        plan.add_row(item.indicator, f"[{states[item.state]}]{item.state}[/]", item.reason)
+    console.print(plan)
+    running = [i for i in indicators if i.state == WILL_RUN]
+    skipped = [i for i in indicators if i.state == NOT_ASSESSED]
+    stopped = [i for i in indicators if i.state == CANNOT_RUN]
+    line = f"{len(running)} of {len(indicators)} indicators will run"
+    if skipped:
+        line += f"; not assessed: {', '.join(f'{i.indicator} ({i.reason})' for i in skipped)}"
+    if stopped:
+        line += f"; cannot run: {', '.join(i.indicator for i in stopped)}"
+    console.print(f"{line}; data-quality table: {quality_path}", highlight=False)
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         for finding in errors:

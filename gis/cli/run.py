@@ -16,6 +16,7 @@ from gis.cli.console import console
 from gis.cli.options import lang_option, out_option, project_option
 from gis.errors import UsageError
 from gis.outputs.i18n import Lang
+from gis.outputs.summary import assessed_line
 from gis.outputs.text import format_bare, format_value
 from gis.values import is_missing
 
@@ -23,9 +24,10 @@ log = logging.getLogger("gis")
 
 
 def print_gaps(indicators: pd.DataFrame, *, target_year: int, project_name: str, synthetic: bool) -> None:
-    """One line per indicator with a gap: the city (or top) row and the zones that fall short."""
+    """One line per indicator with a gap: the city (or top) row and the zones that fall short; then one line
+    listing the indicators not assessed, each with the layer it lacks."""
     counts = indicators["status"].value_counts().to_dict()
-    summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("met", "gap", "no_data", "no_target"))
+    summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("met", "gap", "no_data", "no_target", "not_assessed") if k != "not_assessed" or k in counts)
     table = Table(title=f"Gaps against the {target_year} targets ({summary} rows)")
     for column in ("indicator", "city", "target", "shortfall (city)", "zones with a gap"):
         table.add_column(column, overflow="fold")
@@ -42,6 +44,9 @@ def print_gaps(indicators: pd.DataFrame, *, target_year: int, project_name: str,
         names = ", ".join(f"{name} ({short:,.4g})" for name, short in zip(zones["zone_name"], zones["shortfall"], strict=True))
         table.add_row(str(indicator), city_value, target, shortfall, names)
     console.print(table)
+    line = assessed_line(indicators)
+    if line:
+        console.print(line, highlight=False)
     if synthetic:
         console.print(f"[bold yellow]Inputs include SYNTHETIC sample data: the numbers show the method, not {project_name}.[/]")
 

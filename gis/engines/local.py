@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from gis.engines.result import IndicatorResult, RunResult
 from gis.errors import DataError, UsageError
 from gis.methods.attributes import Measurement, read_layer
-from gis.methods.registry import METHODS, layers_read
+from gis.methods.registry import METHODS, absent_layers, layers_read, not_assessed_note
 from gis.methods.targets import judge, read_baselines
 from gis.methods.zones import Zones, build_zones, label_rows
 from gis.project.config import ProjectConfig
@@ -81,21 +81,36 @@ def run_indicator(layers: LayerReader, zones: Zones, spec: Spec, *, year: int | 
 
     When a layer it reads has no features (:func:`empty_input`) it is not measured: every zone
     row is ``no_data`` with the reason in ``status_note``, and the reason is a data-quality note.
+    When the catalog lacks a layer it reads (:func:`~gis.methods.registry.absent_layers`) it is
+    not assessed: every zone row is ``not_assessed``, the missing layers named in ``status_note``;
+    only the target's baseline table missing, the value is measured but not judged.
     """
     project = layers.project
     method = METHODS[spec.method]
     params = method.params.model_validate(spec.parameters)
-    empty = empty_input(layers, zones, spec, params)
-    if empty is None:
+    absent = absent_layers(project, spec)
+    baseline = spec.target.baseline_layer if spec.target else None
+    unmeasurable = [name for name in absent if name != baseline]
+    empty = None if unmeasurable else empty_input(layers, zones, spec, params)
+    if unmeasurable:
+        note = not_assessed_note(project, spec, absent)
+        measurement = Measurement(rows=unmeasured_rows(zones, spec, note), kind="amount", notes=[note])
+    elif empty is None:
         measurement = method.run(layers, zones, spec, params)
     else:
         reason = empty_reason(empty, year)
         layers.note(empty, "no features (a broken export?)", f"{spec.id} not measured: no_data in every zone; if there really are none, "
                     f"set 'layers.{empty}.may_be_empty: true' in layers/catalog.yaml")
         measurement = Measurement(rows=unmeasured_rows(zones, spec, reason), kind="amount", notes=[f"not measured: {reason}"])
-    baselines = read_baselines(layers, spec.target) if spec.target else {}
+    baselines = read_baselines(layers, spec.target) if spec.target and baseline not in absent else {}
     rows = judge(measurement.rows, spec, measurement.kind, baselines)
-    if empty is not None:
+    if absent:
+        rows["status"] = "not_assessed"
+        rows["shortfall"] = None
+        rows["status_note"] = not_assessed_note(project, spec, absent)
+        if baseline in absent:
+            rows["target"] = None  # the threshold needs the baseline
+    elif empty is not None:
         rows["status"] = "no_data"
         rows["shortfall"] = None
     synthetic = spec_inputs_synthetic(project, spec)
@@ -111,7 +126,7 @@ def run_indicator(layers: LayerReader, zones: Zones, spec: Spec, *, year: int | 
         synthetic=synthetic,
         reading=spec.target.reading if spec.target else None,
     )
-    gaps = measurement.gaps
+    gaps = measurement.gaps if not absent else None  # no gap features for an indicator not judged
     if gaps is not None:
         gaps = gaps.copy()
         gaps.insert(0, "indicator", spec.id)
@@ -162,10 +177,13 @@ def run_project(
 
 
 def specs_for_year(project: ProjectConfig, specs: list[Spec], year: int) -> list[Spec]:
-    """The specs whose inputs all have data of ``year`` (and at least one changes with the year)."""
+    """The specs whose inputs all have data of ``year`` (and at least one changes with the year); not the specs
+    not assessed (a layer the catalog lacks)."""
     catalog = project.catalog
     chosen = []
     for spec in specs:
+        if absent_layers(project, spec):
+            continue
         inputs = [catalog.layers[name] for name in spec.inputs.values()]
         if all(not entry.years or year in entry.years for entry in inputs) and any(year in entry.years for entry in inputs):
             chosen.append(spec)

@@ -22,7 +22,10 @@ INDICATOR_COLUMNS = [
     "numerator", "denominator", "baseline", "target_year", "synthetic", "reading", "status_note",
 ]
 """Columns of ``indicators.csv``.  ``status_note`` says why a zone has the status it has where that needs
-saying (an input layer with no features, a denominator of 0); empty otherwise."""
+saying (an input layer with no features, a denominator of 0, a layer the catalog lacks); empty otherwise.
+
+A ``status`` of ``not_assessed`` marks every row of an indicator that reads a layer the catalog
+lacks; its ``status_note`` starts "not assessed: no layer 'x';"."""
 
 
 @dataclass
@@ -34,6 +37,12 @@ class IndicatorResult:
     gaps: gpd.GeoDataFrame | None
     notes: list[str]
     synthetic: bool
+
+    @property
+    def assessed(self) -> bool:
+        """False when the indicator was not assessed (a layer it reads is not in the catalog): every row ``not_assessed``."""
+        status = self.rows["status"] if "status" in self.rows.columns else None
+        return status is None or status.empty or not bool((status == "not_assessed").all())
 
 
 @dataclass

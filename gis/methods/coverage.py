@@ -1,4 +1,10 @@
-"""Coverage: the share of a base (people or built-up land) within a distance of facilities."""
+"""Coverage: the share of a base (people or built-up land) within a distance of facilities.
+
+The distance is straight-line (``distance: straight``, the default: each facility's circle of
+``distance_m``) or along the roads (``distance: network``: the parts of the ``roads`` layer
+within ``distance_m`` of a facility along the network, widened by ``catchment_m`` either side;
+see :mod:`gis.methods.network`).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from pydantic import Field
 
 from gis.errors import DataError
 from gis.methods.attributes import Blanks, Measurement, Params, read_features, with_ratio
+from gis.methods.network import build_network, service_lines
 from gis.methods.parts import by_parts
 from gis.methods.raster import SECONDS_PER_CELL, cell_area_m2, zonal_sums
 from gis.methods.zones import Zones, label_rows
@@ -33,6 +40,12 @@ class CoverageParams(Params):
     distance_m: float = Field(gt=0, description="service radius or collection distance, metres")
     value: str = Field("covered_share", pattern="^(covered_share|uncovered_km2)$")
     min_gap_area_m2: float = Field(0.0, ge=0, description="uncovered pieces smaller than this are slivers, not gaps")
+    distance: Literal["straight", "network"] = Field("straight", description="straight-line radius, or along the roads")
+    roads: str | None = Field(None, description="with distance network: the layer of road lines (or an input 'roads')")
+    roads_where: Condition | None = Field(None, description="with distance network: the roads to use (all if not given)")
+    grade_separated: Condition | None = Field(
+        None, description="with distance network: roads (expressways) that join others only where a road ends on them, and no facility")
+    catchment_m: float = Field(50.0, gt=0, description="with distance network: the width either side of a reached road that it serves")
 
 
 def base_pieces(project: LayerReader, spec: Spec, params: CoverageParams, zones: gpd.GeoDataFrame, blanks: Blanks) -> gpd.GeoDataFrame:
@@ -66,7 +79,9 @@ class _Uncovered:
     """
 
     facilities: gpd.GeoSeries  # a GeoSeries travels to a worker as WKB, fast; an array of shapely objects does not
+    """The facilities (straight-line coverage), or the reached road pieces (network coverage)."""
     distance: float
+    """How far around each of ``facilities`` is covered: the radius, or the catchment width."""
     min_area: float
     raster: tuple[Path, str] | None
     to_unit: float
@@ -122,13 +137,40 @@ class _Uncovered:
         return zonal_sums(*self.raster, polygons)
 
 
-def coverage_rule(project: LayerReader, spec: Spec, params: CoverageParams, facilities: gpd.GeoSeries) -> _Uncovered:
+def road_network_lines(project: LayerReader, spec: Spec, params: CoverageParams, facilities: gpd.GeoSeries, blanks: Blanks) -> gpd.GeoSeries:
+    """The parts of the roads layer (input ``roads``, or parameter ``roads``) within ``distance_m`` of the
+    facilities along the roads (metric CRS)."""
+    roads = spec.inputs.get("roads") or params.roads
+    if not roads:
+        msg = f"spec '{spec.id}': distance: network needs the layer of road lines: parameter 'roads: <layer>'"
+        raise DataError(msg)
+    if roads not in project.catalog.layers:
+        msg = f"spec '{spec.id}': parameter roads names layer '{roads}', which is not in {project.catalog_path}"
+        raise DataError(msg)
+    frame = read_features(project, roads, params.roads_where, blanks)
+    if frame.empty:
+        msg = f"spec '{spec.id}': layer '{roads}' has no roads (meeting roads_where) to measure distance along"
+        raise DataError(msg)
+    separated = np.zeros(len(frame), dtype=bool)
+    if params.grade_separated is not None:
+        separated = frame.index.isin(read_features(project, roads, params.grade_separated, blanks).index)
+    network = build_network(frame.geometry.values, separated)
+    lines = service_lines(network, np.asarray(facilities.values), params.distance_m)
+    return gpd.GeoSeries(lines, crs=project.crs)
+
+
+def coverage_rule(project: LayerReader, spec: Spec, params: CoverageParams, facilities: gpd.GeoSeries, blanks: Blanks | None = None) -> _Uncovered:
     """The rule of the coverage ``spec`` for ``facilities`` (metric CRS): called on base pieces
-    (:func:`base_pieces`), what of each lies farther than ``distance_m``, and the base in it."""
+    (:func:`base_pieces`), what of each lies farther than ``distance_m`` (straight, or along the
+    roads and then ``catchment_m`` from them), and the base in it."""
     base = spec.inputs["base"]
     raster_base = project.entry(base).kind == "raster"
+    shapes, reach = facilities.reset_index(drop=True), params.distance_m
+    if params.distance == "network":  # the reached road pieces, each widened by the catchment
+        shapes = road_network_lines(project, spec, params, facilities, blanks or Blanks(project, spec, say=False))
+        reach = params.catchment_m
     return _Uncovered(
-        facilities=facilities.reset_index(drop=True), distance=params.distance_m, min_area=params.min_gap_area_m2,
+        facilities=shapes, distance=reach, min_area=params.min_gap_area_m2,
         raster=(project.layer_path(base), base) if raster_base else None, to_unit=1.0 if raster_base else 1e-6, crs=project.crs,
     )
 
@@ -147,7 +189,7 @@ def measure_coverage(project: LayerReader, zones: Zones, spec: Spec, params: Cov
             cell_m2 = cell_area_m2(dataset)
     blanks = Blanks(project, spec)
     facilities = read_features(project, spec.inputs["facilities"], params.facilities_where, blanks)
-    rule = coverage_rule(project, spec, params, facilities.geometry)
+    rule = coverage_rule(project, spec, params, facilities.geometry, blanks)
     frames: list[tuple[str, pd.DataFrame]] = []
     gap_frames: list[gpd.GeoDataFrame] = []
     county_sums: pd.DataFrame | None = None

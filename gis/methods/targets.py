@@ -127,7 +127,8 @@ def judge_trajectory(rows: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
 
     ``path_value`` is where the zone should stand in that year; ``trajectory`` is ``baseline``
     (the start of the path), ``met`` (the target is reached), ``on_track`` (at or beyond the
-    path), ``behind``, ``no_target``, ``no_data`` or ``no_path`` (no value to start the path from).
+    path), ``behind``, ``no_target``, ``no_data``, ``no_path`` (no value to start the path from) or
+    ``not_assessed`` (the indicator is not assessed: a layer it reads is not in the catalog).
     """
     start_year, end_year = catalog.project.baseline_year, catalog.project.target_year
     rows = rows.copy()
@@ -138,6 +139,10 @@ def judge_trajectory(rows: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     for row in rows.itertuples(index=False):
         index = (row.indicator, row.zone_type, row.zone_id)
         final = current.loc[index] if index in current.index else None
+        if row.status == "not_assessed" or (final is not None and final["status"] == "not_assessed"):
+            path.append(math.nan)
+            verdict.append("not_assessed")
+            continue
         if final is None or final["status"] in ("no_target",) or pd.isna(final["target"]):
             path.append(math.nan)
             verdict.append("no_target")

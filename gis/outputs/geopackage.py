@@ -4,7 +4,8 @@ One layer per indicator and zone level (``permeable.share.county``) and one per 
 feature (``permeable.share.gaps``); every feature has a ``feature_id`` that stays the same
 across runs, and the ``run_id`` of the run that wrote it.  Field meanings are in the
 GeoPackage metadata of each layer and in the ``data_dictionary`` table; QGIS styles in the
-web map's colours are in ``layer_styles``.
+web map's colours are in ``layer_styles``.  An indicator not assessed (a layer it reads is not
+in the catalog) has no layer: ``indicators.csv``, the report and the workbook list it with the reason.
 """
 
 from __future__ import annotations
@@ -163,6 +164,8 @@ def _write_layers(
     written: dict[str, gpd.GeoDataFrame] = {}
     styles, dictionary = [], []
     for item in result.results:
+        if not item.assessed:
+            continue  # no layers for an indicator not assessed: indicators.csv, the report and the workbook say why
         spec = item.spec
         note = f" — {SYNTHETIC_NOTE}" if item.synthetic else ""
         frames = _zone_frames(result, item, run_id)

@@ -34,6 +34,7 @@ TRAJECTORY_LABELS: dict[str, tuple[str, str]] = {
     "no_target": ("无目标", "no target"),
     "no_data": ("无数据", "no data"),
     "no_path": ("无起点", "no starting value"),
+    "not_assessed": ("未评估", "not assessed"),
 }
 YES_NO: dict[bool, tuple[str, str]] = {True: ("是", "yes"), False: ("否", "no")}
 

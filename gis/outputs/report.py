@@ -37,7 +37,7 @@ from gis.outputs.report_sections import (
     read_layer,
     section,
 )
-from gis.outputs.summary import indicator_summary, status_counts, target_years
+from gis.outputs.summary import indicator_summary, not_assessed, status_counts, target_years
 from gis.outputs.symbology import STATUSES, Palette, run_map_spec
 from gis.outputs.text import as_text, format_number, format_target, format_value
 from gis.project.config import read_project
@@ -68,6 +68,8 @@ class _Report:
     target_years: list[int] = field(default_factory=list)
     city_name: str = ""
     proposals: list[ProposalSection] = field(default_factory=list)
+    not_assessed: list[dict[str, str]] = field(default_factory=list)
+    """The indicators not assessed (a layer they read is not in the catalog): id, titles, reason, note."""
     lang: Lang = "both"
     labels: dict[str, str] = field(default_factory=dict)
     count_words: dict[str, str] = field(default_factory=dict)
@@ -84,6 +86,16 @@ class _Report:
         if self.lang == "both" and not self.count_note:
             self.count_note = " / ".join(STATUS_LABELS[k][0] for k in STATUSES)
         self.trajectory_labels = self.trajectory_labels or {k: words.trajectory(k) for k in TRAJECTORY_LABELS}
+
+    @property
+    def assessed_count(self) -> int:
+        """How many of the indicators were assessed."""
+        return self.indicator_count - len(self.not_assessed)
+
+    @property
+    def shown_statuses(self) -> list[str]:
+        """The statuses the counts show: ``not_assessed`` only when some row has it."""
+        return [s for s in STATUSES if s != "not_assessed" or self.counts.get(s)]
 
     @property
     def colours(self) -> dict[str, str]:
@@ -272,10 +284,16 @@ def _context(run: RunOutputs, layers: LayerReader | None, lang: Lang) -> tuple[R
 
 
 def _build_report(run: RunOutputs, *, layers: LayerReader | None = None, lang: Lang = "both") -> _Report:
-    """Collect everything the template shows (no HTML yet)."""
+    """Collect everything the template shows (no HTML yet).
+
+    An indicator not assessed has no section and no line of the summary table: the summary lists
+    it up front, with the layer it lacks.
+    """
     ctx, spec_note = _context(run, layers, lang)
     record = run.record
-    indicators = run.indicators
+    everything = run.indicators
+    skipped = not_assessed(everything)
+    indicators = everything[~everything["indicator"].astype(str).isin({item.indicator for item in skipped})]
     summary = indicator_summary(indicators)
     sections = [section(ctx, str(indicator), group) for indicator, group in indicators.groupby("indicator", sort=False)]
     trajectories = {i: city_trajectory(rows, ctx.data_year, ctx.words) for i, rows in ctx.histories.items()}
@@ -285,8 +303,8 @@ def _build_report(run: RunOutputs, *, layers: LayerReader | None = None, lang: L
         run=record,
         synthetic=run.synthetic,
         synthetic_layers=[row["name"] for row in inputs if row["is_synthetic"]],
-        counts=status_counts(indicators),
-        city_counts=status_counts(city),
+        counts=status_counts(everything),
+        city_counts=status_counts(everything[everything["zone_type"] == "city"]),
         indicator_count=len(ctx.statuses),
         summary=_summary_rows(summary, ctx.words, trajectories) if not summary.empty else [],
         gaps_by_zone=_gaps_by_zone(indicators, ctx.words),
@@ -300,7 +318,9 @@ def _build_report(run: RunOutputs, *, layers: LayerReader | None = None, lang: L
         metric_crs=ctx.metric_crs,
         target_years=target_years(indicators),
         city_name=as_text(city["zone_name"].iloc[0]) if not city.empty else "",
-        proposals=proposal_sections(ctx),
+        proposals=[block for block in proposal_sections(ctx) if block.id not in {item.indicator for item in skipped}],
+        not_assessed=[{"id": item.indicator, "title_zh": item.title_zh, "title_en": item.title_en, "reason": item.reason,
+                       "note": item.note} for item in skipped],
         lang=lang,
     )
 

@@ -8,6 +8,7 @@ does not hold, the constants below).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gis.errors import ConfigError, UsageError
 from gis.outputs.i18n import Lang
 from gis.outputs.text import class_labels
-from gis.project.mapspec import IndicatorStyle, MapSpec, find_map_spec, read_map_spec
+from gis.project.config import ProjectConfig, read_project
+from gis.project.mapspec import IndicatorStyle, MapSpec, project_map_spec, read_map_spec
+
+log = logging.getLogger("gis")
 
 STATUSES = ("met", "gap", "no_data", "no_target", "not_assessed")
 """The statuses a zone can have against its target, in the order every output lists them."""
@@ -36,11 +41,26 @@ CONTEXT_COLOUR = "#757575"
 
 
 def load_map_spec(root: Path | None, path: Path | None = None) -> MapSpec:
-    """The map spec ``path``; else ``maps/plan.yaml`` of the project folder ``root`` (or of the
-    reference project); else the defaults."""
-    if path is None:
-        path = find_map_spec(root if root is not None and root.is_dir() else None)
+    """The map spec of the project folder ``root``: ``path``, else its ``maps/plan.yaml``, checked against its
+    specs and catalog (see :func:`gis.project.mapspec.project_map_spec`), else derived from its specs.
+
+    Without a readable project (its folder gone since the run): ``path`` as written, else the defaults.
+    """
+    config = _project_at(root)
+    if config is not None:
+        return project_map_spec(config, path).spec
     return read_map_spec(path) if path is not None else MapSpec()
+
+
+def _project_at(root: Path | None) -> ProjectConfig | None:
+    """The project in ``root``, if there is a readable one."""
+    if root is None or not (root / "layers" / "catalog.yaml").is_file():
+        return None
+    try:
+        return read_project(root)
+    except (ConfigError, UsageError) as exc:
+        log.warning("map spec: project %s cannot be read (%s); its map spec is not checked against it", root, exc)
+        return None
 
 
 def run_map_spec(record: Mapping[str, Any], root: Path | None = None) -> MapSpec:

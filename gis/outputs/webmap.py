@@ -1,6 +1,7 @@
 """The interactive web map of a run: one offline HTML page for the whole plan.
 
-A layer per indicator (zones coloured by status against the target, or by value), the gap
+A layer per indicator assessed (zones coloured by status against the target, or by value; an
+indicator not assessed has none, the legend lists it with the layer it lacks), the gap
 features of the run, coverage areas and the project's facilities as clustered markers, a
 legend, a layer control and a notice when inputs are synthetic.  The layers are built in
 :mod:`gis.outputs.webmap_layers`, the one place where geometry is reprojected to WGS84
@@ -27,6 +28,7 @@ from gis.methods.zones import catalog_names
 from gis.outputs._offline import RawHtml, make_offline, remote_assets
 from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import Lang, check_lang, html_lang
+from gis.outputs.summary import not_assessed
 from gis.outputs.symbology import load_map_spec
 from gis.outputs.webmap_layers import (
     MapContext,
@@ -38,6 +40,7 @@ from gis.outputs.webmap_layers import (
     add_zone_labels,
     check_ids,
     escape_text,
+    not_assessed_legend,
 )
 from gis.project.config import read_project
 from gis.project.layers import LayerReader
@@ -70,6 +73,7 @@ def build_map(
         folium.map.CustomPane(name, z_index=z_index).add_to(m)
     bounds: list[np.ndarray] = []
     ctx.legend.append(_legend_heading(ctx))
+    ctx.legend.append(not_assessed_legend(ctx))
     for indicator in indicators:
         bounds.append(add_indicator(m, ctx, indicator, show=indicator == start))
     if spec.zone_labels:
@@ -138,9 +142,10 @@ def _layers_of(run: RunOutputs) -> LayerReader | None:
 
 
 def _indicator_ids(ctx: MapContext) -> list[str]:
-    """The indicator layers to draw, in the spec's order (default: the run's)."""
+    """The indicator layers to draw, in the spec's order (default: the run's); never one not assessed (the legend lists those)."""
     chosen = ctx.spec.indicators
-    in_run = [i for i in ctx.run.record["indicators"] if ctx.run.has_layer(i)]
+    skipped = {item.indicator for item in not_assessed(ctx.run.indicators)}
+    in_run = [i for i in ctx.run.record["indicators"] if ctx.run.has_layer(i) and i not in skipped]
     check_ids(ctx, "indicators.include", [] if chosen.include == "all" else chosen.include)
     check_ids(ctx, "indicators.exclude", chosen.exclude)
     check_ids(ctx, "indicators.styles", chosen.styles)
@@ -154,6 +159,9 @@ def _start_indicator(ctx: MapContext, indicators: list[str]) -> str | None:
         check_ids(ctx, "indicators.start", [start])
         if start in indicators:
             return start
+        if start in {item.indicator for item in not_assessed(ctx.run.indicators)}:
+            log.info("map: start indicator %s is not assessed; showing %s first", start, indicators[:1])
+            return indicators[0] if indicators else None
         log.warning("map: start indicator %s is not in this run; showing %s first", start, indicators[:1])
     return indicators[0] if indicators else None
 

@@ -26,6 +26,7 @@ from gis.methods.conditions import evaluate
 from gis.outputs._leaflet import FeatureLayer
 from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import YES_NO, Lang, label, zone_label
+from gis.outputs.summary import not_assessed
 from gis.outputs.symbology import STATUSES, classify_zones
 from gis.outputs.text import format_number, format_target, format_value
 from gis.project.layers import LayerReader
@@ -68,6 +69,21 @@ def add_legend(ctx: MapContext, layer: folium.map.Layer, html_text: str, *, show
     ctx.toggles[section] = layer.get_name()
     hidden = "" if show else " hidden"
     ctx.legend.append(f'<div class="gis-section" id="{section}"{hidden}>{html_text}</div>')
+
+
+def not_assessed_legend(ctx: MapContext) -> str:
+    """The legend's list of the indicators not assessed (no layer on the map), each with the layer it lacks; '' when none."""
+    skipped = not_assessed(ctx.run.indicators)
+    if not skipped:
+        return ""
+    total = int(ctx.run.indicators["indicator"].nunique())
+    head = ctx.t(f"已评估 {total - len(skipped)} / {total} 项指标；未评估（无图层）",
+                 f"{total - len(skipped)} of {total} indicators assessed; not assessed (no map layer)")
+    items = "".join(
+        f"<li>{escape_text(item.indicator)} {_short_title(ctx, item.title_zh, item.title_en)}: {escape_text(item.reason)}</li>"
+        for item in skipped
+    )
+    return f'<div class="gis-section gis-not-assessed"><small>{head}:</small><ul>{items}</ul></div>'
 
 
 def _known_indicators(ctx: MapContext) -> set[str]:

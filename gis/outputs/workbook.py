@@ -1,5 +1,9 @@
 """The gap workbook (``gaps.xlsx``): a summary sheet and one sheet of zones per indicator.
 
+An indicator not assessed (a layer it reads is not in the catalog) keeps its line and its sheet,
+status ``not_assessed`` and the reason in its status note; the summary sheet says above its
+table how many were assessed and lists the others with the layer each lacks.
+
 Numbers are written as numbers (shares as fractions with a percent format); text from the
 data is always written as text, so a name such as ``=HYPERLINK(...)`` is never a formula.
 """
@@ -22,7 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from gis.outputs._files import output_file, replaced_whole
 from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import Lang, check_lang, label
-from gis.outputs.summary import first_target_year, indicator_summary, status_counts
+from gis.outputs.summary import first_target_year, indicator_summary, not_assessed, status_counts
 from gis.outputs.symbology import run_map_spec, status_colours
 from gis.outputs.text import describe_target, format_number
 from gis.values import is_missing
@@ -129,7 +133,13 @@ def _status_cell(sheet: Worksheet, row: int, column: int, status: Any, colours: 
     cell = _put(sheet, row, column, code or None)
     if code in colours:
         cell.fill = PatternFill("solid", fgColor=colours[code].lstrip("#"))
-        cell.font = Font(color="FFFFFF", bold=True)
+        cell.font = Font(color="333333" if _is_pale(colours[code]) else "FFFFFF", bold=True)
+
+
+def _is_pale(colour: str) -> bool:
+    """Whether white text would not read on ``colour`` (#rrggbb): the pale grey of ``not_assessed``."""
+    red, green, blue = (int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue > 0.85
 
 
 def _share_format(unit: Any) -> str | None:
@@ -163,6 +173,12 @@ def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, she
         _put(sheet, 2, 1, f"{style.label('合成数据', 'SYNTHETIC DATA')}: {note}. {method}").font = _WARNING_FONT
     counts = status_counts(run.indicators)
     _put(sheet, 3, 1, f"{style.label('全部地区', 'All zone rows')}: " + " / ".join(f"{counts[s]} {s}" for s in counts))
+    skipped = not_assessed(run.indicators)
+    if skipped:
+        total = len(summary)
+        head = style.label(f"已评估 {total - len(skipped)} / {total} 项指标", f"{total - len(skipped)} of {total} indicators assessed")
+        listed = ", ".join(f"{item.indicator} ({item.reason})" for item in skipped)
+        _put(sheet, 4, 1, f"{head}; {style.label('未评估', 'not assessed')}: {listed}").font = Font(bold=True)
     _header(sheet, 5, [style.label(zh, en) for zh, en in _SUMMARY_COLUMNS])
     targets = {k: (v or {}).get("target") for k, v in (record.get("indicators") or {}).items()}
     for offset, item in enumerate(summary.to_dict("records")):

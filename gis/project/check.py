@@ -1,4 +1,4 @@
-"""``gis check``: validate a project's catalog, specs and layers before any work."""
+"""``gis check``: validate a project's catalog, specs and layers before any work, and say which indicators will run."""
 
 from __future__ import annotations
 
@@ -18,6 +18,18 @@ class Finding:
     severity: str  # "error" | "warning" | "ok"
     layer: str
     message: str
+
+
+WILL_RUN, NOT_ASSESSED, CANNOT_RUN = "will run", "not assessed", "cannot run"
+
+
+@dataclass(frozen=True)
+class IndicatorCheck:
+    """What a run will make of one indicator: ``will run``, ``not assessed`` or ``cannot run``, and why."""
+
+    indicator: str
+    state: str
+    reason: str
 
 
 def _check_raster(project: LayerReader, name: str) -> list[Finding]:
@@ -40,6 +52,16 @@ def _check_raster(project: LayerReader, name: str) -> list[Finding]:
         summary = f"{dataset.width}x{dataset.height} cells of {abs(dataset.transform.a):g} m, {dataset.crs.to_string()}"
     findings.append(Finding("ok", name, summary))
     return findings
+
+
+def _absent_hint(project: LayerReader, name: str) -> str:
+    """When a listed layer's file is not there: how to run without it (its indicators are then not assessed)."""
+    if project.layer_path(name).exists():
+        return ""
+    users = sorted(spec.id for spec in project.specs if name in spec.inputs.values())
+    which = f" ({', '.join(users)})" if users else ""
+    return (f"; if the project has no such data, remove 'layers.{name}' from {project.catalog_path.name}: "
+            f"the indicators reading it{which} are then not assessed")
 
 
 def _check_layers(project: LayerReader, names: list[str], label: str = "") -> list[Finding]:
@@ -69,7 +91,7 @@ def _check_layers(project: LayerReader, names: list[str], label: str = "") -> li
                 continue
             findings.append(Finding("ok", shown, f"{len(frame)} features"))
         except DataError as exc:
-            findings.append(Finding("error", shown, str(exc)))
+            findings.append(Finding("error", shown, f"{exc}{_absent_hint(project, name)}"))
             project.note(name, str(exc), "run refused until fixed", severity="error")
     return findings
 
@@ -87,3 +109,50 @@ def check_project(project: LayerReader) -> list[Finding]:
         findings.extend(_check_layers(then, with_data, f" ({year})"))
         project.log.add_year(year, then.notes)
     return findings
+
+
+def _layer_of(shown: str) -> str:
+    """The layer a finding is about, without the year label of an earlier year's reading (" (2020)")."""
+    return shown.split(" (", 1)[0]
+
+
+def check_indicators(project: LayerReader, findings: list[Finding], reads: dict[str, list[str]]) -> list[IndicatorCheck]:
+    """Per spec, what a run will make of it, from the layer ``findings`` of :func:`check_project`.
+
+    ``reads`` gives every layer each spec reads (``gis.methods.registry.spec_layers``: inputs,
+    ``in_layer`` layers, the target's baseline table).  An indicator reading a layer the catalog
+    lacks is not assessed (only its baseline table missing: measured, not judged); one reading a
+    listed layer (or zone layer) with an error cannot run (the run stops on it); the others run,
+    ``no_data`` where a layer they read has no features.
+    """
+    errors: dict[str, str] = {}
+    empty: set[str] = set()
+    for finding in findings:
+        name = _layer_of(finding.layer)
+        if finding.severity == "error":
+            errors.setdefault(name, finding.message)
+        elif finding.severity == "warning" and finding.message.startswith("no features"):
+            empty.add(name)
+    catalog = project.catalog
+    zone_layers = [level.layer for level in catalog.zones.values()]
+    checks = []
+    for spec in project.specs:
+        layers = reads.get(spec.id, list(spec.inputs.values()))
+        baseline = spec.target.baseline_layer if spec.target else None
+        absent = [name for name in layers if name not in catalog.layers]
+        broken = [name for name in dict.fromkeys([*zone_layers, *layers]) if name in errors]
+        quoted = ", ".join(f"'{name}'" for name in absent)
+        missing = f"no layer {quoted} in the catalog" if len(absent) == 1 else f"no layers {quoted} in the catalog"
+        if absent and absent != [baseline]:
+            checks.append(IndicatorCheck(spec.id, NOT_ASSESSED, missing))
+        elif broken:
+            which = ", ".join(f"'{name}'" for name in broken)
+            checks.append(IndicatorCheck(spec.id, CANNOT_RUN, f"layer {which} has an error (above); the run stops on it"))
+        elif absent:
+            checks.append(IndicatorCheck(spec.id, NOT_ASSESSED, f"{missing} (the target's baseline): the value is measured, not judged"))
+        elif hollow := [name for name in layers if name in empty]:
+            which = ", ".join(f"'{name}'" for name in hollow)
+            checks.append(IndicatorCheck(spec.id, WILL_RUN, f"no_data: layer {which} has no features"))
+        else:
+            checks.append(IndicatorCheck(spec.id, WILL_RUN, ""))
+    return checks

@@ -92,7 +92,8 @@ def read_project(path: str | Path) -> ProjectConfig:
         raise UsageError(msg)
     catalog_path = root / "layers" / "catalog.yaml"
     if not catalog_path.exists():
-        msg = f"{catalog_path}: no catalog; a project folder holds layers/catalog.yaml (start one with gis init DIR --crs EPSG:CODE, or gis sample DIR)"
+        msg = (f"{catalog_path}: no catalog; a project folder holds layers/catalog.yaml (start one for your city with "
+               "gis init DIR --counties FILE, or see the worked example: gis sample DIR)")
         raise UsageError(msg)
     catalog = read_catalog(catalog_path)
     spec_paths = tuple(sorted((root / "analyses").glob("*.yaml")))

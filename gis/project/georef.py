@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from pyproj import CRS, Transformer
+from pyproj import CRS, Proj, Transformer
 from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_crs_info
 from pyproj.enums import PJType
@@ -179,3 +179,93 @@ def sample_points(xy: np.ndarray, limit: int = 500) -> np.ndarray:
     if len(xy) <= limit:
         return xy
     return xy[np.linspace(0, len(xy) - 1, limit).astype(int)]
+
+
+# --- the CGCS2000 3-degree Gauss-Kruger zone of an area ---------------------------------------------
+
+GK3_FAMILY = "CGCS2000 / 3-degree Gauss-Kruger CM "
+"""Name of the CGCS2000 3-degree zones without the zone number in the easting (EPSG:4534 to EPSG:4554)."""
+
+ZONE_HALF_WIDTH_DEGREES = 1.5
+"""A 3-degree zone reaches 1.5 degrees either side of its central meridian (CM)."""
+
+ZONE_MARGIN_DEGREES = 0.5
+"""How far beyond a zone's edge data may reach before ``gis check`` warns (distortion grows with the
+square of the distance from the CM: about 0.04 % in length at 2 degrees, latitude 35)."""
+
+
+def gk3_meridian(lon: float) -> int:
+    """The central meridian of the 3-degree zone holding ``lon`` (a multiple of 3)."""
+    return int(3 * round(lon / 3.0))
+
+
+@lru_cache(maxsize=1)
+def _gk3_codes() -> dict[int, str]:
+    """EPSG code of each CGCS2000 3-degree zone (no zone number in the easting), by central meridian, from pyproj's database."""
+    codes: dict[int, str] = {}
+    for info in query_crs_info(auth_name="EPSG", pj_types=PJType.PROJECTED_CRS):
+        suffix = info.name.removeprefix(GK3_FAMILY)
+        if info.name.startswith(GK3_FAMILY) and suffix.endswith("E") and suffix[:-1].isdigit() and not info.deprecated:
+            codes[int(suffix[:-1])] = f"{info.auth_name}:{info.code}"
+    return codes
+
+
+def gk3_zone(lon: float) -> str | None:
+    """``EPSG:4547``: the CGCS2000 3-degree Gauss-Kruger zone whose CM is nearest ``lon``; None outside China's zones."""
+    return _gk3_codes().get(gk3_meridian(lon))
+
+
+def gk3_range() -> str:
+    """The zones there are, for a message: ``EPSG:4534 (CM 75E) to EPSG:4554 (CM 135E)``."""
+    codes = _gk3_codes()
+    low, high = min(codes), max(codes)
+    return f"{codes[low]} (CM {low}E) to {codes[high]} (CM {high}E)"
+
+
+def central_meridian(crs: CRS) -> float | None:
+    """The central meridian of a transverse Mercator CRS (Gauss-Kruger, UTM); None for another projection."""
+    operation = crs.coordinate_operation
+    if not crs.is_projected or operation is None or "transverse mercator" not in operation.method_name.lower():
+        return None
+    for param in operation.params:
+        if param.name == "Longitude of natural origin":
+            return float(param.value)
+    return None
+
+
+def zone_half_width(crs: CRS) -> float:
+    """How far a zone of ``crs``'s family reaches from its CM: 1.5 degrees for a 3-degree zone, else 3 (6-degree, UTM)."""
+    return ZONE_HALF_WIDTH_DEGREES if "3-degree" in crs.name else 2 * ZONE_HALF_WIDTH_DEGREES
+
+
+def distortion(crs: CRS, lon: float, lat: float) -> tuple[float, float]:
+    """At (lon, lat) in ``crs``: the scale error of lengths (0.0004 is 0.04 %) and the grid's rotation from north, in degrees."""
+    factors = Proj(crs).get_factors(lon, lat, errcheck=False)
+    return abs(float(factors.meridional_scale) - 1.0), abs(float(factors.meridian_convergence))
+
+
+def zone_mismatch(crs: CRS, bounds: Bounds, *, margin: float = ZONE_MARGIN_DEGREES) -> tuple[str, str] | None:
+    """When the data within ``bounds`` (lon/lat) reach more than ``margin`` degrees beyond the zone of the metric
+    ``crs`` (CM plus or minus its half-width): what is wrong, and the zone that fits their centre; else None."""
+    meridian = central_meridian(crs)
+    west, south, east, north = bounds
+    if meridian is None or not np.all(np.isfinite(bounds)):
+        return None
+    half = zone_half_width(crs)
+    far_lon = west if abs(west - meridian) > abs(east - meridian) else east
+    reach = abs(far_lon - meridian)
+    if reach <= half + margin:
+        return None
+    far_lat = south if abs(south) > abs(north) else north
+    scale, rotation = distortion(crs, far_lon, far_lat)
+    centre = (west + east) / 2.0
+    problem = (f"the data reach {far_lon:.2f}E, {reach:.2f} degrees from the central meridian {meridian:g}E of "
+               f"{crs_code(crs)}, beyond its zone ({meridian - half:g}E to {meridian + half:g}E): lengths there are "
+               f"{scale * 100:.2g} % too long, areas {((1 + scale) ** 2 - 1) * 100:.2g} %, and north is turned by {rotation:.2f} degrees")
+    fitting = gk3_zone(centre)
+    if fitting is None or CRS.from_user_input(fitting) == crs:
+        return problem, "measured anyway; choose a metric CRS centred on the city"
+    fit_scale, fit_rotation = distortion(CRS.from_user_input(fitting), far_lon, far_lat)
+    action = (f"measured anyway; set 'project.crs: {fitting}' ({GK3_FAMILY}{gk3_meridian(centre)}E, the zone of the "
+              f"city's centre {centre:.2f}E) in the catalog: there {fit_scale * 100:.2g} % and {fit_rotation:.2f} degrees")
+    return problem, action

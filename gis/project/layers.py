@@ -37,6 +37,7 @@ from gis.project.georef import (
     share_inside,
     to_lonlat,
     unit_word,
+    zone_mismatch,
 )
 from gis.project.overlaps import separate_overlaps
 from gis.project.quality import QualityLog, QualityNote
@@ -168,10 +169,9 @@ class LayerReader:
         path = self.layer_path(name)
         if not path.exists():
             key = self.project.catalog_key(name, "file")
-            msg = (
-                f"{path}: file of {self.describe(name)} not found; fix '{key}' in {self.catalog_path} "
-                f"or create the file (sample data: gis sample {self.root})"
-            )
+            sample = path.is_relative_to((self.root / "layers" / "sample").resolve())
+            source = f"build the sample data: gis sample {self.root}" if sample else "put your file there"
+            msg = f"{path}: file of {self.describe(name)} not found; fix '{key}' in {self.catalog_path} or {source}"
             raise DataError(msg)
         return path
 
@@ -205,6 +205,8 @@ class LayerReader:
         if frame.crs != CRS.from_user_input(self.crs):
             self.note(name, f"stored in {frame.crs.to_string()}", f"reprojected to {self.crs} for measuring", severity="info")
         stored, frame = frame, frame.to_crs(self.crs)
+        if county and not frame.empty:
+            self._check_zone(name, frame)
         if not county and not frame.empty:
             outside = ~frame.geometry.intersects(self.study_area()).to_numpy()
             self._check_inside(name, path, stored, outside, crs_from)
@@ -328,6 +330,15 @@ class LayerReader:
         msg = (f"{path}: {self.describe(name)} has coordinates like {example(xy)}, outside the area of use of its CRS "
                f"(lon {west:g} to {east:g}, lat {south:g} to {north:g}): it {self._declared(frame, source)}; {self._crs_fix(name, fit, source)}")
         raise DataError(msg)
+
+    def _check_zone(self, name: str, frame: gpd.GeoDataFrame) -> None:
+        """Warn when the counties reach well beyond the Gauss-Kruger zone of the project's CRS (lengths, areas and north drift)."""
+        metric = CRS.from_user_input(self.crs)
+        lonlat = frame.to_crs(metric.geodetic_crs).total_bounds
+        found = zone_mismatch(metric, (float(lonlat[0]), float(lonlat[1]), float(lonlat[2]), float(lonlat[3])))
+        if found is not None:
+            problem, action = found
+            self.note(name, f"project.crs {self.crs}: {problem}", action, field="geometry")
 
     def _check_inside(self, name: str, path: Path, stored: gpd.GeoDataFrame, outside: np.ndarray, source: str) -> None:
         """Stop when most of a layer lies outside the study area: a wrong CRS or web-map coordinates, not a few strays."""

@@ -8,14 +8,20 @@ Every key has a default, so an empty file is a valid spec.
 
 from __future__ import annotations
 
+import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator
 
-from gis.project._yaml import load_yaml, validate
-from gis.project.specs import Condition, Title
+from gis.project._yaml import key_error, load_yaml, validate
+from gis.project.catalog import ProjectSettings
+from gis.project.config import ProjectConfig, reference_root
+from gis.project.specs import Condition, Spec, Title
+
+log = logging.getLogger("gis")
 
 Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 """A colour as ``#rrggbb`` (nothing else reaches the page's styles)."""
@@ -114,6 +120,7 @@ class FacilityLayer(_Strict):
     show: bool = False
     fields: list[str] | None = Field(None, description="fields in the popup; default all")
     status: list[StatusCheck] = Field(default_factory=list)
+    optional: bool = Field(False, description="context only: skipped with a note when the catalog lacks the layer (else an error)")
 
 
 class CoverageLayer(_Strict):
@@ -204,10 +211,223 @@ def read_map_spec(path: Path) -> MapSpec:
 
 
 def find_map_spec(project_root: Path | None) -> Path | None:
-    """``maps/plan.yaml`` of the project, else of the reference project, else None."""
-    from gis.project.config import reference_root
-
-    for root in (project_root, reference_root()):
-        if root is not None and (root / "maps" / "plan.yaml").is_file():
-            return root / "maps" / "plan.yaml"
+    """``maps/plan.yaml`` of the project, else None (a project without one gets a map derived from its specs)."""
+    if project_root is not None and (project_root / "maps" / "plan.yaml").is_file():
+        return project_root / "maps" / "plan.yaml"
     return None
+
+
+# --- a map spec against its project --------------------------------------------------------------
+
+COVERING_ROLE = {"within": "coverage", "coverage": "facilities"}
+"""Per method: the input an indicator's ``distance_m`` is measured from (its coverage area on the map)."""
+
+FACILITY_ROLES = ("features", "facilities")
+"""Inputs whose point or line features the map draws as facilities."""
+
+STATUS_METHODS = ("ratio", "within")
+"""Methods whose ``<id>.gaps`` layer lists features of their ``features`` input by id (a status on each facility)."""
+
+FACILITY_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#2166ac", "#8c510a", "#636363")
+COVERAGE_COLOURS = ("#f46d43", "#66c2a5", "#74add1", "#fdae61", "#abdda4")
+
+GENERIC_KEYS = ("status", "value_colours", "field_labels")
+"""Keys of the reference project's map spec that hold for any city (labels of the canonical fields, colours)."""
+
+
+@dataclass(frozen=True)
+class ProjectMap:
+    """The map spec a project's outputs use, checked against its specs and catalog, and what was left out and why."""
+
+    spec: MapSpec
+    notes: tuple[str, ...] = ()
+    derived: bool = False
+
+
+def _in_layers(value: object) -> set[str]:
+    """The ``in_layer`` layers named anywhere in a spec's parameters (its conditions)."""
+    if isinstance(value, dict):
+        found = {str(value["in_layer"])} if isinstance(value.get("in_layer"), str) else set()
+        return found.union(*(_in_layers(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_in_layers(v) for v in value))
+    return set()
+
+
+def spec_layer_names(spec: Spec) -> set[str]:
+    """Every layer a spec reads: its inputs, its conditions' ``in_layer`` layers, its target's baseline layer
+    (as :func:`gis.methods.registry.spec_layers`, which ``gis.project`` cannot import)."""
+    names = set(spec.inputs.values()) | _in_layers(spec.parameters)
+    if spec.target is not None and spec.target.baseline_layer:
+        names.add(spec.target.baseline_layer)
+    return names
+
+
+def assessed(config: ProjectConfig, spec: Spec) -> bool:
+    """Whether the catalog has every layer ``spec`` reads (else the run marks the indicator ``not_assessed``)."""
+    return spec_layer_names(spec) <= set(config.catalog.layers)
+
+
+def project_title(settings: ProjectSettings) -> Title:
+    """The project's name in Chinese and English, from its catalog."""
+    return Title(zh=settings.name_zh or settings.name, en=settings.name)
+
+
+def _generic_defaults() -> dict[str, Any]:
+    """The generic keys of the reference project's map spec (``{}`` when it is not there)."""
+    path = reference_root() / "maps" / "plan.yaml"
+    if not path.is_file():
+        return {}
+    data = load_yaml(path)[0] or {}
+    return {key: data[key] for key in GENERIC_KEYS if key in data}
+
+
+def derive_map_spec(config: ProjectConfig) -> MapSpec:
+    """A map spec for a project without its own: every indicator that runs, coloured by status where it has a
+    target (else by value); the coverage areas of ``within`` and ``coverage`` indicators with a distance; the
+    point and line layers they read as facilities, each marked with the status of the indicators that judge it."""
+    layers = config.catalog.layers
+    running = [s for s in config.specs if assessed(config, s)]
+    coverage: list[CoverageLayer] = []
+    covered: set[tuple[str, object]] = set()
+    facilities: dict[str, dict[str, Any]] = {}
+    for spec in running:
+        role = COVERING_ROLE.get(spec.method)
+        layer = spec.inputs.get(role or "")
+        entry = layers.get(layer or "")
+        distance = spec.parameters.get("distance_m")
+        if layer and entry and distance is not None and entry.geometry in ("Point", "LineString") and (layer, distance) not in covered:
+            covered.add((layer, distance))
+            colour = COVERAGE_COLOURS[len(coverage) % len(COVERAGE_COLOURS)]
+            coverage.append(CoverageLayer(indicator=spec.id, colour=colour, features=entry.geometry == "LineString"))
+        for role in FACILITY_ROLES:
+            layer = spec.inputs.get(role)
+            entry = layers.get(layer or "")
+            if layer is None or entry is None or entry.kind != "vector" or entry.geometry not in ("Point", "LineString"):
+                continue
+            facility = facilities.setdefault(layer, {
+                "colour": FACILITY_COLOURS[len(facilities) % len(FACILITY_COLOURS)],
+                "cluster": entry.geometry == "Point", "status": [],
+            })
+            if role == "features" and spec.method in STATUS_METHODS and entry.geometry == "Point":
+                where = spec.parameters.get("where")
+                facility["status"].append(StatusCheck(indicator=spec.id, applies=Condition.model_validate(where) if where else None))
+    skipped = sorted(s.id for s in config.specs if not assessed(config, s))
+    return MapSpec.model_validate({
+        **_generic_defaults(),
+        "title": project_title(config.catalog.project),
+        "indicators": IndicatorLayers(exclude=skipped),
+        "coverage": coverage,
+        "facilities": {name: FacilityLayer(**values) for name, values in facilities.items()},
+    })
+
+
+def resolve_map_spec(config: ProjectConfig, spec: MapSpec) -> ProjectMap:
+    """Check every indicator id and layer name ``spec`` gives against the project's specs and catalog.
+
+    An id no spec has, a coverage entry of an indicator without a distance, or a facility layer the catalog lacks
+    (unless ``optional``) is a :class:`gis.ConfigError` naming the file, line and key; what belongs to an indicator
+    that is not assessed (its input layers are not in the catalog), or an optional layer the catalog lacks, is left
+    out with a note.
+    """
+    path = spec._source or config.root / "maps" / "plan.yaml"
+    specs = {s.id: s for s in config.specs}
+    skipped = {s.id for s in config.specs if not assessed(config, s)}
+    notes: list[str] = []
+
+    def known(key: tuple[Any, ...], indicator: str) -> bool:
+        """Refuse an id without a spec; whether the indicator runs."""
+        if indicator not in specs:
+            has = ", ".join(sorted(specs))
+            text = f"no indicator '{indicator}' in {config.root / 'analyses'} (the project has: {has}); fix or remove it"
+            raise key_error(path, key, text)
+        return indicator not in skipped
+
+    chosen = spec.indicators
+    for section in ("indicators", "gaps", "proposals"):
+        selection = getattr(spec, section)
+        for number, indicator in enumerate([] if selection.include == "all" else selection.include):
+            known((section, "include", number), indicator)
+        for number, indicator in enumerate(selection.exclude):
+            known((section, "exclude", number), indicator)
+    for indicator in chosen.styles:
+        known(("indicators", "styles", indicator), indicator)
+    start = chosen.start
+    if start is not None and not known(("indicators", "start"), start):
+        notes.append(f"{path}: indicators.start '{start}' is not assessed (an input layer is not in the catalog); the map opens on the first indicator")
+        start = None
+    quiet = sorted(skipped - set(chosen.exclude))
+    indicators = chosen.model_copy(update={"start": start, "exclude": [*chosen.exclude, *quiet]})
+    gaps = spec.gaps.model_copy(update={"exclude": [*spec.gaps.exclude, *sorted(skipped - set(spec.gaps.exclude))]})
+    proposals = spec.proposals.model_copy(update={"exclude": [*spec.proposals.exclude, *sorted(skipped - set(spec.proposals.exclude))]})
+    if quiet:
+        notes.append(f"{path}: not assessed, left off the map: {', '.join(quiet)}")
+
+    coverage = []
+    for number, entry in enumerate(spec.coverage):
+        key = ("coverage", number, "indicator")
+        runs = known(key, entry.indicator)
+        measured = specs[entry.indicator]
+        if measured.method not in COVERING_ROLE or "distance_m" not in measured.parameters:
+            text = (f"'{entry.indicator}' (method {measured.method}) has no coverage area; use an indicator of method "
+                    "within or coverage with parameters.distance_m")
+            raise key_error(path, key, text)
+        if runs:
+            coverage.append(entry)
+        else:
+            notes.append(f"{path}: coverage.{number} of '{entry.indicator}' left out: the indicator is not assessed")
+
+    facilities = {}
+    catalog, vectors = config.catalog.layers, [n for n, e in config.catalog.layers.items() if e.kind == "vector"]
+    for layer, facility in spec.facilities.items():
+        if layer not in catalog:
+            if facility.optional:
+                notes.append(f"{path}: facilities.{layer} left out: no layer '{layer}' in {config.catalog_path}")
+                continue
+            text = (f"no layer '{layer}' in {config.catalog_path} (vector layers: {', '.join(vectors)}); add it there, remove it "
+                    "here, or set 'optional: true' to draw it only when the catalog has it")
+            raise key_error(path, ("facilities", layer), text)
+        layer_entry = catalog[layer]
+        if layer_entry.kind != "vector":
+            text = f"layer '{layer}' is a {layer_entry.kind}, not a vector layer (vector layers: {', '.join(vectors)})"
+            raise key_error(path, ("facilities", layer), text)
+        fields = set(layer_entry.fields) | {"id"}
+        for number, field in enumerate(facility.fields or []):
+            if layer_entry.fields and field not in fields:
+                text = f"layer '{layer}' has no field '{field}' in the catalog (fields: {', '.join(sorted(fields))})"
+                raise key_error(path, ("facilities", layer, "fields", number), text)
+        status = []
+        for number, check in enumerate(facility.status):
+            if known(("facilities", layer, "status", number, "indicator"), check.indicator):
+                status.append(check)
+            else:
+                notes.append(f"{path}: facilities.{layer}.status.{number} left out: '{check.indicator}' is not assessed")
+        facilities[layer] = facility.model_copy(update={"status": status})
+
+    resolved = spec.model_copy(update={
+        "indicators": indicators, "gaps": gaps, "proposals": proposals, "coverage": coverage, "facilities": facilities,
+    })
+    resolved._source = spec._source
+    return ProjectMap(resolved, tuple(notes))
+
+
+def project_map_spec(config: ProjectConfig, path: Path | None = None) -> ProjectMap:
+    """The map spec ``path`` (else the project's ``maps/plan.yaml``) checked against the project; without
+    either, the map derived from the project's specs."""
+    path = path or find_map_spec(config.root)
+    if path is None:
+        note = f"{config.root / 'maps' / 'plan.yaml'}: none; the map is derived from the indicator specs"
+        return ProjectMap(derive_map_spec(config), (note,), derived=True)
+    return resolve_map_spec(config, read_map_spec(path))
+
+
+def validate_map_specs(config: ProjectConfig) -> tuple[str, ...]:
+    """Check every ``maps/*.yaml`` of the project against its specs and catalog (the first problem is raised);
+    return the notes on what the map will leave out."""
+    paths = sorted((config.root / "maps").glob("*.yaml"))
+    notes: list[str] = []
+    for path in paths:
+        notes += resolve_map_spec(config, read_map_spec(path)).notes
+    if find_map_spec(config.root) is None:
+        notes += project_map_spec(config).notes
+    return tuple(notes)

@@ -1,21 +1,163 @@
-"""``gis init``: a new project folder from the reference one, ready for a city's own data."""
+"""``gis init``: a new project folder from the reference one, ready for a city's own data.
+
+The measuring CRS is given (``--crs``) or found from the data: the CGCS2000 3-degree
+Gauss-Kruger zone of the centre of the city's county boundaries (``--counties FILE``, copied
+into ``layers/data/``) or of a point (``--near LON,LAT``).  The map spec is derived from the
+indicator specs and titled with the city's own name.
+"""
 
 from __future__ import annotations
 
+import re
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
+import pyogrio
 import yaml
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from gis.errors import UsageError
 from gis.project.catalog import read_catalog
-from gis.project.config import reference_root
+from gis.project.config import read_project, reference_root
+from gis.project.georef import GK3_FAMILY, gk3_meridian, gk3_range, gk3_zone, implausible
+from gis.project.mapspec import derive_map_spec
 from gis.project.overlaps import SUMMED_LEVELS
 from gis.project.vocabulary import input_fields
 
 DATA_SUFFIX = {"vector": ".gpkg", "table": ".csv", "raster": ".tif"}
+
+FIELD_NAMES = {
+    "id": ("id", "code", "adcode", "gb", "pac", "xzqdm", "county_id", "代码", "编码", "区划代码", "行政区划代码", "县代码", "区县代码"),
+    "name": ("name", "name_zh", "name_chn", "xzqmc", "county", "名称", "县名", "区县名称", "区县", "行政区划名称", "行政区名称"),
+    "name_en": ("name_en", "name_eng", "ename", "english", "英文名称", "英文名"),
+}
+"""Column names of county files, per canonical field, tried in order (case-insensitive)."""
+
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+
+
+@dataclass(frozen=True)
+class Counties:
+    """A county boundary file as ``gis init`` found it: its layer, its field mapping and its centre."""
+
+    path: Path
+    layer: str | None
+    fields: dict[str, str]
+    lon: float
+    lat: float
+    crs: str | None = None  # the CRS to assume (the file has none, its coordinates are degrees)
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    """What ``gis init`` wrote and how it chose the measuring CRS."""
+
+    files: list[Path]
+    crs: str
+    crs_from: str
+    counties: Counties | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def is_chinese(text: str) -> bool:
+    """Whether ``text`` holds a CJK character."""
+    return re.search(r"[\u3400-\u9fff]", text) is not None
+
+
+def parse_near(text: str) -> tuple[float, float]:
+    """``113.6,34.7`` as (lon, lat)."""
+    try:
+        lon, lat = (float(part) for part in text.replace(" ", "").split(","))
+    except ValueError:
+        msg = f"--near {text!r} is not LON,LAT; give degrees east and north, e.g. --near 113.6,34.7"
+        raise UsageError(msg) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        msg = f"--near {text}: lon must lie in -180..180 and lat in -90..90 (LON,LAT, longitude first)"
+        raise UsageError(msg)
+    return lon, lat
+
+
+def _pick_layer(path: Path) -> str | None:
+    """The counties' layer in a file: the only one, else the one named 'counties', else the only polygon layer."""
+    try:
+        found = [(str(name), str(kind)) for name, kind in pyogrio.list_layers(path)]
+    except Exception as exc:  # noqa: BLE001 - any GDAL failure is the same to the user: the file cannot be read
+        msg = f"--counties {path}: cannot be read as a vector file ({str(exc).splitlines()[0]})"
+        raise UsageError(msg) from None
+    if len(found) == 1:
+        return found[0][0] if path.suffix.lower() == ".gpkg" else None
+    names = [name for name, _ in found]
+    if "counties" in names:
+        return "counties"
+    polygons = [name for name, kind in found if kind and "polygon" in kind.lower()]
+    if len(polygons) == 1:
+        return polygons[0]
+    msg = f"--counties {path} holds several layers ({', '.join(names)}); name the county layer 'counties' or give a file with it alone"
+    raise UsageError(msg)
+
+
+def _field(columns: list[str], canonical: str, given: str | None) -> str | None:
+    """The column for a canonical field: the one given (checked), else the first common name found."""
+    if given is not None:
+        if given not in columns:
+            msg = f"--{canonical.replace('_', '-')}-field {given!r} is not a column of the counties file (columns: {', '.join(columns)})"
+            raise UsageError(msg)
+        return given
+    lower = {c.lower(): c for c in columns}
+    return next((lower[n.lower()] for n in FIELD_NAMES[canonical] if n.lower() in lower), None)
+
+
+def read_counties(path: Path, *, id_field: str | None = None, name_field: str | None = None) -> Counties:
+    """Find the layer, the id and name columns and the lon/lat centre of a county boundary file in any CRS."""
+    layer = _pick_layer(path)
+    frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+    if frame.empty:
+        msg = f"--counties {path}: no features"
+        raise UsageError(msg)
+    columns = [c for c in frame.columns if c != "geometry"]
+    fields: dict[str, str] = {}
+    for canonical, given in (("id", id_field), ("name", name_field), ("name_en", None)):
+        column = _field(columns, canonical, given)
+        if column is None and canonical != "name_en":
+            msg = (f"--counties {path}: no {canonical} column found (columns: {', '.join(columns)}); "
+                   f"give it with --{canonical}-field COLUMN")
+            raise UsageError(msg)
+        if column is not None:
+            fields[canonical] = column
+    assumed = None
+    if frame.crs is None:
+        if implausible(frame.total_bounds, CRS.from_user_input("EPSG:4326")):
+            msg = f"--counties {path} has no CRS and its coordinates are not degrees; give the file its CRS (a .prj), or use --near LON,LAT"
+            raise UsageError(msg)
+        assumed = "EPSG:4490"
+        frame = frame.set_crs(assumed)
+    west, south, east, north = frame.to_crs("EPSG:4490").total_bounds
+    return Counties(path, layer, fields, float(west + east) / 2, float(south + north) / 2, assumed)
+
+
+def choose_crs(crs: str | None, counties: Counties | None, near: str | None) -> tuple[str, str]:
+    """The measuring CRS and how it was chosen: ``--crs`` wins, else the zone of the counties' centre, else of ``--near``."""
+    if crs is not None:
+        return crs, "given with --crs"
+    if counties is not None:
+        lon, lat, source = counties.lon, counties.lat, f"the centre of {counties.path.name}"
+    elif near is not None:
+        lon, lat = parse_near(near)
+        source = "--near"
+    else:
+        msg = ("give the measuring CRS: --counties FILE (your county boundaries, any CRS: the zone of their centre is chosen "
+               "and the file copied in), --near LON,LAT (a point in the city), or --crs EPSG:CODE (the CGCS2000 "
+               f"3-degree Gauss-Kruger zone whose central meridian is nearest the city, {gk3_range()})")
+        raise UsageError(msg)
+    code = gk3_zone(lon)
+    if code is None:
+        msg = f"{lon:.2f}E, {lat:.2f}N is outside the CGCS2000 3-degree zones ({gk3_range()}); give --crs EPSG:CODE"
+        raise UsageError(msg)
+    return code, f"{GK3_FAMILY}{gk3_meridian(lon)}E, the zone of {source} ({lon:.2f}E, {lat:.2f}N)"
 
 
 def _quote(value: object) -> str:
@@ -23,11 +165,20 @@ def _quote(value: object) -> str:
     return yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=1000).strip().removesuffix("\n...").strip()
 
 
-def _catalog_text(name: str, crs: str) -> str:
+def _names(name: str, name_zh: str | None) -> tuple[str, str, str | None]:
+    """The project's name, its Chinese name and the city's English name (None when only a Chinese name is known)."""
+    zh = name_zh or name
+    return name, zh, None if is_chinese(name) else name
+
+
+def _catalog_text(name: str, crs: str, *, name_zh: str | None = None, crs_from: str = "",
+                  counties: Counties | None = None) -> str:
     """The reference catalog rewritten for a new city: each field explained, each file still to provide."""
     reference = read_catalog(reference_root() / "layers" / "catalog.yaml")
+    name, zh, english = _names(name, name_zh)
+    county_layer = reference.zones["county"].layer
     lines = [
-        f"# Layer catalog of {name}, written by `gis init` from the reference project.",
+        f"# Layer catalog of {zh if zh == name else f'{zh} ({name})'}, written by `gis init` from the reference project.",
         "#",
         "# For each layer: put your file under layers/ (or point `file` at it), set `layer` to the",
         "# layer name inside a GeoPackage, and map each canonical field (left) to your column name",
@@ -37,15 +188,17 @@ def _catalog_text(name: str, crs: str) -> str:
         "# coordinates do not fit it; `gis check` says so and proposes the likely CRS): `crs` and `crs_override: true`.",
         "",
         "project:",
-        f"  name: {_quote(name)}",
+        f"  name: {_quote(name)}              # titles, banners and console lines use these two names",
+        f"  name_zh: {_quote(zh)}",
         f"  baseline_year: {reference.project.baseline_year}",
         f"  target_year: {reference.project.target_year}",
         f"  data_year: {reference.data_year}          # the year your files describe",
-        f"  crs: {crs}            # metric CRS where areas and distances are measured",
+        f"  crs: {crs}            # metric CRS where areas and distances are measured" + (f"; {crs_from}" if crs_from else ""),
         f"  output_crs: {reference.project.output_crs}   # CGCS2000, for the planning GIS",
         "  city:",
         '    id: "000000"          # TODO: your city code',
-        f"    name: {_quote(name)}",
+        f"    name: {_quote(zh)}",
+        *([f"    name_en: {_quote(english)}"] if english else []),
         f"  themes: [{', '.join(reference.project.themes)}]   # each spec's theme is one of these",
         "",
         "zones:",
@@ -58,6 +211,9 @@ def _catalog_text(name: str, crs: str) -> str:
     lines += ["", "layers:"]
     for layer, entry in reference.layers.items():
         described = input_fields(layer)
+        if layer == county_layer and counties is not None:
+            lines += _counties_lines(layer, entry.title, counties, described)
+            continue
         lines.append(f"  {layer}:")
         if entry.title:
             lines.append(f"    title: {_quote(entry.title)}")
@@ -99,8 +255,91 @@ def _catalog_text(name: str, crs: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def init_project(directory: Path, *, name: str, crs: str) -> list[Path]:
-    """Write a new project folder; refuse to overwrite an existing catalog."""
+def _counties_lines(layer: str, title: str | None, counties: Counties, described: dict[str, str]) -> list[str]:
+    """The catalog entry of the county file ``gis init`` copied in."""
+    lines = [f"  {layer}:"]
+    if title:
+        lines.append(f"    title: {_quote(title)}")
+    lines.append(f"    file: data/{_quote(counties.path.name)}      # copied by gis init --counties")
+    if counties.layer:
+        lines.append(f"    layer: {_quote(counties.layer)}")
+    lines += ["    kind: vector", "    geometry: Polygon"]
+    if counties.crs:
+        lines.append(f"    crs: {counties.crs}        # the file has no CRS; its coordinates are lon/lat")
+    lines += ["    id_field: id", "    fields:                # canonical name: your column (found by gis init; check them)"]
+    for canonical, column in counties.fields.items():
+        comment = described.get(canonical, "")
+        lines.append(f"      {canonical}: {_quote(column)}" + (f"   # {comment}" if comment else ""))
+    lines += [
+        "    provenance:",
+        f"      source: TODO who made {_quote(counties.path.name)} and how",
+        "      licence: TODO",
+        '      date: "TODO"',
+        "      synthetic: false",
+    ]
+    return lines
+
+
+def _map_text(directory: Path) -> str:
+    """The map spec of the new project: its title, every indicator, and the coverage areas and facility layers its
+    specs read (each marked ``optional``: a layer left out of the catalog is skipped, not an error)."""
+    config = read_project(directory)
+    spec = derive_map_spec(config)
+    title = spec.title
+    assert title is not None
+    dumped = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    facilities = {name: {**values, "optional": True} for name, values in dumped.get("facilities", {}).items()}
+
+    def block(data: dict[str, Any]) -> list[str]:
+        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120).splitlines()
+
+    lines = [
+        f"# Web map of {title.zh if title.zh == title.en else f'{title.zh} ({title.en})'}, written by `gis init` from the",
+        "# project's indicator specs.  `gis run` (and `gis map`) draw out/map.html from this file; `gis check`",
+        "# checks every indicator id and layer it names against analyses/ and layers/catalog.yaml.",
+        "# Every key is optional (a missing key keeps its default); delete this file to have the map derived",
+        "# from the specs at each run.  Colours are #rrggbb; values in the data's unit (shares as fractions 0..1).",
+        "",
+        f"title: {{zh: {_quote(title.zh)}, en: {_quote(title.en)}}}",
+        "",
+        "basemap: none            # none (offline), osm (OpenStreetMap tiles), tianditu (needs TIANDITU_KEY)",
+        "",
+        "indicators:",
+        "  include: all           # or a list of indicator ids, in the order of the layer control",
+        "  exclude: []",
+        "  # start: some.indicator   # the one layer shown when the page opens; default the first",
+        "  # styles: {some.indicator: {colour_by: value, classes: [0.25, 0.5]}}   # auto | status | value",
+        "",
+        "gaps: {include: all, show: start}        # <id>.gaps layers; show: start | all | none",
+        "proposals: {include: all, show: start}   # <id>.proposals layers",
+        "",
+        "# Areas within an indicator's distance_m of its covering layer (methods within and coverage).",
+        *block({"coverage": dumped.get("coverage", [])}),
+        "",
+        "# Facility layers of layers/catalog.yaml; `status` marks a facility listed in an indicator's <id>.gaps",
+        "# layer; `optional: true`: left out with a note when the catalog has no such layer.",
+        *block({"facilities": facilities}),
+        "",
+        "# Colours and labels of the statuses, the value ramp, and the popup labels of the canonical fields.",
+        *block({key: dumped[key] for key in ("status", "value_colours", "field_labels") if key in dumped}),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def init_project(directory: Path, *, name: str, crs: str | None = None, name_zh: str | None = None,
+                 counties: Path | None = None, near: str | None = None, id_field: str | None = None,
+                 name_field: str | None = None) -> Scaffold:
+    """Write a new project folder; refuse to overwrite an existing catalog.
+
+    The measuring CRS is ``crs``, else the 3-degree zone of the centre of the ``counties`` file (copied into
+    ``layers/data/`` and named in the catalog), else of ``near`` (``LON,LAT``).
+    """
+    catalog = directory / "layers" / "catalog.yaml"
+    if catalog.exists():
+        msg = f"{catalog} exists already; gis init writes new project folders only"
+        raise UsageError(msg)
+    found = read_counties(counties, id_field=id_field, name_field=name_field) if counties is not None else None
+    crs, crs_from = choose_crs(crs, found, near)
     try:
         parsed = CRS.from_user_input(crs)
     except CRSError:
@@ -110,21 +349,27 @@ def init_project(directory: Path, *, name: str, crs: str) -> list[Path]:
         msg = (f"--crs {crs} is not a projected CRS in metres; areas and distances need one: the local CGCS2000 "
                "3-degree Gauss-Kruger zone, EPSG:4534 (CM 75E) to EPSG:4554 (CM 135E)")
         raise UsageError(msg)
-    catalog = directory / "layers" / "catalog.yaml"
-    if catalog.exists():
-        msg = f"{catalog} exists already; gis init writes new project folders only"
-        raise UsageError(msg)
     source = reference_root()
-    (directory / "layers" / "data").mkdir(parents=True, exist_ok=True)
-    catalog.write_text(_catalog_text(name, crs), encoding="utf-8")
-    written = [catalog]
-    for folder in ("analyses", "maps"):
-        if (source / folder).is_dir():
-            shutil.copytree(source / folder, directory / folder, dirs_exist_ok=True)
-            written += sorted((directory / folder).glob("*.yaml"))
+    data = directory / "layers" / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if found is not None:
+        parts = [found.path.with_suffix(s) for s in SHAPEFILE_PARTS] if found.path.suffix.lower() == ".shp" else [found.path]
+        for part in parts:
+            if part.exists():
+                written.append(Path(shutil.copy2(part, data / part.name)))
+    catalog.write_text(_catalog_text(name, crs, name_zh=name_zh, crs_from=crs_from, counties=found), encoding="utf-8")
+    written.append(catalog)
+    shutil.copytree(source / "analyses", directory / "analyses", dirs_exist_ok=True)
+    written += sorted((directory / "analyses").glob("*.yaml"))
+    plan = directory / "maps" / "plan.yaml"
+    plan.parent.mkdir(exist_ok=True)
+    plan.write_text(_map_text(directory), encoding="utf-8")
     readme = directory / "README.md"
-    readme.write_text(_README.format(name=name, crs=crs), encoding="utf-8")
-    return [*written, readme]
+    _, zh, _ = _names(name, name_zh)
+    heading = zh if zh == name else f"{zh} {name}"
+    readme.write_text(_README.format(name=heading, crs=crs, crs_from=crs_from), encoding="utf-8")
+    return Scaffold([*written, plan, readme], crs, crs_from, found)
 
 
 _README = """# {name}
@@ -138,9 +383,13 @@ A planning project for the `gis` toolkit, made by `gis init` from the reference 
    set `encoding: GBK`.
 2. `gis check --project .` says layer by layer what is still missing or wrong.
 3. `analyses/*.yaml` holds one spec per indicator with its target and plan clause; adjust
-   the targets to your own plan.  `maps/*.yaml` sets the web map's layers and colours.
+   the targets to your own plan.  `maps/plan.yaml` sets the web map's title, layers and
+   colours; `gis check` checks every indicator and layer it names (delete it to have the
+   map derived from the specs).
 4. `gis run --project . --out out` writes indicators.csv, planning.gpkg, report.html,
    gaps.xlsx and run.json.
 
-Measuring CRS: {crs}.
+Measuring CRS: {crs} ({crs_from}).  `gis check` warns when your data reach well beyond
+its zone (central meridian plus or minus 1.5 degrees) and names the zone that fits; change
+`project.crs` in `layers/catalog.yaml` to it.
 """

@@ -146,7 +146,7 @@ class Spec(_Strict):
     clause: str
     definition: str
     formula: str
-    method: Literal["ratio", "coverage", "raster_share", "within", "total", "presence"]
+    method: Literal["ratio", "coverage", "raster_share", "within", "total", "presence", "area_share"]
     inputs: dict[str, str]
     parameters: dict[str, Any] = Field(default_factory=dict)
     missing_values: MissingValues = Field(

@@ -27,6 +27,7 @@ from gis.proposals.common import (
     KindSettings,
     Part,
     Problem,
+    absent_note,
     allocate,
     city_row,
     count_items,
@@ -79,6 +80,8 @@ def _candidates(ctx: Context, settings: CoverageSettings, blanks: Blanks) -> gpd
     reader = ctx.reader
     frames = []
     for layer in settings.candidates:
+        if layer not in reader.catalog.layers:
+            continue  # a candidate layer the project lacks (said in the notes)
         frame = read_features(reader, layer, settings.candidates_where.get(layer), blanks)
         if frame.empty:
             continue
@@ -129,6 +132,7 @@ def propose_coverage_sites(ctx: Context, item: IndicatorResult, settings: Covera
             below.append((zone, target))
     if not below:
         return part
+    part.notes += [absent_note(layer, "its sites are not candidates") for layer in settings.candidates if layer not in reader.catalog.layers]
     candidate_blanks = Blanks(reader, spec, say=False, missing="skip")  # a candidate with a blank is left out, and said
     candidates = _candidates(ctx, settings, candidate_blanks)
     part.notes += [f"candidate sites: {note}" for note in candidate_blanks.notes]
@@ -373,9 +377,13 @@ def propose_fast_charging(ctx: Context, item: IndicatorResult, settings: FastSet
         return part
     gaps = gaps.copy()
     gaps["county_id"] = county_of(ctx.zones, gaps.geometry).values
-    if settings.stations is not None:
+    stations_layer = settings.stations
+    if stations_layer is not None and stations_layer not in reader.catalog.layers:
+        part.notes.append(absent_note(stations_layer, "the nearest fast charger is not looked up"))
+        stations_layer = None
+    if stations_layer is not None:
         blanks = Blanks(reader, spec, say=False, missing="skip")  # a station with a blank is left out, and said
-        stations = read_features(reader, settings.stations, settings.stations_where, blanks)
+        stations = read_features(reader, stations_layer, settings.stations_where, blanks)
         part.notes += [f"stations: {note}" for note in blanks.notes]
     else:
         stations = gpd.GeoDataFrame({"id": []}, geometry=[], crs=reader.crs)
@@ -386,6 +394,8 @@ def propose_fast_charging(ctx: Context, item: IndicatorResult, settings: FastSet
     def detail(feature: pd.Series) -> str:
         if settings.stations is None:
             return "nearest fast charger not looked up (no proposal.stations)"
+        if stations_layer is None:
+            return f"nearest fast charger not looked up (no layer '{settings.stations}')"
         if is_missing(feature["distance_km"]):
             return "no existing fast charger found"
         return f"nearest fast charger: {feature['station_name']} ({feature['station_id']}), {feature['distance_km']:.1f} km"

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gis.engines.result import IndicatorResult, RunResult
 from gis.methods.attributes import ratio_value
+from gis.methods.registry import typo_problem
 from gis.methods.targets import meets_threshold
 from gis.methods.zones import Zones
 from gis.project.config import ProjectConfig
@@ -141,14 +142,28 @@ class Kind(Generic[Settings]):
 
 
 def layer_problem(project: ProjectConfig, layer: str, kind: str) -> str | None:
-    """What keeps ``layer`` from serving as a ``kind`` layer (vector, raster, table); None when nothing."""
+    """What keeps ``layer`` from serving as a ``kind`` layer (vector, raster, table); None when nothing.
+
+    A layer the catalog lacks is no problem (the proposal does without it, and says so in its
+    notes) unless its name is close to a catalog layer's: a typo (:func:`~gis.methods.registry.typo_problem`).
+    """
     if layer not in project.catalog.layers:
-        return f"layer '{layer}' is not in {project.catalog_path}"
+        return typo_problem(project, layer)
     actual = project.catalog.layers[layer].kind
     return None if actual == kind else f"layer '{layer}' is a {actual} layer; a {kind} layer is needed"
 
 
 # --- rows of the table -----------------------------------------------------------------------
+
+
+def not_assessed(item: IndicatorResult) -> bool:
+    """Whether the indicator was not assessed (a layer it reads is not in the catalog): every row ``not_assessed``."""
+    return not item.assessed
+
+
+def absent_note(layer: str, what: str) -> str:
+    """The proposal note on a layer its block names that the catalog lacks, and what the proposal does without it."""
+    return f"layer '{layer}' is not in the catalog; {what}"
 
 
 def meets(value: Any, target: Any, comparator: Any) -> bool | None:

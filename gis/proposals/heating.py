@@ -26,6 +26,7 @@ from gis.proposals.common import (
     item_row,
     meets,
     nearest,
+    not_assessed,
     point_layer,
     proposals_layer_name,
     row,
@@ -126,6 +127,8 @@ def propose_coal_boilers(ctx: Context, item: IndicatorResult, settings: CoalSett
     clean = ctx.by_id.get(settings.clean_share)
     if clean is None:
         part.notes.append(f"indicator '{settings.clean_share}' not in this run; clean-heating share after conversion left out")
+    elif not_assessed(clean):
+        part.notes.append(f"indicator '{settings.clean_share}' not assessed; clean-heating share after conversion left out")
     elif not inside.empty:
         part.rows += _clean_after(ctx, item, clean, inside)
     return part

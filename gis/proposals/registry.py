@@ -2,9 +2,11 @@
 
 A spec asks for a proposal with a ``proposal:`` block naming its kind; a spec without one has
 none. The block is the settings of that kind (a pydantic union told apart by ``kind``): a key
-the kind does not take, a value out of range, a layer the catalog lacks or an indicator the
-project lacks is a :class:`~gis.errors.ConfigError` naming the spec file, the line and the key,
-raised when the project loads.
+the kind does not take, a value out of range, a misspelt layer name (close to a catalog layer's)
+or an indicator the project lacks is a :class:`~gis.errors.ConfigError` naming the spec file, the
+line and the key, raised when the project loads.  A layer the catalog simply lacks is no error: an
+indicator not assessed gets no proposal, and a proposal does without a candidate, station or
+population layer the project lacks, saying so in its notes.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from gis.project._yaml import key_error, validate
 from gis.project.config import ProjectConfig
 from gis.project.specs import Spec
 from gis.proposals.charging import COVERAGE_SITES, FAST_CHARGING, PARKING_SPACES, CoverageSettings, FastSettings, ParkingSettings
-from gis.proposals.common import PROPOSAL_COLUMNS, Context, Kind, KindSettings, Part, Proposals
+from gis.proposals.common import PROPOSAL_COLUMNS, Context, Kind, KindSettings, Part, Proposals, not_assessed
 from gis.proposals.heating import COAL_BOILERS, CoalSettings
 from gis.proposals.permeable import PERMEABLE_BLOCKS, PermeableSettings
 from gis.proposals.projects import PROJECT_TOTALS, ProjectTotalsSettings
@@ -109,7 +111,8 @@ def validate_proposals(project: ProjectConfig) -> None:
 def propose(result: RunResult) -> Proposals:
     """For every gap of ``result`` a proposal can act on: what would close it and the value after.
 
-    Indicators without a ``proposal:`` block are passed over; a proposal whose inputs are
+    Indicators without a ``proposal:`` block are passed over, and so are those not assessed
+    (said in the notes); a proposal whose inputs are
     missing or wrong (a block that fails its check, a layer that cannot be read) is skipped with
     a note and a log line.
     """
@@ -121,6 +124,10 @@ def propose(result: RunResult) -> Proposals:
         try:
             settings = proposal_settings(result.project, item.spec)
             if settings is None:
+                continue
+            if not_assessed(item):
+                reason = str(item.rows["status_note"].iloc[0]).split(";")[0].removeprefix("not assessed: ")
+                notes.append(f"{item.spec.id}: not assessed ({reason}); no proposal")
                 continue
             part: Part = KINDS[settings.kind].propose(ctx, item, settings)
         except (GisError, OSError) as exc:

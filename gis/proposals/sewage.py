@@ -23,6 +23,7 @@ from gis.proposals.common import (
     KindSettings,
     Part,
     Problem,
+    absent_note,
     city_row,
     item_level,
     item_row,
@@ -45,6 +46,8 @@ class SewerSettings(KindSettings):
         """Blank areas in km2 of a polygon base; a population raster of the catalog."""
         value = CoverageParams.model_validate(spec.parameters).value
         base = project.catalog.layers.get(spec.inputs["base"])
+        if spec.inputs["base"] not in project.catalog.layers:
+            return  # the indicator is not assessed: no proposal
         if value != "uncovered_km2" or base is None or base.kind != "vector":
             yield ("kind",), "kind 'sewer_extensions' closes blank areas: a coverage of a polygon base with value uncovered_km2"
         elif self.population is not None:
@@ -75,7 +78,9 @@ def propose_sewer_extensions(ctx: Context, item: IndicatorResult, settings: Sewe
     sewer_geoms = sewers.set_index(sewers["id"].astype(str)).geometry
     gaps["line"] = shapely.shortest_line(gaps.geometry.values, sewer_geoms.loc[gaps["sewer_id"].astype(str)].values)
     gaps["length_m"] = shapely.length(gaps["line"].values)
-    if settings.population is not None:
+    if settings.population is not None and settings.population not in reader.catalog.layers:
+        part.notes.append(absent_note(settings.population, "the people each extension serves are not counted"))
+    elif settings.population is not None:
         gaps["people"] = zonal_sums(reader.layer_path(settings.population), settings.population, gaps[["geometry"]])
     else:
         gaps["people"] = np.nan

@@ -84,6 +84,8 @@ GPKG_LAYERS = (
     "waste_facilities",
     "key_projects",
     "green_factories",
+    "roads",
+    "rivers",
 )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 
-from gis.sample import heating, history, projects, rasters, sewage, transport
+from gis.sample import heating, history, projects, rasters, roads, sewage, transport
 from gis.sample._common import BASELINE_YEAR, GPKG_LAYERS, GPKG_NAME
 from gis.sample.boundaries import builtup_layer, counties_layer, make_world, parks_layer
 from gis.sample.writers import write_csv, write_gpkg, write_raster
@@ -63,6 +63,8 @@ def build_sample(data_dir: Path, *, seed: int = 2025, scale: float = 1.0) -> lis
     years = history.history(w, layers, baseline)
     baseline = history.baseline_from(w, years[BASELINE_YEAR]["heat_sources"], years[BASELINE_YEAR]["sewage_plants"])
     year_layers = [(f"{name}_{year}", frame) for year, frames in years.items() for name, frame in frames.items()]
+    # from a random stream of their own: the layers above stay as they were for the seed
+    layers["roads"], layers["rivers"] = roads.roads_and_rivers(w, roads.roads_rng(seed))
 
     written = [
         write_gpkg(data_dir / GPKG_NAME, [(name, layers[name]) for name in GPKG_LAYERS] + year_layers),
