@@ -12,6 +12,7 @@ import osmium
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 import yaml
 from click.testing import CliRunner
 from osmium.osm.mutable import Node, Way
@@ -203,6 +204,105 @@ def test_a_spec_naming_an_unknown_class_table_fails_its_check(make_project) -> N
     root = make_project({"landuse": landuse}, [_area_share_spec(classes="sandiao_typo")])
     with pytest.raises(ConfigError, match="no class table 'sandiao_typo'"):
         load_project(root)
+
+
+def _sandiao_parcels() -> gpd.GeoDataFrame:
+    """三调 parcels (DLTB) with 城镇村属性码 CZCSXM, in metres from the counties' corner (X0, Y0)."""
+    rows = [  # BSM, DLBM, CZCSXM, (x1, y1, x2, y2)
+        ("1", "0701", "201", (0, 0, 400, 300)),  # county A, city: urban residential, impervious, 120 000 m2
+        ("2", "0810", "201", (400, 0, 600, 300)),  # park, permeable, 60 000 m2
+        ("3", "1101", "201", (600, 0, 700, 300)),  # river, water: left out of both sides, 30 000 m2
+        ("4", "1004", "201", (0, 300, 700, 350)),  # urban road, impervious, 35 000 m2
+        ("5", "0702", "203", (0, 600, 200, 800)),  # village homesteads: not built-up
+        ("6", "0101", None, (200, 600, 1000, 1000)),  # paddy field outside the towns: not built-up
+        ("7", "0701", "202", (1100, 0, 1300, 200)),  # county B, town: residential, impervious, 40 000 m2
+        ("8", "0301", "202", (1300, 0, 1500, 200)),  # forest, permeable, 40 000 m2
+        ("9", "1104", "202", (1100, 200, 1200, 250)),  # pond, water, 5 000 m2
+        ("10", "0503", "202", (950, 500, 1100, 600)),  # restaurant across the border: 5 000 m2 in A, 10 000 m2 in B -> B's
+    ]
+    return gpd.GeoDataFrame(
+        {"BSM": [r[0] for r in rows], "DLBM": [r[1] for r in rows], "CZCSXM": [r[2] for r in rows]},
+        geometry=[box(X0 + x1, Y0 + y1, X0 + x2, Y0 + y2) for *_, (x1, y1, x2, y2) in rows],
+        crs="EPSG:4546",
+    )
+
+
+def _reference_spec(spec_id: str) -> dict:
+    return yaml.safe_load((REFERENCE_CATALOG.parent.parent / "analyses" / f"{spec_id}.yaml").read_text(encoding="utf-8"))
+
+
+def test_sandiao_parcels_give_the_builtup_mask_and_the_permeable_share(make_project, tmp_path: Path) -> None:
+    # Built-up = parcels with CZCSXM 201 or 202, one union per county, each parcel to the county it
+    # overlaps most: A's is the city block 700 x 350 m (parcels 1-4, 245 000 m2, central_city); B's
+    # the town parcels 7-9 and the restaurant 10 (its larger part is in B): 100 000 m2, county_seat.
+    # permeable.share_landuse (the reference spec, untouched) inside that mask, water left out:
+    #   A: BU-A holds 60 000 permeable (park) of 120 000 + 60 000 + 35 000 land; BU-B reaches 5 000 m2
+    #      of restaurant into A: 60 000 / 220 000 = 3/11 = 0.2727 < 0.40, shortfall 0.4 * 220 000 - 60 000
+    #      = 28 000 m2 = 0.028 km2.
+    #   B: 40 000 forest / (40 000 + 40 000 + 10 000) = 4/9 = 0.444 >= 0.40, met.
+    #   city: (60 000 + 40 000) / (220 000 + 90 000) = 10/31 = 0.3226, shortfall 124 000 - 100 000 = 0.024 km2.
+    # The village (203) and the paddy field without a code lie outside the mask: if they counted, A would be far higher.
+    source = tmp_path / "sandiao.gpkg"
+    pyogrio.write_dataframe(_sandiao_parcels(), source, layer="DLTB")
+    root = make_project({}, [_reference_spec("permeable.share_landuse")])
+    code, output = _invoke("import", "landuse", source, "--project", root, "--classes", "gbt21010_2017", "--builtup-field", "CZCSXM")
+    assert code == 0, output
+    said = " ".join(output.split())
+    assert "8 parcels with CZCSXM in 201, 202 -> layer 'builtup'" in said, output
+    catalog = read_catalog(root / "layers" / "catalog.yaml")
+    entry = catalog.layers["builtup"]
+    assert entry.file == "data/builtup.gpkg" and entry.fields == {"id": "id", "name": "name", "county_id": "county_id", "kind": "kind"}
+    assert set(catalog.zones) == {"county"}, "zones are left as they were: the mask reads the layer by name"
+    builtup = gpd.read_file(root / "layers" / "data" / "builtup.gpkg").to_crs("EPSG:4546").set_index("id")
+    assert builtup.crs.to_epsg() == 4546 and list(builtup.index) == ["BU-A", "BU-B"]
+    assert list(builtup["county_id"]) == ["A", "B"] and list(builtup["kind"]) == ["central_city", "county_seat"]
+    assert list(builtup["name"]) == ["甲县建成区", "乙县建成区"]
+    expected_a = box(X0, Y0, X0 + 700, Y0 + 350)
+    expected_b = shapely.union_all([box(X0 + 1100, Y0, X0 + 1500, Y0 + 200), box(X0 + 1100, Y0 + 200, X0 + 1200, Y0 + 250),
+                                    box(X0 + 950, Y0 + 500, X0 + 1100, Y0 + 600)])
+    assert builtup.loc["BU-A", "geometry"].symmetric_difference(expected_a).area < 1.0
+    assert builtup.loc["BU-B", "geometry"].symmetric_difference(expected_b).area < 1.0
+    result = run_project(load_project(root))
+    rows = result.indicators.set_index("zone_id")
+    assert (result.indicators["indicator"] == "permeable.share_landuse").all()
+    assert rows.loc["A", "numerator"] == pytest.approx(60_000, rel=1e-5) and rows.loc["A", "denominator"] == pytest.approx(220_000, rel=1e-5)
+    assert rows.loc["A", "value"] == pytest.approx(3 / 11, rel=1e-5) and rows.loc["A", "status"] == "gap"
+    assert rows.loc["A", "shortfall"] == pytest.approx(0.028, abs=1e-3)
+    assert rows.loc["B", "value"] == pytest.approx(4 / 9, rel=1e-5) and rows.loc["B", "status"] == "met"
+    assert rows.loc["C", "value"] == pytest.approx(10 / 31, rel=1e-5) and rows.loc["C", "shortfall"] == pytest.approx(0.024, abs=1e-3)
+    assert "built-up" in rows.loc["A", "zone_name"]
+
+
+def test_czcsxm_is_found_by_name_and_an_existing_builtup_is_left_alone(make_project, tmp_path: Path) -> None:
+    source = tmp_path / "sandiao.gpkg"
+    pyogrio.write_dataframe(_sandiao_parcels(), source, layer="DLTB")
+    root = make_project({}, [])
+    code, output = _invoke("import", "landuse", source, "--project", root, "--classes", "gbt21010_2017")
+    assert code == 0, output
+    said = " ".join(output.split())
+    assert "column 'CZCSXM' (城镇村属性码) found: parcels with codes 201, 202 become layer 'builtup'" in said, output
+    assert "builtup" in read_catalog(root / "layers" / "catalog.yaml").layers
+    code, output = _invoke("import", "landuse", source, "--project", root, "--classes", "gbt21010_2017", "--layer", "landuse_2", "--replace")
+    assert code == 0, output
+    said = " ".join(output.split())
+    assert "'builtup' exists already and is left as it is" in said and "--builtup-field CZCSXM --replace" in said, output
+    code, output = _invoke("import", "landuse", source, "--project", root, "--classes", "gbt21010_2017", "--layer", "landuse_3",
+                           "--builtup-field", "CZCSXM")
+    assert code == 2 and "'builtup' exists already" in " ".join(output.split()), output
+
+
+def test_a_failing_builtup_step_imports_nothing(make_project, tmp_path: Path) -> None:
+    source = tmp_path / "sandiao.gpkg"
+    pyogrio.write_dataframe(_sandiao_parcels(), source, layer="DLTB")
+    root = make_project({}, [])
+    catalog = root / "layers" / "catalog.yaml"
+    before = catalog.read_text(encoding="utf-8")
+    code, output = _invoke("import", "landuse", source, "--project", root, "--classes", "gbt21010_2017", "--builtup-field", "CZCSXM",
+                           "--builtup-codes", "209")
+    assert code == 1 and output.strip().count("\n") == 0
+    assert "no parcel with code 209" in output and "--builtup-codes" in output, output
+    assert catalog.read_text(encoding="utf-8") == before
+    assert sorted(p.name for p in (root / "layers" / "data").iterdir()) == ["test.gpkg"]
 
 
 # --- land cover -----------------------------------------------------------------------------------

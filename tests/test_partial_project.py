@@ -149,8 +149,9 @@ def _drop_layers(project: Path) -> None:
 def _gone(project: Path) -> tuple[set[str], int]:
     """The specs of the sample that read the population raster or the sewer network (at least those of GONE), and
     how many specs there are."""
-    specs = load_project(project).specs
-    gone = {spec.id for spec in specs if {"population", "sewer_network"} & set(spec_layers(spec))}
+    config = load_project(project)
+    specs, kept = config.specs, set(config.catalog.layers) - {"population", "sewer_network"}
+    gone = {spec.id for spec in specs if set(spec_layers(spec)) - kept}  # and those the sample lacks a layer of (landuse)
     assert set(GONE) <= gone
     return gone, len(specs)
 

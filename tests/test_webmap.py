@@ -9,14 +9,17 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import folium
 import folium.plugins
 import geopandas as gpd
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from shapely.geometry import LineString, Point
 
 from gis.api import load_project
 from gis.cli import main
@@ -24,16 +27,19 @@ from gis.errors import ConfigError, UsageError
 from gis.outputs._leaflet import FeatureLayer
 from gis.outputs._offline import make_offline, remote_assets
 from gis.outputs.folder import RunOutputs, read_run
+from gis.outputs.summary import not_assessed
 from gis.outputs.webmap import build_map, write_map
+from gis.outputs.webmap_layers import strokes
 from gis.project.config import reference_root
 from gis.project.layers import LayerReader
-from gis.project.mapspec import FieldLabel, MapSpec, read_map_spec
+from gis.project.mapspec import ContextLayer, FieldLabel, MapSpec, derive_map_spec, project_map_spec, read_map_spec
 
 PLAN = reference_root() / "maps" / "plan.yaml"
 XSS_NAME = "<script>alert(1)</script>"
 XSS_CITY = "<img src=x onerror=alert(2)>"
 XSS_TITLE = "<b>x</b>"
 TEMPLATE_NAME = "{{ 7 * 7 }} {% raw %}"  # a name that would be evaluated if data reached Jinja
+XSS_RIVER = "<img src=x onerror=alert(3)>{{ 6 * 7 }}河"
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -53,6 +59,9 @@ def project_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     heat.loc[heat.index[0], "name"] = XSS_NAME
     heat.loc[heat.index[1], "name"] = TEMPLATE_NAME
     heat.to_file(gpkg, layer="heat_sources", driver="GPKG", engine="pyogrio")
+    rivers = gpd.read_file(gpkg, layer="rivers", engine="pyogrio")
+    rivers.loc[rivers.index[-1], "name"] = XSS_RIVER
+    rivers.to_file(gpkg, layer="rivers", driver="GPKG", engine="pyogrio")
     catalog = root / "layers" / "catalog.yaml"
     catalog.write_text(catalog.read_text(encoding="utf-8").replace("name_en: Sanmenxia", f'name_en: "{XSS_CITY}"'), encoding="utf-8")
     spec = root / "analyses" / "sewage.sludge_safe.yaml"
@@ -105,9 +114,15 @@ def render(run: RunOutputs, spec: MapSpec, layers: LayerReader | None, **kwargs:
 # --- the page --------------------------------------------------------------------------------
 
 
+def assessed(run: RunOutputs) -> pd.DataFrame:
+    """The rows of the run's indicators that have a map layer (not those not assessed: the legend lists those)."""
+    skipped = {item.indicator for item in not_assessed(run.indicators)}
+    return run.indicators.loc[~run.indicators["indicator"].isin(skipped)]
+
+
 def test_layer_per_indicator_named_with_clause(run: RunOutputs, text: str) -> None:
     page = decoded(text)
-    for indicator, rows in run.indicators.groupby("indicator"):
+    for indicator, rows in assessed(run).groupby("indicator"):
         first = rows.iloc[0]
         assert f"{indicator} {html.escape(first['title_zh'])} — {first['clause']}" in page
     assert '"permeable.share 可渗透地面面积比例（建成区） — 二(三)"' in page
@@ -251,6 +266,106 @@ def test_without_project_facilities_are_skipped(run: RunOutputs, tmp_path: Path,
     assert "permeable.share 可渗透地面面积比例" in page and "热源 Heat sources" not in page
 
 
+# --- context: roads and rivers -----------------------------------------------------------------------
+
+
+def _feature_data(page_text: str, label: str) -> tuple[str, dict]:
+    """The swatch colour in the layer control and the features and styles of the layer named ``label``."""
+    var = re.search(rf'background:(#\w{{6}})[^\n]*?{re.escape(label)}"\s*:\s*(\w+)', page_text)
+    assert var, label
+    data = re.search(rf"var {var.group(2)}_data = (.*?);\n", page_text)
+    assert data
+    return var.group(1), json.loads(data.group(1))
+
+
+def test_context_layers_beneath_in_the_spec_colours(text: str, layers: LayerReader) -> None:
+    page = decoded(text)
+    panes = dict(re.findall(r'createPane\(\s*"(\w+)"\);\s*\w+\.style\.zIndex = (\d+)', page))
+    assert int(panes["context"]) < min(int(z) for name, z in panes.items() if name != "context")
+    swatch, rivers = _feature_data(page, "背景 Context · 河流 Rivers")
+    assert swatch == "#4a90d9"
+    swatch, roads = _feature_data(page, "背景 Context · 道路：高速公路、干线公路、街道 Roads")
+    assert swatch == "#8c8c8c"
+    assert {(s["color"], s["weight"]) for s in rivers["styles"]} == {("#4a90d9", 1.5)}
+    assert {(s["color"], s["weight"]) for s in roads["styles"]} == {("#8c8c8c", 3.0), ("#8c8c8c", 2.0), ("#8c8c8c", 0.6)}
+    assert all(s["className"] == "gis-context" and s["fill"] is False for s in rivers["styles"] + roads["styles"])
+    # roads: one feature per width (no tooltip, not interactive); rivers: one per name, the name as the tooltip
+    assert len(roads["features"]) == 3 and all(set(f["properties"]) == {"s"} for f in roads["features"])
+    names = set(layers.read_vector("rivers")["name"])
+    assert {f["properties"]["tooltip"] for f in rivers["features"]} == {html.escape(n).replace("{", "&#123;").replace("}", "&#125;") for n in names}
+    assert all(f["properties"]["popup"] == "" for f in rivers["features"])
+    assert "黄河" in names and html.escape(XSS_RIVER).replace("{", "&#123;").replace("}", "&#125;") in page
+    assert "<img src=x onerror=alert(3)>" not in page
+    assert re.search(r"\b42河", page) is None  # the name never reached Jinja
+
+
+def test_context_streets_cost_little(run: RunOutputs, layers: LayerReader) -> None:
+    """Street segments are joined into strokes and simplified: far fewer vertices on the page than in the data."""
+    streets = layers.read_vector("roads").query("`class` == 'street'")
+    spec = MapSpec(context=[ContextLayer(layer="roads", width_by={"field": "class", "weights": {"street": 1, "arterial": 0}, "others": 0})])
+    page = render(run, spec, layers)
+    _, data = _feature_data(page, "背景 Context · 道路：高速公路、干线公路、街道 Roads")
+    assert len(data["features"]) == 1 and data["features"][0]["geometry"]["type"] == "MultiLineString"
+    on_page = sum(len(part) for part in data["features"][0]["geometry"]["coordinates"])
+    in_data = sum(len(g.coords) for g in streets.geometry)
+    assert 0 < on_page < in_data / 4
+
+
+def test_strokes_join_straight_continuations() -> None:
+    grid = [LineString([(x, y), (x, y + 100)]) for x in (0, 100, 200) for y in (0, 100)]
+    grid += [LineString([(x + 100, y), (x, y)]) for x in (0, 100) for y in (0, 100, 200)]  # reversed: joins either way
+    joined = strokes(grid)
+    assert len(joined) == 6 and sorted(round(line.length) for line in joined) == [200] * 6
+    bent = strokes([LineString([(0, 0), (100, 0)]), LineString([(100, 0), (100, 100)])])  # a right angle: not joined
+    assert len(bent) == 2
+
+
+def _lines(names: list[str]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"id": [f"r{i}" for i in range(len(names))], "name": names, "class": ["arterial"] * len(names)},
+        geometry=[LineString([(500_000 + 900 * i, 3_800_000), (500_000 + 900 * i, 3_801_000)]) for i in range(len(names))],
+        crs="EPSG:4546",
+    )
+
+
+CONTEXT_SPEC = {"id": "charging.fast", "method": "ratio", "inputs": {"features": "stations"},
+                "parameters": {"numerator_where": {"field": "fast", "eq": 1}}}
+
+
+def _stations() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"id": ["s1"], "name": ["一"], "fast": [1]}, geometry=[Point(500_200, 3_800_500)], crs="EPSG:4546")
+
+
+def test_context_layer_missing_from_the_catalog(make_project: Callable[..., Path]) -> None:
+    root = make_project({"stations": _stations(), "rivers": _lines(["洛河"])}, [CONTEXT_SPEC])
+    (root / "maps").mkdir()
+    plan = root / "maps" / "plan.yaml"
+    plan.write_text("context:\n  - layer: rivers\n  - layer: roads\n    colour: '#8c8c8c'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"plan\.yaml:3: key 'context\.1\.layer': no layer 'roads'.*optional: true"):
+        load_project(root)
+    plan.write_text("context:\n  - layer: rivers\n    label_field: nom\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"plan\.yaml:3: key 'context\.0\.label_field'.*no field 'nom'"):
+        load_project(root)
+    plan.write_text("context:\n  - layer: rivers\n    colour: blue\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"plan\.yaml:3: key 'context\.0\.colour'"):
+        load_project(root)
+    plan.write_text("context:\n  - {layer: rivers, label_field: name}\n  - {layer: roads, optional: true}\n", encoding="utf-8")
+    resolved = project_map_spec(load_project(root))
+    assert [c.layer for c in resolved.spec.context] == ["rivers"]
+    assert any("context.1 (roads) left out" in note for note in resolved.notes)
+
+
+def test_derived_map_spec_draws_roads_and_rivers_as_optional_context(make_project: Callable[..., Path]) -> None:
+    osm_roads = _lines(["a", "b"]).rename(columns={"class": "highway"})
+    root = make_project({"stations": _stations(), "rivers": _lines(["洛河"]), "roads": osm_roads}, [CONTEXT_SPEC])
+    context = derive_map_spec(load_project(root)).context
+    assert [(c.layer, c.optional, c.label_field) for c in context] == [("rivers", True, "name"), ("roads", True, None)]
+    roads = context[1].width_by
+    assert roads is not None and roads.field == "highway" and roads.width("motorway", 1) == 3 and roads.width("footway", 1) == 0
+    root = make_project({"stations": _stations()}, [CONTEXT_SPEC])
+    assert derive_map_spec(load_project(root)).context == []
+
+
 # --- language ------------------------------------------------------------------------------------
 
 
@@ -379,7 +494,7 @@ def test_map_in_headless_chromium(browser: Path, page: Path, run: RunOutputs, tm
     assert facts["errors"] == []
     assert facts["typeofL"] == "object" and facts["containers"] == 1
     labels = facts["labels"]
-    for indicator, rows in run.indicators.groupby("indicator"):
+    for indicator, rows in assessed(run).groupby("indicator"):
         assert f"{indicator} {rows['title_zh'].iloc[0]} — {rows['clause'].iloc[0]}" in labels
     assert {"热源 Heat sources", "公共充电站 Public charging stations", "排污口 Outfalls"} <= set(labels)
     assert any(label.startswith("缺口 gaps · heating.coal_in_network") for label in labels)
@@ -390,6 +505,8 @@ def test_map_in_headless_chromium(browser: Path, page: Path, run: RunOutputs, tm
     assert "SYNTHETIC sample data" in facts["banner"]
     assert any(section.startswith("permeable.share") and "未达标 gap" in section for section in facts["legend"])
     assert XSS_CITY in " ".join(facts["legend"])  # shown as text
+    context = ["背景 Context · 河流 Rivers", "背景 Context · 道路：高速公路、干线公路、街道 Roads"]
+    assert labels[-2:] == context and set(context) <= set(facts["checked"])  # last in the control, on at the start
     assert facts["popups"] > 100 and facts["liveScripts"] == 0
     assert html.escape(XSS_NAME) in dom  # the hostile name is text inside a popup, not markup
     assert html.escape(TEMPLATE_NAME) in dom  # and a name in Jinja syntax is shown as it is

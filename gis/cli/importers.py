@@ -71,27 +71,51 @@ def poi(file: Path, project_dir: Path, layer: str, coords: str, lon: str | None,
 @click.option("--id-field", default=None, metavar="COLUMN", help="Column of a unique id (default: BSM when unique, else numbered).")
 @click.option("--encoding", default=None, help="Text encoding of a shapefile without .cpg (e.g. gbk).")
 @click.option("--crs", default=None, metavar="EPSG:CODE", help="CRS of a file that declares none (e.g. EPSG:4527).")
+@click.option("--builtup-field", default=None, metavar="COLUMN",
+              help="Column of the 城镇村属性码 (三调 CZCSXM): its parcels of --builtup-codes also become layer 'builtup', "
+                   "one polygon per county (default: CZCSXM found by name, when the catalog has no 'builtup' yet).")
+@click.option("--builtup-codes", default="201,202", show_default=True, metavar="CODE,...",
+              help="城镇村属性码 of the built-up area: 201 城市, 202 建制镇 (add 201A,202A for their separate industrial land).")
+@click.option("--no-builtup", is_flag=True, help="Write no 'builtup' layer even when the file has a CZCSXM column.")
 @click.option("--title", default=None, help="Title of the layer in the catalog.")
 @_source
 @_licence
 @_date
 @_replace
 def landuse(file: Path, project_dir: Path, table: str, layer: str, source_layer: str | None, code_field: str | None,
-            id_field: str | None, encoding: str | None, crs: str | None, title: str | None, source: str | None,
-            licence: str | None, date: str | None, replace: bool) -> None:
-    """Land-use polygons with 三调 (GB/T 21010-2017) or 用地用海 (2023) codes, for method area_share."""
-    from gis.importers.landuse import import_landuse
+            id_field: str | None, encoding: str | None, crs: str | None, builtup_field: str | None, builtup_codes: str,
+            no_builtup: bool, title: str | None, source: str | None, licence: str | None, date: str | None, replace: bool) -> None:
+    """Land-use polygons with 三调 (GB/T 21010-2017) or 用地用海 (2023) codes, for method area_share;
+    with a 城镇村属性码 column (CZCSXM) also the built-up areas (layer builtup)."""
+    from gis.importers.landuse import import_landuse, parse_codes
 
     result = import_landuse(
         file, project_dir, layer, table=table, source_layer=source_layer, code_field=code_field, id_field=id_field,
         encoding=encoding, crs=crs, title=title, source=source, licence=licence, date=date, replace=replace,
+        builtup_field=builtup_field, builtup_codes=parse_codes(builtup_codes), builtup=not no_builtup,
     )
+    for note in result.notes:
+        console.print(note)
     console.print(f"{result.rows} polygons of {file.name} (codes in '{result.code_field}', table {result.table}) -> layer '{layer}' in {result.path}")
+    if result.builtup is not None:
+        built = result.builtup
+        shown = ", ".join(f"{county} {km2:.3f} km2" for county, km2 in built.areas.items())
+        console.print(f"{built.parcels} parcels with {built.field} in {', '.join(built.codes)} -> layer '{built.layer}' in {built.path}: "
+                      f"one built-up area per county ({shown})")
+        if built.outside:
+            console.print(f"left out {built.outside} of those parcels: they overlap no county of the project")
+        console.print("zones.builtup of the catalog is left as it was (the specs' 'mask: builtup' reads the layer by name)")
     if result.unmapped:
         shown = ", ".join(f"{code} ({count})" for code, count in list(result.unmapped.items())[:10])
         console.print(f"codes not in the table (counted as land that is not permeable): {shown}")
-    console.print(f"use it in a spec: method: area_share, inputs: {{features: {layer}, mask: builtup}}, "
-                  f"parameters: {{class_field: class_code, classes: {result.table}}}")
+    if layer == "landuse" and result.table == "gbt21010_2017":
+        console.print("the reference spec permeable.share_landuse reads it (method area_share, inputs {features: landuse, mask: builtup})")
+    else:
+        console.print(f"use it in a spec: method: area_share, inputs: {{features: {layer}, mask: builtup}}, "
+                      f"parameters: {{class_field: class_code, classes: {result.table}}}")
+    if not result.mask_present:
+        console.print("the project has no layer 'builtup' (the mask of the built-up areas): the spec is not assessed until it has; "
+                      "give --builtup-field with the 城镇村属性码 column (三调 CZCSXM) --replace, or import the built-up areas")
 
 
 @import_group.command("landcover")

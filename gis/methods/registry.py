@@ -152,7 +152,9 @@ def reference_problem(project: ProjectConfig, layer: str, value: Any) -> str | N
     """What is wrong with the names a setting on ``layer`` gives (a field, a list of fields, a condition's
     fields and ``in_layer`` layers): a field the catalog does not map, a layer name misspelt (:func:`typo_problem`);
     None when nothing (an ``in_layer`` layer the project lacks leaves the indicator not assessed, no error)."""
-    entry = project.catalog.layers[layer]
+    entry = project.catalog.layers.get(layer)
+    if entry is None:  # a layer the project lacks: the indicator or the proposal does without it, said where it runs
+        return None
     known = set(entry.fields) | {"id"}
     for field_name in _fields_named(value):
         if entry.fields and field_name not in known:

@@ -3,7 +3,8 @@
 A layer per indicator assessed (zones coloured by status against the target, or by value; an
 indicator not assessed has none, the legend lists it with the layer it lacks), the gap
 features of the run, coverage areas and the project's facilities as clustered markers, a
-legend, a layer control and a notice when inputs are synthetic.  The layers are built in
+legend, a layer control and a notice when inputs are synthetic; beneath everything, the context
+layers of the spec (roads, rivers) as thin lines with at most a name as the tooltip.  The layers are built in
 :mod:`gis.outputs.webmap_layers`, the one place where geometry is reprojected to WGS84
 (EPSG:4326); polygons are simplified in metres first.
 
@@ -32,6 +33,7 @@ from gis.outputs.summary import not_assessed
 from gis.outputs.symbology import load_map_spec
 from gis.outputs.webmap_layers import (
     MapContext,
+    add_context,
     add_coverage,
     add_facilities,
     add_gap_layers,
@@ -48,6 +50,9 @@ from gis.project.mapspec import BASEMAPS, MapSpec
 from gis.project.specs import Title
 
 log = logging.getLogger("gis")
+
+_PANES = (("context", 402), ("zones", 405), ("coverage", 410), ("gaps", 415), ("lines", 420), ("labels", 425), ("points", 430), ("proposals", 435))
+"""The map's panes, bottom to top: the context (roads, rivers) beneath the indicator zones and everything else."""
 
 _TIANDITU = "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
 
@@ -69,7 +74,7 @@ def build_map(
     start = _start_indicator(ctx, indicators)
     m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25, maxZoom=18, minZoom=3)
     _add_basemap(m, basemap or spec.basemap)
-    for name, z_index in (("zones", 405), ("coverage", 410), ("gaps", 415), ("lines", 420), ("labels", 425), ("points", 430), ("proposals", 435)):
+    for name, z_index in _PANES:
         folium.map.CustomPane(name, z_index=z_index).add_to(m)
     bounds: list[np.ndarray] = []
     ctx.legend.append(_legend_heading(ctx))
@@ -82,6 +87,7 @@ def build_map(
     add_proposal_layers(m, ctx, indicators, start)
     add_coverage(m, ctx)
     add_facilities(m, ctx)
+    add_context(m, ctx)  # on the lowest pane, last in the layer control
     folium.LayerControl(collapsed=spec.collapsed_layer_control).add_to(m)
     _Legend("".join(ctx.legend), ctx.toggles, ctx.t("图例", "Legend")).add_to(m)
     page = m.get_root()
@@ -272,6 +278,7 @@ _CSS = """<style>
   border: 2px solid #e0a800; border-top: none; border-radius: 0 0 6px 6px; padding: 4px 14px; font: bold 14px sans-serif;}
 .leaflet-control-layers-list {font-size: 12px;}
 .leaflet-popup-content {font-size: 12px; line-height: 1.4;}
+path.gis-context.leaflet-interactive {cursor: default;}
 .gis-label div {transform: translate(-50%, -50%); white-space: nowrap; font: bold 12px sans-serif; color: #222;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; pointer-events: none;}
 </style>"""

@@ -1,4 +1,5 @@
-"""The layers of the web map: indicator zones, county names, gap and proposal features, coverage areas, facilities.
+"""The layers of the web map: indicator zones, county names, gap and proposal features, coverage areas, facilities,
+and the context beneath them all (roads, rivers).
 
 Each ``add_*`` function adds its layers to a folium map, with their legend sections, from a
 :class:`MapContext`. Colours and classes come from the map spec through
@@ -20,6 +21,8 @@ import numpy as np
 import pandas as pd
 import shapely
 from folium.plugins import MarkerCluster
+from jinja2 import Template
+from shapely.geometry import LineString
 
 from gis.errors import ConfigError
 from gis.methods.conditions import evaluate
@@ -30,7 +33,7 @@ from gis.outputs.summary import not_assessed
 from gis.outputs.symbology import STATUSES, classify_zones
 from gis.outputs.text import format_number, format_target, format_value
 from gis.project.layers import LayerReader
-from gis.project.mapspec import CoverageLayer, FacilityLayer, MapSpec, RunLayerSelection
+from gis.project.mapspec import ContextLayer, CoverageLayer, FacilityLayer, MapSpec, RunLayerSelection
 from gis.project.specs import Condition, Title
 from gis.values import is_missing
 
@@ -628,3 +631,152 @@ def _facility_layer(
     )
     _geojson(web, popups, tooltips, styles, pane="points", radius=entry.radius).add_to(cluster)
     return cluster
+
+
+# --- context layers ---------------------------------------------------------------------------------
+
+
+class _ContextFeatures(FeatureLayer):
+    """Context features: never a popup or a highlight; a tooltip (a name) when they have one."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson({{ this.get_name() }}_data.features, {
+            pane: {{ this.pane|tojson }},
+            interactive: {{ this.interactive|tojson }},
+            style: function(feature) { return {{ this.get_name() }}_data.styles[feature.properties.s]; },
+            pointToLayer: function(feature, latlng) {
+                var style = {{ this.get_name() }}_data.styles[feature.properties.s];
+                return L.circleMarker(latlng, Object.assign({radius: 2, pane: {{ this.pane|tojson }}}, style));
+            }
+        });
+        {%- if this.interactive %}
+        {{ this.get_name() }}.bindTooltip(function(layer) { return layer.feature.properties.tooltip; }, {sticky: true});
+        {%- endif %}
+        {% endmacro %}
+        """
+    )
+
+
+def _line_ends(lines: list[LineString]) -> dict[tuple[float, float], list[tuple[int, int, np.ndarray]]]:
+    """The lines' ends by node (to 0.1 m): (line, 0 for its start or 1 for its end, unit direction into the line)."""
+    nodes: dict[tuple[float, float], list[tuple[int, int, np.ndarray]]] = {}
+    for i, line in enumerate(lines):
+        xy = np.asarray(line.coords)[:, :2]
+        for end, (at, towards) in enumerate(((xy[0], xy[1]), (xy[-1], xy[-2]))):
+            step = towards - at
+            norm = float(np.hypot(*step))
+            if norm > 0:
+                nodes.setdefault((round(float(at[0]), 1), round(float(at[1]), 1)), []).append((i, end, step / norm))
+    return nodes
+
+
+def strokes(lines: list[LineString], max_turn: float = 30.0) -> list[LineString]:
+    """``lines`` joined end to end where one goes on from another turning less than ``max_turn`` degrees (a street
+    grid's segments into whole streets), so the page holds a shared vertex once and simplification drops the
+    straight ones; at a crossing the straightest pairs are joined first."""
+    partner: dict[tuple[int, int], tuple[int, int]] = {}
+    limit = np.cos(np.radians(180.0 - max_turn))
+    for ends in _line_ends(lines).values():
+        if len(ends) < 2:
+            continue
+        pairs = sorted(
+            (float(np.dot(a[2], b[2])), k, m)
+            for k, a in enumerate(ends) for m, b in enumerate(ends[k + 1:], k + 1)
+            if a[0] != b[0] and float(np.dot(a[2], b[2])) <= limit
+        )
+        for _, k, m in pairs:
+            a, b = ends[k][:2], ends[m][:2]
+            if a not in partner and b not in partner:
+                partner[a], partner[b] = b, a
+    done: set[int] = set()
+    joined: list[LineString] = []
+    for first in range(len(lines)):
+        if first in done:
+            continue
+        line, free = first, 0  # walk back from the start of `first` to the free end of its chain
+        while (step := partner.get((line, free))) is not None and step[0] != first:
+            line, free = step[0], 1 - step[1]
+        coords: list[tuple[float, ...]] = []
+        while line not in done:
+            done.add(line)
+            xy = list(lines[line].coords)
+            coords += (xy if free == 0 else xy[::-1])[1 if coords else 0:]
+            step = partner.get((line, 1 - free))
+            if step is None:
+                break
+            line, free = step
+        joined.append(LineString(coords))
+    return joined
+
+
+def _context_frame(ctx: MapContext, entry: ContextLayer, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The features of a context layer in WGS84 with their width (``w``) and tooltip (``tip``): lines of one width
+    and one name joined into one feature of whole strokes, features of width 0 left out."""
+    widths = [entry.width_by.width(v, entry.weight) for v in frame[entry.width_by.field]] if entry.width_by else [entry.weight] * len(frame)
+    if entry.label_field:
+        tips = ["" if is_missing(v) else str(v) for v in frame[entry.label_field]]
+    else:
+        tips = [""] * len(frame)
+    frame = gpd.GeoDataFrame({"w": widths, "tip": tips}, geometry=frame.geometry.values, crs=frame.crs)
+    frame = frame.loc[(frame["w"] > 0) & frame.geometry.notna() & ~frame.geometry.is_empty].explode(index_parts=False)
+    lines = frame.geom_type == "LineString"
+    # each stroke simplified apart: simplifying their union with its topology kept would keep every crossing
+    rows = [
+        {"w": w, "tip": tip, "geometry": shapely.multilinestrings(shapely.simplify(
+            np.asarray(strokes(list(group.geometry)), dtype=object), ctx.spec.simplify_m, preserve_topology=False))}
+        for (w, tip), group in frame.loc[lines].groupby(["w", "tip"], sort=True)
+    ]
+    merged = gpd.GeoDataFrame(rows, columns=["w", "tip", "geometry"], geometry="geometry", crs=frame.crs)
+    return _to_web(ctx, pd.concat([merged, frame.loc[~lines]], ignore_index=True))
+
+
+def _line_swatch(colour: str, width: float) -> str:
+    return f'<span class="gis-sw" style="background:{colour};height:{max(1, round(width))}px;border:none"></span>'
+
+
+def add_context(m: folium.Map, ctx: MapContext) -> None:
+    """The spec's context layers (roads, rivers) on the lowest pane: thin lines in the spec's colours, a name as the
+    tooltip at most, each with a checkbox in the layer control and a legend section."""
+    if ctx.layers is None:
+        if ctx.spec.context:
+            log.warning("map: no project folder; context layers left out")
+        return
+    for number, entry in enumerate(ctx.spec.context):
+        if entry.layer not in ctx.layers.catalog.layers:
+            if not entry.optional:
+                msg = f"{ctx.spec.source}: key 'context.{number}.layer': no layer '{entry.layer}' in {ctx.layers.catalog_path}"
+                raise ConfigError(msg)
+            log.info("map: context layer %s left out: not in the catalog", entry.layer)
+            continue
+        frame = ctx.layers.read_vector(entry.layer)
+        for field_name in [f for f in (entry.label_field, entry.width_by.field if entry.width_by else None) if f]:
+            if field_name not in frame.columns:
+                msg = f"{ctx.spec.source}: key 'context.{number}': layer '{entry.layer}' has no field '{field_name}'"
+                raise ConfigError(msg)
+        title = entry.title or _split_title(ctx.layers.entry(entry.layer).title, entry.layer)
+        heading = f"{ctx.t('背景', 'Context')} · {ctx.t(title.zh, title.en)}"
+        web = _context_frame(ctx, entry, frame)
+        polygons = web.geom_type.isin(["Polygon", "MultiPolygon"])
+        styles = [
+            {"color": entry.colour, "weight": float(w), "opacity": entry.opacity, "className": "gis-context", "fill": bool(p),
+             **({"fillColor": entry.colour, "fillOpacity": 0.25 * entry.opacity} if p else {})}
+            for w, p in zip(web["w"], polygons, strict=True)
+        ]
+        tips = [escape_text(str(t)) if t else ctx.t(title.zh, title.en) for t in web["tip"]] if entry.label_field else None
+        layer = _ContextFeatures(
+            web, styles, popups=[""] * len(web) if tips else None, tooltips=tips,
+            name=f"{_line_swatch(entry.colour, entry.weight)}{heading}", show=entry.show, pane="context",
+        )
+        layer.add_to(m)
+        items = ""
+        if entry.width_by is not None:
+            counts = frame[entry.width_by.field].astype(str).value_counts()
+            shown = [(v, entry.width_by.width(v, entry.weight)) for v in counts.index]
+            items = "".join(
+                f"<li>{_line_swatch(entry.colour, w)}{escape_text(v)} <small>({int(counts[v])})</small></li>"
+                for v, w in sorted(shown, key=lambda item: -item[1]) if w > 0
+            )
+            items = f"<ul>{items}</ul>"
+        add_legend(ctx, layer, f"{_line_swatch(entry.colour, entry.weight)}{heading} <small>({len(frame)})</small>{items}", show=entry.show)

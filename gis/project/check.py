@@ -58,6 +58,8 @@ def _absent_hint(project: LayerReader, name: str) -> str:
     """When a listed layer's file is not there: how to run without it (its indicators are then not assessed)."""
     if project.layer_path(name).exists():
         return ""
+    if name == project.catalog.zones["county"].layer:
+        return "; the counties are the zones every indicator reports at: `gis init DIR --counties FILE` copies them in"
     users = sorted(spec.id for spec in project.specs if name in spec.inputs.values())
     which = f" ({', '.join(users)})" if users else ""
     return (f"; if the project has no such data, remove 'layers.{name}' from {project.catalog_path.name}: "

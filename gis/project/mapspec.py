@@ -2,7 +2,8 @@
 
 Everything a planner may want to change without code lives here: the colour of each
 status, the value classes, which indicator is shown first, the facility layers with their
-colours, radius and status checks, the coverage and gap layers, and the basemap.
+colours, radius and status checks, the coverage and gap layers, the context layers drawn beneath them
+(roads, rivers), and the basemap.
 Every key has a default, so an empty file is a valid spec.
 """
 
@@ -123,6 +124,61 @@ class FacilityLayer(_Strict):
     optional: bool = Field(False, description="context only: skipped with a note when the catalog lacks the layer (else an error)")
 
 
+class WidthBy(_Strict):
+    """Line widths of a context layer by the value of one field (roads by ``class``)."""
+
+    field: str
+    weights: dict[str, float] = Field(description="line width in pixels by value; 0 leaves those features off the page")
+    others: float | None = Field(None, ge=0, le=10, description="width of values not listed; default the layer's weight, 0: left off")
+
+    @field_validator("weights")
+    @classmethod
+    def _widths(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, w in value.items() if not 0 <= w <= 10]
+        if bad:
+            msg = f"a width must be 0..10 pixels (0: left off the page); '{bad[0]}' has {value[bad[0]]}"
+            raise ValueError(msg)
+        return value
+
+    def width(self, value: object, default: float) -> float:
+        """The width of features whose field holds ``value``."""
+        text = str(value)
+        if text in self.weights:
+            return self.weights[text]
+        return default if self.others is None else self.others
+
+
+class ContextLayer(_Strict):
+    """A catalog layer drawn beneath everything else as plain context (roads, rivers): lines in one colour, a
+    tooltip with a name at most, no popup."""
+
+    layer: str = Field(description="catalog layer name")
+    title: Title | None = Field(None, description="default: the catalog title")
+    colour: Colour = "#9e9e9e"
+    weight: float = Field(1.0, gt=0, le=10, description="line width in pixels")
+    opacity: float = Field(0.8, ge=0, le=1)
+    width_by: WidthBy | None = Field(None, description="widths by the value of a field (roads by class)")
+    label_field: str | None = Field(None, description="a field shown as the tooltip (river names)")
+    show: bool = True
+    optional: bool = Field(False, description="skipped with a note when the catalog lacks the layer (else an error)")
+
+
+CONTEXT_WIDTHS: dict[tuple[str, str], dict[str, float]] = {
+    ("roads", "class"): {"expressway": 3.0, "arterial": 2.0, "street": 0.7},
+    ("roads", "highway"): {
+        "motorway": 3.0, "trunk": 3.0, "motorway_link": 1.5, "trunk_link": 1.5, "primary": 2.0, "secondary": 1.6,
+        "tertiary": 1.2, "primary_link": 1.2, "secondary_link": 1.0, "residential": 0.7, "unclassified": 0.7,
+        "living_street": 0.7,
+    },
+    ("waterways", "waterway"): {"river": 2.0, "canal": 1.5, "stream": 0.8},
+}
+"""Widths of the derived map spec's context layers, by catalog layer and field (sample and OSM); other OSM
+highway values (service, track, footway, path ...) are left off the page."""
+
+CONTEXT_COLOURS = {"roads": "#8c8c8c", "rivers": "#4a90d9", "waterways": "#4a90d9"}
+"""The colour of each catalog layer the derived map spec draws as context (water beneath roads) when the catalog has it."""
+
+
 class CoverageLayer(_Strict):
     """The area within an indicator's ``distance_m`` of its covering layer (network, stations)."""
 
@@ -186,6 +242,9 @@ class MapSpec(_Strict):
     proposals: ProposalLayers = ProposalLayers()
     coverage: list[CoverageLayer] = Field(default_factory=list)
     facilities: dict[str, FacilityLayer] = Field(default_factory=dict, description="by catalog layer name")
+    context: list[ContextLayer] = Field(
+        default_factory=list, description="catalog layers drawn beneath everything else (roads, rivers), in this order"
+    )
 
     _source: Path | None = PrivateAttr(None)
 
@@ -319,14 +378,36 @@ def derive_map_spec(config: ProjectConfig) -> MapSpec:
         "indicators": IndicatorLayers(exclude=skipped),
         "coverage": coverage,
         "facilities": {name: FacilityLayer(**values) for name, values in facilities.items()},
+        "context": derive_context(config),
     })
+
+
+def derive_context(config: ProjectConfig) -> list[ContextLayer]:
+    """Context layers for the catalog's ``rivers``, ``waterways`` and ``roads`` (vector layers), each ``optional``:
+    water in blue with its names as tooltips, roads in grey, wider by class (``class`` of the sample, OSM ``highway``)."""
+    context = []
+    for name in ("rivers", "waterways", "roads"):
+        entry = config.catalog.layers.get(name)
+        if entry is None or entry.kind != "vector" or entry.geometry == "Point":
+            continue
+        fields = set(entry.fields)
+        width_by = next(
+            (WidthBy(field=field, weights=weights, others=0.0 if field == "highway" else None)
+             for (layer, field), weights in CONTEXT_WIDTHS.items() if layer == name and field in fields),
+            None,
+        )
+        label_field = "name" if name != "roads" and "name" in fields else None
+        weight = 1.5 if name != "roads" else 1.0
+        context.append(ContextLayer(layer=name, colour=CONTEXT_COLOURS[name], weight=weight, width_by=width_by,
+                                    label_field=label_field, optional=True))
+    return context
 
 
 def resolve_map_spec(config: ProjectConfig, spec: MapSpec) -> ProjectMap:
     """Check every indicator id and layer name ``spec`` gives against the project's specs and catalog.
 
-    An id no spec has, a coverage entry of an indicator without a distance, or a facility layer the catalog lacks
-    (unless ``optional``) is a :class:`gis.ConfigError` naming the file, line and key; what belongs to an indicator
+    An id no spec has, a coverage entry of an indicator without a distance, or a facility or context layer the
+    catalog lacks (unless ``optional``) is a :class:`gis.ConfigError` naming the file, line and key; what belongs to an indicator
     that is not assessed (its input layers are not in the catalog), or an optional layer the catalog lacks, is left
     out with a note.
     """
@@ -404,11 +485,56 @@ def resolve_map_spec(config: ProjectConfig, spec: MapSpec) -> ProjectMap:
                 notes.append(f"{path}: facilities.{layer}.status.{number} left out: '{check.indicator}' is not assessed")
         facilities[layer] = facility.model_copy(update={"status": status})
 
+    context = _resolve_context(config, spec, path, notes)
     resolved = spec.model_copy(update={
         "indicators": indicators, "gaps": gaps, "proposals": proposals, "coverage": coverage, "facilities": facilities,
+        "context": context,
     })
     resolved._source = spec._source
     return ProjectMap(resolved, tuple(notes))
+
+
+def _resolve_context(config: ProjectConfig, spec: MapSpec, path: Path, notes: list[str]) -> list[ContextLayer]:
+    """The context layers of ``spec`` the catalog has; a required one it lacks, a layer that is not a vector layer,
+    or a field it does not list is a :class:`gis.ConfigError` naming file, line and key (an optional one it lacks: a note)."""
+    catalog, vectors = config.catalog.layers, [n for n, e in config.catalog.layers.items() if e.kind == "vector"]
+    context = []
+    for number, entry in enumerate(spec.context):
+        layer = entry.layer
+        if layer not in catalog:
+            if entry.optional:
+                notes.append(f"{path}: context.{number} ({layer}) left out: no layer '{layer}' in {config.catalog_path}")
+                continue
+            text = (f"no layer '{layer}' in {config.catalog_path} (vector layers: {', '.join(vectors)}); add it there, remove it "
+                    "here, or set 'optional: true' to draw it only when the catalog has it")
+            raise key_error(path, ("context", number, "layer"), text)
+        layer_entry = catalog[layer]
+        if layer_entry.kind != "vector":
+            text = f"layer '{layer}' is a {layer_entry.kind}, not a vector layer (vector layers: {', '.join(vectors)})"
+            raise key_error(path, ("context", number, "layer"), text)
+        fields = set(layer_entry.fields) | {"id"}
+        named: list[tuple[tuple[str, ...], str]] = [(("width_by", "field"), entry.width_by.field)] if entry.width_by else []
+        named += [(("label_field",), entry.label_field)] if entry.label_field else []
+        for key, field in named:
+            if layer_entry.fields and field not in fields:
+                text = f"layer '{layer}' has no field '{field}' in the catalog (fields: {', '.join(sorted(fields))})"
+                raise key_error(path, ("context", number, *key), text)
+        context.append(entry)
+    return context
+
+
+DERIVED_PARTS = ("coverage", "facilities", "context")
+"""The parts of a map spec that, when its file leaves them out, are derived at each run from the specs and the catalog."""
+
+
+def with_derived_parts(config: ProjectConfig, spec: MapSpec) -> MapSpec:
+    """``spec`` with the :data:`DERIVED_PARTS` its file does not give derived from the project as it is now
+    (so a layer imported after ``gis init`` appears on the map without editing the spec)."""
+    missing = [key for key in DERIVED_PARTS if key not in spec.model_fields_set]
+    if not missing:
+        return spec
+    derived = derive_map_spec(config)
+    return spec.model_copy(update={key: getattr(derived, key) for key in missing})
 
 
 def project_map_spec(config: ProjectConfig, path: Path | None = None) -> ProjectMap:
@@ -418,7 +544,7 @@ def project_map_spec(config: ProjectConfig, path: Path | None = None) -> Project
     if path is None:
         note = f"{config.root / 'maps' / 'plan.yaml'}: none; the map is derived from the indicator specs"
         return ProjectMap(derive_map_spec(config), (note,), derived=True)
-    return resolve_map_spec(config, read_map_spec(path))
+    return resolve_map_spec(config, with_derived_parts(config, read_map_spec(path)))
 
 
 def validate_map_specs(config: ProjectConfig) -> tuple[str, ...]:
@@ -427,7 +553,7 @@ def validate_map_specs(config: ProjectConfig) -> tuple[str, ...]:
     paths = sorted((config.root / "maps").glob("*.yaml"))
     notes: list[str] = []
     for path in paths:
-        notes += resolve_map_spec(config, read_map_spec(path)).notes
+        notes += resolve_map_spec(config, with_derived_parts(config, read_map_spec(path))).notes
     if find_map_spec(config.root) is None:
         notes += project_map_spec(config).notes
     return tuple(notes)

@@ -21,7 +21,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from gis.errors import UsageError
-from gis.project.catalog import read_catalog
+from gis.project.catalog import Catalog, LayerEntry, read_catalog
 from gis.project.config import read_project, reference_root
 from gis.project.georef import GK3_FAMILY, gk3_meridian, gk3_range, gk3_zone, implausible
 from gis.project.mapspec import derive_map_spec
@@ -204,55 +204,84 @@ def _catalog_text(name: str, crs: str, *, name_zh: str | None = None, crs_from: 
         "zones:",
     ]
     for level, zone in reference.zones.items():
-        lines.append(f"  {level}:")
-        lines.append(f"    layer: {zone.layer}")
         beyond = "stops the run" if level in SUMMED_LEVELS else "is noted (each zone is reported on its own)"
-        lines.append(f"    # overlap_tolerance_m2: {zone.overlap_tolerance_m2:g}   # slivers up to this are cut from the later zone; more {beyond}")
+        block = [
+            f"  {level}:",
+            f"    layer: {zone.layer}",
+            f"    # overlap_tolerance_m2: {zone.overlap_tolerance_m2:g}   # slivers up to this are cut from the later zone; more {beyond}",
+        ]
+        if level != "county":
+            plural = {"park": "parks", "builtup": "built-up areas"}.get(level, level)
+            lines.append(f"  # {plural} as zones of their own: uncomment once the catalog has layer '{zone.layer}'")
+            block = _commented(block)
+        lines += block
     lines += ["", "layers:"]
+    templates: list[str] = [
+        "",
+        "  # Layers still to provide.  Each entry below is a template: uncomment it (remove the leading",
+        "  # '# ') and point `file` and `fields` at your data, or let `gis import` write the entry.  A",
+        "  # layer left out is fine: the indicators that read it are reported as not assessed.",
+    ]
     for layer, entry in reference.layers.items():
         described = input_fields(layer)
         if layer == county_layer and counties is not None:
             lines += _counties_lines(layer, entry.title, counties, described)
             continue
-        lines.append(f"  {layer}:")
-        if entry.title:
-            lines.append(f"    title: {_quote(entry.title)}")
-        lines.append(f"    file: data/{layer}{DATA_SUFFIX[entry.kind]}")
-        if entry.kind == "vector":
-            lines.append(f"    layer: {layer}")
-        if entry.years:
-            baseline = reference.project.baseline_year
-            lines.append(f"    # years:              # the layer as it stood in earlier years ({baseline} baseline, ...), for the trajectory")
-            for year in entry.years:
-                lines.append(f"    #   {year}: {{layer: {layer}_{year}}}")
-        lines.append(f"    kind: {entry.kind}")
-        if entry.geometry:
-            lines.append(f"    geometry: {entry.geometry}")
-        if entry.may_be_empty:
-            lines.append("    may_be_empty: true     # no features is a real answer here (none exist), not a broken export")
-        if entry.reference:
-            lines.append("    reference: true        # surveyed positions: the yardstick for web-map (GCJ-02) offsets in point layers")
-        if entry.fields:
-            lines.append(f"    id_field: {entry.id_field}")
-            lines.append("    fields:                # canonical name: your column")
-            for canonical in entry.fields:
-                comment = described.get(canonical, "")
-                lines.append(f"      {canonical}: {canonical}" + (f"   # {comment}" if comment else ""))
-        if entry.classes:
-            lines.append("    classes:              # each code of your raster: name, permeable, excluded (water)")
-            for cls in entry.classes:
-                flags = "".join(
-                    [", permeable: true" if cls.permeable else "", ", excluded: true" if cls.excluded else ""]
-                )
-                lines.append(f"      - {{code: {cls.code}, name: {_quote(cls.name)}{flags}}}")
-        lines += [
-            "    provenance:",
-            "      source: TODO who made the data and how",
-            "      licence: TODO",
-            '      date: "TODO"',
-            "      synthetic: false",
-        ]
-    return "\n".join(lines) + "\n"
+        block = _entry_lines(layer, entry, reference, described)
+        if layer == county_layer:
+            lines += block
+        else:
+            templates += _commented(block)
+    return "\n".join([*lines, *templates]) + "\n"
+
+
+def _commented(block: list[str]) -> list[str]:
+    """``block`` as YAML comments that uncomment by removing the leading '# '."""
+    return [f"# {line}" for line in block]
+
+
+def _entry_lines(layer: str, entry: LayerEntry, reference: Catalog, described: dict[str, str]) -> list[str]:
+    """The catalog entry of one reference layer, each field explained, its file still to provide."""
+    lines: list[str] = []
+    lines.append(f"  {layer}:")
+    if entry.title:
+        lines.append(f"    title: {_quote(entry.title)}")
+    lines.append(f"    file: data/{layer}{DATA_SUFFIX[entry.kind]}")
+    if entry.kind == "vector":
+        lines.append(f"    layer: {layer}")
+    if entry.years:
+        baseline = reference.project.baseline_year
+        lines.append(f"    # years:              # the layer as it stood in earlier years ({baseline} baseline, ...), for the trajectory")
+        for year in entry.years:
+            lines.append(f"    #   {year}: {{layer: {layer}_{year}}}")
+    lines.append(f"    kind: {entry.kind}")
+    if entry.geometry:
+        lines.append(f"    geometry: {entry.geometry}")
+    if entry.may_be_empty:
+        lines.append("    may_be_empty: true     # no features is a real answer here (none exist), not a broken export")
+    if entry.reference:
+        lines.append("    reference: true        # surveyed positions: the yardstick for web-map (GCJ-02) offsets in point layers")
+    if entry.fields:
+        lines.append(f"    id_field: {entry.id_field}")
+        lines.append("    fields:                # canonical name: your column")
+        for canonical in entry.fields:
+            comment = described.get(canonical, "")
+            lines.append(f"      {canonical}: {canonical}" + (f"   # {comment}" if comment else ""))
+    if entry.classes:
+        lines.append("    classes:              # each code of your raster: name, permeable, excluded (water)")
+        for cls in entry.classes:
+            flags = "".join(
+                [", permeable: true" if cls.permeable else "", ", excluded: true" if cls.excluded else ""]
+            )
+            lines.append(f"      - {{code: {cls.code}, name: {_quote(cls.name)}{flags}}}")
+    lines += [
+        "    provenance:",
+        "      source: TODO who made the data and how",
+        "      licence: TODO",
+        '      date: "TODO"',
+        "      synthetic: false",
+    ]
+    return lines
 
 
 def _counties_lines(layer: str, title: str | None, counties: Counties, described: dict[str, str]) -> list[str]:
@@ -281,14 +310,13 @@ def _counties_lines(layer: str, title: str | None, counties: Counties, described
 
 
 def _map_text(directory: Path) -> str:
-    """The map spec of the new project: its title, every indicator, and the coverage areas and facility layers its
-    specs read (each marked ``optional``: a layer left out of the catalog is skipped, not an error)."""
+    """The map spec of the new project: its title, every indicator, the colours; its coverage areas, facility and
+    context layers are left to be derived at each run from the specs and the catalog as it then is."""
     config = read_project(directory)
     spec = derive_map_spec(config)
     title = spec.title
     assert title is not None
     dumped = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-    facilities = {name: {**values, "optional": True} for name, values in dumped.get("facilities", {}).items()}
 
     def block(data: dict[str, Any]) -> list[str]:
         return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120).splitlines()
@@ -313,12 +341,9 @@ def _map_text(directory: Path) -> str:
         "gaps: {include: all, show: start}        # <id>.gaps layers; show: start | all | none",
         "proposals: {include: all, show: start}   # <id>.proposals layers",
         "",
-        "# Areas within an indicator's distance_m of its covering layer (methods within and coverage).",
-        *block({"coverage": dumped.get("coverage", [])}),
-        "",
-        "# Facility layers of layers/catalog.yaml; `status` marks a facility listed in an indicator's <id>.gaps",
-        "# layer; `optional: true`: left out with a note when the catalog has no such layer.",
-        *block({"facilities": facilities}),
+        "# coverage:, facilities: and context: are not written here: at each run the map derives them from the",
+        "# specs that run and the layers the catalog has (so a layer you import appears on the map).  Write them",
+        "# here to choose yourself; the reference project's maps/plan.yaml shows every key.",
         "",
         "# Colours and labels of the statuses, the value ramp, and the popup labels of the canonical fields.",
         *block({key: dumped[key] for key in ("status", "value_colours", "field_labels") if key in dumped}),
