@@ -344,18 +344,20 @@ def _generic_defaults() -> dict[str, Any]:
 def derive_map_spec(config: ProjectConfig) -> MapSpec:
     """A map spec for a project without its own: every indicator that runs, coloured by status where it has a
     target (else by value); the coverage areas of ``within`` and ``coverage`` indicators with a distance; the
-    point and line layers they read as facilities, each marked with the status of the indicators that judge it."""
+    point and line layers the specs read that the catalog has as facilities (those of indicators not assessed
+    too: a planner's imported stations show), each marked with the status of the indicators that judge it."""
     layers = config.catalog.layers
     running = [s for s in config.specs if assessed(config, s)]
     coverage: list[CoverageLayer] = []
     covered: set[tuple[str, object]] = set()
     facilities: dict[str, dict[str, Any]] = {}
-    for spec in running:
+    for spec in config.specs:  # facilities of every spec whose layer the catalog has; coverage and status of those that run
+        runs = spec in running
         role = COVERING_ROLE.get(spec.method)
         layer = spec.inputs.get(role or "")
         entry = layers.get(layer or "")
         distance = spec.parameters.get("distance_m")
-        if layer and entry and distance is not None and entry.geometry in ("Point", "LineString") and (layer, distance) not in covered:
+        if runs and layer and entry and distance is not None and entry.geometry in ("Point", "LineString") and (layer, distance) not in covered:
             covered.add((layer, distance))
             colour = COVERAGE_COLOURS[len(coverage) % len(COVERAGE_COLOURS)]
             coverage.append(CoverageLayer(indicator=spec.id, colour=colour, features=entry.geometry == "LineString"))
@@ -368,7 +370,7 @@ def derive_map_spec(config: ProjectConfig) -> MapSpec:
                 "colour": FACILITY_COLOURS[len(facilities) % len(FACILITY_COLOURS)],
                 "cluster": entry.geometry == "Point", "status": [],
             })
-            if role == "features" and spec.method in STATUS_METHODS and entry.geometry == "Point":
+            if runs and role == "features" and spec.method in STATUS_METHODS and entry.geometry == "Point":
                 where = spec.parameters.get("where")
                 facility["status"].append(StatusCheck(indicator=spec.id, applies=Condition.model_validate(where) if where else None))
     skipped = sorted(s.id for s in config.specs if not assessed(config, s))
