@@ -15,9 +15,9 @@ from pydantic import Field, field_validator
 
 from gis.errors import DataError
 from gis.importers.classes import LANDUSE_TABLES, LandUseClass, LandUseTable, landuse_table, normalise_code
-from gis.methods.attributes import Measurement, Params, with_ratio
-from gis.methods.raster import _below_target, masked_zones
-from gis.methods.zones import Zones, label_rows
+from gis.methods.attributes import Measurement, Params
+from gis.methods.raster import masked_share
+from gis.methods.zones import Zones
 from gis.project.layers import LayerReader
 from gis.project.specs import Spec
 
@@ -95,33 +95,12 @@ def measure_area_share(project: LayerReader, zones: Zones, spec: Spec, params: A
     features = gpd.GeoDataFrame(weights, geometry=frame.geometry.values, crs=frame.crs)
     mask_layer = spec.inputs.get("mask")
     mask = project.read_vector(mask_layer) if mask_layer else None
-    frames = []
-    gaps = None
-    county_sums = None
-    for level in [lvl for lvl in ("county", "park") if lvl in spec.zone_types or (lvl == "county" and "city" in spec.zone_types)]:
-        if level not in zones.levels:
-            continue
-        level_zones = zones.level(level)[["zone_id", "geometry"]]
-        pieces = masked_zones(mask, level_zones)
-        pieces = pd.concat([pieces, piece_areas(features, pieces)], axis=1)
-        if level == "county" and pieces["unmapped"].sum() > 0:
-            unknown = sorted(set(weights.loc[weights["unmapped"] > 0, "code"]))
-            shown = ", ".join(code or "(blank)" for code in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
-            text = f"{pieces['unmapped'].sum() / 1e6:.3f} km2 in the zones carry codes missing from class table {table.name} ({shown})"
-            project.note(layer, text, f"counted as land that is not {params.flag}; fix the codes or list them under 'classes'",
-                         field=params.class_field)
-        sums = pieces.groupby("zone_id")[["numerator", "denominator"]].sum().reindex(level_zones["zone_id"], fill_value=0.0)
-        sums.index.name = "zone_id"
-        if level == "county":
-            county_sums = sums
-            if mask is not None:
-                gaps = _below_target(pieces, spec, project)
-        if level in spec.zone_types:
-            frames.append(label_rows(sums.reset_index(), zones, level))
-    if "city" in spec.zone_types and county_sums is not None:
-        city = pd.DataFrame([county_sums.sum()], index=pd.Index(zones.level("city")["zone_id"], name="zone_id"))
-        frames.insert(0, label_rows(city.reset_index(), zones, "city"))
-    rows = with_ratio(pd.concat(frames, ignore_index=True))
-    if mask is not None:
-        rows["zone_name"] = rows["zone_name"] + " " + params.mask_label
-    return Measurement(rows=rows, kind="ratio", gaps=gaps)
+
+    def unmapped(pieces: gpd.GeoDataFrame) -> None:
+        unknown = sorted(set(weights.loc[weights["unmapped"] > 0, "code"]))
+        shown = ", ".join(code or "(blank)" for code in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        text = f"{pieces['unmapped'].sum() / 1e6:.3f} km2 in the zones carry codes missing from class table {table.name} ({shown})"
+        project.note(layer, text, f"counted as land that is not {params.flag}; fix the codes or list them under 'classes'",
+                     field=params.class_field)
+
+    return masked_share(project, zones, spec, mask, lambda pieces: piece_areas(features, pieces), unmapped, params.mask_label)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,6 +126,28 @@ def measure_raster_share(project: LayerReader, zones: Zones, spec: Spec, params:
         cell = cell_area_m2(dataset) if is_metric(dataset) else abs(dataset.res[0] * dataset.res[1]) * 111_000.0**2  # for cutting work into parts
     mask_layer = spec.inputs.get("mask")
     mask = project.read_vector(mask_layer) if mask_layer else None
+
+    def measured(pieces: gpd.GeoDataFrame) -> pd.DataFrame:
+        cells = pieces.geometry.area / cell
+        return by_parts(project, _ClassAreas(path, raster, entry.classes, params.flag), pieces, cells * SECONDS_PER_CELL)
+
+    def unmapped(pieces: gpd.GeoDataFrame) -> None:
+        text = f"{pieces['unmapped'].sum() / 1e6:.3f} km2 in the zones carry codes missing from the class table"
+        project.note(raster, text, f"counted as land that is not {params.flag}; add the codes to 'layers.{raster}.classes'", field="classes")
+
+    return masked_share(project, zones, spec, mask, measured, unmapped, params.mask_label)
+
+
+def masked_share(
+    project: LayerReader, zones: Zones, spec: Spec, mask: gpd.GeoDataFrame | None,
+    measured: Callable[[gpd.GeoDataFrame], pd.DataFrame], unmapped: Callable[[gpd.GeoDataFrame], None], mask_label: str,
+) -> Measurement:
+    """Share of flagged area per zone from ``measured`` (numerator, denominator, unmapped areas of each piece of
+    a zone inside the mask): counties and parks summed from their pieces, the city from the counties.
+
+    ``unmapped`` says, once, what the county pieces hold of codes the class table lacks.  Shared by the
+    raster and the polygon shares, so both count the same way.
+    """
     frames = []
     gaps = None
     county_sums = None
@@ -133,12 +156,9 @@ def measure_raster_share(project: LayerReader, zones: Zones, spec: Spec, params:
             continue
         level_zones = zones.level(level)[["zone_id", "geometry"]]
         pieces = masked_zones(mask, level_zones)
-        cells = pieces.geometry.area / cell
-        areas = by_parts(project, _ClassAreas(path, raster, entry.classes, params.flag), pieces, cells * SECONDS_PER_CELL)
-        pieces = pd.concat([pieces, areas], axis=1)
+        pieces = pd.concat([pieces, measured(pieces)], axis=1)
         if pieces["unmapped"].sum() > 0 and level == "county":
-            text = f"{pieces['unmapped'].sum() / 1e6:.3f} km2 in the zones carry codes missing from the class table"
-            project.note(raster, text, f"counted as land that is not {params.flag}; add the codes to 'layers.{raster}.classes'", field="classes")
+            unmapped(pieces)
         sums = pieces.groupby("zone_id")[["numerator", "denominator"]].sum().reindex(level_zones["zone_id"], fill_value=0.0)
         sums.index.name = "zone_id"
         if level == "county":
@@ -152,7 +172,7 @@ def measure_raster_share(project: LayerReader, zones: Zones, spec: Spec, params:
         frames.insert(0, label_rows(city.reset_index(), zones, "city"))
     rows = with_ratio(pd.concat(frames, ignore_index=True))
     if mask is not None:
-        rows["zone_name"] = rows["zone_name"] + " " + params.mask_label
+        rows["zone_name"] = rows["zone_name"] + " " + mask_label
     return Measurement(rows=rows, kind="ratio", gaps=gaps)
 
 
