@@ -46,7 +46,7 @@ class FeatureLayer(Layer):
     """Features of a frame in WGS84 on a Leaflet pane: styled, with popups, tooltips and a hover highlight.
 
     ``styles`` has one Leaflet path style per feature; ``popups`` and ``tooltips`` one HTML
-    text per feature, or None for a layer that does not react to the mouse.  Points become
+    text per feature, or None for a layer that does not react to the mouse (empty popups: a tooltip only).  Points become
     circle markers of ``radius`` pixels.  Use it like any folium layer (``add_to`` a map,
     a feature group or a marker cluster; it appears in the layer control when named).
     """
@@ -72,11 +72,13 @@ class FeatureLayer(Layer):
             {%- endif %}
         });
         {%- if this.interactive %}
+        {%- if this.has_popups %}
         {{ this.get_name() }}.bindPopup(function(layer) {
             var content = L.DomUtil.create("div", "gis-popup");
             content.innerHTML = layer.feature.properties.popup;
             return content;
         }, {maxWidth: {{ this.popup_width|tojson }}});
+        {%- endif %}
         {{ this.get_name() }}.bindTooltip(function(layer) { return layer.feature.properties.tooltip; }, {sticky: true});
         {%- endif %}
         {% endmacro %}
@@ -111,6 +113,7 @@ class FeatureLayer(Layer):
         else:
             properties = [{"s": i} for i in indexes]
         self.interactive = popups is not None and tooltips is not None
+        self.has_popups = popups is not None and any(popups)  # tooltips only (context lines): no popup bound
         features = _features(frame.geometry.values, properties)
         unique = [json.loads(key) for key in table]
         self._data = f'{{"features":{features},"styles":{script_json(unique)}}}'

@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from folium.plugins import MarkerCluster
-from jinja2 import Template
 from shapely.geometry import LineString
 
 from gis.errors import ConfigError
@@ -636,29 +635,6 @@ def _facility_layer(
 # --- context layers ---------------------------------------------------------------------------------
 
 
-class _ContextFeatures(FeatureLayer):
-    """Context features: never a popup or a highlight; a tooltip (a name) when they have one."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJson({{ this.get_name() }}_data.features, {
-            pane: {{ this.pane|tojson }},
-            interactive: {{ this.interactive|tojson }},
-            style: function(feature) { return {{ this.get_name() }}_data.styles[feature.properties.s]; },
-            pointToLayer: function(feature, latlng) {
-                var style = {{ this.get_name() }}_data.styles[feature.properties.s];
-                return L.circleMarker(latlng, Object.assign({radius: 2, pane: {{ this.pane|tojson }}}, style));
-            }
-        });
-        {%- if this.interactive %}
-        {{ this.get_name() }}.bindTooltip(function(layer) { return layer.feature.properties.tooltip; }, {sticky: true});
-        {%- endif %}
-        {% endmacro %}
-        """
-    )
-
-
 def _line_ends(lines: list[LineString]) -> dict[tuple[float, float], list[tuple[int, int, np.ndarray]]]:
     """The lines' ends by node (to 0.1 m): (line, 0 for its start or 1 for its end, unit direction into the line)."""
     nodes: dict[tuple[float, float], list[tuple[int, int, np.ndarray]]] = {}
@@ -765,9 +741,9 @@ def add_context(m: folium.Map, ctx: MapContext) -> None:
             for w, p in zip(web["w"], polygons, strict=True)
         ]
         tips = [escape_text(str(t)) if t else ctx.t(title.zh, title.en) for t in web["tip"]] if entry.label_field else None
-        layer = _ContextFeatures(
+        layer = FeatureLayer(
             web, styles, popups=[""] * len(web) if tips else None, tooltips=tips,
-            name=f"{_line_swatch(entry.colour, entry.weight)}{heading}", show=entry.show, pane="context",
+            name=f"{_line_swatch(entry.colour, entry.weight)}{heading}", show=entry.show, pane="context", radius=2.0,
         )
         layer.add_to(m)
         items = ""
