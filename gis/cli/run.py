@@ -16,6 +16,7 @@ from gis.cli.console import console
 from gis.cli.options import lang_option, out_option, project_option
 from gis.errors import UsageError
 from gis.outputs.i18n import Lang
+from gis.outputs.plan_coverage import coverage_line, plan_coverage
 from gis.outputs.summary import assessed_line
 from gis.outputs.text import format_bare, format_value
 from gis.values import is_missing
@@ -89,4 +90,5 @@ def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, .
     if not ctx.obj["quiet"]:
         print_gaps(result.indicators, target_year=project.catalog.project.target_year, project_name=project.name,
                    synthetic=result.synthetic)
+        console.print(coverage_line(plan_coverage(project.register, result.indicators)), highlight=False)
         console.print(f"run {record['run_id']}: {len(result.results)} indicators written to {out_dir}/ ({', '.join(record['outputs'])})")

@@ -1,4 +1,4 @@
-"""Writing a run's outputs: indicators.csv, planning.gpkg, run.json — all or nothing."""
+"""Writing a run's outputs: indicators.csv, plan_coverage.csv, planning.gpkg, run.json — all or nothing."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from gis.outputs.folder import RunOutputs
 from gis.outputs.geopackage import SYNTHETIC_NOTE, write_geopackage
 from gis.outputs.history import HISTORY_DIR, history_root
 from gis.outputs.i18n import Lang
+from gis.outputs.plan_coverage import coverage_counts, plan_coverage
 from gis.outputs.report import write_report
 from gis.outputs.workbook import write_workbook
 from gis.project.layers import LayerReader
@@ -37,9 +38,10 @@ from gis.project.quality import QualityNote, quality_table
 from gis.proposals import proposal_frames, propose
 
 OUTPUT_FILES = (
-    "indicators.csv", "proposals.csv", "data_quality.csv", "planning.gpkg", "run.json", "map.html", "report.html", "gaps.xlsx",
+    "indicators.csv", "proposals.csv", "data_quality.csv", "plan_coverage.csv", "planning.gpkg", "run.json", "map.html",
+    "report.html", "gaps.xlsx",
 )
-HISTORY_FILES = ("indicators.csv", "proposals.csv", "run.json", "data_quality.csv")
+HISTORY_FILES = ("indicators.csv", "proposals.csv", "run.json", "data_quality.csv", "plan_coverage.csv")
 """The files of a run kept under ``history/RUN_ID/`` for ``gis history`` and ``gis diff``."""
 OLD_PARTIAL_NAME = re.compile(r"^\.(?:map|report|gaps|data_quality)-[a-z0-9_]{8}\.(?:html|xlsx|csv)$")
 """A half-written view of an older version (``tempfile.mkstemp``'s name beside the file): always stale."""
@@ -245,6 +247,9 @@ def _write_staging(result: RunResult, staging: Path, run_id: str, out_dir: Path,
         step = "proposals.csv"
         proposals = propose(result)
         proposals.table.to_csv(staging / step, index=False, encoding="utf-8")
+        step = "plan_coverage.csv"
+        coverage = plan_coverage(result.project.register, result.indicators)
+        coverage.to_csv(staging / step, index=False, encoding="utf-8")
         step = "planning.gpkg"
         layers = write_geopackage(result, staging / step, run_id=run_id, extra_layers=proposal_frames(proposals, run_id))
         step = "run.json"
@@ -252,7 +257,8 @@ def _write_staging(result: RunResult, staging: Path, run_id: str, out_dir: Path,
         record["geopackage_layers"] = list(layers)
         record["proposal_notes"] = proposals.notes
         record["table_rows"] = {"indicators.csv": len(result.indicator_history), "proposals.csv": len(proposals.table),
-                                "data_quality.csv": len(quality)}
+                                "data_quality.csv": len(quality), "plan_coverage.csv": len(coverage)}
+        record["plan_coverage"] = coverage_counts(coverage) if not coverage.empty else None
         (staging / step).write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         run = RunOutputs(staging, written=layers)
         step = "map.html"

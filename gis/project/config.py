@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gis.errors import ConfigError, UsageError
 from gis.project.catalog import Catalog, LayerEntry, read_catalog
+from gis.project.register import PlanRegister, read_register
 from gis.project.specs import Spec, read_spec
 
 
@@ -34,6 +35,7 @@ class ProjectConfig:
     specs: tuple[Spec, ...]
     spec_paths: tuple[Path, ...] = ()
     year: int | None = None  # set for the project as it stood in an earlier year
+    register: PlanRegister | None = None  # the plan register (analyses/plan/register.yaml), when the project has one
 
     @property
     def crs(self) -> str:
@@ -82,7 +84,8 @@ class ProjectConfig:
 
 
 def read_project(path: str | Path) -> ProjectConfig:
-    """Read a project folder: its catalog and every indicator spec in ``analyses/`` (each checked on its own).
+    """Read a project folder: its catalog, every indicator spec in ``analyses/`` (each checked on its own)
+    and the plan register (``analyses/plan/register.yaml``, its links checked against the specs) when present.
 
     Checking the specs against the methods and the proposal kinds is :func:`gis.api.load_project`'s.
     """
@@ -101,4 +104,5 @@ def read_project(path: str | Path) -> ProjectConfig:
         msg = f"{root / 'analyses'}: no indicator specs (*.yaml); copy them from the reference project"
         raise UsageError(msg)
     specs = tuple(read_spec(p) for p in spec_paths)
-    return ProjectConfig(root=root.resolve(), catalog=catalog, specs=specs, spec_paths=spec_paths)
+    register = read_register(root, (spec.id for spec in specs))
+    return ProjectConfig(root=root.resolve(), catalog=catalog, specs=specs, spec_paths=spec_paths, register=register)

@@ -26,6 +26,7 @@ from gis.project.config import read_project, reference_root
 from gis.project.georef import GK3_FAMILY, gk3_meridian, gk3_range, gk3_zone, implausible
 from gis.project.mapspec import derive_map_spec
 from gis.project.overlaps import SUMMED_LEVELS
+from gis.project.register import REGISTER_PATH
 from gis.project.vocabulary import input_fields
 
 DATA_SUFFIX = {"vector": ".gpkg", "table": ".csv", "raster": ".tif"}
@@ -387,6 +388,8 @@ def init_project(directory: Path, *, name: str, crs: str | None = None, name_zh:
     written.append(catalog)
     shutil.copytree(source / "analyses", directory / "analyses", dirs_exist_ok=True)
     written += sorted((directory / "analyses").glob("*.yaml"))
+    if (directory / REGISTER_PATH).is_file():
+        written.append(directory / REGISTER_PATH)  # the reference register, to adjust to the city's own plan
     plan = directory / "maps" / "plan.yaml"
     plan.parent.mkdir(exist_ok=True)
     plan.write_text(_map_text(directory), encoding="utf-8")
@@ -410,9 +413,10 @@ A planning project for the `gis` toolkit, made by `gis init` from the reference 
 3. `analyses/*.yaml` holds one spec per indicator with its target and plan clause; adjust
    the targets to your own plan.  `maps/plan.yaml` sets the web map's title, layers and
    colours; `gis check` checks every indicator and layer it names (delete it to have the
-   map derived from the specs).
-4. `gis run --project . --out out` writes indicators.csv, planning.gpkg, report.html,
-   gaps.xlsx and run.json.
+   map derived from the specs).  `analyses/plan/register.yaml` lists the plan's items and the
+   specs that assess each one; adjust it to your own plan (an id it names must be a spec).
+4. `gis run --project . --out out` writes indicators.csv, plan_coverage.csv, planning.gpkg,
+   report.html, gaps.xlsx and run.json.
 
 Measuring CRS: {crs} ({crs_from}).  `gis check` warns when your data reach well beyond
 its zone (central meridian plus or minus 1.5 degrees) and names the zone that fits; change
