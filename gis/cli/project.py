@@ -42,7 +42,7 @@ def _own_project(directory: Path) -> bool:
 @click.option("--seed", type=int, default=2025, show_default=True, help="Random seed of the synthetic data.")
 @click.option("--scale", type=float, default=1.0, show_default=True, help="Multiplies feature counts and refines rasters.")
 def sample(directory: Path, seed: int, scale: float) -> None:
-    """Build the Sanmenxia sample project (synthetic data, real county boundaries) in DIRECTORY.
+    """Build the sample project of the reference city (synthetic data, real county boundaries) in DIRECTORY.
 
     A folder made by `gis init` is refused: its catalog points at your own files in layers/data/, so the sample
     would never be read there; build the sample in a folder of its own to see a worked example.
