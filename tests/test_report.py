@@ -477,3 +477,17 @@ def test_report_workbook_and_map_take_the_status_colour_from_the_map_spec(sample
     assert met_fills == {"00123456"}
     page = write_map(run, out / "map.html").read_text(encoding="utf-8")
     assert "#123456" in page and "#1a9850" not in page
+
+
+def test_report_opens_with_what_the_plan_covers(run_dir: Path, report: str):
+    # The counts come from plan_coverage.csv (the reference register: 80 items), so the reader does not
+    # take the indicators for the whole plan.
+    table = pd.read_csv(run_dir / "plan_coverage.csv", dtype=str, keep_default_na=False)
+    assert len(table) == 80
+    counts = table["assessment"].value_counts()
+    block = re.search(r'<p class="plan-coverage" id="plan-coverage"(.*?)</p>', report, flags=re.S).group(0)
+    expected = {"total": 80, "assessed": counts.get("assessed", 0), "approximated": counts.get("approximated", 0),
+                "not-assessed": counts.get("not_assessed", 0)}
+    assert {k: int(v) for k, v in re.findall(r'data-([a-z-]+)="(\d+)"', block)} == expected
+    assert f"{expected['assessed']} of 80 plan items assessed" in block
+    assert report.index('id="plan-coverage"') < report.index('class="summary"')

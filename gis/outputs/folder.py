@@ -12,6 +12,7 @@ import pandas as pd
 import pyogrio
 
 from gis.errors import DataError, UsageError
+from gis.outputs.plan_coverage import PLAN_COVERAGE_COLUMNS
 from gis.proposals import PROPOSAL_COLUMNS
 
 RUN_FILES = ("indicators.csv", "planning.gpkg", "run.json")
@@ -42,6 +43,14 @@ class RunOutputs:
     def indicators(self) -> pd.DataFrame:
         """The rows of the data year: one per indicator and zone."""
         return current_year(self.indicator_history, self.record.get("data_year"))
+
+    @cached_property
+    def plan_coverage(self) -> pd.DataFrame:
+        """The rows of ``plan_coverage.csv`` (the plan register as the run read it); empty for a run without one."""
+        path = self.out_dir / "plan_coverage.csv"
+        if not path.exists():
+            return pd.DataFrame(columns=PLAN_COVERAGE_COLUMNS)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
 
     @cached_property
     def proposals(self) -> pd.DataFrame:

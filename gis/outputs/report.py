@@ -23,6 +23,7 @@ from gis.methods.zones import catalog_names
 from gis.outputs._files import output_file, replaced_whole
 from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import STATUS_LABELS, TRAJECTORY_LABELS, Lang, check_lang, html_lang
+from gis.outputs.plan_coverage import coverage_counts
 from gis.outputs.report_sections import (
     GEOGRAPHIC_CRS,
     TOP_PROPOSAL_ITEMS,
@@ -70,6 +71,9 @@ class _Report:
     proposals: list[ProposalSection] = field(default_factory=list)
     not_assessed: list[dict[str, str]] = field(default_factory=list)
     """The indicators not assessed (a layer they read is not in the catalog): id, titles, reason, note."""
+    plan_counts: dict[str, int] = field(default_factory=dict)
+    """Items of the plan register per assessment (assessed, approximated, not_assessed); empty without a register."""
+    plan_items: int = 0
     lang: Lang = "both"
     labels: dict[str, str] = field(default_factory=dict)
     count_words: dict[str, str] = field(default_factory=dict)
@@ -321,6 +325,8 @@ def _build_report(run: RunOutputs, *, layers: LayerReader | None = None, lang: L
         proposals=[block for block in proposal_sections(ctx) if block.id not in {item.indicator for item in skipped}],
         not_assessed=[{"id": item.indicator, "title_zh": item.title_zh, "title_en": item.title_en, "reason": item.reason,
                        "note": item.note} for item in skipped],
+        plan_counts=coverage_counts(run.plan_coverage) if not run.plan_coverage.empty else {},
+        plan_items=len(run.plan_coverage),
         lang=lang,
     )
 
