@@ -54,13 +54,18 @@ def _check_raster(project: LayerReader, name: str) -> list[Finding]:
     return findings
 
 
+def _readers_of(project: LayerReader, name: str) -> list[str]:
+    """The ids of the specs that take layer ``name`` as an input, sorted."""
+    return sorted(spec.id for spec in project.specs if name in spec.inputs.values())
+
+
 def _absent_hint(project: LayerReader, name: str) -> str:
     """When a listed layer's file is not there: how to run without it (its indicators are then not assessed)."""
     if project.layer_path(name).exists():
         return ""
     if name == project.catalog.zones["county"].layer:
         return "; the counties are the zones every indicator reports at: `gis init DIR --counties FILE` copies them in"
-    users = sorted(spec.id for spec in project.specs if name in spec.inputs.values())
+    users = _readers_of(project, name)
     which = f" ({', '.join(users)})" if users else ""
     return (f"; if the project has no such data, remove 'layers.{name}' from {project.catalog_path.name}: "
             f"the indicators reading it{which} are then not assessed")
@@ -85,7 +90,7 @@ def _check_layers(project: LayerReader, names: list[str], label: str = "") -> li
             if len(new) > 5:
                 findings.append(Finding("warning", shown, f"... and {len(new) - 5} more findings in data_quality.csv"))
             if frame.empty and not entry.may_be_empty:
-                users = sorted(spec.id for spec in project.specs if name in spec.inputs.values())
+                users = _readers_of(project, name)
                 text = f"its indicators ({', '.join(users)}) will be no_data" if users else "no indicator reads it"
                 fix = f"if there really are none, set 'layers.{name}.may_be_empty: true' in {project.catalog_path}"
                 findings.append(Finding("warning", shown, f"no features: a broken export? {text}; {fix}"))
