@@ -200,9 +200,15 @@ def test_trajectory_from_the_2020_baseline(sample_run):
     assert set(table["trajectory"]) <= {"baseline", "met", "on_track", "behind", "no_target", "no_data", "no_path", "not_assessed"}
     # Only indicators whose inputs have earlier years get earlier rows.
     assert set(table.loc[table["year"] == 2020, "indicator"]) == {
-        "charging.parking_share", "heating.clean_share", "heating.rural_clean", "heating.coal_in_network",
-        "sewage.collection_rate", "sewage.treatment_rate", "sewage.reclaimed_rate", "sewage.sludge_safe",
-        "projects.cod", "projects.nh3n", "projects.nox", "projects.vocs",
+        "charging.parking_share",  # parking_lots
+        "heating.clean_share", "heating.rural_clean", "heating.coal_in_network", "heating.boilers_ultra_low",  # heat_sources
+        "heating.waste_heat_renewable", "heating.coal_exit", "heating.agri_coal",
+        "sewage.collection_rate", "sewage.treatment_rate", "sewage.treatment_of_collected",  # sewage_plants
+        "sewage.reclaimed_rate", "sewage.sludge_safe", "sewage.sludge_routes",
+        "projects.cod", "projects.nh3n", "projects.nox", "projects.vocs",  # key_projects
+        "energy.intensity", "energy.total", "energy.coal", "industry.energy_per_va", "industry.water_per_va",  # county_statistics
+        "buildings.renewable_share", "agencies.energy_per_m2", "agencies.energy_per_person", "water.supply_leakage",
+        "rural.sewage",  # villages
     }
 
 

@@ -44,7 +44,7 @@ def test_every_layer_opens_styled_in_the_web_map_colours(two_runs):
     gap_red = plan["status"]["gap"]["colour"].lstrip("#")
     red = ",".join(str(int(gap_red[i : i + 2], 16)) for i in (0, 2, 4))
 
-    qml, sld, default = styles["charging.parking_share.county"]
+    qml, sld, default = styles["sewage.treatment_rate.county"]  # judged per county (城市、县城)
     assert default == 1
     renderer = ET.fromstring(qml.split("\n", 1)[1]).find("renderer-v2")
     assert renderer.get("type") == "categorizedSymbol" and renderer.get("attr") == "status"

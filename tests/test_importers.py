@@ -238,8 +238,8 @@ def test_sandiao_parcels_give_the_builtup_mask_and_the_permeable_share(make_proj
     # permeable.share_landuse (the reference spec, untouched) inside that mask, water left out:
     #   A: BU-A holds 60 000 permeable (park) of 120 000 + 60 000 + 35 000 land; BU-B reaches 5 000 m2
     #      of restaurant into A: 60 000 / 220 000 = 3/11 = 0.2727 < 0.40, shortfall 0.4 * 220 000 - 60 000
-    #      = 28 000 m2 = 0.028 km2.
-    #   B: 40 000 forest / (40 000 + 40 000 + 10 000) = 4/9 = 0.444 >= 0.40, met.
+    #      = 28 000 m2 = 0.028 km2 (reported, not judged: the 40 % is a city target).
+    #   B: 40 000 forest / (40 000 + 40 000 + 10 000) = 4/9 = 0.444 >= 0.40 (reported, not judged).
     #   city: (60 000 + 40 000) / (220 000 + 90 000) = 10/31 = 0.3226, shortfall 124 000 - 100 000 = 0.024 km2.
     # The village (203) and the paddy field without a code lie outside the mask: if they counted, A would be far higher.
     source = tmp_path / "sandiao.gpkg"
@@ -266,10 +266,11 @@ def test_sandiao_parcels_give_the_builtup_mask_and_the_permeable_share(make_proj
     rows = result.indicators.set_index("zone_id")
     assert (result.indicators["indicator"] == "permeable.share_landuse").all()
     assert rows.loc["A", "numerator"] == pytest.approx(60_000, rel=1e-5) and rows.loc["A", "denominator"] == pytest.approx(220_000, rel=1e-5)
-    assert rows.loc["A", "value"] == pytest.approx(3 / 11, rel=1e-5) and rows.loc["A", "status"] == "gap"
-    assert rows.loc["A", "shortfall"] == pytest.approx(0.028, abs=1e-3)
-    assert rows.loc["B", "value"] == pytest.approx(4 / 9, rel=1e-5) and rows.loc["B", "status"] == "met"
-    assert rows.loc["C", "value"] == pytest.approx(10 / 31, rel=1e-5) and rows.loc["C", "shortfall"] == pytest.approx(0.024, abs=1e-3)
+    # a city target (全市): the counties are reported (A would be 0.028 km2 short, B met), not judged
+    assert rows.loc["A", "value"] == pytest.approx(3 / 11, rel=1e-5) and rows.loc["A", "status"] == "no_target"
+    assert rows.loc["B", "value"] == pytest.approx(4 / 9, rel=1e-5) and rows.loc["B", "status"] == "no_target"
+    assert rows.loc["C", "value"] == pytest.approx(10 / 31, rel=1e-5) and rows.loc["C", "status"] == "gap"
+    assert rows.loc["C", "shortfall"] == pytest.approx(0.024, abs=1e-3)
     assert "built-up" in rows.loc["A", "zone_name"]
 
 

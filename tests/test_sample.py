@@ -83,7 +83,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
 def test_returns_the_written_files(built: tuple[Path, list[Path]]) -> None:
     data_dir, files = built
     assert [f.name for f in files] == [
-        "sanmenxia.gpkg", "fleet.csv", "baseline_2020.csv", "landcover.tif", "population.tif",
+        "sanmenxia.gpkg", "fleet.csv", "baseline_2020.csv", "county_statistics.csv", "county_statistics_2020.csv",
+        "landcover.tif", "population.tif",
     ]
     assert all(f.parent == data_dir and f.is_file() for f in files)
     # written under temporary names and renamed: nothing else is left behind
@@ -112,12 +113,17 @@ def test_every_catalog_layer_exists_with_its_columns(catalog: dict, layers_dir: 
             with rasterio.open(path) as src:
                 assert src.count == 1
         for year, source in spec.get("years", {}).items():  # the same layer as it stood in earlier years
+            if spec["kind"] == "table":
+                df = _read_csv(layers_dir / source.get("file", spec["file"]))
+                assert set(df.columns) == set(spec["fields"].values()), (name, year)
+                assert len(df) > 0, (name, year)
+                continue
             info = pyogrio.read_info(layers_dir / source.get("file", spec["file"]), layer=source["layer"])
             assert set(info["fields"]) == set(spec["fields"].values()), (name, year)
             assert info["features"] > 0, (name, year)
     # no layer the catalog does not know about
     cat_layers = {spec["layer"] for spec in catalog["layers"].values() if spec["kind"] == "vector"}
-    cat_layers |= {s["layer"] for spec in catalog["layers"].values() for s in spec.get("years", {}).values()}
+    cat_layers |= {s["layer"] for spec in catalog["layers"].values() for s in spec.get("years", {}).values() if "layer" in s}
     for layers in gpkg_layers.values():
         assert set(layers) == cat_layers
 
@@ -337,3 +343,48 @@ def test_baseline_rows(data_dir: Path) -> None:
     for _, rows in bl.groupby("indicator"):
         assert set(rows["zone_id"]) == {"156411200", *COUNTY_CODES}
         assert (rows.loc[rows["zone_type"] == "city", "zone_id"] == "156411200").all()
+
+
+def test_the_rest_of_the_plan_has_met_and_gaps(vectors: dict[str, gpd.GeoDataFrame], counties: gpd.GeoDataFrame,
+                                                data_dir: Path) -> None:
+    now = _read_csv(data_dir / "county_statistics.csv").set_index("county_id")
+    then = _read_csv(data_dir / "county_statistics_2020.csv").set_index("county_id")
+    assert sorted(now.index) == sorted(then.index) == sorted(COUNTY_CODES)
+    intensity = (now["energy_tce"] / now["gdp_10k_yuan"]) / (then["energy_tce"] / then["gdp_10k_yuan"]) - 1
+    assert (intensity <= -0.16).any() and (intensity > -0.16).any()
+    assert 1.3e7 <= then["gdp_10k_yuan"].sum() <= 1.6e7 and 0.7 <= then["energy_tce"].sum() / then["gdp_10k_yuan"].sum() <= 0.9
+    assert (now["industrial_energy_tce"] < now["energy_tce"]).all() and (now["water_leaked_m3"] < now["water_supplied_m3"]).all()
+
+    agencies = _by_county(vectors["public_institutions"], counties)
+    agencies = agencies[(agencies["kind"] == "agency") & (agencies["level"] == "county_and_above")]
+    share = agencies.groupby("county")["conservation_agency"].mean()
+    assert (share >= 0.8).any() and (share < 0.8).any() and 0.7 <= agencies["conservation_agency"].mean() < 0.8
+
+    projects = vectors["two_high_projects"]
+    assert len(projects) >= 15 and set(projects["stage"]) == {"existing", "under_construction", "proposed"}
+    assert projects.loc[projects["stage"] == "existing", "coal_offset_secured"].isna().all()
+    assert projects.loc[projects["sector"] != "coal_power", "retrofitted"].isna().all()
+
+    sections = vectors["water_sections"]
+    assert sections["water_class"].between(1, 6).all() and 1 <= (sections["water_class"] >= 4).sum() <= 2
+
+    villages = _by_county(vectors["villages"], counties).groupby("county")["sewage_treated"].mean()
+    villages_2020 = gpd.read_file(data_dir / "sanmenxia.gpkg", layer="villages_2020")
+    rise = villages - _by_county(villages_2020, counties).groupby("county")["sewage_treated"].mean()
+    assert (rise > 0).all() and (rise <= 0.2).all()
+
+
+def test_loose_coal_plants_and_parks_extend_their_layers(vectors: dict[str, gpd.GeoDataFrame], data_dir: Path) -> None:
+    heat = vectors["heat_sources"]
+    coal = heat["kind"].isin(["loose_coal", "agri_coal"])
+    assert coal.any() and not coal.iloc[: int((~coal).sum())].any()  # appended after the other sources
+    assert set(heat.loc[coal, "status"]) == {"operating", "replaced"} and not heat.loc[coal, "ultra_low"].any()
+    heat_2020 = gpd.read_file(data_dir / "sanmenxia.gpkg", layer="heat_sources_2020")
+    assert (heat_2020.loc[heat_2020["kind"].isin(["loose_coal", "agri_coal"]), "status"] == "operating").all()
+    plants = vectors["sewage_plants"]
+    new = plants[plants["year_built"] >= 2021]
+    assert new["sludge_route"].isna().any() and new["sludge_route"].notna().any()
+    parks = vectors["parks"].set_index("name")
+    assert parks.loc["灵宝市循环化改造试点园区", "pilot"] == "circular"
+    assert set(parks.loc[parks["pilot"].notna(), "pilot"]) == {"green", "circular"} and parks["pilot"].notna().sum() == 4
+    assert parks.loc[parks["kind"] != "chemical_park", "rectified"].isna().all()

@@ -198,7 +198,7 @@ def test_facility_status_from_gaps_layer(run: RunOutputs, text: str) -> None:
     for name in boilers["name"]:
         popup = re.search(rf"<b>{re.escape(html.escape(name))}</b> <small>热源 Heat sources</small>(.*?)\"tooltip\"", page)
         assert popup, name
-        assert "供热管网覆盖范围内的燃煤锅炉，须淘汰 coal boiler inside heating coverage — phase out" in popup.group(1)
+        assert "供热管网覆盖范围内的燃煤锅炉或散煤，须淘汰 coal boiler or loose coal inside heating coverage — phase out" in popup.group(1)
     assert "不在供热管网覆盖范围内 outside heating-network coverage" in page  # other coal boilers
     assert "无快速充电设施 no fast charging" in page and "有快速充电设施 fast charging" in page
 

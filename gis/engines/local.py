@@ -14,11 +14,13 @@ from gis.engines.result import IndicatorResult, RunResult
 from gis.errors import DataError, UsageError
 from gis.methods.attributes import Measurement, read_layer
 from gis.methods.registry import METHODS, absent_layers, layers_read, not_assessed_note
-from gis.methods.targets import judge, read_baselines
+from gis.methods.targets import BaselineKey, Baselines, judge, no_value_note, read_baselines, relative_word
 from gis.methods.zones import Zones, build_zones, label_rows
+from gis.project._yaml import key_error
 from gis.project.config import ProjectConfig
 from gis.project.layers import LayerReader
 from gis.project.specs import Spec
+from gis.values import is_missing
 
 
 def spec_inputs_synthetic(project: ProjectConfig, spec: Spec) -> bool:
@@ -76,6 +78,63 @@ def unmeasured_rows(zones: Zones, spec: Spec, reason: str) -> pd.DataFrame:
     return rows
 
 
+def check_zone_ids(layers: LayerReader, zones: Zones, spec: Spec) -> None:
+    """Refuse a target's ``by_zone`` naming a zone the indicator is not judged at (a misspelt county code)."""
+    target = spec.target
+    if target is None or not target.by_zone:
+        return
+    levels = [level for level in spec.zone_types if level in target.zone_types and level in zones.levels]
+    known = {str(zone_id): level for level in levels for zone_id in zones.level(level)["zone_id"]}
+    unknown = [zone_id for zone_id in target.by_zone if zone_id not in known]
+    if unknown:
+        listed = "; ".join(f"{level} {', '.join(i for i, lv in known.items() if lv == level)}" for level in levels)
+        msg = (f"no zone '{unknown[0]}' among the zones {spec.id} is judged at ({listed}); "
+               "fix the zone id (a county's code, as in the county layer's id field)")
+        raise key_error(layers.project.spec_path(spec.id), ("target", "by_zone", unknown[0]), msg)
+
+
+def measured_baselines(layers: LayerReader, zones: Zones, spec: Spec) -> Baselines:
+    """The baselines of a relative target without a ``baseline_layer``: the indicator measured on the
+    layers as they stood in the catalog's ``project.baseline_year``.
+
+    A layer with data of that year (its ``years:`` entry) is read as it was then, the others
+    as they are now; when none of the spec's input layers has data of that year there is no
+    measured baseline.  Both engines judge with this (it is part of :func:`run_indicator`), for
+    the data year and every earlier year alike.  What reading that year's layers finds is not
+    repeated in the run's notes: the run of that year (the trajectory) says it.
+    """
+    target = spec.target
+    assert target is not None
+    now = layers.current
+    year = now.catalog.project.baseline_year
+    what = relative_word(target)
+    spec_file = f"analyses/{now.project.spec_path(spec.id).name}"
+    inputs = [name for name in dict.fromkeys(spec.inputs.values()) if name in now.catalog.layers]
+    baseline_table = f"or give the target a 'baseline_layer' table in {spec_file}"
+    if not any(year in now.catalog.layers[name].years for name in inputs):
+        where = " or ".join(f"'layers.{name}'" for name in inputs)
+        return Baselines(missing=f"no {year} value to {what}: no input layer has data of {year}; add the layer's {year} data "
+                                 f"('years: {{{year}: {{file: ...}}}}' under {where} in layers/catalog.yaml) {baseline_table}")
+    then = layers.as_of(year)
+    method = METHODS[spec.method]
+    params = method.params.model_validate(spec.parameters)
+    empty = empty_input(then, zones, spec, params)
+    if empty is not None:
+        return Baselines(missing=f"no {year} value to {what}: layer '{empty}' has no features in {year}; "
+                                 f"fix its {year} data ('layers.{empty}.years.{year}' in layers/catalog.yaml) {baseline_table}")
+    measurement = method.run(then, zones, spec, params)
+    values: dict[BaselineKey, float] = {}
+    notes: dict[BaselineKey, str] = {}
+    for row in measurement.rows.itertuples(index=False):
+        key = (spec.id, str(row.zone_type), str(row.zone_id))
+        if is_missing(row.value):
+            why = no_value_note(measurement.kind, getattr(row, "denominator", None))
+            notes[key] = f"no {year} value to {what}: {why} in {year}; check the {year} data {baseline_table}"
+        else:
+            values[key] = float(row.value)
+    return Baselines(values, missing=f"no {year} value to {what}: the zone was not measured in {year}; check the {year} data {baseline_table}", notes=notes)
+
+
 def run_indicator(layers: LayerReader, zones: Zones, spec: Spec, *, year: int | None = None) -> IndicatorResult:
     """Measure one indicator from ``layers`` (of the data year, or of an earlier ``year``) and judge it against its target.
 
@@ -83,7 +142,9 @@ def run_indicator(layers: LayerReader, zones: Zones, spec: Spec, *, year: int | 
     row is ``no_data`` with the reason in ``status_note``, and the reason is a data-quality note.
     When the catalog lacks a layer it reads (:func:`~gis.methods.registry.absent_layers`) it is
     not assessed: every zone row is ``not_assessed``, the missing layers named in ``status_note``;
-    only the target's baseline table missing, the value is measured but not judged.
+    only the target's baseline table missing, the value is measured but not judged.  A relative
+    target (``change``, ``increase``) without a baseline table is judged against the indicator
+    measured in the baseline year (:func:`measured_baselines`).
     """
     project = layers.project
     method = METHODS[spec.method]
@@ -102,7 +163,12 @@ def run_indicator(layers: LayerReader, zones: Zones, spec: Spec, *, year: int | 
         layers.note(empty, "no features (a broken export?)", f"{spec.id} not measured: no_data in every zone; if there really are none, "
                     f"set 'layers.{empty}.may_be_empty: true' in layers/catalog.yaml")
         measurement = Measurement(rows=unmeasured_rows(zones, spec, reason), kind="amount", notes=[f"not measured: {reason}"])
-    baselines = read_baselines(layers, spec.target) if spec.target and baseline not in absent else {}
+    check_zone_ids(layers, zones, spec)
+    baselines: dict[BaselineKey, float] | Baselines = {}
+    if spec.target and spec.target.baseline_layer and baseline not in absent:
+        baselines = read_baselines(layers, spec.target)
+    elif spec.target and spec.target.relative and not absent and empty is None:
+        baselines = measured_baselines(layers, zones, spec)
     rows = judge(measurement.rows, spec, measurement.kind, baselines)
     if absent:
         rows["status"] = "not_assessed"

@@ -258,7 +258,7 @@ def measure_ratio(project: LayerReader, zones: Zones, spec: Spec, params: RatioP
     blanks = Blanks(project, spec)
     frame = ratio_features(project, layer, params, blanks)
     impossible = frame["numerator"] > frame["denominator"] + 1e-9
-    if impossible.any():
+    if spec.unit == "share" and impossible.any():  # a share cannot pass 1; an intensity (tce per 10,000 yuan) can
         row = frame.loc[impossible].iloc[0]
         msg = (
             f"layer '{layer}' feature '{row['id']}': numerator {row['numerator']:g} exceeds denominator "
@@ -270,6 +270,8 @@ def measure_ratio(project: LayerReader, zones: Zones, spec: Spec, params: RatioP
         rows = sums_by_attribute(project, frame, columns, params.zone_field, zones, spec.zone_types, layer)
     else:
         rows = sums_per_level(frame, columns, zones, spec.zone_types, project=project)
+    # parks are no partition of the city: a park holding nothing the ratio counts is not reported
+    rows = rows.loc[~((rows["zone_type"] == "park") & (rows["denominator"] == 0))].reset_index(drop=True)
     gaps = None
     if isinstance(frame, gpd.GeoDataFrame) and spec.target is not None and spec.target.value is not None:
         threshold = spec.target.value
@@ -291,10 +293,14 @@ class TotalParams(Params):
     where: Condition | None = None
     field: str | None = Field(None, description="None: count the features")
     zone_field: str | None = None
+    label_fields: list[str] = Field(default_factory=lambda: ["name"], description="fields named on each gap feature")
 
 
 def measure_total(project: LayerReader, zones: Zones, spec: Spec, params: TotalParams) -> Measurement:
-    """Sum of a field (or count) per zone; the city from the county sums."""
+    """Sum of a field (or count) per zone; the city from the county sums.
+
+    Under a ceiling (``<=``) every counted feature is part of the excess: those features are the
+    gap list (the coal boilers still to close, the water bodies still to clean)."""
     layer = spec.inputs["features"]
     blanks = Blanks(project, spec)
     needed = [name for name in (params.field, params.zone_field) if name is not None]
@@ -306,7 +312,12 @@ def measure_total(project: LayerReader, zones: Zones, spec: Spec, params: TotalP
         rows = sums_per_level(frame, ["numerator"], zones, spec.zone_types, project=project)
     rows["denominator"] = np.nan
     rows["value"] = rows["numerator"]
-    return Measurement(rows=rows, kind="amount", notes=blanks.notes)
+    gaps = None
+    ceiling = spec.target is not None and spec.target.comparator == "<="
+    if ceiling and isinstance(frame, gpd.GeoDataFrame) and not frame.empty:
+        keep = ["id", *[c for c in params.label_fields if c in frame.columns and c != "id"], "numerator"]
+        gaps = gpd.GeoDataFrame(frame[keep].rename(columns={"numerator": "value"}), geometry=frame.geometry, crs=frame.crs)
+    return Measurement(rows=rows, kind="amount", gaps=gaps, notes=blanks.notes)
 
 
 # --- features inside the coverage of another layer -----------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,27 @@ from gis.values import is_missing
 EPSILON = 1e-9
 
 
-def read_baselines(project: LayerReader, target: Target) -> dict[tuple[str, str, str], float]:
+BaselineKey = tuple[str, str, str]
+"""(indicator, zone_type, zone_id)."""
+
+
+@dataclass(frozen=True)
+class Baselines:
+    """The baseline value of each zone, and what ``status_note`` says of a zone without one.
+
+    ``missing`` is the note of any zone without a baseline; ``notes`` says more for some zones.
+    """
+
+    values: dict[BaselineKey, float] = field(default_factory=dict)
+    missing: str | None = None
+    notes: dict[BaselineKey, str] = field(default_factory=dict)
+
+    def note(self, key: BaselineKey) -> str | None:
+        """What is said of ``key``'s zone when it has no baseline (None: the default note)."""
+        return self.notes.get(key, self.missing)
+
+
+def read_baselines(project: LayerReader, target: Target) -> dict[BaselineKey, float]:
     """Baseline values keyed by (indicator, zone_type, zone_id)."""
     if not target.baseline_layer:
         return {}
@@ -28,6 +49,12 @@ def read_baselines(project: LayerReader, target: Target) -> dict[tuple[str, str,
     }
 
 
+def relative_word(target: Target) -> str:
+    """What a zone's baseline is needed for: "apply the change to" or "add the increase to"."""
+    kind = target.figure_kinds[0] if target.by_zone else ("change" if target.change is not None else "increase")
+    return "apply the change to" if kind == "change" else "add the increase to"
+
+
 def meets_threshold(value: float, threshold: float, comparator: str) -> bool:
     """Whether ``value`` meets ``threshold`` under ``comparator`` (>=, <=, ==), within :data:`EPSILON`."""
     if comparator == ">=":
@@ -37,15 +64,28 @@ def meets_threshold(value: float, threshold: float, comparator: str) -> bool:
     return abs(value - threshold) <= EPSILON
 
 
-def threshold_for(target: Target, zone_type: str, baseline: float | None) -> float | None:
-    """The value a zone must reach: the absolute target, the baseline plus the increase, or the easier of both."""
-    candidates = []
+def threshold_for(target: Target, zone_type: str, baseline: float | None, zone_id: str | None = None) -> float | None:
+    """The value a zone must reach: the absolute target, the baseline plus the increase, the baseline times
+    ``1 + change``, or the easiest of them; ``by_zone`` replaces the target's figure for ``zone_id``."""
     by_zone_type: dict[str, float] = {str(key): value for key, value in target.value_by_zone_type.items()}
     absolute = by_zone_type.get(zone_type, target.value)
+    increase, change = target.increase, target.change
+    own = target.by_zone.get(str(zone_id)) if zone_id is not None and target.by_zone else None
+    if own is not None:
+        kind = target.figure_kinds[0]  # a target with by_zone has one kind of figure
+        if kind == "value":
+            absolute = own
+        elif kind == "change":
+            change = own
+        else:
+            increase = own
+    candidates = []
     if absolute is not None:
         candidates.append(absolute)
-    if target.increase is not None and baseline is not None:
-        candidates.append(baseline + target.increase)
+    if increase is not None and baseline is not None:
+        candidates.append(baseline + increase)
+    if change is not None and baseline is not None:
+        candidates.append(baseline * (1 + change))
     if not candidates:
         return None
     return max(candidates) if target.comparator == "<=" else min(candidates)
@@ -69,19 +109,24 @@ def no_value_note(kind: str, denominator: object) -> str:
     return "no value measured for this zone"
 
 
-def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[tuple[str, str, str], float]) -> pd.DataFrame:
+def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[BaselineKey, float] | Baselines) -> pd.DataFrame:
     """Add baseline, target, comparator, status, shortfall and ``status_note`` to the rows of one indicator.
 
-    ``status_note`` says why a zone is ``no_data`` (its rows keep any note they came with); it is
-    None where there is nothing to say.
+    ``baselines`` are the zones' baseline values (read from the target's ``baseline_layer`` or
+    measured in the baseline year), with what to say of a zone without one.  ``status_note``
+    says why a zone is ``no_data`` (its rows keep any note they came with); it is None where
+    there is nothing to say.
     """
     rows = rows.copy()
     target = spec.target
+    if not isinstance(baselines, Baselines):
+        baselines = Baselines(baselines)
     shortfall = spec.shortfall
     notes = rows["status_note"].tolist() if "status_note" in rows.columns else [None] * len(rows)
     out: dict[str, list] = {k: [] for k in ("baseline", "target", "comparator", "status", "shortfall", "shortfall_unit", "status_note")}
     for row, note in zip(rows.itertuples(index=False), notes, strict=True):
-        baseline = baselines.get((spec.id, row.zone_type, str(row.zone_id)))
+        key: BaselineKey = (spec.id, str(row.zone_type), str(row.zone_id))
+        baseline = baselines.values.get(key)
         out["baseline"].append(baseline)
         out["status_note"].append(None if is_missing(note) else note)
         applies = target is not None and row.zone_type in target.zone_types
@@ -92,7 +137,7 @@ def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[tuple[str, 
             out["status"].append("no_target")
             out["shortfall"].append(None)
             continue
-        threshold = threshold_for(target, row.zone_type, baseline)
+        threshold = threshold_for(target, row.zone_type, baseline, str(row.zone_id))
         if threshold is not None and spec.unit == "share":
             threshold = min(threshold, 1.0)  # a baseline near 100 % cannot ask for more than all
         out["target"].append(threshold)
@@ -105,7 +150,7 @@ def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[tuple[str, 
             if out["status_note"][-1] is None:
                 out["status_note"][-1] = (
                     no_value_note(kind, getattr(row, "denominator", None)) if is_missing(value)
-                    else "no threshold: the zone has no baseline value to add the increase to"
+                    else baselines.note(key) or f"no threshold: the zone has no baseline value to {relative_word(target)}"
                 )
             continue
         met = meets_threshold(value, threshold, target.comparator)
@@ -117,8 +162,8 @@ def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[tuple[str, 
         amount = round(raw * shortfall.factor, 9)
         amount = float(np.ceil(amount)) if shortfall.rounding == "ceil" else round(amount, shortfall.decimals)
         out["shortfall"].append(amount)
-    for key, values in out.items():
-        rows[key] = values
+    for column, values in out.items():
+        rows[column] = values
     return rows
 
 

@@ -8,7 +8,8 @@ from gis.project.config import ProjectConfig
 from gis.project.specs import Spec
 
 
-def _target_text(spec: Spec) -> str:
+def _target_text(spec: Spec, baseline_year: int | None = None) -> str:
+    """The target in one line: '>= 70% or +5 points over the baseline_2020 baseline', '<= -16 % vs 2020; by zone: B -10 %'."""
     target = spec.target
     if target is None:
         return "no number in the plan"
@@ -17,16 +18,33 @@ def _target_text(spec: Spec) -> str:
     def show(value: float) -> str:
         return f"{value:.0%}" if share else f"{value:g} {spec.unit}"
 
+    def points(amount: float) -> str:
+        amount = amount * 100 if share else amount
+        return f"{amount:+g} point{'s' if abs(amount) != 1 else ''}" if share else f"{amount:+g}"
+
+    baseline = f"the {target.baseline_layer} baseline" if target.baseline_layer else (
+        f"the {baseline_year} value" if baseline_year is not None else "the baseline-year value")
     parts = []
     if target.value_by_zone_type:
         parts.append(", ".join(f"{level} {target.comparator} {show(v)}" for level, v in target.value_by_zone_type.items()))
     elif target.value is not None:
         parts.append(f"{target.comparator} {show(target.value)}")
     if target.increase is not None:
-        amount = target.increase * 100 if share else target.increase
-        points = f"+{amount:g} point{'s' if amount != 1 else ''}" if share else f"+{amount:g}"
-        parts.append(f"{points} over the {target.baseline_layer} baseline")
-    return " or ".join(parts)
+        parts.append(f"{points(target.increase)} over {baseline}")
+    if target.change is not None:
+        versus = f"the {target.baseline_layer} baseline" if target.baseline_layer else (baseline_year or "the baseline year")
+        parts.append(f"{target.comparator} {target.change * 100:+g} % vs {versus}")
+    text = " or ".join(parts)
+    if target.by_zone:
+        kind = target.figure_kinds[0]
+
+        def own(figure: float) -> str:
+            if kind == "value":
+                return f"{target.comparator} {show(figure)}"
+            return f"{figure * 100:+g} %" if kind == "change" else points(figure)
+
+        text += "; by zone: " + ", ".join(f"{zone} {own(figure)}" for zone, figure in target.by_zone.items())
+    return text
 
 
 def targets_table(project: ProjectConfig) -> pd.DataFrame:
@@ -37,7 +55,7 @@ def targets_table(project: ProjectConfig) -> pd.DataFrame:
             "indicator": spec.title.en,
             "指标": spec.title.zh,
             "method": spec.method,
-            "target": _target_text(spec),
+            "target": _target_text(spec, project.catalog.project.baseline_year),
             "year": spec.target.year if spec.target else "",
             "reported for": ", ".join(spec.zone_types),
             "target for": ", ".join(spec.target.zone_types) if spec.target else "",

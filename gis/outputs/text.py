@@ -87,20 +87,106 @@ def target_year(target: Mapping[str, Any] | None, year: object = None) -> int | 
     return None
 
 
-def describe_target(target: Mapping[str, Any] | None, unit: str, *, lang: Lang = "en", year: object = None) -> str:
+def describe_target(
+    target: Mapping[str, Any] | None, unit: str, *, lang: Lang = "en", year: object = None, baseline_year: object = None
+) -> str:
     """The target in words, from a spec's (or run.json's) target block: English, Chinese, or both.
 
     The year is the target's own, else ``year`` (the ``target_year`` of the indicator's rows);
-    without either the sentence names none.
+    without either the sentence names none.  ``baseline_year`` (the catalog's, in run.json)
+    names the year a relative target (``change``, ``increase``) without a baseline table is
+    measured from.
     """
     if lang == "both":
-        return f"{_describe_target_zh(target, unit, year)} {_describe_target_en(target, unit, year)}"
+        return f"{_describe_target_zh(target, unit, year, baseline_year)} {_describe_target_en(target, unit, year, baseline_year)}"
     if lang == "zh":
-        return _describe_target_zh(target, unit, year)
-    return _describe_target_en(target, unit, year)
+        return _describe_target_zh(target, unit, year, baseline_year)
+    return _describe_target_en(target, unit, year, baseline_year)
 
 
-def _describe_target_en(target: Mapping[str, Any] | None, unit: str, year: object) -> str:
+def _natural(change: float, comparator: object) -> bool:
+    """Whether a relative change reads as the plan says it: a fall to reach down to, a rise to reach up to."""
+    return comparator == "==" or (comparator == "<=") == (change < 0)
+
+
+def change_text(change: float, comparator: object, source: str) -> str:
+    """A relative change in English: '-16 % from the 2020 value'; 'a rise of no more than 5 % from ...' for a ceiling."""
+    if _natural(change, comparator):
+        return f"{change * 100:+g} % from {source}"
+    return f"a {'fall' if change < 0 else 'rise'} of no more than {abs(change) * 100:g} % from {source}"
+
+
+def change_text_zh(change: float, comparator: object, source: str) -> str:
+    """A relative change in Chinese: '比2020年下降16%'; '比2020年增长不超过5%' for a ceiling."""
+    word = "下降" if change < 0 else "增长"
+    limit = "" if _natural(change, comparator) else "不超过"
+    return f"比{source}{word}{limit}{abs(change) * 100:g}%"
+
+
+def _figure_kind(target: Mapping[str, Any]) -> str:
+    """The one kind of figure a target with ``by_zone`` gives: value, change or increase."""
+    if target.get("value") is not None or target.get("value_by_zone_type"):
+        return "value"
+    return "change" if target.get("change") is not None else "increase"
+
+
+def _by_zone(target: Mapping[str, Any], unit: str, lang: Lang) -> str:
+    """The zones' own figures, compactly: 'B -10 %, C -20 %', 'B 下降10%、C 下降20%' (the ids as the spec gives them)."""
+    kind = _figure_kind(target)
+    sign = comparator_sign(target.get("comparator", ""))
+    parts = []
+    for zone, figure in (target.get("by_zone") or {}).items():
+        if kind == "value":
+            text = f"{sign} {format_value(figure, unit)}"
+        elif kind == "change":
+            text = f"{'下降' if figure < 0 else '增长'}{abs(figure) * 100:g}%" if lang == "zh" else f"{figure * 100:+g} %"
+        elif unit == "share":
+            text = f"{figure * 100:+g} {'个百分点' if lang == 'zh' else 'percentage points'}"
+        else:
+            text = f"{figure:+g} {unit}"
+        parts.append(f"{zone} {text}")
+    return ("、" if lang == "zh" else ", ").join(parts)
+
+
+def _baseline_en(target: Mapping[str, Any], baseline_year: object) -> str:
+    if target.get("baseline_layer"):
+        return f"the baseline ({target['baseline_layer']})"
+    return "the baseline-year value" if is_missing(baseline_year) else f"the {int(_float(baseline_year))} value"
+
+
+def _baseline_zh(target: Mapping[str, Any], baseline_year: object) -> str:
+    if target.get("baseline_layer"):
+        return f"基准（{target['baseline_layer']}）"
+    return "基准年" if is_missing(baseline_year) else f"{int(_float(baseline_year))}年"
+
+
+def zone_rule(target: Mapping[str, Any] | None, zone_id: object, unit: str, *, lang: Lang = "en", baseline_year: object = None) -> str:
+    """How a zone's threshold follows from its baseline, in words: '-16 % from the 2020 value' / '比2020年下降16%',
+    the zone's own figure when ``by_zone`` gives one; '' for a target that needs no baseline.
+
+    A target that is also absolute ("70 % or +5 points") is described whole by :func:`describe_target`.
+    """
+    if not target or target.get("value") is not None or target.get("value_by_zone_type"):
+        return ""
+    own = (target.get("by_zone") or {}).get(str(zone_id))
+    change, increase = target.get("change"), target.get("increase")
+    if own is not None:
+        change, increase = (own, None) if _figure_kind(target) == "change" else (None, own)
+    comparator = target.get("comparator")
+    if change is not None:
+        if lang == "zh":
+            return change_text_zh(change, comparator, _baseline_zh(target, baseline_year))
+        return change_text(change, comparator, _baseline_en(target, baseline_year))
+    if increase is None:
+        return ""
+    if lang == "zh":
+        step = f"{increase * 100:+g} 个百分点" if unit == "share" else f"{increase:+g} {unit}"
+        return f"较{_baseline_zh(target, baseline_year)}{step}"
+    step = f"{increase * 100:+g} percentage points" if unit == "share" else f"{increase:+g} {unit}"
+    return f"{step} over {_baseline_en(target, baseline_year)}"
+
+
+def _describe_target_en(target: Mapping[str, Any] | None, unit: str, year: object, baseline_year: object = None) -> str:
     if not target:
         return "No target in the plan: reported for information."
     sign = comparator_sign(target.get("comparator", ""))
@@ -112,14 +198,20 @@ def _describe_target_en(target: Mapping[str, Any] | None, unit: str, year: objec
         parts.append(f"{sign} {format_value(target['value'], unit)}")
     if target.get("increase") is not None:
         step = f"{target['increase'] * 100:+g} percentage points" if unit == "share" else f"{target['increase']:+g} {unit}"
-        parts.append(f"{step} over the baseline ({target.get('baseline_layer') or 'baseline'})")
+        if target.get("baseline_layer"):
+            parts.append(f"{step} over the baseline ({target['baseline_layer']})")
+        else:
+            parts.append(f"{step} over {_baseline_en(target, baseline_year)}")
+    if target.get("change") is not None:
+        parts.append(change_text(target["change"], target.get("comparator"), _baseline_en(target, baseline_year)))
     joined = " or ".join(parts) + (", whichever is easier to reach" if len(parts) > 1 else "")
     zones = ", ".join(target.get("zone_types") or [])
     by = target_year(target, year)
-    return f"{joined} for {zones or 'every zone'}{f' by {by}' if by is not None else ''}."
+    own = _by_zone(target, unit, "en")
+    return f"{joined} for {zones or 'every zone'}{f' by {by}' if by is not None else ''}{f'; by zone: {own}' if own else ''}."
 
 
-def _describe_target_zh(target: Mapping[str, Any] | None, unit: str, year: object) -> str:
+def _describe_target_zh(target: Mapping[str, Any] | None, unit: str, year: object, baseline_year: object = None) -> str:
     if not target:
         return "规划未设目标：仅供参考。"
     sign = comparator_sign(target.get("comparator", ""))
@@ -131,11 +223,14 @@ def _describe_target_zh(target: Mapping[str, Any] | None, unit: str, year: objec
         parts.append(f"{sign} {format_value(target['value'], unit)}")
     if target.get("increase") is not None:
         step = f"{target['increase'] * 100:+g} 个百分点" if unit == "share" else f"{target['increase']:+g} {unit}"
-        parts.append(f"较基准（{target.get('baseline_layer') or '基准'}）{step}")
+        parts.append(f"较{_baseline_zh(target, baseline_year)}{step}")
+    if target.get("change") is not None:
+        parts.append(change_text_zh(target["change"], target.get("comparator"), _baseline_zh(target, baseline_year)))
     joined = " 或 ".join(parts) + ("，取较易达到者" if len(parts) > 1 else "")
     zones = "、".join(pick(ZONE_TYPE_LABELS, t, "zh") for t in target.get("zone_types") or [])
     by = target_year(target, year)
-    return f"{zones or '各地区'}：{joined}，{f'{by}年前' if by is not None else ''}达到。"
+    own = _by_zone(target, unit, "zh")
+    return f"{zones or '各地区'}：{joined}，{f'{by}年前' if by is not None else ''}达到{f'；分区目标：{own}' if own else ''}。"
 
 
 def class_labels(breaks: Sequence[float], unit: str, lang: Lang = "both") -> list[str]:

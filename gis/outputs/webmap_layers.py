@@ -30,7 +30,7 @@ from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import YES_NO, Lang, label, zone_label
 from gis.outputs.summary import not_assessed
 from gis.outputs.symbology import STATUSES, classify_zones
-from gis.outputs.text import format_number, format_target, format_value
+from gis.outputs.text import format_number, format_target, format_value, zone_rule
 from gis.project.layers import LayerReader
 from gis.project.mapspec import ContextLayer, CoverageLayer, FacilityLayer, MapSpec, RunLayerSelection
 from gis.project.specs import Condition, Title
@@ -212,6 +212,18 @@ def _target_text(row: dict[str, Any] | pd.Series) -> str:
     return escape_text(format_target(row.get("comparator"), row["target"], row["unit"]) + year)
 
 
+def _zone_rule(ctx: MapContext, row: dict[str, Any]) -> str:
+    """How the zone's target follows from its baseline ('-16 % from the 2020 value'), escaped; '' when it does not."""
+    if is_missing(row.get("target")):
+        return ""
+    record = ctx.run.record
+    target = ((record.get("indicators") or {}).get(str(row["indicator"])) or {}).get("target")
+    unit, zone_id, year = str(row["unit"]), row["zone_id"], record.get("baseline_year")
+    zh = zone_rule(target, zone_id, unit, lang="zh", baseline_year=year)
+    en = zone_rule(target, zone_id, unit, lang="en", baseline_year=year)
+    return escape_text(label(zh, en, ctx.lang)) if en else ""
+
+
 def _short_title(ctx: MapContext, zh: object, en: object) -> str:
     """An indicator title in the layer control: Chinese in 'both' (the English is in the legend), English in 'en'."""
     return escape_text(str(en if ctx.lang == "en" else zh))
@@ -244,6 +256,9 @@ def _zone_popup(ctx: MapContext, row: dict[str, Any], label: str) -> str:
         (t("目标", "target"), _target_text(row)),
         (t("状态", "status"), _status_text(ctx, str(row["status"]))),
     ]
+    rule = _zone_rule(ctx, row)
+    if rule:
+        rows.insert(4, (t("目标规则", "target rule"), rule))
     if str(row["status"]) == "gap" and not is_missing(row.get("shortfall")):
         rows.append((t("缺口", "shortfall"), _amount(row["shortfall"], row.get("shortfall_unit"))))
     if not is_missing(row.get("baseline")):

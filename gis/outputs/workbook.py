@@ -197,7 +197,8 @@ def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, she
         _put(sheet, row, 13, item["gap_zones"])
         _put(sheet, row, 14, item["target_zones"])
         _put(sheet, row, 15, names or None)
-        target = describe_target(targets.get(item["indicator"]), item["unit"], lang=style.target_lang, year=item["target_year"])
+        target = describe_target(targets.get(item["indicator"]), item["unit"], lang=style.target_lang, year=item["target_year"],
+                                 baseline_year=record.get("baseline_year"))
         _put(sheet, row, 16, target)
         link = _put(sheet, row, 17, sheets[item["indicator"]])
         link.hyperlink = f"#'{sheets[item['indicator']]}'!A1"
@@ -207,14 +208,16 @@ def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, she
         sheet.column_dimensions[letter].width = 40
 
 
-def _write_indicator(sheet: Worksheet, indicator: str, rows: pd.DataFrame, target: dict[str, Any] | None, style: _Style) -> None:
+def _write_indicator(
+    sheet: Worksheet, indicator: str, rows: pd.DataFrame, target: dict[str, Any] | None, style: _Style, baseline_year: object = None
+) -> None:
     first = rows.iloc[0]
     unit = first.get("unit")
     _put(sheet, 1, 1, indicator).font = _TITLE_FONT
     title = style.label(str(first.get("title_zh", "")), str(first.get("title_en", "")), sep=" / ")
     _put(sheet, 2, 1, f"{title} ({style.label('条款', 'clause')} {first.get('clause', '')})")
     wording = (target or {}).get("wording")
-    words = describe_target(target, str(unit), lang=style.target_lang, year=first_target_year(rows))
+    words = describe_target(target, str(unit), lang=style.target_lang, year=first_target_year(rows), baseline_year=baseline_year)
     _put(sheet, 3, 1, f"{style.label('目标', 'Target')}: {wording + ' — ' if wording else ''}{words}")
     _header(sheet, 4, [style.label(zh, en) for _, (zh, en) in _ZONE_COLUMNS])
     percent = _share_format(unit)
@@ -250,7 +253,8 @@ def write_workbook(run: RunOutputs, path: Path, *, lang: Lang = "both") -> Path:
     for indicator, rows in indicators.groupby("indicator", sort=False):
         name = safe_sheet_name(str(indicator), [first.title, *sheets.values()])
         sheets[str(indicator)] = name
-        _write_indicator(book.create_sheet(name), str(indicator), rows, (records.get(str(indicator)) or {}).get("target"), style)
+        _write_indicator(book.create_sheet(name), str(indicator), rows, (records.get(str(indicator)) or {}).get("target"), style,
+                         run.record.get("baseline_year"))
     _write_summary(first, run, summary, sheets, style)
     with replaced_whole(path) as staging:
         book.save(staging)

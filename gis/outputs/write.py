@@ -150,6 +150,7 @@ def run_record(result: RunResult, run_id: str, outputs: list[str]) -> dict:
         "finished": result.finished.isoformat(),
         "duration_s": round((result.finished - result.started).total_seconds(), 3),
         "data_year": result.project.catalog.data_year,
+        "baseline_year": result.project.catalog.project.baseline_year,
         "years": [result.project.catalog.data_year, *result.project.catalog.years()],
         "synthetic": result.synthetic,
         "synthetic_note": SYNTHETIC_NOTE if result.synthetic else None,

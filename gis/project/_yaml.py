@@ -12,9 +12,13 @@ from gis.errors import ConfigError
 
 Model = TypeVar("Model", bound=BaseModel)
 
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""The safe loader, libyaml's when PyYAML has it: a file is parsed once into its node tree (line numbers for
+errors) and built from that tree."""
+
 
 def load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    """Read ``path`` with the safe loader; return the data and its node tree (for line numbers)."""
+    """Read ``path`` with the safe loader, parsing it once; return the data and its node tree (for line numbers)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -23,9 +27,10 @@ def load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     except (OSError, UnicodeDecodeError) as exc:
         msg = f"{path}: cannot read ({exc}); save it as UTF-8 text"
         raise ConfigError(msg) from None
+    loader = _LOADER(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -34,6 +39,8 @@ def load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     except yaml.YAMLError as exc:
         msg = f"{path}: YAML error: {exc}"
         raise ConfigError(msg) from None
+    finally:
+        loader.dispose()
     return data, node
 
 

@@ -151,8 +151,17 @@ class Catalog(BaseModel):
         """Earlier years some layer has data for, oldest first."""
         return sorted({year for entry in self.layers.values() for year in entry.years} - {self.data_year})
 
-    def for_year(self, year: int) -> Catalog:
-        """The catalog as it stood in ``year``: layers with data of that year point at it; the others keep none."""
+    def for_year(self, year: int, *, keep_current: bool = False) -> Catalog:
+        """The catalog as it stood in ``year``: layers with data of that year point at it; the others keep none.
+
+        With ``keep_current`` every layer without data of ``year`` stands as it is now (how the
+        baseline of a relative target is measured); otherwise only the layers without any
+        ``years`` entry do, and those with data of other years only are left out.
+        """
+        if keep_current:
+            return self.model_copy(
+                update={"layers": {name: entry.for_year(year) if year in entry.years else entry for name, entry in self.layers.items()}}
+            )
         layers = {name: entry.for_year(year) for name, entry in self.layers.items() if year in entry.years}
         static = {name: entry for name, entry in self.layers.items() if name not in layers and not entry.years}
         return self.model_copy(update={"layers": {**static, **layers}})

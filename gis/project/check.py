@@ -7,8 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from gis.errors import DataError
+from gis.project.catalog import Catalog
 from gis.project.layers import LayerReader
 from gis.project.rasters import inspect_raster, open_raster
+from gis.project.specs import Spec
 
 
 @dataclass(frozen=True)
@@ -161,5 +163,18 @@ def check_indicators(project: LayerReader, findings: list[Finding], reads: dict[
             which = ", ".join(f"'{name}'" for name in hollow)
             checks.append(IndicatorCheck(spec.id, WILL_RUN, f"no_data: layer {which} has no features"))
         else:
-            checks.append(IndicatorCheck(spec.id, WILL_RUN, ""))
+            checks.append(IndicatorCheck(spec.id, WILL_RUN, _unmeasured_baseline(catalog, spec)))
     return checks
+
+
+def _unmeasured_baseline(catalog: Catalog, spec: Spec) -> str:
+    """What a check says of a relative target whose baseline cannot be measured: none of its inputs has data
+    of the baseline year (and it has no baseline table); empty otherwise."""
+    target = spec.target
+    if target is None or not target.relative or target.baseline_layer:
+        return ""
+    year = catalog.project.baseline_year
+    if any(year in catalog.layers[name].years for name in spec.inputs.values() if name in catalog.layers):
+        return ""
+    judged = "judged against its value only" if "value" in target.figure_kinds else "no_data"
+    return f"{judged}: no input layer has data of {year} to measure the baseline of its relative target"

@@ -73,9 +73,13 @@ class ProjectConfig:
         """Every layer's file, by layer name."""
         return {name: self.layer_path(name) for name in self.catalog.layers}
 
-    def for_year(self, year: int) -> ProjectConfig:
-        """The project as it stood in ``year``: its layers of that year (see ``years:`` in the catalog)."""
-        return dataclasses.replace(self, catalog=self.catalog.for_year(year), year=year)
+    def for_year(self, year: int, *, keep_current: bool = False) -> ProjectConfig:
+        """The project as it stood in ``year``: its layers of that year (see ``years:`` in the catalog).
+
+        ``keep_current``: the layers without data of ``year`` stand as they are now
+        (:meth:`gis.project.catalog.Catalog.for_year`).
+        """
+        return dataclasses.replace(self, catalog=self.catalog.for_year(year, keep_current=keep_current), year=year)
 
     def spec_path(self, spec_id: str) -> Path:
         """The file of an indicator spec."""
@@ -98,11 +102,36 @@ def read_project(path: str | Path) -> ProjectConfig:
         msg = (f"{catalog_path}: no catalog; a project folder holds layers/catalog.yaml (start one for your city with "
                "gis init DIR --counties FILE, or see the worked example: gis sample DIR)")
         raise UsageError(msg)
-    catalog = read_catalog(catalog_path)
     spec_paths = tuple(sorted((root / "analyses").glob("*.yaml")))
     if not spec_paths:
         msg = f"{root / 'analyses'}: no indicator specs (*.yaml); copy them from the reference project"
         raise UsageError(msg)
+    stamps = _stamps((catalog_path, *spec_paths, root / "analyses" / "plan" / "register.yaml"))
+    cached = _READ.get(root.resolve())
+    if cached is not None and cached[0] == stamps:
+        return cached[1]
+    catalog = read_catalog(catalog_path)
     specs = tuple(read_spec(p) for p in spec_paths)
     register = read_register(root, (spec.id for spec in specs))
-    return ProjectConfig(root=root.resolve(), catalog=catalog, specs=specs, spec_paths=spec_paths, register=register)
+    project = ProjectConfig(root=root.resolve(), catalog=catalog, specs=specs, spec_paths=spec_paths, register=register)
+    _READ[project.root] = (stamps, project)
+    return project
+
+
+_READ: dict[Path, tuple[tuple[tuple[str, int, int], ...], ProjectConfig]] = {}
+"""The projects read so far, by folder, with the stamps of the files they were read from: the outputs of one run
+ask for the project several times (the map, the report, the styles), and it is read once while its files stay as
+they were."""
+
+
+def _stamps(paths: tuple[Path, ...]) -> tuple[tuple[str, int, int], ...]:
+    """Path, modification time (ns) and size of each file; (path, -1, -1) for a file that is not there."""
+    out = []
+    for path in paths:
+        try:
+            stat = path.stat()
+        except OSError:
+            out.append((str(path), -1, -1))
+            continue
+        out.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(out)

@@ -71,11 +71,14 @@ class LayerReader:
         self._study_area = study_area
         self.inspected_rasters: set[str] = set()
         self._references: tuple[tuple[str, ...], shapely.STRtree, np.ndarray] | None = None
+        self._current: LayerReader = self
+        self._as_of: dict[int, LayerReader] = {}
 
     def share(self, other: LayerReader) -> None:
         """Use ``other``'s log and caches (a view of the same reading, as the Dask engine's tasks are)."""
         self.project, self.log = other.project, other.log
         self._vectors, self._study_area, self.inspected_rasters = other._vectors, other._study_area, other.inspected_rasters
+        self._current, self._as_of = other._current, other._as_of
 
     # --- the project's settings, as the methods ask for them ---------------------------------
 
@@ -123,7 +126,26 @@ class LayerReader:
 
     def for_year(self, year: int) -> LayerReader:
         """A reader of the layers as they stood in ``year``, with a log of its own (the study area shared)."""
-        return LayerReader(self.project.for_year(year), study_area=self._study_area)
+        then = LayerReader(self.project.for_year(year), study_area=self._study_area)
+        then._current, then._as_of = self._current, self._as_of
+        return then
+
+    @property
+    def current(self) -> LayerReader:
+        """The reader of the layers as they are now (of the data year) that this reader was made from; itself for that one."""
+        return self._current
+
+    def as_of(self, year: int) -> LayerReader:
+        """A reader of the layers as they stood in ``year``, each layer without data of that year as it is now.
+
+        What the baseline of a relative target is measured on.  Made once from :attr:`current`
+        and shared by the readers made from it (its earlier years, the Dask engine's views); it
+        keeps a log of its own, not said in the run's notes.
+        """
+        if year not in self._as_of:
+            now = self._current
+            self._as_of[year] = LayerReader(now.project.for_year(year, keep_current=True), study_area=now._study_area)
+        return self._as_of[year]
 
     # --- reading -------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from gis.errors import ConfigError
 from gis.project._yaml import load_yaml, validate
@@ -101,31 +101,100 @@ class Title(_Strict):
 class Target(_Strict):
     """The plan's target for an indicator.
 
-    The threshold for a zone is ``value`` (or ``value_by_zone_type``), or the zone's
-    baseline plus ``increase`` (a direction-only target judged against a baseline), or,
-    when both are given, whichever is easier to reach ("70 % or +5 points over 2020").
+    The threshold for a zone is ``value`` (or ``value_by_zone_type``), or the zone's baseline
+    plus ``increase`` (absolute points: a direction-only target), or the zone's baseline times
+    ``1 + change`` (a relative change: "energy per unit of GDP -16 % from 2020" is
+    ``change: -0.16`` with ``comparator: "<="``); when more than one is given, whichever is
+    easier to reach ("70 % or +5 points over 2020").
+
+    The baseline of a zone comes from ``baseline_layer`` (a table ``indicator, zone_type,
+    zone_id, value``), or, without one, is the indicator itself measured on the layers as they
+    stood in the catalog's ``project.baseline_year`` (their ``years:`` entries).
+
+    ``by_zone`` sets the target zone by zone: per zone id (a county's code, e.g. ``"411202"``),
+    the figure that replaces the target's one kind of figure (``value``, ``change`` or
+    ``increase``) for that zone only.  It is how a project enters county targets the plan leaves
+    to a table of its own (such as the plan's attachment 1).
     """
 
     comparator: Comparator
     value: float | None = None
     value_by_zone_type: dict[ZoneType, float] = Field(default_factory=dict)
     increase: float | None = Field(None, description="required change over the baseline, same unit as the value")
+    change: float | None = Field(
+        None, description="required relative change over the baseline: -0.16 = 16 % below it, 0.05 = 5 % above it"
+    )
     baseline_layer: str | None = None
+    by_zone: dict[str, float] = Field(
+        default_factory=dict,
+        description="per zone id (a county code): the figure replacing the target's value, change or increase for that zone",
+    )
     zone_types: list[ZoneType] = Field(default_factory=lambda: list(DEFAULT_ZONE_TYPES))
     year: int | None = Field(None, description="the year to reach it by (default: the catalog's project.target_year)")
     clause: str
     wording: str = Field(description="the plan's own words")
     reading: str | None = Field(None, description="how a vague target is read, stated in the outputs")
 
+    @field_validator("change")
+    @classmethod
+    def _change_above_minus_one(cls, change: float | None) -> float | None:
+        if change is not None and change <= -1:
+            msg = (f"'change' is a fraction of the baseline (-0.16 = 16 % below it) and must be above -1 "
+                   f"(-1 would be nothing at all); got {change:g}")
+            raise ValueError(msg)
+        return change
+
+    @field_validator("by_zone", mode="before")
+    @classmethod
+    def _zone_ids_as_text(cls, by_zone: Any) -> Any:
+        """County codes written as numbers (``411202: -0.2``) are zone ids, as text."""
+        if isinstance(by_zone, dict):
+            return {str(key) if isinstance(key, int) and not isinstance(key, bool) else key: value for key, value in by_zone.items()}
+        return by_zone
+
+    @field_validator("by_zone")
+    @classmethod
+    def _one_kind_of_figure(cls, by_zone: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        if not by_zone:
+            return by_zone
+        kinds = _figure_kinds(info.data.get("value"), info.data.get("value_by_zone_type"), info.data.get("increase"),
+                              info.data.get("change"))
+        if len(kinds) > 1:
+            msg = (f"'by_zone' replaces the target's one kind of figure zone by zone, but this target has "
+                   f"{' and '.join(repr(k) for k in kinds)}; keep one of them in a target with 'by_zone'")
+            raise ValueError(msg)
+        if not kinds:
+            msg = "'by_zone' replaces the target's 'value', 'change' or 'increase' zone by zone: give the target one of them"
+            raise ValueError(msg)
+        if kinds == ["change"]:
+            low = {zone: figure for zone, figure in by_zone.items() if figure <= -1}
+            if low:
+                zone, figure = next(iter(low.items()))
+                msg = f"zone '{zone}': a 'change' must be above -1 (-0.16 = 16 % below the baseline); got {figure:g}"
+                raise ValueError(msg)
+        return by_zone
+
     @model_validator(mode="after")
     def _has_threshold(self) -> Target:
-        if self.value is None and not self.value_by_zone_type and self.increase is None:
-            msg = "a target needs 'value', 'value_by_zone_type' or 'increase' over a baseline"
-            raise ValueError(msg)
-        if self.increase is not None and not self.baseline_layer:
-            msg = "'increase' needs 'baseline_layer', the table of baseline values"
+        if self.value is None and not self.value_by_zone_type and self.increase is None and self.change is None:
+            msg = "a target needs 'value', 'value_by_zone_type', or 'increase' or 'change' over a baseline"
             raise ValueError(msg)
         return self
+
+    @property
+    def figure_kinds(self) -> list[str]:
+        """The kinds of figure the target gives: ``value`` (``value`` or ``value_by_zone_type``), ``change``, ``increase``."""
+        return _figure_kinds(self.value, self.value_by_zone_type, self.increase, self.change)
+
+    @property
+    def relative(self) -> bool:
+        """Whether the threshold needs a baseline (``increase`` or ``change``)."""
+        return self.increase is not None or self.change is not None
+
+
+def _figure_kinds(value: object, value_by_zone_type: object, increase: object, change: object) -> list[str]:
+    kinds = ["value"] if value is not None or value_by_zone_type else []
+    return kinds + [name for name, given in (("change", change), ("increase", increase)) if given is not None]
 
 
 class Shortfall(_Strict):

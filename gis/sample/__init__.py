@@ -11,7 +11,10 @@ vector layers are written in EPSG:4490 (CGCS2000 lon/lat), rasters in EPSG:4546.
 :mod:`~gis.sample.boundaries` (counties, built-up areas, parks and the rest of the shared
 geography), :mod:`~gis.sample.transport`, :mod:`~gis.sample.heating`, :mod:`~gis.sample.sewage`,
 :mod:`~gis.sample.projects`, :mod:`~gis.sample.history` (the 2020 baseline and earlier years)
-and :mod:`~gis.sample.rasters`; :mod:`~gis.sample.writers` writes the files.
+and :mod:`~gis.sample.rasters`; then, each from a random stream of its own, the roads and rivers
+(:mod:`~gis.sample.roads`), the county statistics, projects, buildings and institutions of
+:mod:`~gis.sample.energy` and the polluters, fuel outlets, water and villages of
+:mod:`~gis.sample.environment`; :mod:`~gis.sample.writers` writes the files.
 """
 
 from __future__ import annotations

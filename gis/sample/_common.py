@@ -8,7 +8,7 @@ are made from.  The helpers draw only from the generator they are given.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,7 +65,8 @@ POPULATION_TOTAL = 2_034_872
 GPKG_NAME = "sanmenxia.gpkg"
 BASELINE_YEAR, MID_YEAR = 2020, 2023
 """Layers also written as they stood in 2020 and 2023 (``parking_lots_2020``, ...), for the trajectory."""
-SAMPLE_FILES = (GPKG_NAME, "fleet.csv", "baseline_2020.csv", "landcover.tif", "population.tif")
+SAMPLE_FILES = (GPKG_NAME, "fleet.csv", "baseline_2020.csv", "county_statistics.csv", "county_statistics_2020.csv",
+                "landcover.tif", "population.tif")
 """Files written by :func:`build_sample`, in that order."""
 
 GPKG_LAYERS = (
@@ -86,7 +87,43 @@ GPKG_LAYERS = (
     "green_factories",
     "roads",
     "rivers",
+    "two_high_projects",
+    "new_buildings",
+    "public_institutions",
+    "key_energy_users",
+    "key_polluters",
+    "fuel_outlets",
+    "water_sections",
+    "water_sources",
+    "rural_water_bodies",
+    "villages",
 )
+"""The layers of the GeoPackage as they stand now, in the order written (the earlier years follow)."""
+
+#: Keys of the random streams of their own (children of the seed, apart from the world's stream):
+#: a layer drawn from its own stream leaves every other layer of a seed as it was.
+STREAMS = {
+    "roads": 14,
+    "county_statistics": 15,
+    "two_high_projects": 16,
+    "new_buildings": 17,
+    "public_institutions": 18,
+    "key_energy_users": 19,
+    "key_polluters": 20,
+    "fuel_outlets": 21,
+    "water_sections": 22,
+    "water_sources": 23,
+    "rural_water_bodies": 24,
+    "villages": 25,
+    "coal_users": 26,        # loose coal and farm coal, appended to heat_sources
+    "plant_records": 27,     # year_built and sludge_route of the sewage plants
+    "park_records": 28,      # pilots, rectification, monitoring ... of the parks
+}
+
+
+def stream(seed: int, name: str) -> np.random.Generator:
+    """The random stream of its own of *name* (see :data:`STREAMS`): a child of ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(STREAMS[name],)))
 
 
 # ----------------------------------------------------------------------------------
@@ -112,6 +149,33 @@ X0, X1, Y0, Y1 = 440_000.0, 594_000.0, 3_713_000.0, 3_885_000.0
 def count(base: float, minimum: int, scale: float) -> int:
     """Feature count ``max(minimum, round(base * scale))``."""
     return max(int(minimum), int(round(base * scale)))
+
+
+def split(rng: np.random.Generator, keys: Sequence[str], share: float = 0.5) -> set[str]:
+    """About *share* of *keys* picked at random: at least one picked and one not, when there are two or more."""
+    keys = list(keys)
+    if not keys:
+        return set()
+    k = int(round(len(keys) * share))
+    if len(keys) >= 2:
+        k = min(max(k, 1), len(keys) - 1)
+    return {keys[int(i)] for i in rng.permutation(len(keys))[:k]}
+
+
+def complete_or_not(rng: np.random.Generator, groups: Sequence[str], rate: tuple[float, float],
+                    share_complete: float = 0.5, *, complete: set[str] | None = None) -> np.ndarray:
+    """Flags per item: every item true in about *share_complete* of the groups (say counties), or in the
+    groups *complete* if given, in the others a share drawn from *rate* with at least one false; a mix
+    when there are two groups or more."""
+    groups = [str(g) for g in groups]
+    flags = np.ones(len(groups), dtype=bool)
+    if complete is None:
+        complete = split(rng, sorted(set(groups)), share_complete)
+    for g in sorted(set(groups) - complete):
+        idx = np.flatnonzero(np.asarray(groups) == g)
+        n_false = max(1, int(round(len(idx) * (1.0 - rng.uniform(*rate)))))
+        flags[rng.choice(idx, size=min(n_false, len(idx)), replace=False)] = False
+    return flags
 
 
 def largest_polygon(geom: BaseGeometry) -> Polygon:

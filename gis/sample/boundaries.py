@@ -13,6 +13,7 @@ import math
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import shapely
 from pyproj import Transformer
@@ -35,6 +36,7 @@ from gis.sample._common import (
     Y1,
     YIMA,
     Noise,
+    complete_or_not,
     largest_polygon,
     line_parts,
     sample_in,
@@ -337,3 +339,38 @@ def builtup_layer(world: World) -> gpd.GeoDataFrame:
 def parks_layer(world: World) -> gpd.GeoDataFrame:
     rows = [dict(p) for p in world.parks]
     return world.frame(rows, ["id", "name", "name_en", "kind"], "PK")
+
+
+#: Transformation pilots of the plan (二(一)): park name -> green or circular.
+PILOTS = {"城乡一体化示范区": "green", "渑池县先进制造业开发区": "green", "卢氏县绿色化改造试点": "green",
+          "灵宝市循环化改造试点园区": "circular"}
+
+
+def park_records(world: World, rng: np.random.Generator) -> pd.DataFrame:
+    """What the plan asks of the parks, in the order of the parks layer, from a stream of its own.
+
+    ``pilot`` (green, circular or blank) and ``transformation_done`` (blank for other parks);
+    ``rectified`` for the chemical parks, ``base_built`` for the solid-waste base and the high-tech
+    zone's green industry base (blank otherwise); ``energy_monitoring`` and ``green_microgrid`` for
+    every park.  Each yes/no has both answers.
+    """
+    parks = world.parks
+    pilot = [PILOTS.get(p["name"]) for p in parks]
+
+    def flags(idx: list[int], rate: tuple[float, float]) -> list[bool | None]:
+        out: list[bool | None] = [None] * len(parks)
+        for i, flag in zip(idx, complete_or_not(rng, ["all"] * len(idx), rate, share_complete=0.0), strict=True):
+            out[i] = bool(flag)
+        return out
+
+    everyone = list(range(len(parks)))
+    return pd.DataFrame({
+        "pilot": pilot,
+        "transformation_done": pd.array(flags([i for i, p in enumerate(pilot) if p], (0.4, 0.7)), dtype="boolean"),
+        "rectified": pd.array(flags([i for i, p in enumerate(parks) if p["kind"] == "chemical_park"], (0.5, 0.5)),
+                              dtype="boolean"),
+        "energy_monitoring": pd.array(flags(everyone, (0.4, 0.7)), dtype=bool),
+        "green_microgrid": pd.array(flags(everyone, (0.2, 0.45)), dtype=bool),
+        "base_built": pd.array(flags([i for i, p in enumerate(parks) if p["kind"] in ("solid_waste_base", "hightech_zone")],
+                                     (0.5, 0.5)), dtype="boolean"),
+    })

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
-from gis.sample import heating, history, projects, rasters, roads, sewage, transport
-from gis.sample._common import BASELINE_YEAR, GPKG_LAYERS, GPKG_NAME
-from gis.sample.boundaries import builtup_layer, counties_layer, make_world, parks_layer
+from gis.sample import energy, environment, heating, history, projects, rasters, roads, sewage, transport
+from gis.sample._common import BASELINE_YEAR, GPKG_LAYERS, GPKG_NAME, MID_YEAR, stream
+from gis.sample.boundaries import builtup_layer, counties_layer, make_world, park_records, parks_layer
+from gis.sample.world import World
 from gis.sample.writers import write_csv, write_gpkg, write_raster
 
 
@@ -33,8 +35,8 @@ def build_sample(data_dir: Path, *, seed: int = 2025, scale: float = 1.0) -> lis
     Returns
     -------
     list of Path
-        ``sanmenxia.gpkg``, ``fleet.csv``, ``baseline_2020.csv``, ``landcover.tif``,
-        ``population.tif`` inside *data_dir*.
+        ``sanmenxia.gpkg``, ``fleet.csv``, ``baseline_2020.csv``, ``county_statistics.csv``,
+        ``county_statistics_2020.csv``, ``landcover.tif``, ``population.tif`` inside *data_dir*.
     """
     if not (scale > 0 and math.isfinite(scale)):
         raise ValueError(f"scale must be a positive number, got {scale!r}")
@@ -61,15 +63,18 @@ def build_sample(data_dir: Path, *, seed: int = 2025, scale: float = 1.0) -> lis
     layers["green_factories"] = projects.green_factories(w)
     baseline = history.baseline(w, layers["heat_sources"], layers["sewage_plants"])
     years = history.history(w, layers, baseline)
+    # from random streams of their own: the layers above stay as they were for the seed
+    layers["roads"], layers["rivers"] = roads.roads_and_rivers(w, roads.roads_rng(seed))
+    statistics, statistics_then = _rest_of_plan(w, seed, layers, years)
     baseline = history.baseline_from(w, years[BASELINE_YEAR]["heat_sources"], years[BASELINE_YEAR]["sewage_plants"])
     year_layers = [(f"{name}_{year}", frame) for year, frames in years.items() for name, frame in frames.items()]
-    # from a random stream of their own: the layers above stay as they were for the seed
-    layers["roads"], layers["rivers"] = roads.roads_and_rivers(w, roads.roads_rng(seed))
 
     written = [
         write_gpkg(data_dir / GPKG_NAME, [(name, layers[name]) for name in GPKG_LAYERS] + year_layers),
         write_csv(data_dir / "fleet.csv", fleet),
         write_csv(data_dir / "baseline_2020.csv", baseline),
+        write_csv(data_dir / "county_statistics.csv", statistics),
+        write_csv(data_dir / "county_statistics_2020.csv", statistics_then),
     ]
     landcover, lc_transform = rasters.landcover(w)
     written.append(write_raster(data_dir / "landcover.tif", landcover, lc_transform, nodata=0))
@@ -77,3 +82,38 @@ def build_sample(data_dir: Path, *, seed: int = 2025, scale: float = 1.0) -> lis
     population, pop_transform = rasters.population(w)
     written.append(write_raster(data_dir / "population.tif", population, pop_transform, nodata=-1.0))
     return written
+
+
+def _rest_of_plan(w: World, seed: int, layers: dict[str, gpd.GeoDataFrame],
+                  years: dict[int, dict[str, gpd.GeoDataFrame]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The layers of the rest of the plan, each from a random stream of its own, into *layers* and *years*;
+    the new rows and columns of the parks, heat sources and sewage plants after their own.  Returns the
+    county statistics now and in 2020."""
+    parks = park_records(w, stream(seed, "park_records")).set_axis(layers["parks"].index)
+    layers["parks"] = layers["parks"].assign(**{column: parks[column] for column in parks.columns})
+    plants = sewage.plant_records(w, stream(seed, "plant_records"), layers["sewage_plants"]).set_index("id")
+    for year, frames in ((None, layers), *years.items()):
+        frame = frames["sewage_plants"]
+        frame = frame.assign(year_built=frame["id"].map(plants["year_built"]).astype("int64"),
+                             sludge_route=frame["id"].map(plants["sludge_route"]))
+        # a plant built after an earlier year is not in that year's state
+        frames["sewage_plants"] = frame if year is None else frame.loc[frame["year_built"] <= year]
+    villages, villages_then = environment.villages(w, stream(seed, "villages"))
+    coal = heating.coal_users(w, stream(seed, "coal_users"), villages, layers["heat_sources"])
+    for year, frames in ((None, layers), (MID_YEAR, years[MID_YEAR]), (BASELINE_YEAR, years[BASELINE_YEAR])):
+        status = coal["status"] if year is None else coal[f"status_{year}"]
+        extra = coal.drop(columns=["status", "status_2023", "status_2020"]).assign(status=status)
+        frames["heat_sources"] = history.append_rows(frames["heat_sources"], extra, "HS")
+    statistics, statistics_then = energy.county_statistics(stream(seed, "county_statistics"))
+    layers["two_high_projects"] = energy.two_high_projects(w, stream(seed, "two_high_projects"))
+    layers["new_buildings"] = energy.new_buildings(w, stream(seed, "new_buildings"))
+    layers["public_institutions"] = energy.public_institutions(w, stream(seed, "public_institutions"))
+    layers["key_energy_users"] = energy.key_energy_users(w, stream(seed, "key_energy_users"))
+    layers["key_polluters"] = environment.key_polluters(w, stream(seed, "key_polluters"))
+    layers["fuel_outlets"] = environment.fuel_outlets(w, stream(seed, "fuel_outlets"), layers["roads"])
+    layers["water_sections"] = environment.water_sections(w, stream(seed, "water_sections"), layers["rivers"])
+    layers["water_sources"] = environment.water_sources(w, stream(seed, "water_sources"), layers["rivers"])
+    layers["rural_water_bodies"] = environment.rural_water_bodies(w, stream(seed, "rural_water_bodies"), villages)
+    layers["villages"] = villages
+    years[BASELINE_YEAR]["villages"] = villages_then
+    return statistics, statistics_then

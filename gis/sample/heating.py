@@ -1,7 +1,8 @@
 """Heating layers: district-heating networks and heat sources.
 
 A network and a coal CHP in the central city and four county seats; coal boilers near and far
-from the networks; clean sources (gas, heat pumps, waste heat, ...) in every county.
+from the networks; clean sources (gas, heat pumps, waste heat, ...) in every county; loose coal
+of villages and urban-village blocks and farm coal facilities (:func:`coal_users`, appended).
 """
 
 from __future__ import annotations
@@ -16,11 +17,18 @@ from gis.sample._common import (
     COUNTY_NAMES_EN,
     HEATING_TOWNS,
     HUBIN,
+    LINGBAO,
+    LUSHI,
+    MIANCHI,
+    SHANZHOU,
+    YIMA,
+    complete_or_not,
     count,
     grid_segments,
     line_parts,
     sample_in,
     sample_one,
+    split,
 )
 from gis.sample.world import World
 
@@ -121,3 +129,83 @@ def heat_sources(world: World) -> gpd.GeoDataFrame:
         r["name"] = f"{COUNTY_CODES[code]}{cn[r['kind']]}{counter[key]:02d}"
     return world.frame(rows, ["id", "name", "kind", "capacity_mw", "heated_area_m2", "area_type", "ultra_low",
                               "status"], "HS")
+
+
+def coal_users(world: World, rng: np.random.Generator, villages: gpd.GeoDataFrame, heat: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Loose coal (散煤: the coal stoves of a village or an urban-village block) and farm coal (the coal
+    facilities of planting, breeding and processing), to append to the heat sources.
+
+    Drawn from a stream of its own.  The urban-village blocks lie in the towns, most of them
+    inside district-heating coverage; the rural loose coal is that of villages.  Every one operated
+    in 2020; by now (``status``) some are replaced, in 2023 (``status_2023``) fewer: every urban
+    block in the heating coverage is replaced in the towns without coal boilers there (in *heat*)
+    and in some others, and every farm coal facility in about half the counties.  Farm coal heats
+    no homes (``heated_area_m2`` 0).
+    """
+    w = world.drawing_from(rng)
+    net_lines = [ln for lines in w.heat_lines.values() for ln in lines]
+    net = shapely.union_all(net_lines)
+    shapely.prepare(net)
+    codes = list(COUNTY_CODES)
+    rows: list[dict] = []
+    # urban-village blocks in the towns (Lushi has no network: all outside coverage)
+    weights = {HUBIN: 0.35, SHANZHOU: 0.15, MIANCHI: 0.13, LUSHI: 0.1, YIMA: 0.12, LINGBAO: 0.15}
+    n_urban = count(30, 6, w.scale)
+    per_town = np.floor(np.array(list(weights.values())) * (n_urban - len(weights))).astype(int) + 1
+    per_town[0] += n_urban - int(per_town.sum())
+    for code, k in zip(weights, per_town, strict=True):
+        lines = w.heat_lines.get(code, [])
+        for j in range(int(k)):
+            if lines and rng.random() < 0.75:
+                ln = lines[int(rng.integers(len(lines)))]
+                p = w.near(ln.interpolate(rng.uniform(0, ln.length)), 80.0, 700.0, w.builtup[code],
+                           lambda q: net.distance(q) <= 900.0)
+            else:
+                p = Point(*sample_in(rng, w.builtup[code], 1)[0])
+            area = rng.uniform(1.0e4, 5.0e4)
+            rows.append({"name": f"{COUNTY_CODES[code]}城中村{j + 1:02d}片区散煤", "kind": "loose_coal", "area": area,
+                         "county": code, "geometry": p})
+    # villages burning coal
+    n_rural = min(len(villages), count(180, 20, w.scale))
+    for i in sorted(rng.choice(len(villages), size=n_rural, replace=False)):
+        v = villages.iloc[int(i)]
+        area = v["households"] * rng.uniform(0.35, 0.9) * rng.uniform(80.0, 120.0)
+        rows.append({"name": f"{v['name']}散煤", "kind": "loose_coal", "area": area, "county": w.county_of(v.geometry),
+                     "geometry": v.geometry})
+    # farm coal: tobacco curing and mushroom drying (Lushi, Lingbao), greenhouses, livestock farms, processing
+    facilities = ["烤烟房", "食用菌烘干房", "设施大棚", "畜禽养殖场", "农产品加工厂"]
+    town_w = np.array([float(len(w.townships[c])) for c in codes])
+    counter: dict[str, int] = {}
+    for _ in range(count(60, 8, w.scale)):
+        code = str(rng.choice(codes, p=town_w / town_w.sum()))
+        p = w.township_point(code, 3000.0)
+        facility = facilities[int(rng.integers(len(facilities)))]
+        counter[code] = counter.get(code, 0) + 1
+        rows.append({"name": f"{COUNTY_CODES[code]}{facility}燃煤设施{counter[code]:02d}", "kind": "agri_coal", "area": 0.0,
+                     "capacity": rng.uniform(0.1, 2.0), "county": code, "geometry": p})
+    # replaced by now: urban blocks inside the coverage by town, village stoves by county, farm coal by county
+    replaced = np.zeros(len(rows), dtype=bool)
+    covered = [i for i, r in enumerate(rows) if r["kind"] == "loose_coal" and w.in_builtup(r["geometry"])
+               and net.distance(r["geometry"]) <= 1000.0]
+    boilers = heat[(heat["kind"] == "coal_boiler") & (heat["status"] == "operating")]
+    with_boilers = {w.county_of(g) for g in boilers.geometry if net.distance(g) <= 1000.0}
+    cleared = {c for c in HEATING_TOWNS if c not in with_boilers} | split(rng, sorted(with_boilers), 0.25)
+    replaced[covered] = complete_or_not(rng, [rows[i]["county"] for i in covered], (0.3, 0.7), complete=cleared)
+    rate = {c: rng.uniform(0.35, 0.85) for c in codes}
+    for i, r in enumerate(rows):
+        if r["kind"] == "loose_coal" and i not in covered:
+            replaced[i] = rng.random() < rate[r["county"]]
+    farm = [i for i, r in enumerate(rows) if r["kind"] == "agri_coal"]
+    replaced[farm] = complete_or_not(rng, [rows[i]["county"] for i in farm], (0.3, 0.8))
+    progress = {c: rng.uniform(0.3, 0.9) for c in codes}
+    for i, r in enumerate(rows):
+        r["status"] = "replaced" if replaced[i] else "operating"
+        r["status_2023"] = "replaced" if replaced[i] and rng.random() < progress[r["county"]] else "operating"
+        r["status_2020"] = "operating"
+        r["heated_area_m2"] = float(round(r["area"], -2))
+        w_per_m2 = rng.uniform(70.0, 100.0)  # stoves: more capacity per m2 than a boiler house
+        r["capacity_mw"] = float(max(0.1, round(r.get("capacity", r["area"] * w_per_m2 / 1e6), 1)))
+        r["area_type"] = "urban" if w.in_builtup(r["geometry"]) else "rural"
+        r["ultra_low"] = False
+    return w.frame(rows, ["name", "kind", "capacity_mw", "heated_area_m2", "area_type", "ultra_low", "status", "status_2023",
+                          "status_2020"])

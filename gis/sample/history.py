@@ -14,14 +14,33 @@ import pandas as pd
 from gis.sample._common import BASELINE_YEAR, CITY_ID, COUNTY_CODES, MID_YEAR
 from gis.sample.world import World
 
+CLEAN_KINDS = ("gas_boiler", "heat_pump", "industrial_waste_heat", "biomass", "electric", "geothermal")
+"""Kinds of heat source that heat cleanly (with coal CHP of ultra-low emissions), as the heating specs read them."""
+
+
+def _clean(heat: pd.DataFrame) -> pd.Series:
+    """Which heat sources heat cleanly: the clean kinds and coal CHP with ultra-low emissions."""
+    return heat["kind"].isin(CLEAN_KINDS) | ((heat["kind"] == "chp") & heat["ultra_low"].astype(bool))
+
+
+def append_rows(frame: gpd.GeoDataFrame, extra: gpd.GeoDataFrame, prefix: str) -> gpd.GeoDataFrame:
+    """*frame* with the rows of *extra* after its own, their ids numbered on (``prefix-0121``, ...).
+
+    The rows of *frame* keep their ids and values; *extra* has *frame*'s columns but ``id``.
+    """
+    width = len(str(frame["id"].iloc[-1]).rsplit("-", 1)[-1]) if len(frame) else 4
+    extra = extra.assign(id=[f"{prefix}-{i:0{width}d}" for i in range(len(frame) + 1, len(frame) + len(extra) + 1)])
+    extra = extra[list(frame.columns)].astype(frame.dtypes.drop("geometry").to_dict())
+    out = pd.concat([frame, extra], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=frame.crs)
+
 
 def baseline(world: World, heat: gpd.GeoDataFrame, plants: gpd.GeoDataFrame) -> pd.DataFrame:
     """2020 values computed from the current data minus random improvements."""
     rng = world.rng
     zones = [("city", CITY_ID)] + [("county", c) for c in COUNTY_CODES]
     heat = heat.assign(county=[world.county_of(g) for g in heat.geometry])
-    clean = (heat["kind"] != "coal_boiler") & ((heat["kind"] != "chp") | heat["ultra_low"])
-    heat = heat.assign(clean_area=np.where(clean, heat["heated_area_m2"], 0.0))
+    heat = heat.assign(clean_area=np.where(_clean(heat), heat["heated_area_m2"], 0.0))
     plants = plants.assign(county=[world.county_of(g) for g in plants.geometry])
 
     def draws(lo: float, mid: float, hi: float) -> dict[str, float]:
@@ -73,7 +92,7 @@ def history(world: World, layers: dict[str, gpd.GeoDataFrame], baseline: pd.Data
 
     heat = layers["heat_sources"].copy()
     heat["_county"] = [world.county_of(g) for g in heat.geometry]
-    clean = (heat["kind"] != "coal_boiler") & ((heat["kind"] != "chp") | heat["ultra_low"])
+    clean = _clean(heat)
     converted: dict[int, list] = {BASELINE_YEAR: [], MID_YEAR: []}  # clean now, coal boilers then
     for (county, area_type), group in heat.groupby(["_county", "area_type"]):
         indicator = "heating.clean_share" if area_type == "urban" else "heating.rural_clean"
@@ -131,10 +150,10 @@ def history(world: World, layers: dict[str, gpd.GeoDataFrame], baseline: pd.Data
 
 
 def baseline_from(world: World, heat: gpd.GeoDataFrame, plants: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The 2020 baseline table computed from the 2020 layers (the city from sums)."""
+    """The 2020 baseline table computed from the 2020 layers (the city from sums; operating heat sources only)."""
+    heat = heat[heat["status"] == "operating"]
     heat = heat.assign(county=[world.county_of(g) for g in heat.geometry])
-    clean = (heat["kind"] != "coal_boiler") & ((heat["kind"] != "chp") | heat["ultra_low"])
-    heat = heat.assign(clean_area=np.where(clean, heat["heated_area_m2"], 0.0))
+    heat = heat.assign(clean_area=np.where(_clean(heat), heat["heated_area_m2"], 0.0))
     plants = plants.assign(county=[world.county_of(g) for g in plants.geometry])
     zones = [("city", CITY_ID)] + [("county", c) for c in COUNTY_CODES]
     rows = []

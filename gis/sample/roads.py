@@ -22,7 +22,7 @@ from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
-from gis.sample._common import COUNTY_CODES, HUBIN, LINGBAO, LUSHI, METRIC_CRS, MIANCHI, OUTPUT_CRS, SHANZHOU, SHORT, YIMA, grid_segments, line_parts
+from gis.sample._common import COUNTY_CODES, HUBIN, LINGBAO, LUSHI, METRIC_CRS, MIANCHI, OUTPUT_CRS, SHANZHOU, SHORT, YIMA, grid_segments, line_parts, stream
 from gis.sample.boundaries import _LUO_RIVER
 from gis.sample.world import World
 
@@ -39,7 +39,7 @@ _ARTERIALS = [(HUBIN, SHANZHOU), (HUBIN, MIANCHI), (MIANCHI, YIMA), (HUBIN, LING
 
 def roads_rng(seed: int) -> np.random.Generator:
     """The random stream of the roads and rivers: a child of ``seed``, apart from the world's own."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(14,)))
+    return stream(seed, "roads")
 
 
 def _wiggle(rng: np.random.Generator, a: Point, b: Point, amplitude: float, step: float = 500.0) -> LineString:

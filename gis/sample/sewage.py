@@ -1,7 +1,8 @@
 """Water layers: sewage plants, the sewer network, outfalls.
 
 Collection and treatment fall short in some counties; sewers leave blank patches in the towns
-and miss a park or two; a few direct discharges and tributary outfalls await remediation.
+and miss a park or two; a few direct discharges and tributary outfalls await remediation; a
+plant built since 2021 has no defined sludge route (:func:`plant_records`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
@@ -239,3 +241,38 @@ def outfalls(world: World) -> gpd.GeoDataFrame:
 def _far_from(others: Sequence[Point], distance: float) -> Callable[[Point], bool]:
     """A test of a point lying farther than *distance* from each of *others* (as they are when tested)."""
     return lambda q: all(q.distance(o) > distance for o in others)
+
+
+SLUDGE_ROUTES = ("incineration", "co_disposal", "land_use", "landfill")
+
+
+def plant_records(world: World, rng: np.random.Generator, plants: gpd.GeoDataFrame) -> pd.DataFrame:
+    """``year_built`` and ``sludge_route`` of each plant (by ``id``), from a stream of its own.
+
+    The first plant of a town is old; two or three later plants (one in the central city, one
+    elsewhere where a town has a second plant) were built 2021 or later, one of them without a
+    defined sludge route.  A few old plants lack a route too.
+    """
+    county = {p["id"]: p["county"] for p in world.plants}
+    later = [i for i, name in zip(plants["id"], plants["name"], strict=True)
+             if any(o in name for o in _CN_ORDINAL[1:])]
+    hubin = [i for i in later if county[i] == HUBIN]
+    elsewhere = [i for i in later if county[i] != HUBIN]
+    new = [str(rng.choice(hubin))] if hubin else []
+    if elsewhere:
+        new.append(str(rng.choice(elsewhere)))
+    rest = [i for i in later if i not in new]
+    if rest and (len(new) < 2 or rng.random() < 0.4):
+        new.append(str(rng.choice(rest)))
+    no_route = str(rng.choice(new)) if new else None
+    years, routes = [], []
+    for i, name in zip(plants["id"], plants["name"], strict=True):
+        if i in new:
+            years.append(int(rng.integers(2021, 2025)))
+            routes.append(None if i == no_route else str(rng.choice(["co_disposal", "incineration"])))
+        else:
+            first = not any(o in name for o in _CN_ORDINAL[1:])
+            years.append(int(rng.integers(1995, 2013)) if first else int(rng.integers(2005, 2020)))
+            route = str(rng.choice([*SLUDGE_ROUTES, "none"], p=[0.15, 0.25, 0.2, 0.3, 0.1]))
+            routes.append(None if route == "none" else route)
+    return pd.DataFrame({"id": plants["id"].to_list(), "year_built": years, "sludge_route": routes})

@@ -7,6 +7,7 @@ earlier generators leave for later ones (heating lines, sewage plants), all in E
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,19 @@ class World:
     _town_cache: dict[tuple[str, float], BaseGeometry] = field(default_factory=dict)
 
     # -- small utilities --------------------------------------------------------------
+
+    def drawing_from(self, rng: np.random.Generator) -> World:
+        """This world drawing from *rng* (a stream of its own): the helpers below leave ``self.rng`` as it was."""
+        return dataclasses.replace(self, rng=rng)
+
+    def counties_of(self, xy: np.ndarray) -> np.ndarray:
+        """GB codes of the counties containing the points *xy* (n x 2; nearest county for a point in none)."""
+        out = np.full(len(xy), "", dtype=object)
+        for code, g in zip(self.counties["id"], self.counties.geometry, strict=True):
+            out[(out == "") & shapely.contains_xy(g, xy[:, 0], xy[:, 1])] = code
+        for i in np.flatnonzero(out == ""):
+            out[i] = self.county_of(Point(xy[i]))
+        return out.astype(str)
 
     def county_of(self, geom: BaseGeometry) -> str:
         """GB code of the county containing *geom* (nearest county if none)."""
