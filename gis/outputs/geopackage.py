@@ -84,6 +84,12 @@ def as_read_back(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.set_geometry(gpd.GeoSeries(promoted, index=frame.index, crs=frame.crs))
 
 
+SPATIAL_INDEX_FROM = 1000
+"""Layers of at least this many features get a spatial index (GeoPackage's R-tree). A smaller layer is drawn
+whole by QGIS as fast without one, and each index costs the writer more the more layers the file holds (a
+run writes some 180 small layers: with an index on each, the GeoPackage took two thirds of a run)."""
+
+
 def _write_layer(path: Path, frame: gpd.GeoDataFrame, layer: str, description: str, crs: str) -> gpd.GeoDataFrame:
     """Write one layer (in ``crs``, described for QGIS); return it as it reads back."""
     frame = frame.to_crs(crs)
@@ -92,9 +98,10 @@ def _write_layer(path: Path, frame: gpd.GeoDataFrame, layer: str, description: s
             frame[column] = frame[column].map(lambda v: v if v is None or isinstance(v, bool | int | float) else str(v))
     fields = {f"FIELD_{c}": describe_output(c) for c in frame.columns if c != "geometry" and describe_output(c)}
     options = {"dataset_options": {"VERSION": GPKG_VERSION}} if not path.exists() else {}
+    indexed = "YES" if len(frame) >= SPATIAL_INDEX_FROM else "NO"
     pyogrio.write_dataframe(
         frame, path, layer=layer, driver="GPKG", promote_to_multi=True,
-        layer_options={"DESCRIPTION": description, "SPATIAL_INDEX": "YES", "GEOMETRY_NAME": GEOMETRY_COLUMN},
+        layer_options={"DESCRIPTION": description, "SPATIAL_INDEX": indexed, "GEOMETRY_NAME": GEOMETRY_COLUMN},
         layer_metadata={"DESCRIPTION": description, **fields}, **options,
     )
     return as_read_back(frame)
