@@ -254,7 +254,8 @@ def _entry_lines(layer: str, entry: LayerEntry, reference: Catalog, described: d
         baseline = reference.project.baseline_year
         lines.append(f"    # years:              # the layer as it stood in earlier years ({baseline} baseline, ...), for the trajectory")
         for year in entry.years:
-            lines.append(f"    #   {year}: {{layer: {layer}_{year}}}")
+            source = f"layer: {layer}_{year}" if entry.kind == "vector" else f"file: data/{layer}_{year}{DATA_SUFFIX[entry.kind]}"
+            lines.append(f"    #   {year}: {{{source}}}")
     lines.append(f"    kind: {entry.kind}")
     if entry.geometry:
         lines.append(f"    geometry: {entry.geometry}")
