@@ -9,9 +9,9 @@ reads only the run's results and the project's layers:
 - ``parking_spaces`` (charging): the spaces to equip and the lots to equip them in, lots with
   the lowest share first;
 - ``fast_charging`` (charging): the service areas to equip, with the nearest fast charger;
-- ``coal_boilers`` (:mod:`~gis.proposals.heating`): the coal boilers inside network coverage to
-  convert, largest first, the clean-heating share after converting them, and the boilers
-  outside coverage with their distance to the network;
+- ``coal_boilers`` (:mod:`~gis.proposals.heating`): the coal boilers and loose-coal users (the
+  spec's ``where``) inside network coverage to convert, largest first, the clean-heating share
+  after converting them, and those outside coverage with their distance to the network;
 - ``permeable_blocks`` (:mod:`~gis.proposals.permeable`): blocks of a grid over the built-up
   areas with the most impervious ground, largest first, until the shortfall is covered;
 - ``sewer_extensions`` (:mod:`~gis.proposals.sewage`): a sewer from each blank area to the
