@@ -110,7 +110,8 @@ def propose_coal_boilers(ctx: Context, item: IndicatorResult, settings: CoalSett
                           "value": None, "target": None, "comparator": None})
         distance = "no network" if is_missing(boiler["distance_km"]) else f"{boiler['distance_km']:.2f} km to network {boiler['network_name']}"
         part.rows.append(item_row(
-            item, zone, "供热管网覆盖范围外的燃煤锅炉或散煤：就地清洁改造或延伸管网 coal boiler or loose coal outside network coverage: clean on site or extend the network",
+            item, zone, "供热管网覆盖范围外的燃煤锅炉或散煤：就地清洁改造或延伸管网 "
+                        "coal boiler or loose coal outside network coverage: clean on site or extend the network",
             1, "coal users", None, item_layer=layer, item_id=str(boiler["id"]), item_name=str(boiler.get("name", boiler["id"])),
             adds=boiler["heated_area_m2"], adds_unit="m2 heated", detail=f"{_capacity(boiler)}; {distance}",
         ))
@@ -157,7 +158,8 @@ def _clean_after(ctx: Context, item: IndicatorResult, clean: IndicatorResult, co
             still = float(zone["target"]) * float(zone["denominator"]) - float(zone["numerator"]) - gain
             detail += f"; {still:,.0f} m2 still to convert by other means (boilers outside coverage, other sources)"
         if count:
-            action = f"供热管网覆盖范围内的燃煤锅炉和散煤改为清洁供热 {count} 处 convert {count} coal boilers and loose-coal users inside network coverage to clean heat"
+            action = (f"供热管网覆盖范围内的燃煤锅炉和散煤改为清洁供热 {count} 处 "
+                      f"convert {count} coal boilers and loose-coal users inside network coverage to clean heat")
         else:
             action = "管网覆盖范围内无燃煤锅炉或散煤可改 no coal boiler or loose coal inside network coverage here"
         rows.append(row(clean, zone, action, gain, "m2 floor area", value, adds=count, adds_unit="coal users", detail=detail))
