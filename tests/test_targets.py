@@ -9,7 +9,7 @@ from shapely.geometry import LineString, box
 from tinyproject import X0, Y0, counties_frame, target
 
 from gis import ConfigError, load_project
-from gis.methods.targets import judge, threshold_for
+from gis.methods.targets import judge, rounded_up, threshold_for
 from gis.methods.zones import Zones, sum_by_zone, sums_per_level
 from gis.project.specs import Spec, Target
 
@@ -72,6 +72,32 @@ def test_judge_amounts_below_a_ceiling():
     judged = judge(rows, spec, "amount", {})
     assert judged.loc[0, "status"] == "gap"
     assert judged.loc[0, "shortfall"] == pytest.approx(1.235)
+
+
+def test_shortfall_is_rounded_up_so_that_doing_it_meets_the_target():
+    # Sludge: 0.98 * 112 - 107.52 = 2.24 t/d exactly would do; 2.2391 rounded to nearest (2.239) would leave the
+    # zone at 109.759 / 112 = 0.97999 < 0.98.  Rounded up at 3 decimals: 2.240; then 109.76 / 112 = 0.98, met.
+    spec = _spec(target(value=0.98), {"unit": "t/d", "factor": 1, "decimals": 3})
+    rows = pd.DataFrame({"zone_type": ["city"], "zone_id": ["C"], "zone_name": ["c"], "numerator": [107.5209],
+                         "denominator": [112.0]})
+    rows["value"] = rows["numerator"] / rows["denominator"]
+    judged = judge(rows, spec, "ratio", {})
+    assert judged.loc[0, "shortfall"] == pytest.approx(2.240)
+    assert (107.5209 + judged.loc[0, "shortfall"]) / 112.0 >= 0.98
+    assert rounded_up(4.116979, 3) == 4.117 and rounded_up(0.1 + 0.2, 1) == 0.3 and rounded_up(1449.0, 0) == 1449.0
+
+
+def test_nothing_measured_is_no_data_with_or_without_a_target_at_that_level():
+    # A city target (全市): county A has 0/0 (no waste facility), county B a value.  A is no_data (nothing to
+    # measure, said why), not no_target; B is no_target; the city is judged.
+    spec = _spec(target(value=0.95, zone_types=["city"]), {"unit": "t/d", "factor": 1, "rounding": "ceil"})
+    rows = pd.DataFrame({"zone_type": ["city", "county", "county"], "zone_id": ["C", "A", "B"], "zone_name": ["c", "a", "b"],
+                         "numerator": [90.0, 0.0, 90.0], "denominator": [100.0, 0.0, 100.0]})
+    rows["value"] = rows["numerator"] / rows["denominator"].where(rows["denominator"] > 0)
+    judged = judge(rows, spec, "ratio", {}).set_index("zone_id")
+    assert judged.loc["A", "status"] == "no_data" and "denominator is 0" in judged.loc["A", "status_note"]
+    assert judged.loc["B", "status"] == "no_target" and pd.isna(judged.loc["B", "status_note"])
+    assert judged.loc["C", "status"] == "gap" and judged.loc["C", "shortfall"] == 5
 
 
 def test_lines_and_polygons_are_split_between_counties():

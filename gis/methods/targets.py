@@ -109,6 +109,13 @@ def no_value_note(kind: str, denominator: object) -> str:
     return "no value measured for this zone"
 
 
+def rounded_up(amount: float, decimals: int) -> float:
+    """``amount`` rounded up at ``decimals`` (0: a whole unit), so that doing exactly the shortfall meets the target:
+    4.116979 km2 -> 4.117, 2.2398 t/d -> 2.24 at 2 decimals. Float noise below 1e-9 is no excess (0.1 + 0.2 -> 0.3)."""
+    scale = 10.0 ** decimals
+    return float(math.ceil(round(amount * scale, 9 - min(decimals, 9)) - 1e-9) / scale) if amount > 0 else 0.0
+
+
 def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[BaselineKey, float] | Baselines) -> pd.DataFrame:
     """Add baseline, target, comparator, status, shortfall and ``status_note`` to the rows of one indicator.
 
@@ -134,8 +141,13 @@ def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[BaselineKey
             out["target"].append(None)
             out["comparator"].append(None)
             out["shortfall_unit"].append(None)
-            out["status"].append("no_target")
             out["shortfall"].append(None)
+            if is_missing(row.value):  # nothing measured (0/0): no data, whether a target applies or not
+                out["status"].append("no_data")
+                if out["status_note"][-1] is None:
+                    out["status_note"][-1] = no_value_note(kind, getattr(row, "denominator", None))
+            else:
+                out["status"].append("no_target")
             continue
         threshold = threshold_for(target, row.zone_type, baseline, str(row.zone_id))
         if threshold is not None and spec.unit == "share":
@@ -159,9 +171,7 @@ def judge(rows: pd.DataFrame, spec: Spec, kind: str, baselines: dict[BaselineKey
             out["shortfall"].append(0.0)
             continue
         raw = _shortfall(target.comparator, kind, threshold, value, row.numerator, row.denominator)
-        amount = round(raw * shortfall.factor, 9)
-        amount = float(np.ceil(amount)) if shortfall.rounding == "ceil" else round(amount, shortfall.decimals)
-        out["shortfall"].append(amount)
+        out["shortfall"].append(rounded_up(raw * shortfall.factor, 0 if shortfall.rounding == "ceil" else shortfall.decimals))
     for column, values in out.items():
         rows[column] = values
     return rows

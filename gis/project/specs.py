@@ -202,8 +202,9 @@ class Shortfall(_Strict):
 
     unit: str
     factor: float = Field(1.0, description="multiplies the shortfall in the numerator's own unit")
-    rounding: Literal["ceil", "none"] = "none"
-    decimals: int = 3
+    rounding: Literal["ceil", "none"] = Field("none", description="ceil: up to a whole unit (spaces, boilers); none: up at 'decimals'")
+    decimals: int = Field(3, ge=0, le=9, description="decimals of a shortfall not counted in whole units; always rounded up, so "
+                          "that doing exactly the shortfall meets the target")
 
 
 class Spec(_Strict):
