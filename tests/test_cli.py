@@ -260,5 +260,5 @@ def test_gap_table_names_the_projects_target_year_and_name():
         print_gaps(indicators, target_year=2030, project_name="Test city", synthetic=True)
     text = " ".join(capture.get().split())
     assert "Gaps against the 2030 targets (0 met, 2 gap, 0 no_data, 0 no_target rows)" in text
-    assert "40.0%" in text and ">= 50.0%" in text and "County (4)" in text
+    assert "40.0%" in text and ">= 50.0%" in text and "County 4 (km2)" in text  # the unit said once
     assert "the numbers show the method, not Test city." in text

@@ -20,7 +20,7 @@ from gis.outputs.report import render_report, write_report
 from gis.outputs.report_sections import top_gap_features
 from gis.outputs.report_svg import chart_svg, trajectory_svg
 from gis.outputs.symbology import run_map_spec, status_colours
-from gis.outputs.text import describe_target, format_value
+from gis.outputs.text import describe_target, format_value, zone_shortfalls
 from gis.outputs.webmap import write_map
 from gis.outputs.workbook import MAX_SHEET_NAME, PERCENT, SUMMARY_SHEET, safe_sheet_name, write_workbook
 
@@ -506,3 +506,10 @@ def test_report_opens_with_what_the_plan_covers(run_dir: Path, report: str):
     assert {k: int(v) for k, v in re.findall(r'data-([a-z-]+)="(\d+)"', block)} == expected
     assert f"{expected['assessed']} of 80 plan items assessed" in block
     assert report.index('id="plan-coverage"') < report.index('class="summary"')
+
+
+def test_where_names_each_zone_with_its_shortfall_and_the_unit_once():
+    # The "Where" column of the report, the workbook and the console: numbers with their unit, never 1.567e+05.
+    assert zone_shortfalls([("陕州区", 7.0), ("渑池县", 4.0)], "coal facilities to replace") == "陕州区 7, 渑池县 4 (coal facilities to replace)"
+    assert zone_shortfalls([("A", 156_700.0)], "m3/d more sewage to treat") == "A 156,700 (m3/d more sewage to treat)"
+    assert zone_shortfalls([("A", None)], "t") == "A" and zone_shortfalls([], "t") == ""

@@ -18,7 +18,7 @@ from gis.errors import UsageError
 from gis.outputs.i18n import Lang
 from gis.outputs.plan_coverage import coverage_line, plan_coverage
 from gis.outputs.summary import assessed_line
-from gis.outputs.text import format_bare, format_value
+from gis.outputs.text import format_bare, format_number, format_value, zone_shortfalls
 from gis.values import is_missing
 
 log = logging.getLogger("gis")
@@ -40,9 +40,10 @@ def print_gaps(indicators: pd.DataFrame, *, target_year: int, project_name: str,
         unit = city["unit"]
         city_value = "n/a" if is_missing(city["value"]) else format_value(city["value"], unit)
         target = "" if is_missing(city["target"]) else f"{city['comparator']} {format_bare(city['target'], unit)}"
-        shortfall = f"{city['shortfall']:,.6g} {city['shortfall_unit']}" if city["status"] == "gap" else city["status"]
+        shortfall = f"{format_number(city['shortfall'])} {city['shortfall_unit']}" if city["status"] == "gap" else city["status"]
         zones = gaps[gaps["zone_type"] != "city"]
-        names = ", ".join(f"{name} ({short:,.4g})" for name, short in zip(zones["zone_name"], zones["shortfall"], strict=True))
+        unit_of_gaps = zones["shortfall_unit"].dropna().iloc[0] if zones["shortfall_unit"].notna().any() else ""
+        names = zone_shortfalls(list(zip(zones["zone_name"], zones["shortfall"], strict=True)), unit_of_gaps)
         table.add_row(str(indicator), city_value, target, shortfall, names)
     console.print(table)
     line = assessed_line(indicators)

@@ -40,7 +40,7 @@ from gis.outputs.report_sections import (
 )
 from gis.outputs.summary import indicator_summary, not_assessed, status_counts, target_years
 from gis.outputs.symbology import STATUSES, Palette, run_map_spec
-from gis.outputs.text import as_text, format_number, format_target, format_value
+from gis.outputs.text import as_text, format_number, format_target, format_value, zone_shortfalls
 from gis.project.config import read_project
 from gis.project.layers import LayerReader
 from gis.values import is_missing
@@ -188,9 +188,9 @@ def _summary_rows(summary: pd.DataFrame, words: Words, trajectories: dict[str, d
     rows = []
     for item in summary.to_dict("records"):
         unit = item["unit"]
-        names = ", ".join(
-            f"{words.zone(t, i, name)} ({format_number(short)})"
-            for (name, short), (t, i) in zip(item["gap_zone_names"], item["gap_zone_ids"], strict=True)
+        names = zone_shortfalls(
+            [(words.zone(t, i, name), short) for (name, short), (t, i) in zip(item["gap_zone_names"], item["gap_zone_ids"], strict=True)],
+            item["shortfall_unit"],
         )
         shortfall = "" if is_missing(item["shortfall"]) or item["status"] != "gap" else f"{format_number(item['shortfall'])} {item['shortfall_unit']}"
         rows.append({

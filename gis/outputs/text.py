@@ -65,6 +65,16 @@ def format_value(value: object, unit: object) -> str:
     return f"{format_number(value)} {as_text(unit)}".strip()
 
 
+def zone_shortfalls(pairs: Sequence[tuple[str, object]], unit: object) -> str:
+    """The zones with a gap and their shortfalls, the unit said once: '陕州区 7, 渑池县 4 (coal facilities to replace)';
+    '' when there is none."""
+    if not pairs:
+        return ""
+    listed = ", ".join(name if is_missing(short) else f"{name} {format_number(short)}" for name, short in pairs)
+    said = as_text(unit)
+    return f"{listed} ({said})" if said and any(not is_missing(short) for _, short in pairs) else listed
+
+
 def comparator_sign(comparator: object) -> str:
     """'>=' as '≥', '<=' as '≤', '==' as '='; anything else as it is."""
     text = as_text(comparator)

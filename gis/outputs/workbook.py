@@ -28,7 +28,7 @@ from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import Lang, check_lang, label
 from gis.outputs.summary import first_target_year, indicator_summary, not_assessed, status_counts
 from gis.outputs.symbology import run_map_spec, status_colours
-from gis.outputs.text import describe_target, format_number
+from gis.outputs.text import describe_target, zone_shortfalls
 from gis.values import is_missing
 
 SUMMARY_SHEET = "Summary 汇总"
@@ -184,7 +184,7 @@ def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, she
     for offset, item in enumerate(summary.to_dict("records")):
         row = 6 + offset
         percent = _share_format(item["unit"])
-        names = ", ".join(f"{name} ({format_number(short)})" if not is_missing(short) else name for name, short in item["gap_zone_names"])
+        names = zone_shortfalls(item["gap_zone_names"], item["shortfall_unit"])
         values = [item["indicator"], item["title_zh"], item["title_en"], item["clause"], item["theme"], item["unit"]]
         for column, value in enumerate(values, start=1):
             _put(sheet, row, column, value)
