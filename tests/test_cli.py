@@ -259,6 +259,8 @@ def test_gap_table_names_the_projects_target_year_and_name():
     with console.capture() as capture:
         print_gaps(indicators, target_year=2030, project_name="Test city", synthetic=True)
     text = " ".join(capture.get().split())
-    assert "Gaps against the 2030 targets (0 met, 2 gap, 0 no_data, 0 no_target rows)" in text
+    # targets first, at the level the plan sets them (a city target and one set per county); zone rows second
+    assert "Plan targets 2030: city 1 target: 0 met, 1 gap; set per county 1 target: 0 met, 1 gap (1 of 1 county rows short)" in text
+    assert "zone rows: 0 met, 2 gap, 0 no_data, 0 no_target" in text
     assert "40.0%" in text and ">= 50.0%" in text and "County 4 (km2)" in text  # the unit said once
     assert "the numbers show the method, not Test city." in text

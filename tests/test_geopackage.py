@@ -98,3 +98,21 @@ def test_readme_documents_the_output_fields():
     readme = (REFERENCE / "README.md").read_text(encoding="utf-8")
     missing = [field for field in output_fields() if f"`{field}`" not in readme]
     assert not missing
+
+
+def test_built_up_indicators_are_drawn_on_the_built_up_areas(two_runs):
+    """permeable.share is measured inside the built-up areas: its county features are the built-up part of
+    each county (as the zone name says), while an indicator of the whole county keeps the county polygon."""
+    path = two_runs[0]
+    project = path.parent.parent / "city"
+    crs = "EPSG:4546"
+    builtup = pyogrio.read_dataframe(project / "layers" / "sample" / "sanmenxia.gpkg", layer="builtup").to_crs(crs)
+    counties = pyogrio.read_dataframe(project / "layers" / "sample" / "sanmenxia.gpkg", layer="counties").to_crs(crs)
+    drawn = pyogrio.read_dataframe(path, layer="permeable.share.county").to_crs(crs).set_index("zone_id")
+    whole = pyogrio.read_dataframe(path, layer="charging.parking_share.county").to_crs(crs).set_index("zone_id")
+    for county in counties.itertuples():
+        inside = builtup[builtup["county_id"] == county.id].union_all().intersection(county.geometry)
+        assert drawn.loc[county.id].geometry.area == pytest.approx(inside.area, rel=1e-3)
+        assert drawn.loc[county.id].geometry.area < 0.5 * county.geometry.area
+        assert whole.loc[county.id].geometry.area == pytest.approx(county.geometry.area, rel=1e-3)
+        assert drawn.loc[county.id, "zone_name"].endswith("built-up area (建成区)")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 import pandas as pd
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -17,7 +18,7 @@ from gis.cli.options import lang_option, out_option, project_option
 from gis.errors import UsageError
 from gis.outputs.i18n import Lang
 from gis.outputs.plan_coverage import coverage_line, plan_coverage
-from gis.outputs.summary import assessed_line
+from gis.outputs.summary import assessed_line, headline
 from gis.outputs.text import format_bare, format_number, format_value, zone_shortfalls
 from gis.values import is_missing
 
@@ -28,8 +29,9 @@ def print_gaps(indicators: pd.DataFrame, *, target_year: int, project_name: str,
     """One line per indicator with a gap: the city (or top) row and the zones that fall short; then one line
     listing the indicators not assessed, each with the layer it lacks."""
     counts = indicators["status"].value_counts().to_dict()
-    summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("met", "gap", "no_data", "no_target", "not_assessed") if k != "not_assessed" or k in counts)
-    table = Table(title=f"Gaps against the {target_year} targets ({summary} rows)")
+    rows = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("met", "gap", "no_data", "no_target", "not_assessed") if k != "not_assessed" or k in counts)
+    console.print(f"[bold]Plan targets {target_year}[/]: {escape(headline(indicators))}", highlight=False)
+    table = Table(title=f"Gaps against the {target_year} targets", caption=f"zone rows: {rows}")
     for column in ("indicator", "city", "target", "shortfall (city)", "zones with a gap"):
         table.add_column(column, overflow="fold")
     for indicator, rows in indicators.groupby("indicator", sort=True):

@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from functools import partial
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
 from gis.errors import DataError
 from gis.methods.parts import by_parts
+from gis.project.config import ProjectConfig
 from gis.project.layers import LayerReader
+from gis.project.specs import Spec
 
 ZONE_COLUMNS = ["zone_type", "zone_id", "zone_name"]
 UNASSIGNED = "unassigned"
@@ -29,6 +32,17 @@ class Zones:
     def level(self, zone_type: str) -> gpd.GeoDataFrame:
         """The zones of one level."""
         return self.levels[zone_type]
+
+    def drawn(self, zone_type: str, *, within_builtup: bool) -> gpd.GeoDataFrame:
+        """The zones of one level as an indicator's layer draws them: the part inside the built-up
+        areas when the indicator is measured there (a zone with no built-up area keeps its polygon)."""
+        shapes = self.levels[zone_type][["zone_id", "geometry"]]
+        if not within_builtup or self.builtup is None or self.builtup.empty:
+            return shapes
+        inside = shapely.intersection(shapes.geometry.values, shapely.union_all(self.builtup.geometry.values))
+        keep = shapely.is_empty(inside) | (shapely.area(inside) <= 0)
+        geometry = np.where(keep, shapes.geometry.values, inside)
+        return gpd.GeoDataFrame({"zone_id": shapes["zone_id"].to_numpy()}, geometry=list(geometry), crs=shapes.crs)
 
     def county_names(self) -> dict[str, str]:
         """County id to name."""
@@ -188,3 +202,13 @@ def label_rows(frame: pd.DataFrame, zones: Zones, level: str) -> pd.DataFrame:
     out = names.merge(frame, on="zone_id", how="left")
     out.insert(0, "zone_type", level)
     return out
+
+
+BUILTUP_INPUT_ROLES = ("mask", "base")
+"""The input roles through which a spec measures inside a layer (a raster share's mask, a coverage's base)."""
+
+
+def measured_within_builtup(spec: Spec, project: ProjectConfig) -> bool:
+    """Whether ``spec`` measures inside the built-up areas: its mask or base is the catalog's built-up zone layer."""
+    settings = project.catalog.zones.get("builtup")
+    return settings is not None and any(spec.inputs.get(role) == settings.layer for role in BUILTUP_INPUT_ROLES)

@@ -23,6 +23,7 @@ import pyogrio
 import shapely
 
 from gis.engines.local import IndicatorResult, RunResult
+from gis.methods.zones import measured_within_builtup
 from gis.outputs.qgis_styles import LayerStyle, ZoneSymbols, gaps_qml, gaps_sld, write_layer_styles, zones_qml, zones_sld
 from gis.outputs.symbology import classify_zones, load_map_spec, status_labels
 from gis.project.mapspec import MapSpec
@@ -46,13 +47,17 @@ def gaps_layer_name(indicator: str) -> str:
 
 
 def _zone_frames(result: RunResult, item: IndicatorResult, run_id: str) -> dict[str, gpd.GeoDataFrame]:
-    """The indicator's rows with their zone polygons, one frame per level (unassigned rows have no polygon)."""
+    """The indicator's rows with their zone polygons, one frame per level (unassigned rows have no polygon).
+
+    An indicator measured inside the built-up areas (its mask or base is the built-up zone layer) is
+    drawn on the built-up part of each zone, the ground its value describes, not on the whole county."""
     frames = {}
+    within_builtup = measured_within_builtup(item.spec, result.project)
     for level in LEVEL_ORDER:
         rows = item.rows[item.rows["zone_type"] == level]
         if rows.empty or level not in result.zones.levels:
             continue
-        shapes = result.zones.level(level)[["zone_id", "geometry"]]
+        shapes = result.zones.drawn(level, within_builtup=within_builtup)
         merged = rows.merge(shapes, on="zone_id", how="inner")
         merged.insert(0, "feature_id", [f"{item.spec.id}:{level}:{zone}" for zone in merged["zone_id"]])
         merged.insert(1, "run_id", run_id)

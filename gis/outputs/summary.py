@@ -116,3 +116,100 @@ def assessed_line(indicators: pd.DataFrame) -> str:
     total = int(indicators["indicator"].nunique())
     listed = ", ".join(f"{item.indicator} ({item.reason})" for item in skipped)
     return f"{total - len(skipped)} of {total} indicators assessed; not assessed: {listed}"
+
+
+# --- plan targets: the headline -----------------------------------------------------------------
+TARGET_STATUSES: tuple[str, ...] = ("met", "gap", "no_data")  # the statuses of a row judged against a target
+LEVELS: tuple[str, ...] = ("city", "county", "park")
+
+
+@dataclass(frozen=True)
+class LevelTally:
+    """The plan targets set at one level (city, county or park), by status.
+
+    At the city level a target is one indicator's city row. At the county (park) level a target
+    is one indicator the plan sets for every county (park): it is ``gap`` when any county falls
+    short, else ``met`` when any county is measured (a county with nothing to count, 0/0, is
+    ``no_data`` in its own row), else ``no_data``; ``rows`` counts the zone rows behind it by status.
+    """
+
+    level: str
+    targets: dict[str, int]
+    rows: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        """Targets set at this level."""
+        return sum(self.targets.values())
+
+
+def _tally(statuses: pd.Series) -> dict[str, int]:
+    counts = statuses.value_counts()
+    return {status: int(counts.get(status, 0)) for status in TARGET_STATUSES}
+
+
+def plan_targets(indicators: pd.DataFrame) -> pd.DataFrame:
+    """One row per plan target: (indicator, level) with the level's status and its zone rows by status.
+
+    A level holds a target of an indicator when any of its rows is met or short, or has a target
+    (a level whose only rows are 0/0, ``no_data`` without a target, holds none); rows with no
+    target or not assessed are not targets. Columns: indicator, level, status,
+    zones (rows judged), zones_met, zones_gap, zones_no_data.
+    """
+    columns = ["indicator", "level", "status", "zones", "zones_met", "zones_gap", "zones_no_data"]
+    if indicators.empty:
+        return pd.DataFrame(columns=columns)
+    judged = indicators[indicators["status"].isin(TARGET_STATUSES)]
+    rows = []
+    for (indicator, level), group in judged.groupby(["indicator", "zone_type"], sort=False):
+        if not (group["status"].isin(["met", "gap"]).any() or group["target"].notna().any()):
+            continue  # only 0/0 rows at a level the plan sets no target for
+        counts = _tally(group["status"])
+        status = "gap" if counts["gap"] else "met" if counts["met"] else "no_data"
+        rows.append({"indicator": str(indicator), "level": str(level), "status": status, "zones": len(group),
+                     "zones_met": counts["met"], "zones_gap": counts["gap"], "zones_no_data": counts["no_data"]})
+    table = pd.DataFrame(rows, columns=columns)
+    order = {level: i for i, level in enumerate(LEVELS)}
+    return table.sort_values("level", key=lambda s: s.map(order).fillna(len(LEVELS)), kind="stable").reset_index(drop=True)
+
+
+def target_tallies(indicators: pd.DataFrame) -> list[LevelTally]:
+    """The plan targets by level (city first), each with its targets and zone rows by status."""
+    table = plan_targets(indicators)
+    out = []
+    for level, group in table.groupby("level", sort=False):
+        rows = {status: int(group[f"zones_{status}"].sum()) for status in TARGET_STATUSES}
+        out.append(LevelTally(str(level), _tally(group["status"]), rows))
+    return out
+
+
+HEADLINE_WORDS: dict[str, dict[str, str]] = {
+    "en": {"city": "city", "county": "set per county", "park": "set per park", "met": "met", "gap": "gap",
+           "no_data": "no data", "targets": "{n} targets", "target": "1 target", "rows": "{gap} of {n} {level} rows short",
+           "county_rows": "county", "park_rows": "park", "none": "no targets judged", "sep": "; ", "list": ", ",
+           "head": ": ", "open": " (", "close": ")"},
+    "zh": {"city": "全市", "county": "分县(市、区)设定", "park": "分园区设定", "met": "达标", "gap": "未达标",
+           "no_data": "无数据", "targets": "{n} 项目标", "target": "1 项目标", "rows": "{n} 个{level}评估中 {gap} 个未达标",
+           "county_rows": "县(市、区)", "park_rows": "园区", "none": "无可评估目标", "sep": "；", "list": "，",
+           "head": "：", "open": "（", "close": "）"},
+}
+
+
+def headline(indicators: pd.DataFrame, lang: str = "en") -> str:
+    """The plan targets in one line, city first: 'city 59 targets: 12 met, 47 gap; set per county 29 targets: ...'.
+
+    Targets are counted at the level the plan sets them; the zone rows behind the targets set per
+    county (park) follow in brackets. ``lang`` is 'en' or 'zh' (anything else: English).
+    """
+    words = HEADLINE_WORDS["zh" if lang == "zh" else "en"]
+    parts = []
+    for tally in target_tallies(indicators):
+        counts = words["list"].join(f"{tally.targets[s]} {words[s]}" if lang != "zh" else f"{words[s]} {tally.targets[s]}"
+                                    for s in TARGET_STATUSES if tally.targets[s] or s != "no_data")
+        targets = words["targets"].format(n=tally.total) if tally.total != 1 else words["target"]
+        text = f"{words.get(tally.level, tally.level)} {targets}{words['head']}{counts}"
+        if tally.level != "city":
+            rows = words["rows"].format(gap=tally.rows["gap"], n=sum(tally.rows.values()), level=words.get(f"{tally.level}_rows", tally.level))
+            text += f"{words['open']}{rows}{words['close']}"
+        parts.append(text)
+    return words["sep"].join(parts) if parts else words["none"]
