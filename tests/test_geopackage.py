@@ -49,7 +49,7 @@ def test_every_layer_opens_styled_in_the_web_map_colours(two_runs):
     renderer = ET.fromstring(qml.split("\n", 1)[1]).find("renderer-v2")
     assert renderer.get("type") == "categorizedSymbol" and renderer.get("attr") == "status"
     categories = {c.get("value"): c.get("symbol") for c in renderer.iter("category")}
-    assert set(categories) == {"met", "gap", "no_data", "no_target", "not_assessed"}
+    assert set(categories) == {"met", "gap", "no_data", "no_target", "not_assessed", ""}  # "": QGIS's catch-all, NULL too
     gap_symbol = next(s for s in renderer.iter("symbol") if s.get("name") == categories["gap"])
     colour = next(o.get("value") for o in gap_symbol.iter("Option") if o.get("name") == "color")
     assert colour.startswith(red + ",")
@@ -59,8 +59,10 @@ def test_every_layer_opens_styled_in_the_web_map_colours(two_runs):
     # An indicator without a target at county level is graduated on its value, with the spec's classes.
     qml, _, _ = styles["charging.coverage.county"]
     renderer = ET.fromstring(qml.split("\n", 1)[1]).find("renderer-v2")
-    assert renderer.get("type") == "graduatedSymbol" and renderer.get("attr") == "value"
-    uppers = sorted(float(r.get("upper")) for r in renderer.iter("range"))[:-1]
+    assert renderer.get("type") == "RuleRenderer"  # graduated, with a rule for NULL values
+    filters = [r.get("filter") for r in renderer.iter("rule")]
+    assert '"value" IS NULL' in filters
+    uppers = sorted(float(f.rsplit("<", 1)[1]) for f in filters if '"value" <' in f)
     assert uppers == plan["indicators"]["styles"]["charging.coverage"]["classes"]
     assert sld_root.tag.endswith("StyledLayerDescriptor")
 

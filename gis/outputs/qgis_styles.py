@@ -2,6 +2,11 @@
 
 QGIS reads a GeoPackage's ``layer_styles`` table and applies the row marked ``useAsDefault``
 when the layer is opened, so planners open ``planning.gpkg`` already styled.
+
+No zone is drawn as a hole: zones by status have a category for each status (``no_data`` grey, 0/0: nothing
+to measure) and a catch-all category (QGIS's empty value, which takes NULL) in the ``no_data`` grey; zones by
+value are rules (QGIS's graduated renderer has no class for NULL): one per value class and one for NULL values
+(``"value" IS NULL``) in the ``no_data`` grey.
 """
 
 from __future__ import annotations
@@ -67,27 +72,43 @@ class ZoneSymbols:
     opacity: float
     outline: str
 
+    @property
+    def null_label(self) -> str:
+        """The label of zones without a status or value (NULL): the ``no_data`` label, marked NULL."""
+        return f"{self.status_labels.get('no_data', 'no data')} (NULL)"
+
 
 def zones_qml(symbols: ZoneSymbols) -> str:
-    """Zones categorised by ``status``, or graduated on ``value`` with the web map's breaks."""
+    """Zones categorised by ``status`` (a category per status, and the catch-all for NULL), or ruled on ``value`` with the
+    web map's breaks (a rule per class, and one for NULL); both kinds of no data in the ``no_data`` grey."""
     classes, opacity, outline = symbols.classes, symbols.opacity, symbols.outline
     if not classes.by_value:
         categories = "".join(
             f'<category render="true" symbol="{i}" value={quoteattr(s)} label={quoteattr(symbols.status_labels[s])}/>'
             for i, s in enumerate(STATUSES)
         )
+        # QGIS draws a value no category lists, NULL too, with the category of the empty value
+        categories += f'<category render="true" symbol="{len(STATUSES)}" value="" label={quoteattr(symbols.null_label)}/>'
         fills = "".join(_fill_symbol(str(i), classes.status_colours[s], opacity, outline) for i, s in enumerate(STATUSES))
+        fills += _fill_symbol(str(len(STATUSES)), classes.no_data, opacity, outline)
         renderer = (f'<renderer-v2 type="categorizedSymbol" attr="status" symbollevels="0" enableorderby="0" forceraster="0">'
                     f"<categories>{categories}</categories><symbols>{fills}</symbols></renderer-v2>")
         return _qml(renderer)
-    bounds = [-1e300, *classes.breaks, 1e300]
-    ranges = "".join(
-        f'<range render="true" symbol="{i}" lower="{bounds[i]:.17g}" upper="{bounds[i + 1]:.17g}" label={quoteattr(symbols.class_labels[i])}/>'
-        for i in range(len(classes.colours))
+    bounds: list[float | None] = [None, *classes.breaks, None]
+    rules = []
+    for i in range(len(classes.colours)):
+        tests = ([f'"value" >= {bounds[i]:.17g}'] if bounds[i] is not None else []) + (
+            [f'"value" < {bounds[i + 1]:.17g}'] if bounds[i + 1] is not None else [])
+        condition = " AND ".join(tests) or '"value" IS NOT NULL'
+        rules.append((condition, symbols.class_labels[i]))
+    rules.append(('"value" IS NULL', symbols.null_label))
+    items = "".join(
+        f'<rule key="r{i}" symbol="{i}" filter={quoteattr(condition)} label={quoteattr(text)}/>' for i, (condition, text) in enumerate(rules)
     )
-    fills = "".join(_fill_symbol(str(i), colour, opacity, outline) for i, colour in enumerate(classes.colours))
-    renderer = (f'<renderer-v2 type="graduatedSymbol" attr="value" graduatedMethod="GraduatedColor" symbollevels="0" '
-                f'enableorderby="0" forceraster="0"><ranges>{ranges}</ranges><symbols>{fills}</symbols></renderer-v2>')
+    colours = [*classes.colours, classes.no_data]
+    fills = "".join(_fill_symbol(str(i), colour, opacity, outline) for i, colour in enumerate(colours))
+    renderer = (f'<renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0">'
+                f'<rules key="root">{items}</rules><symbols>{fills}</symbols></renderer-v2>')
     return _qml(renderer)
 
 
@@ -130,6 +151,7 @@ def zones_sld(layer: str, symbols: ZoneSymbols) -> str:
                 f"<ogc:PropertyName>status</ogc:PropertyName><ogc:Literal>{status}</ogc:Literal></ogc:PropertyIsEqualTo></ogc:Filter>"
                 f"{_sld_polygon(classes.status_colours[status], opacity, outline)}</se:Rule>"
             )
+        rules.append(_sld_null_rule("status", symbols))
         return _sld(layer, "".join(rules))
     bounds: list[float | None] = [None, *classes.breaks, None]
     for i, colour in enumerate(classes.colours):
@@ -142,10 +164,20 @@ def zones_sld(layer: str, symbols: ZoneSymbols) -> str:
             tests.append(f"<ogc:PropertyIsLessThan><ogc:PropertyName>value</ogc:PropertyName>"
                          f"<ogc:Literal>{upper:.17g}</ogc:Literal></ogc:PropertyIsLessThan>")
         condition = "".join(tests) if len(tests) < 2 else f"<ogc:And>{''.join(tests)}</ogc:And>"
-        selection = f"<ogc:Filter>{condition}</ogc:Filter>" if condition else ""  # one class for all values: no filter
+        if not condition:  # one class for all values: every value that is not NULL
+            condition = "<ogc:Not><ogc:PropertyIsNull><ogc:PropertyName>value</ogc:PropertyName></ogc:PropertyIsNull></ogc:Not>"
+        selection = f"<ogc:Filter>{condition}</ogc:Filter>"
         rules.append(f"<se:Rule><se:Name>{escape(symbols.class_labels[i])}</se:Name>{selection}"
                      f"{_sld_polygon(colour, opacity, outline)}</se:Rule>")
+    rules.append(_sld_null_rule("value", symbols))
     return _sld(layer, "".join(rules))
+
+
+def _sld_null_rule(field: str, symbols: ZoneSymbols) -> str:
+    """A rule for zones whose ``field`` is NULL, in the ``no_data`` grey."""
+    return (f"<se:Rule><se:Name>{escape(symbols.null_label)}</se:Name><ogc:Filter><ogc:PropertyIsNull>"
+            f"<ogc:PropertyName>{field}</ogc:PropertyName></ogc:PropertyIsNull></ogc:Filter>"
+            f"{_sld_polygon(symbols.classes.no_data, symbols.opacity, symbols.outline)}</se:Rule>")
 
 
 def gaps_sld(layer: str, geometry: str, colour: str, *, opacity: float) -> str:

@@ -1,12 +1,16 @@
 """The interactive web map of a run: one offline HTML page for the whole plan.
 
-A layer per indicator assessed (zones coloured by status against the target, or by value; an
-indicator not assessed has none, the legend lists it with the layer it lacks), the gap
-features of the run, coverage areas and the project's facilities as clustered markers, a
-legend, a layer control and a notice when inputs are synthetic; beneath everything, the context
-layers of the spec (roads, rivers) as thin lines with at most a name as the tooltip.  The layers are built in
-:mod:`gis.outputs.webmap_layers`, the one place where geometry is reprojected to WGS84
-(EPSG:4326); polygons are simplified in metres first.
+One indicator at a time: a layer per indicator assessed (zones coloured by status against the target, or by
+value; an indicator measured inside the built-up areas is drawn on them), chosen in a layer panel grouped by
+theme, with its gap, proposal and coverage layers following the choice (an indicator not assessed has no layer;
+the legend lists it with the layer it lacks).  Above the zones the county outlines and, on top of everything,
+the county names; the project's facilities as clustered markers, off at the start, in one group; beneath
+everything, the context layers of the spec (built-up areas, rivers, roads) drawn light.  A legend that follows
+the chosen indicator, a north arrow, a metric scale bar, a notice when inputs are synthetic, and a print layout
+(A3 landscape: title, legend, source line with the run id).  The layers are built in
+:mod:`gis.outputs.webmap_layers`, the one place where geometry is reprojected to WGS84 (EPSG:4326); polygons
+are simplified in metres first; the panel, the north arrow and the print layout are in
+:mod:`gis.outputs.webmap_panel`.
 
 Every text that comes from a data file or a spec is HTML-escaped before it reaches the page.
 """
@@ -34,6 +38,7 @@ from gis.outputs.symbology import load_map_spec
 from gis.outputs.webmap_layers import (
     MapContext,
     add_context,
+    add_county_outlines,
     add_coverage,
     add_facilities,
     add_gap_layers,
@@ -41,9 +46,12 @@ from gis.outputs.webmap_layers import (
     add_proposal_layers,
     add_zone_labels,
     check_ids,
+    county_frame,
     escape_text,
     not_assessed_legend,
+    zone_names,
 )
+from gis.outputs.webmap_panel import PRINT_CSS, PRINT_MAP_ID, LayerPanel, NorthArrow, PanelGroup
 from gis.project.config import read_project
 from gis.project.layers import LayerReader
 from gis.project.mapspec import BASEMAPS, MapSpec
@@ -51,8 +59,12 @@ from gis.project.specs import Title
 
 log = logging.getLogger("gis")
 
-_PANES = (("context", 402), ("zones", 405), ("coverage", 410), ("gaps", 415), ("lines", 420), ("labels", 425), ("points", 430), ("proposals", 435))
-"""The map's panes, bottom to top: the context (roads, rivers) beneath the indicator zones and everything else."""
+_PANES = (
+    ("context", 402), ("zones", 405), ("coverage", 410), ("outlines", 412), ("gaps", 415), ("lines", 420), ("points", 430),
+    ("proposals", 435), ("labels", 640),
+)
+"""The map's panes, bottom to top: the context (built-up areas, rivers, roads) beneath the indicator zones, the county
+outlines above them, and the county names above everything, markers and clusters too (Leaflet's marker pane is at 600)."""
 
 _TIANDITU = "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
 
@@ -69,37 +81,43 @@ def build_map(
     """
     lang = check_lang(lang)
     layers = layers if layers is not None else _layers_of(run)
-    ctx = MapContext(run, spec, layers, run.record["project"]["crs"], catalog_names(layers), lang)
+    ctx = MapContext(run, spec, layers, run.record["project"]["crs"], catalog_names(layers), lang, zone_names=zone_names(layers))
     indicators = _indicator_ids(ctx)
     start = _start_indicator(ctx, indicators)
-    m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25, maxZoom=18, minZoom=3)
+    m = folium.Map(tiles=None, control_scale=False, zoom_snap=0.25, maxZoom=18, minZoom=3)
     _add_basemap(m, basemap or spec.basemap)
     for name, z_index in _PANES:
         folium.map.CustomPane(name, z_index=z_index).add_to(m)
     bounds: list[np.ndarray] = []
     ctx.legend.append(_legend_heading(ctx))
-    ctx.legend.append(not_assessed_legend(ctx))
     for indicator in indicators:
         bounds.append(add_indicator(m, ctx, indicator, show=indicator == start))
-    if spec.zone_labels:
-        add_zone_labels(m, ctx, indicators)
+    home = _home(bounds)
     add_gap_layers(m, ctx, indicators, start)
     add_proposal_layers(m, ctx, indicators, start)
-    add_coverage(m, ctx)
+    add_coverage(m, ctx, start)
     add_facilities(m, ctx)
-    add_context(m, ctx)  # on the lowest pane, last in the layer control
-    folium.LayerControl(collapsed=spec.collapsed_layer_control).add_to(m)
+    add_context(m, ctx)  # on the lowest pane
+    counties = county_frame(ctx, indicators) if spec.county_outlines or spec.zone_labels else None
+    if counties is not None and spec.county_outlines:
+        add_county_outlines(m, ctx, counties)
+    if counties is not None and spec.zone_labels:
+        add_zone_labels(m, ctx, counties)
+    NorthArrow(ctx.t("北", "N"), ctx.t("北", "north")).add_to(m)  # with the scale bar, beneath the legend
+    ctx.legend.append(not_assessed_legend(ctx))  # last: the chosen indicator's sections come first
     _Legend("".join(ctx.legend), ctx.toggles, ctx.t("图例", "Legend")).add_to(m)
+    _panel(ctx, start, home).add_to(m)
     page = m.get_root()
     assert isinstance(page, Figure)  # a folium.Map's root is its page
     if run.synthetic:
         page.html.add_child(RawHtml(_banner(ctx)), name="gis_banner")
-    if bounds:
-        west, south = np.min([b[:2] for b in bounds], axis=0)
-        east, north = np.max([b[2:] for b in bounds], axis=0)
-        m.fit_bounds([[float(south), float(west)], [float(north), float(east)]])
+    page.html.add_child(RawHtml(_print_head(ctx)), name="gis_print_head")
+    page.html.add_child(RawHtml(_print_foot(ctx)), name="gis_print_foot")
+    if home is not None:  # the layer panel takes the right of the window: the city is fitted into the rest
+        m.fit_bounds(home, padding_top_left=(30, 30), padding_bottom_right=(340, 10))
     make_offline(m)
     page.header.add_child(RawHtml(_css(spec)), name="gis_css")
+    page.header.add_child(RawHtml(PRINT_CSS), name="gis_print_css")
     return m
 
 
@@ -172,6 +190,84 @@ def _start_indicator(ctx: MapContext, indicators: list[str]) -> str | None:
     return indicators[0] if indicators else None
 
 
+# --- layer panel and print layout --------------------------------------------------------------------
+
+
+def _home(bounds: list[np.ndarray]) -> list[list[float]] | None:
+    """The [[south, west], [north, east]] of every indicator's zones: the view the page opens on and prints."""
+    if not bounds:
+        return None
+    west, south = np.min([b[:2] for b in bounds], axis=0)
+    east, north = np.max([b[2:] for b in bounds], axis=0)
+    return [[float(south), float(west)], [float(north), float(east)]]
+
+
+def _panel(ctx: MapContext, start: str | None, home: list[list[float]] | None) -> LayerPanel:
+    """The layer panel: the indicators under their themes (the catalog's ``project.themes`` order, headings from the
+    spec's ``themes``), then the facilities (off at the start) and the context layers."""
+    order = list(ctx.layers.catalog.project.themes) if ctx.layers is not None else []
+    for choice in ctx.choices.values():
+        if choice.theme not in order:
+            order.append(choice.theme)
+    themes = []
+    for theme in order:
+        chosen = tuple(c for c in ctx.choices.values() if c.theme == theme)
+        if not chosen:
+            continue
+        title = ctx.spec.themes.get(theme) or Title(zh=theme or "其他", en=theme or "other")
+        themes.append(PanelGroup(ctx.t(title.zh, title.en), indicators=chosen))  # the chosen indicator's theme opens
+    groups = [
+        PanelGroup(ctx.t(*heading), layers=tuple(ctx.checks[key]))
+        for key, heading in (("facilities", ("设施", "Facilities")), ("context", ("背景", "Context")))
+        if ctx.checks.get(key)
+    ]
+    return LayerPanel(
+        themes, groups, start=start, heading=ctx.t("图层", "Layers"), collapsed=ctx.spec.collapsed_layer_control, home=home,
+    )
+
+
+def _title(ctx: MapContext) -> str:
+    """The map's title, escaped: the spec's, else the project's name."""
+    title = ctx.spec.title
+    if title is None and ctx.layers is not None:
+        settings = ctx.layers.catalog.project
+        title = Title(zh=settings.name_zh or settings.name, en=settings.name)
+    return ctx.t(title.zh, title.en) if title else escape_text(str(ctx.run.record["project"]["name"]))
+
+
+def _print_head(ctx: MapContext) -> str:
+    """The printed page's title and the chosen indicator (filled by the panel's script)."""
+    return f'<div class="gis-print-head"><h1>{_title(ctx)}</h1><div id="{PRINT_MAP_ID}"></div></div>'
+
+
+_MAX_SOURCES = 4
+
+
+def _print_foot(ctx: MapContext) -> str:
+    """The printed page's source line: the run and its date, the data sources, the synthetic notice when it applies."""
+    record = ctx.run.record
+    sources: list[str] = []
+    for entry in (record.get("inputs") or {}).values():
+        source = str(((entry or {}).get("provenance") or {}).get("source") or "").strip()
+        if source and source not in sources:
+            sources.append(source)
+    shown = "; ".join(escape_text(s) for s in sources[:_MAX_SOURCES])
+    if len(sources) > _MAX_SOURCES:
+        more = len(sources) - _MAX_SOURCES
+        shown += f"; {ctx.t(f'另 {more} 项', f'{more} more')}"
+    finished = escape_text(str(record.get("finished") or record.get("started") or "")[:10])
+    parts = [
+        f"{ctx.t('来源', 'Source')}: gis {ctx.t('运行', 'run')} {escape_text(str(record.get('run_id', '')))}"
+        + (f" ({finished})" if finished else ""),
+    ]
+    if shown:
+        parts.append(f"{ctx.t('数据', 'data')}: {shown}")
+    if ctx.run.synthetic:
+        notice = ctx.spec.synthetic_notice
+        parts.append(f"<b>⚠ {ctx.t(notice.zh, notice.en)}</b>")
+    return f'<div class="gis-print-foot">{" · ".join(parts)}</div>'
+
+
 # --- basemap, legend, banner ------------------------------------------------------------------------
 
 
@@ -199,12 +295,7 @@ def _add_basemap(m: folium.Map, basemap: str) -> None:
 
 def _legend_heading(ctx: MapContext) -> str:
     record = ctx.run.record
-    title = ctx.spec.title
-    if title is None and ctx.layers is not None:
-        settings = ctx.layers.catalog.project
-        title = Title(zh=settings.name_zh or settings.name, en=settings.name)
-    heading = ctx.t(title.zh, title.en) if title else escape_text(str(record["project"]["name"]))
-    return f'<div class="gis-title"><b>{heading}</b><br><small>{ctx.t("运行", "run")} {escape_text(str(record.get("run_id", "")))}</small></div>'
+    return f'<div class="gis-title"><b>{_title(ctx)}</b><br><small>{ctx.t("运行", "run")} {escape_text(str(record.get("run_id", "")))}</small></div>'
 
 
 def _banner(ctx: MapContext) -> str:
@@ -215,14 +306,15 @@ def _banner(ctx: MapContext) -> str:
 
 
 class _Legend(MacroElement):
-    """A collapsible legend control; each layer's section is shown while the layer is on the map."""
+    """A collapsible legend control; each layer's section is shown while the layer is on the map (so it follows the
+    indicator chosen in the panel)."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         (function() {
             var map = {{ this._parent.get_name() }};
-            var control = L.control({position: "bottomright"});
+            var control = L.control({position: "bottomleft"});
             control.onAdd = function() {
                 var div = L.DomUtil.create("div", "gis-legend");
                 div.innerHTML = {{ this.html|tojson }};
@@ -231,13 +323,13 @@ class _Legend(MacroElement):
                 return div;
             };
             control.addTo(map);
-            var sections = {{ this.toggles|tojson }};
-            map.on("overlayadd overlayremove", function(e) {
-                for (var id in sections) {
-                    if (window[sections[id]] === e.layer) {
-                        document.getElementById(id).hidden = e.type === "overlayremove";
-                    }
-                }
+            var sections = {{ this.toggles|tojson }}, byLayer = {};
+            for (var id in sections) {
+                if (window[sections[id]]) { byLayer[L.stamp(window[sections[id]])] = id; }
+            }
+            map.on("layeradd layerremove", function(e) {
+                var id = byLayer[e.layer._leaflet_id];
+                if (id !== undefined) { document.getElementById(id).hidden = e.type === "layerremove"; }
             });
         })();
         {% endmacro %}
@@ -258,7 +350,7 @@ def _css(spec: MapSpec) -> str:
 
 _CSS = """<style>
 .gis-legend {background: rgba(255,255,255,0.95); padding: 6px 10px; border-radius: 5px; box-shadow: 0 1px 5px rgba(0,0,0,0.4);
-  max-height: 60vh; max-width: 380px; overflow-y: auto; font: 12px/1.4 "Noto Sans CJK SC", "Microsoft YaHei", sans-serif;}
+  max-height: 48vh; max-width: 360px; overflow-y: auto; font: 12px/1.4 "Noto Sans CJK SC", "Microsoft YaHei", sans-serif;}
 .gis-legend .gis-section {margin: 4px 0; border-top: 1px solid #ddd; padding-top: 3px;}
 .gis-cluster div {width: 28px; height: 28px; margin: 2px; border-radius: 50%; color: #fff; font: bold 12px/28px sans-serif;
   text-align: center; box-shadow: 0 0 0 3px rgba(255,255,255,0.7); opacity: 0.9;}
@@ -279,7 +371,25 @@ _CSS = """<style>
 .leaflet-control-layers-list {font-size: 12px;}
 .leaflet-popup-content {font-size: 12px; line-height: 1.4;}
 path.gis-context.leaflet-interactive {cursor: default;}
-.gis-label div {transform: translate(-50%, -50%); white-space: nowrap; font: bold 12px sans-serif; color: #222;
-  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; pointer-events: none;}
+.gis-label div {transform: translate(-50%, -50%); white-space: nowrap; font: bold 13px "Noto Sans CJK SC", "Microsoft YaHei", sans-serif;
+  color: #111; pointer-events: none;
+  text-shadow: -1.5px -1.5px 0 #fff, 1.5px -1.5px 0 #fff, -1.5px 1.5px 0 #fff, 1.5px 1.5px 0 #fff, 0 0 4px #fff, 0 0 6px #fff;}
+.gis-layers {background: rgba(255,255,255,0.97); font: 12px/1.4 "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; max-width: 380px;}
+.gis-layers-toggle {display: block; width: 100%; border: none; background: #f4f4f4; padding: 5px 10px; font: bold 13px sans-serif;
+  text-align: left; cursor: pointer; border-radius: 4px 4px 0 0;}
+.gis-layers.gis-collapsed .gis-layers-body {display: none;}
+.gis-layers-body {max-height: calc(88vh - 60px); overflow-y: auto; padding: 4px 8px 6px;}
+.gis-layers details {border-top: 1px solid #e4e4e4; padding: 2px 0;}
+.gis-layers summary {cursor: pointer; font-weight: bold; padding: 2px 0;}
+.gis-layers ul {list-style: none; margin: 0; padding-left: 6px;}
+.gis-layers label {display: flex; gap: 4px; align-items: flex-start; cursor: pointer; padding: 1px 0;}
+.gis-layers input {margin: 2px 2px 0 0; flex: none;}
+.gis-layers .gis-follow {display: none; padding-left: 20px; color: #333;}
+.gis-layers .gis-chosen > .gis-follow {display: block;}
+.gis-layers .gis-chosen > label {font-weight: bold;}
+.gis-north {background: rgba(255,255,255,0.85); border-radius: 4px; padding: 2px 4px 0; text-align: center; line-height: 1;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.3);}
+.gis-north svg {display: block; margin: 0 auto;}
+.gis-north-letter {font: bold 13px sans-serif; margin-top: -8px; padding-bottom: 3px;}
 </style>"""
 

@@ -1,8 +1,10 @@
-"""The layers of the web map: indicator zones, county names, gap and proposal features, coverage areas, facilities,
-and the context beneath them all (roads, rivers).
+"""The layers of the web map: indicator zones, county outlines and names, gap and proposal features, coverage areas,
+facilities, and the context beneath them all (built-up areas, roads, rivers).
 
 Each ``add_*`` function adds its layers to a folium map, with their legend sections, from a
-:class:`MapContext`. Colours and classes come from the map spec through
+:class:`MapContext`, and records them for the layer panel (:mod:`gis.outputs.webmap_panel`): an indicator's
+zones as a radio choice, its gaps, proposals and coverage as the layers that follow it, facilities and
+context as checkboxes. Colours and classes come from the map spec through
 :mod:`gis.outputs.symbology`, numbers are formatted by :mod:`gis.outputs.text`; every text
 from a data file or a spec is HTML-escaped (:func:`escape_text`) before it reaches the page.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +33,7 @@ from gis.outputs.i18n import YES_NO, Lang, label, zone_label
 from gis.outputs.summary import not_assessed
 from gis.outputs.symbology import STATUSES, classify_zones
 from gis.outputs.text import format_number, format_target, format_value, zone_rule
+from gis.outputs.webmap_panel import PanelIndicator, PanelLayer
 from gis.project.layers import LayerReader
 from gis.project.mapspec import ContextLayer, CoverageLayer, FacilityLayer, MapSpec, RunLayerSelection
 from gis.project.specs import Condition, Title
@@ -39,7 +42,12 @@ from gis.values import is_missing
 log = logging.getLogger("gis")
 
 WEB_CRS = "EPSG:4326"
-_HIDDEN_GAP_FIELDS = {"indicator", "synthetic", "geometry"}
+_INTERNAL_FIELDS = {"feature_id", "run_id", "indicator", "synthetic", "geometry"}
+"""Fields of the run's layers that popups never show (the GeoPackage keeps them)."""
+_REPEATS = {"distance_km": "distance_m"}
+"""A field left out of a popup when the one it repeats is there (the same distance in km and in m)."""
+_ZONE_FIELDS = {"county_id": "county"}
+"""Fields holding a zone id, by zone type: popups show the zone's name."""
 
 
 def escape_text(text: str) -> str:
@@ -59,18 +67,47 @@ class MapContext:
     lang: Lang = "both"
     legend: list[str] = field(default_factory=list)
     toggles: dict[str, str] = field(default_factory=dict)  # legend section id -> JS layer name
+    choices: dict[str, PanelIndicator] = field(default_factory=dict)  # the panel's indicators, by id
+    checks: dict[str, list[PanelLayer]] = field(default_factory=dict)  # the panel's checkboxes, by group ("facilities", "context")
+    zone_names: dict[tuple[str, str], str] = field(default_factory=dict)  # every zone's name by (zone_type, zone_id)
 
     def t(self, zh: str, en: str | None) -> str:
         """A label in the map's language, escaped: '中文', 'English' or '中文 English'."""
         return escape_text(label(zh, en, self.lang))
 
 
-def add_legend(ctx: MapContext, layer: folium.map.Layer, html_text: str, *, show: bool) -> None:
-    """A legend section that is shown while ``layer`` is on the map."""
+def zone_names(layers: LayerReader | None) -> dict[tuple[str, str], str]:
+    """Every zone's name by (zone_type, zone_id), from the catalog's zone layers (popups name zones, never give ids)."""
+    if layers is None:
+        return {}
+    names: dict[tuple[str, str], str] = {}
+    for zone_type, level in layers.catalog.zones.items():
+        frame = layers.read_vector(level.layer)
+        local = frame[level.name_field] if level.name_field in frame.columns else frame[level.id_field]
+        for zone_id, name in zip(frame[level.id_field].astype(str), local, strict=True):
+            if not is_missing(name):
+                names[(zone_type, zone_id)] = str(name)
+    return names
+
+
+def follow(ctx: MapContext, indicator: str, label: str, layer: folium.map.Layer, *, on: bool) -> None:
+    """Make ``layer`` follow ``indicator`` in the panel: shown while the indicator is chosen and its checkbox (on at
+    the start when ``on``) is ticked."""
+    ctx.choices[indicator].follow.append(PanelLayer(label, layer.get_name(), on))
+
+
+def check(ctx: MapContext, group: str, label: str, layer: folium.map.Layer, *, on: bool) -> None:
+    """A checkbox for ``layer`` in the panel's ``group`` ("facilities" or "context")."""
+    ctx.checks.setdefault(group, []).append(PanelLayer(label, layer.get_name(), on))
+
+
+def add_legend(ctx: MapContext, layer: folium.map.Layer, html_text: str, *, show: bool, kind: str = "") -> None:
+    """A legend section that is shown while ``layer`` is on the map; ``kind`` "context" leaves it off the printed page."""
     section = f"gis-legend-{len(ctx.toggles)}"
     ctx.toggles[section] = layer.get_name()
     hidden = "" if show else " hidden"
-    ctx.legend.append(f'<div class="gis-section" id="{section}"{hidden}>{html_text}</div>')
+    css = "gis-section gis-legend-context" if kind == "context" else "gis-section"
+    ctx.legend.append(f'<div class="{css}" id="{section}"{hidden}>{html_text}</div>')
 
 
 def not_assessed_legend(ctx: MapContext) -> str:
@@ -314,6 +351,8 @@ def add_indicator(m: folium.Map, ctx: MapContext, indicator: str, *, show: bool)
     styles = [{**base, "fillColor": fill} for fill in fills]
     geojson = _geojson(zones, popups, tooltips, styles, name=name, show=show, pane="zones", highlight=True)
     geojson.add_to(m)
+    theme = "" if is_missing(first.get("theme")) else str(first["theme"])
+    ctx.choices[indicator] = PanelIndicator(indicator, theme, name, geojson.get_name())
     _legend_indicator(ctx, geojson, first, city, entries, by_value, show)
     return zones.total_bounds
 
@@ -350,30 +389,55 @@ def _legend_indicator(
     add_legend(ctx, geojson, text, show=show)
 
 
-def add_zone_labels(m: folium.Map, ctx: MapContext, indicators: list[str]) -> None:
-    """County names at a point inside each county, for orientation without a basemap."""
-    for indicator in indicators:
+def county_frame(ctx: MapContext, indicators: list[str]) -> gpd.GeoDataFrame | None:
+    """The counties (``zone_id``, ``zone_name``, whole polygons) in the metric CRS: the catalog's county layer, else
+    the county rows of the first indicator not measured inside a mask (whose zones are whole counties); None without."""
+    if ctx.layers is not None:
+        level = ctx.layers.catalog.zones["county"]
+        frame = ctx.layers.read_vector(level.layer)
+        names = frame[level.name_field] if level.name_field in frame.columns else frame[level.id_field]
+        return gpd.GeoDataFrame(
+            {"zone_id": frame[level.id_field].astype(str), "zone_name": names.astype(str)}, geometry=frame.geometry.values, crs=frame.crs
+        ).to_crs(ctx.metric_crs)
+    records = ctx.run.record.get("indicators") or {}
+    whole = [i for i in indicators if not {"mask", "base"} & set((records.get(i) or {}).get("inputs") or {})]
+    for indicator in whole or indicators:
         layer = ctx.run.read_layer(indicator)
         counties = layer.loc[layer["zone_type"] == "county"]
         if not counties.empty:
-            break
-    else:
-        return
-    metric = counties.to_crs(ctx.metric_crs)
-    points = _to_web(ctx, metric.set_geometry(metric.geometry.representative_point()))
+            frame = counties[["zone_id", "zone_name", "geometry"]].copy()
+            frame["zone_id"] = frame["zone_id"].astype(str)
+            return frame.to_crs(ctx.metric_crs)
+    return None
+
+
+def add_county_outlines(m: folium.Map, ctx: MapContext, counties: gpd.GeoDataFrame) -> None:
+    """The county outlines, no fill, above the indicator zones (which may be built-up areas only): a checkbox of the context group."""
+    web = _to_web(ctx, counties[["zone_id", "geometry"]], coverage=True)
+    style = {"color": ctx.spec.county_outline_colour, "weight": 1.6, "opacity": 0.9, "fill": False, "className": "gis-context"}
+    layer = FeatureLayer(web, [style] * len(web), pane="outlines")
+    layer.add_to(m)
+    check(ctx, "context", f'<span class="gis-sw" style="border:2px solid {ctx.spec.county_outline_colour};background:none"></span>'
+          f"{ctx.t('区县界线', 'County outlines')}", layer, on=True)
+
+
+def add_zone_labels(m: folium.Map, ctx: MapContext, counties: gpd.GeoDataFrame) -> None:
+    """County names at a point inside each county, on the top pane with a halo: readable over every layer."""
+    points = _to_web(ctx, counties.set_geometry(counties.geometry.representative_point()))
     group = folium.FeatureGroup(name=ctx.t("区县名称", "County names"), show=True)
-    for _, row in points.iterrows():
-        label = _zone_label(ctx, "county", str(row["zone_id"]), row["zone_name"])
+    for zone_id, zone_name, point in zip(points["zone_id"], points["zone_name"], points.geometry, strict=True):
+        label = _zone_label(ctx, "county", str(zone_id), zone_name)
         icon = folium.DivIcon(html=f"<div>{label}</div>", class_name="gis-label", icon_size=(0, 0))
-        folium.Marker([row.geometry.y, row.geometry.x], icon=icon, interactive=False, pane="labels").add_to(group)
+        folium.Marker([point.y, point.x], icon=icon, interactive=False, pane="labels").add_to(group)
     group.add_to(m)
+    check(ctx, "context", ctx.t("区县名称", "County names"), group, on=True)
 
 
 # --- gap layers -------------------------------------------------------------------------------------
 
 
 def add_gap_layers(m: folium.Map, ctx: MapContext, indicators: list[str], start: str | None) -> None:
-    """The ``<id>.gaps`` layers, highlighted: polygons hatched in the gap colour, points as rings."""
+    """The ``<id>.gaps`` layers, highlighted: polygons hatched in the gap colour, points as rings; each follows its indicator."""
     spec = ctx.spec.gaps
     with_gaps = [i for i in indicators if f"{i}.gaps" in ctx.run.layers]
     for indicator in _chosen(ctx, "gaps", spec, with_gaps):
@@ -382,13 +446,13 @@ def add_gap_layers(m: folium.Map, ctx: MapContext, indicators: list[str], start:
             continue
         title = _indicator_title(ctx, indicator)
         show = spec.shown(indicator, start)
-        fields = [c for c in frame.columns if c not in _HIDDEN_GAP_FIELDS]
-        unit = ctx.run.indicators.loc[ctx.run.indicators["indicator"] == indicator, "unit"].iloc[0]
-
-        def shown(row: dict[str, Any], name: str, unit: str = unit) -> str:
-            return _amount(row[name], unit) if name == "value" else _text(row[name], ctx.lang)
-
-        popups, tooltips = _feature_texts(ctx, frame, fields, ("缺口", "gap"), indicator, title, shown)
+        rows = ctx.run.indicators.loc[ctx.run.indicators["indicator"] == indicator]
+        shortfall_units = rows["shortfall_unit"].dropna() if "shortfall_unit" in rows.columns else pd.Series(dtype=object)
+        units = {"value": str(rows["unit"].iloc[0])}
+        if not shortfall_units.empty:
+            units["shortfall"] = str(shortfall_units.iloc[0])
+            frame = _shortfall_in_unit(ctx, indicator, frame)
+        popups, tooltips = _feature_texts(ctx, frame, ("缺口", "gap"), indicator, title, units)
         name = f"{_swatch(spec.colour)}{ctx.t('缺口', 'gaps')} · {escape_text(indicator)} {_short_title(ctx, title.zh, title.en)}"
         if frame.geom_type.eq("Point").all():
             style = {"color": spec.colour, "weight": 3, "fillColor": "#ffffff", "fillOpacity": 0.6}
@@ -399,24 +463,72 @@ def add_gap_layers(m: folium.Map, ctx: MapContext, indicators: list[str], start:
         geojson = _geojson(frame, popups, tooltips, [style] * len(frame), name=name, show=show, pane="gaps", radius=radius)
         geojson.add_to(m)
         symbol = _swatch(spec.colour) if radius is None else f'<span class="gis-ring" style="border-color:{spec.colour}"></span>'
+        follow(ctx, indicator, f"{symbol}{ctx.t('缺口', 'gaps')} <small>({len(frame)})</small>", geojson, on=spec.follows)
         legend = f"{symbol}{ctx.t('缺口', 'gaps')} · {escape_text(indicator)} {ctx.t(title.zh, title.en)} <small>({len(frame)})</small>"
         add_legend(ctx, geojson, legend, show=show)
+
+
+def _shortfall_in_unit(ctx: MapContext, indicator: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The gap features' ``shortfall`` in the unit of the indicator's shortfall (the spec's ``shortfall.factor``:
+    m² to km²), as the zones' shortfalls are given."""
+    if "shortfall" not in frame.columns:
+        return frame
+    shortfall = ((ctx.run.record.get("indicators") or {}).get(indicator) or {}).get("shortfall") or {}
+    factor = float(shortfall.get("factor") or 1.0)
+    if factor == 1.0:
+        return frame
+    return frame.assign(shortfall=pd.to_numeric(frame["shortfall"], errors="coerce") * factor)
+
+
+def _popup_fields(columns: Iterable[str]) -> list[str]:
+    """The fields a popup shows, the name first: internal fields and repeats (a distance in km beside the one in m) left out."""
+    fields = [c for c in columns if c not in _INTERNAL_FIELDS and not c.startswith("_")]
+    fields = [f for f in fields if not (f in _REPEATS and _REPEATS[f] in fields)]
+    return sorted(fields, key=lambda f: 0 if f == "name" else 1)  # stable: the layer's order after the name
+
+
+def _zone_fields(ctx: MapContext, indicator: str | None) -> dict[str, str]:
+    """Fields holding a zone id, by the zone type whose name a popup shows: ``county_id``, and ``base_id`` when the
+    indicator's base or mask layer is a zone layer (built-up areas)."""
+    zone_fields = dict(_ZONE_FIELDS)
+    if ctx.layers is not None and indicator is not None:
+        inputs = ((ctx.run.record.get("indicators") or {}).get(indicator) or {}).get("inputs") or {}
+        for zone_type, level in ctx.layers.catalog.zones.items():
+            if level.layer in (inputs.get("base"), inputs.get("mask")):
+                zone_fields["base_id"] = zone_type
+    return zone_fields
+
+
+def _field_value(ctx: MapContext, row: dict[str, Any], name: str, units: dict[str, str], zone_fields: dict[str, str]) -> str:
+    """One value of a popup, escaped: a zone id as the zone's name, an amount in its unit, else as it is."""
+    value = row[name]
+    if name in zone_fields and not is_missing(value):
+        zone_type, zone_id = zone_fields[name], str(value)
+        local = ctx.zone_names.get((zone_type, zone_id))
+        if local is not None:
+            return _zone_label(ctx, zone_type, zone_id, local)
+    if name in units:
+        return _amount(value, units[name])
+    if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_) and abs(int(value)) >= 10_000:
+        return escape_text(format_number(value))  # 63,648 m³/d; a year (2021) stays as it is
+    return _text(value, ctx.lang)
 
 
 def _feature_texts(
     ctx: MapContext,
     frame: gpd.GeoDataFrame,
-    fields: list[str],
     kind: tuple[str, str],
     indicator: str,
     title: Title,
-    shown: Callable[[dict[str, Any], str], str],
+    units: dict[str, str],
 ) -> tuple[list[str], list[str]]:
-    """Popups (a heading, then a row per field, each value as ``shown`` gives it) and tooltips of a
-    gap or proposal layer; ``kind`` names it in Chinese and English."""
+    """Popups (a heading, then a row per field: zone names for zone ids, amounts in ``units`` by field) and tooltips
+    of a gap or proposal layer; ``kind`` names it in Chinese and English."""
     heading = f"<b>{ctx.t(*kind)} · {escape_text(indicator)}</b> {ctx.t(title.zh, title.en)}"
+    fields = _popup_fields(frame.columns)
+    zone_fields = _zone_fields(ctx, indicator)
     rows, labels = _records(frame), {f: _field_label(ctx, f) for f in fields}
-    popups = [heading + _table((labels[f], shown(row, f)) for f in fields) for row in rows]
+    popups = [heading + _table((labels[f], _field_value(ctx, row, f, units, zone_fields)) for f in fields) for row in rows]
     tooltips = [f"{ctx.t(*kind)} · {escape_text(indicator)}: {_text(row.get('name', row.get('id')))}" for row in rows]
     return popups, tooltips
 
@@ -424,10 +536,8 @@ def _feature_texts(
 # --- proposal layers --------------------------------------------------------------------------------
 
 
-_PROPOSAL_HIDDEN = {"indicator", "feature_id", "run_id", "geometry"}
-
-
 _SHARE_FIELDS = {"share_after", "permeable_share", "value_after"}
+"""Proposal fields that are shares (``value_after`` in the indicator's unit when the run gives it)."""
 
 
 def _proposal_summary(ctx: MapContext, indicator: str) -> str:
@@ -453,19 +563,17 @@ def _proposal_summary(ctx: MapContext, indicator: str) -> str:
 def add_proposal_layers(m: folium.Map, ctx: MapContext, indicators: list[str], start: str | None) -> None:
     """The ``<id>.proposals`` layers (new sites, lots to equip, blocks, sewer lines), in the proposal colour."""
     spec = ctx.spec.proposals
-    available = {name.removesuffix(".proposals"): name for name in ctx.run.proposal_layers}
+    drawn = set(indicators)  # a proposal layer follows its indicator: none without the indicator's layer
+    available = {name.removesuffix(".proposals"): name for name in ctx.run.proposal_layers if name.removesuffix(".proposals") in drawn}
     for indicator in _chosen(ctx, "proposals", spec, list(available)):
         frame = _to_web(ctx, ctx.run.read_layer(available[indicator])).explode(index_parts=False)
         if frame.empty:
             continue
         title = _indicator_title(ctx, indicator)
         show = spec.shown(indicator, start)
-        fields = [c for c in frame.columns if c not in _PROPOSAL_HIDDEN]
-
-        def shown(row: dict[str, Any], name: str) -> str:
-            return _amount(row[name], "share") if name in _SHARE_FIELDS else _text(row[name], ctx.lang)
-
-        popups, tooltips = _feature_texts(ctx, frame, fields, ("建议", "proposal"), indicator, title, shown)
+        unit = ctx.run.indicators.loc[ctx.run.indicators["indicator"] == indicator, "unit"]
+        units = dict.fromkeys(_SHARE_FIELDS, "share") | ({"value_after": str(unit.iloc[0])} if not unit.empty else {})
+        popups, tooltips = _feature_texts(ctx, frame, ("建议", "proposal"), indicator, title, units)
         name = f"{_swatch(spec.colour)}{ctx.t('建议', 'proposals')} · {escape_text(indicator)} {_short_title(ctx, title.zh, title.en)}"
         radius = None
         if frame.geom_type.eq("Point").all():
@@ -480,6 +588,7 @@ def add_proposal_layers(m: folium.Map, ctx: MapContext, indicators: list[str], s
             symbol = _swatch(spec.colour)
         geojson = _geojson(frame, popups, tooltips, [style] * len(frame), name=name, show=show, pane="proposals", radius=radius)
         geojson.add_to(m)
+        follow(ctx, indicator, f"{symbol}{ctx.t('建议', 'proposals')} <small>({len(frame)})</small>", geojson, on=spec.follows)
         legend = f"{symbol}{ctx.t('建议', 'proposals')} · {escape_text(indicator)} {ctx.t(title.zh, title.en)} <small>({len(frame)})</small>"
         add_legend(ctx, geojson, legend + _proposal_summary(ctx, indicator), show=show)
 
@@ -507,8 +616,9 @@ def _coverage_source(ctx: MapContext, index: int, entry: CoverageLayer) -> tuple
     return inputs[layer_key], Condition.model_validate(where) if where else None, float(parameters["distance_m"])
 
 
-def add_coverage(m: folium.Map, ctx: MapContext) -> None:
-    """Areas within an indicator's distance of its covering layer (heating network, stations)."""
+def add_coverage(m: folium.Map, ctx: MapContext, start: str | None) -> None:
+    """Areas within an indicator's distance of its covering layer (heating network, stations): they follow their
+    indicator in the panel (a checkbox of the context group when the indicator has no layer on the map)."""
     if ctx.layers is None:
         return
     for index, entry in enumerate(ctx.spec.coverage):
@@ -526,7 +636,10 @@ def add_coverage(m: folium.Map, ctx: MapContext) -> None:
         )
         area = gpd.GeoDataFrame(geometry=[shapely.union_all(frame.geometry.buffer(distance).values)], crs=frame.crs)
         area = _to_web(ctx, area)
-        group = folium.FeatureGroup(name=f"{_swatch(entry.colour)}{ctx.t('覆盖', 'coverage')} · {ctx.t(title.zh, title.en)}", show=entry.show)
+        label = f"{_swatch(entry.colour)}{ctx.t('覆盖', 'coverage')} · {ctx.t(title.zh, title.en)}"
+        chosen = entry.indicator in ctx.choices
+        show = entry.show and (entry.indicator == start or not chosen)
+        group = folium.FeatureGroup(name=label, show=show)
         style = {"color": entry.colour, "weight": 1, "fillColor": entry.colour, "fillOpacity": entry.fill_opacity}
         _geojson(area, None, None, [style], pane="coverage").add_to(group)
         if entry.features and frame.geom_type.isin(["LineString", "MultiLineString"]).all():
@@ -534,7 +647,11 @@ def add_coverage(m: folium.Map, ctx: MapContext) -> None:
             line_style = {"color": entry.colour, "weight": 1.5, "opacity": 0.9}
             _geojson(lines, None, None, [line_style] * len(lines), pane="lines").add_to(group)
         group.add_to(m)
-        add_legend(ctx, group, f"{_swatch(entry.colour)}{ctx.t('覆盖', 'coverage')} · {ctx.t(title.zh, title.en)}", show=entry.show)
+        if chosen:  # under its indicator: the title says what it covers
+            follow(ctx, entry.indicator, f"{_swatch(entry.colour)}{ctx.t(title.zh, title.en)}", group, on=entry.show)
+        else:
+            check(ctx, "context", label, group, on=entry.show)
+        add_legend(ctx, group, label, show=show)
 
 
 # --- facilities -------------------------------------------------------------------------------------
@@ -579,11 +696,14 @@ def _facility_texts(
     ctx: MapContext, web: gpd.GeoDataFrame, fields: list[str], heading: str, status_lines: list[list[str]]
 ) -> tuple[list[str], list[str]]:
     popups, tooltips = [], []
+    fields = _popup_fields(f for f in fields if f != "name")  # the name is the popup's heading
     labels = {f: _field_label(ctx, f) for f in fields}
+    zone_fields = _zone_fields(ctx, None)
     for row, lines in zip(_records(web), status_lines, strict=True):
         name = _text(row.get("name", row["id"]))
         status = "".join(f"<div>{ctx.t('状态', 'status')}: {line}</div>" for line in lines)
-        popups.append(f"<b>{name}</b> <small>{heading}</small>{_table((labels[f], _text(row[f], ctx.lang)) for f in fields)}{status}")
+        table = _table((labels[f], _field_value(ctx, row, f, {}, zone_fields)) for f in fields)
+        popups.append(f"<b>{name}</b> <small>{heading}</small>{table}{status}")
         tooltips.append(f"{name} <small>{heading}</small>")
     return popups, tooltips
 
@@ -604,6 +724,7 @@ def add_facilities(m: folium.Map, ctx: MapContext) -> None:
         gap_colour = entry.gap_colour or ctx.spec.status.gap.colour
         shown = _facility_layer(web, popups, tooltips, entry, f"{_swatch(entry.colour, round_=True)}{heading}", gap_colour)
         shown.add_to(m)
+        check(ctx, "facilities", f"{_swatch(entry.colour, round_=True)}{heading} <small>({len(web)})</small>", shown, on=entry.show)
         count = f"{heading} <small>({len(web)})</small>"
         if entry.status:
             gaps = f"{_swatch(gap_colour, round_=True)}{_status_text(ctx, 'gap')} <small>({int(web['_flagged'].sum())})</small>"
@@ -750,9 +871,10 @@ def add_context(m: folium.Map, ctx: MapContext) -> None:
         heading = f"{ctx.t('背景', 'Context')} · {ctx.t(title.zh, title.en)}"
         web = _context_frame(ctx, entry, frame)
         polygons = web.geom_type.isin(["Polygon", "MultiPolygon"])
+        fill_opacity = entry.fill_opacity if entry.fill_opacity is not None else 0.25 * entry.opacity
         styles = [
             {"color": entry.colour, "weight": float(w), "opacity": entry.opacity, "className": "gis-context", "fill": bool(p),
-             **({"fillColor": entry.colour, "fillOpacity": 0.25 * entry.opacity} if p else {})}
+             **({"fillColor": entry.colour, "fillOpacity": fill_opacity} if p else {})}
             for w, p in zip(web["w"], polygons, strict=True)
         ]
         tips = [escape_text(str(t)) if t else ctx.t(title.zh, title.en) for t in web["tip"]] if entry.label_field else None
@@ -761,6 +883,8 @@ def add_context(m: folium.Map, ctx: MapContext) -> None:
             name=f"{_line_swatch(entry.colour, entry.weight)}{heading}", show=entry.show, pane="context", radius=2.0,
         )
         layer.add_to(m)
+        swatch = _swatch(entry.colour) if polygons.any() else _line_swatch(entry.colour, entry.weight)
+        check(ctx, "context", f"{swatch}{ctx.t(title.zh, title.en)}", layer, on=entry.show)
         items = ""
         if entry.width_by is not None:
             counts = frame[entry.width_by.field].astype(str).value_counts()
@@ -770,4 +894,4 @@ def add_context(m: folium.Map, ctx: MapContext) -> None:
                 for v, w in sorted(shown, key=lambda item: -item[1]) if w > 0
             )
             items = f"<ul>{items}</ul>"
-        add_legend(ctx, layer, f"{_line_swatch(entry.colour, entry.weight)}{heading} <small>({len(frame)})</small>{items}", show=entry.show)
+        add_legend(ctx, layer, f"{swatch}{heading} <small>({len(frame)})</small>{items}", show=entry.show, kind="context")

@@ -3,7 +3,7 @@
 Everything a planner may want to change without code lives here: the colour of each
 status, the value classes, which indicator is shown first, the facility layers with their
 colours, radius and status checks, the coverage and gap layers, the context layers drawn beneath them
-(roads, rivers), and the basemap.
+(built-up areas, roads, rivers), the headings of the plan's themes in the layer panel, and the basemap.
 Every key has a default, so an empty file is a valid spec.
 """
 
@@ -149,14 +149,15 @@ class WidthBy(_Strict):
 
 
 class ContextLayer(_Strict):
-    """A catalog layer drawn beneath everything else as plain context (roads, rivers): lines in one colour, a
-    tooltip with a name at most, no popup."""
+    """A catalog layer drawn beneath everything else as plain context (built-up areas, roads, rivers): lines, or
+    polygons lightly filled, in one colour, a tooltip with a name at most, no popup."""
 
     layer: str = Field(description="catalog layer name")
     title: Title | None = Field(None, description="default: the catalog title")
     colour: Colour = "#9e9e9e"
     weight: float = Field(1.0, gt=0, le=10, description="line width in pixels")
     opacity: float = Field(0.8, ge=0, le=1)
+    fill_opacity: float | None = Field(None, ge=0, le=1, description="polygons (built-up areas): default a quarter of opacity")
     width_by: WidthBy | None = Field(None, description="widths by the value of a field (roads by class)")
     label_field: str | None = Field(None, description="a field shown as the tooltip (river names)")
     show: bool = True
@@ -177,6 +178,25 @@ highway values (service, track, footway, path ...) are left off the page."""
 
 CONTEXT_COLOURS = {"roads": "#8c8c8c", "rivers": "#4a90d9", "waterways": "#4a90d9"}
 """The colour of each catalog layer the derived map spec draws as context (water beneath roads) when the catalog has it."""
+BUILTUP_CONTEXT = {"colour": "#a08c6e", "weight": 0.8, "opacity": 0.7, "fill_opacity": 0.18}
+"""How the derived map spec draws the catalog's built-up zone layer beneath everything: a light fill and outline."""
+
+THEME_TITLES: dict[str, Title] = {
+    "energy": Title(zh="能源消费", en="Energy use"),
+    "industry": Title(zh="工业节能减排", en="Industry"),
+    "heating": Title(zh="清洁取暖与燃煤", en="Heating and coal"),
+    "buildings": Title(zh="绿色建筑", en="Buildings"),
+    "agencies": Title(zh="公共机构", en="Public institutions"),
+    "charging": Title(zh="新能源汽车充电", en="EV charging"),
+    "permeable": Title(zh="可渗透地面", en="Permeable ground"),
+    "sewage": Title(zh="城镇污水", en="Urban sewage"),
+    "water": Title(zh="水环境", en="Water"),
+    "rural": Title(zh="农村环境", en="Rural environment"),
+    "vocs": Title(zh="挥发性有机物", en="VOCs"),
+    "waste": Title(zh="生活垃圾", en="Household waste"),
+    "projects": Title(zh="重点减排工程", en="Key reduction projects"),
+}
+"""The headings of the reference plan's themes in the map's layer panel (a theme not listed is headed by its id)."""
 
 
 class CoverageLayer(_Strict):
@@ -187,7 +207,7 @@ class CoverageLayer(_Strict):
     colour: Colour = "#fdae61"
     fill_opacity: float = Field(0.25, ge=0, le=1)
     features: bool = Field(False, description="draw the covering features (network lines) too")
-    show: bool = False
+    show: bool = Field(True, description="shown with its indicator when that is chosen (false: off until ticked)")
 
 
 class RunLayerSelection(_Strict):
@@ -195,11 +215,19 @@ class RunLayerSelection(_Strict):
 
     include: Literal["all"] | list[str] = Field("all", description="indicator ids")
     exclude: list[str] = Field(default_factory=list)
-    show: Literal["start", "all", "none"] = Field("start", description="start: only the layer of the start indicator")
+    show: Literal["start", "all", "none"] = Field(
+        "start",
+        description="start or all: shown with their indicator (the one chosen in the layer panel); none: listed, off until ticked",
+    )
 
     def shown(self, indicator: str, start: str | None) -> bool:
-        """Whether the layer of ``indicator`` is on when the map opens."""
-        return self.show == "all" or (self.show == "start" and indicator == start)
+        """Whether the layer of ``indicator`` is on when the map opens (only the start indicator's can be)."""
+        return self.show != "none" and indicator == start
+
+    @property
+    def follows(self) -> bool:
+        """Whether the layers of this kind are on while their indicator is chosen (else off until ticked)."""
+        return self.show != "none"
 
 
 class GapLayers(RunLayerSelection):
@@ -226,8 +254,13 @@ class MapSpec(_Strict):
     basemap: Basemap = "none"
     simplify_m: float = Field(20.0, ge=0, description="polygon simplification tolerance in metres")
     decimals: int = Field(5, ge=4, le=8, description="decimals of the lon/lat coordinates (5: about 1 m)")
-    collapsed_layer_control: bool = True
+    collapsed_layer_control: bool = Field(False, description="the layer panel folded into a button when the page opens")
     zone_labels: bool = Field(True, description="county names on the map")
+    county_outlines: bool = Field(True, description="county outlines (no fill) above the indicator zones")
+    county_outline_colour: Colour = "#303030"
+    themes: dict[str, Title] = Field(
+        default_factory=lambda: dict(THEME_TITLES), description="heading of each theme (project.themes) in the layer panel"
+    )
     synthetic_notice: Title = Title(zh="示例数据为合成数据", en="SYNTHETIC sample data — not real facility data")
     status: StatusStyles = StatusStyles()
     value_colours: list[Colour] = Field(
@@ -243,7 +276,7 @@ class MapSpec(_Strict):
     coverage: list[CoverageLayer] = Field(default_factory=list)
     facilities: dict[str, FacilityLayer] = Field(default_factory=dict, description="by catalog layer name")
     context: list[ContextLayer] = Field(
-        default_factory=list, description="catalog layers drawn beneath everything else (roads, rivers), in this order"
+        default_factory=list, description="catalog layers drawn beneath everything else (built-up areas, roads, rivers), in this order"
     )
 
     _source: Path | None = PrivateAttr(None)
@@ -385,9 +418,14 @@ def derive_map_spec(config: ProjectConfig) -> MapSpec:
 
 
 def derive_context(config: ProjectConfig) -> list[ContextLayer]:
-    """Context layers for the catalog's ``rivers``, ``waterways`` and ``roads`` (vector layers), each ``optional``:
-    water in blue with its names as tooltips, roads in grey, wider by class (``class`` of the sample, OSM ``highway``)."""
+    """Context layers for the catalog's built-up zone layer and its ``rivers``, ``waterways`` and ``roads`` (vector
+    layers), each ``optional``: built-up areas lightly filled, water in blue with its names as tooltips, roads in
+    grey, wider by class (``class`` of the sample, OSM ``highway``)."""
     context = []
+    builtup = config.catalog.zones.get("builtup")
+    entry = config.catalog.layers.get(builtup.layer) if builtup is not None else None
+    if builtup is not None and entry is not None and entry.kind == "vector":
+        context.append(ContextLayer.model_validate({"layer": builtup.layer, **BUILTUP_CONTEXT, "optional": True}))
     for name in ("rivers", "waterways", "roads"):
         entry = config.catalog.layers.get(name)
         if entry is None or entry.kind != "vector" or entry.geometry == "Point":
