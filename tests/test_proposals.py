@@ -312,7 +312,7 @@ def test_permeable_blocks_largest_impervious_first(make_project):
         "id": "permeable.share", "theme": "permeable", "method": "raster_share",
         "inputs": {"raster": "landcover", "mask": "builtup"}, "parameters": {"flag": "permeable"},
         "target": target(value=0.8), "shortfall": {"unit": "km2", "factor": 0.000001, "decimals": 3},
-        "proposal": {"kind": "permeable_blocks"},
+        "proposal": {"kind": "permeable_blocks", "max_convert_share": 1.0},
     }
     root = make_project(
         {"builtup": builtup, "landcover": {"values": cover, "cell": 100.0, "nodata": 0, "classes": classes}}, [spec],
@@ -323,6 +323,7 @@ def test_permeable_blocks_largest_impervious_first(make_project):
     assert county["value_before"] == pytest.approx(15 / 45)
     assert county["quantity"] == pytest.approx(0.21)
     assert county["value_after"] == pytest.approx(0.8) and county["meets_target"]
+    assert "roofs not told apart: land cover 70 impervious" in county["detail"]  # one impervious class, no footprints
     items = _items(result.table, "permeable.share", "A")
     left, right = f"A:BU1:{int(X0 / 500)}:{int(Y0 / 500)}", f"A:BU1:{int(X0 / 500) + 1}:{int(Y0 / 500)}"
     assert list(items["item_id"]) == [left, right]
@@ -339,7 +340,9 @@ def test_permeable_blocks_largest_impervious_first(make_project):
 def test_sewer_extension_to_the_nearest_connected_sewer(make_project):
     # A sewer reaching plant P1 along y = 100 serves the built-up area up to y = 400 (300 m);
     # the strip y 400..1000 is blank (0.6 km2, 60 cells of 100 people). A sewer without a plant
-    # at y = 900 does not count. The extension runs 300 m down to the connected sewer.
+    # at y = 900 does not count. Inside the strip one collection sewer along y = 700 (600 m
+    # apart: the strip is 600 m wide) from x 0 to 1000 covers all of it; the trunk runs 600 m
+    # down to the connected sewer: 1.6 km.
     builtup = gpd.GeoDataFrame({"id": ["BU1"], "name": ["town"], "county_id": ["A"]},
                                geometry=[box(X0, Y0, X0 + 1000, Y0 + 1000)], crs="EPSG:4546")
     sewers = gpd.GeoDataFrame(
@@ -362,12 +365,13 @@ def test_sewer_extension_to_the_nearest_connected_sewer(make_project):
     result = _propose(root)
     county = _zone(result.table, "sewage.blank_areas", "A")
     assert county["value_before"] == pytest.approx(0.6, abs=1e-3)
-    assert county["quantity"] == pytest.approx(300, abs=0.5)
+    assert county["quantity"] == pytest.approx(1.6, abs=1e-3) and county["unit"] == "km of sewer"
     assert county["adds"] == pytest.approx(6000, rel=1e-3)
     assert county["value_after"] == 0 and county["meets_target"]
     lines = result.layers["sewage.blank_areas.proposals"]
     assert list(lines["sewer_id"]) == ["S1"]
-    assert lines.geometry.iloc[0].length == pytest.approx(300, abs=0.5)
+    assert lines.iloc[0]["collection_m"] == pytest.approx(1000, abs=0.5) and lines.iloc[0]["trunk_m"] == pytest.approx(600, abs=0.5)
+    assert lines.geometry.iloc[0].length == pytest.approx(1600, abs=0.5)
     assert lines.iloc[0]["people"] == pytest.approx(6000, rel=1e-3)
 
 

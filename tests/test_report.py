@@ -9,8 +9,10 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import openpyxl
 import pandas as pd
+import pypdfium2 as pdfium
 import pytest
 import yaml
 
@@ -22,7 +24,7 @@ from gis.outputs.report_svg import chart_svg, trajectory_svg
 from gis.outputs.symbology import run_map_spec, status_colours
 from gis.outputs.text import describe_target, format_value, zone_shortfalls
 from gis.outputs.webmap import write_map
-from gis.outputs.workbook import MAX_SHEET_NAME, PERCENT, SUMMARY_SHEET, safe_sheet_name, write_workbook
+from gis.outputs.workbook import MAX_SHEET_NAME, PERCENT, SUMMARY_SHEET, TABLE_SHEETS, safe_sheet_name, write_workbook
 
 # Sanmenxia's lon/lat box (CGCS2000)
 LON = (110.3, 112.1)
@@ -102,19 +104,27 @@ def test_report_names_every_indicator(run_dir: Path, report: str):
     assert len(ids) > 10
     for indicator in ids:
         assert f'data-indicator="{indicator}"' in report, indicator
-        assert f'<section class="indicator" id="ind-{indicator.replace(".", "-")}"' in report
+        assert re.search(rf'<section class="indicator[^"]*" id="ind-{indicator.replace(".", "-")}"', report)
 
 
-def test_summary_counts_match_the_csv(run_dir: Path, report: str):
-    table = pd.read_csv(run_dir / "indicators.csv")
+def test_headline_counts_targets_at_their_level(run_dir: Path, report: str):
+    table = pd.read_csv(run_dir / "indicators.csv", dtype={"zone_id": str})
     table = table[table["year"] == table["year"].max()]
-    counts = table["status"].value_counts()
+    city = table[(table["zone_type"] == "city") & table["status"].isin(["met", "gap", "no_data"])]
+    cards = {m.group(1): {k: int(v) for k, v in re.findall(r'data-([a-z_]+)="(\d+)"', m.group(2))}
+             for m in re.finditer(r'class="count count-(\w+)" data-level="\w+" ([^>]*)>', report)}
+    # a city target is an indicator's city row judged against a target
+    assert cards["city"] == {"targets": len(city), "met": int((city["status"] == "met").sum()),
+                             "gap": int((city["status"] == "gap").sum()), "no_data": int((city["status"] == "no_data").sum())}
+    # a target set per county is one target, short when any county is short
+    county = table[(table["zone_type"] == "county") & table["status"].isin(["met", "gap"])]
+    per_county = county.groupby("indicator")["status"].agg(lambda s: "gap" if (s == "gap").any() else "met")
+    assert cards["county"]["targets"] >= len(per_county) and cards["county"]["gap"] == int((per_county == "gap").sum())
+    assert f"city {len(city)} targets: {cards['city']['met']} met, {cards['city']['gap']} gap" in report
+    assert report.index('id="target-counts"') < report.index('id="row-counts"')  # zone rows second
+    rows = table["status"].value_counts()
     block = re.search(r'id="row-counts" ([^>]*)>', report).group(1)
-    shown = {k: int(v) for k, v in re.findall(r'data-(\w+)="(\d+)"', block)}
-    assert shown == {s: int(counts.get(s, 0)) for s in ("met", "gap", "no_data", "no_target")}
-    assert f"{counts['met']} met / {counts['gap']} gap" in report
-    city = table[table["zone_type"] == "city"]["status"].value_counts()
-    assert f"{city.get('met', 0)} met / {city.get('gap', 0)} gap" in report
+    assert {k: int(v) for k, v in re.findall(r'data-(\w+)="(\d+)"', block)} == {s: int(rows.get(s, 0)) for s in ("met", "gap", "no_data", "no_target")}
 
 
 def test_report_has_definitions_targets_and_provenance(run_dir: Path, report: str):
@@ -123,9 +133,8 @@ def test_report_has_definitions_targets_and_provenance(run_dir: Path, report: st
     assert "全市可渗透地面面积比例不低于40%" in report  # plan wording
     assert "≥ 40.0% for city by 2025." in report  # a city target (全市): the counties are reported, not judged
     assert record["run_id"] in report
-    for name, entry in record["inputs"].items():
-        assert f"<b>{name}</b>" in report
-        assert entry["sha256"][:12] in report
+    sources = re.search(r'<ul class="sources">(.*?)</ul>', report, flags=re.S).group(1)
+    assert all(name in sources for name in record["inputs"])  # every input named by its source; the table is in the workbook
     assert "0.37197" not in report  # shares on screen are percentages
 
 
@@ -141,10 +150,11 @@ def test_report_is_self_contained_and_small(run_dir: Path, report: str):
     assert "@import" not in report and "url(" not in report
     assert not re.search(r"https?://", _without(report, "provenance"))
     assert len(report.encode("utf-8")) < 3_000_000
-    sections = report.split('<section class="indicator"')[1:]
-    own = [section.split("<section")[0] for section in sections]
-    assert own and all(part.count('<svg class="map"') == 1 and part.count('<svg class="chart"') == 1 for part in own)  # a map and a chart each
-    assert all(part.count("<svg") == 2 + part.count('<svg class="trajectory"') for part in own)  # and a trajectory where years are given
+    sections = dict(re.findall(r'<section class="indicator[^"]*" id="[^"]+" data-indicator="([^"]+)">(.*?)</section>', report, flags=re.S))
+    table = pd.read_csv(run_dir / "indicators.csv")
+    judged = table[(table["zone_type"] != "city") & table["status"].isin(["met", "gap", "no_data"])]["indicator"].unique()
+    assert len(judged) > 10 and all(sections[i].count('<svg class="map"') == 1 for i in judged)  # a small map where zones are judged
+    assert all(part.count('<svg class="map"') <= 1 for part in sections.values())
     for colour in status_colours(run_map_spec(read_run(run_dir).record)).values():  # the project's map spec
         assert colour in report
 
@@ -224,10 +234,10 @@ def test_chart_draws_one_target_line_or_ticks():
 def test_workbook_has_a_summary_and_a_sheet_per_indicator(run_dir: Path, workbook: openpyxl.Workbook):
     ids = list(pd.read_csv(run_dir / "indicators.csv")["indicator"].unique())
     assert workbook.sheetnames[0] == SUMMARY_SHEET
-    assert len(workbook.sheetnames) == len(ids) + 1
+    assert len(workbook.sheetnames) == len(ids) + 1 + len(TABLE_SHEETS)
     assert len({n.casefold() for n in workbook.sheetnames}) == len(workbook.sheetnames)
     assert all(len(name) <= MAX_SHEET_NAME for name in workbook.sheetnames)
-    assert sorted(workbook[name]["A1"].value for name in workbook.sheetnames[1:]) == sorted(ids)
+    assert sorted(workbook[name]["A1"].value for name in workbook.sheetnames[1 : len(ids) + 1]) == sorted(ids)
     summary = workbook[SUMMARY_SHEET]
     assert "SYNTHETIC" in summary["A2"].value
     assert summary.freeze_panes == "A6"
@@ -309,7 +319,7 @@ def test_gap_points_are_placed_in_their_county(run_dir: Path):
 
 def _section_of(html: str, indicator: str) -> str:
     anchor = "ind-" + indicator.replace(".", "-")
-    return re.search(rf'<section class="indicator" id="{anchor}".*?</section>', html, flags=re.S).group(0)
+    return re.search(rf'<section class="indicator[^"]*" id="{anchor}".*?</section>', html, flags=re.S).group(0)
 
 
 def _history(run_dir: Path) -> pd.DataFrame:
@@ -337,20 +347,14 @@ def test_trajectory_chart_for_parking_share(run_dir: Path, report: str):
     assert f"{data_year}: <b class=\"traj traj-{verdict}\">{words}</b>" in section  # and in the caption
 
 
-def test_trajectory_table_matches_the_csv(run_dir: Path, report: str):
+def test_trajectory_figure_gives_the_years_of_the_csv(run_dir: Path, report: str):
     table = _history(run_dir)
-    rows = table[table["indicator"] == "charging.parking_share"]
-    section = _section_of(report, "charging.parking_share")
-    block = re.search(r'<table class="trajectory">.*?</table>', section, flags=re.S).group(0)
-    zones = re.findall(r'<tr class="trajectory-zone" data-zone="([^"]+)">(.*?)</tr>', block, flags=re.S)
-    assert [z for z, _ in zones] == list(dict.fromkeys(rows["zone_id"]))  # the city first, then the counties
-    labels = {"met": "已达标 met", "on_track": "按计划 on track", "behind": "落后 behind", "no_target": "无目标 no target"}
-    for zone_id, cells in zones:
-        own = rows[rows["zone_id"] == zone_id].sort_values("year")
-        expected = [v for v in own["trajectory"] if v != "baseline"]
-        shown = re.findall(r'data-verdict="([a-z_]+)">([^<]+)</span>', cells)
-        assert [code for code, _ in shown] == expected, zone_id
-        assert all(labels[code] == words for code, words in shown)
+    rows = table[(table["indicator"] == "charging.parking_share") & (table["zone_type"] == "city")]
+    figure = re.search(r'<div class="figure trajectory" data-verdict="([a-z_]+)" data-years="([\d ]+)">', _section_of(report, "charging.parking_share"))
+    assert figure.group(2).split() == [str(y) for y in sorted(rows["year"])]
+    data_year = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["data_year"]
+    assert figure.group(1) == rows.loc[rows["year"] == data_year, "trajectory"].iloc[0]
+    assert "gaps.xlsx" in _section_of(report, "charging.parking_share")  # every zone's row: in the workbook
 
 
 def test_summary_gives_the_trajectory_before_the_data_year(run_dir: Path, report: str):
@@ -361,7 +365,7 @@ def test_summary_gives_the_trajectory_before_the_data_year(run_dir: Path, report
         row = re.search(rf'<tr data-indicator="{re.escape(indicator)}">(.*?)</tr>', summary, flags=re.S).group(1)
         earlier = rows[rows["year"] < data_year].sort_values("year")
         line = re.search(r'class="trajectory-line" data-year="(\d+)" data-verdict="([a-z_]+)"', row)
-        if earlier.empty:
+        if earlier.empty or earlier["trajectory"].iloc[-1] == "baseline":  # a baseline year says nothing of progress
             assert line is None, indicator
         else:
             assert line is not None, indicator
@@ -376,7 +380,6 @@ def test_no_trajectory_without_earlier_years(run_dir: Path, report: str):
     for indicator, count in years.items():
         section = _section_of(report, indicator)
         assert ('<svg class="trajectory"' in section) == (count > 1), indicator
-        assert ('<table class="trajectory">' in section) == (count > 1), indicator
     assert '<svg class="trajectory"' not in _section_of(report, "permeable.share")
 
 
@@ -411,8 +414,8 @@ def _visible(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-ZH_LABELS = ("状态", "摘要", "目录", "逐年进度", "数据来源", "最大缺口要素", "落后", "合成数据")
-EN_LABELS = ("Status", "Summary", "Contents", "Trajectory by year", "Provenance of the inputs", "Largest gap features", "behind", "SYNTHETIC DATA")
+ZH_LABELS = ("状态", "摘要", "目录", "数据来源与运行记录", "缺口要素", "落后", "合成数据")
+EN_LABELS = ("Status", "Summary", "Contents", "Provenance and run record", "Gap features", "behind", "SYNTHETIC DATA")
 
 
 def _without_plan_words(text: str) -> str:
@@ -420,8 +423,9 @@ def _without_plan_words(text: str) -> str:
     for path in sorted(REFERENCE_ANALYSES.glob("*.yaml")):
         target = yaml.safe_load(path.read_text(encoding="utf-8")).get("target") or {}
         for words in (target.get("wording"), target.get("reading")):
-            if words:
-                text = text.replace(" ".join(words.split()), "")
+            for form in (words.values() if isinstance(words, dict) else [words]):  # a text in one language, or {zh, en}
+                if form:
+                    text = text.replace(" ".join(str(form).split()), "")
     return text
 
 
@@ -513,3 +517,59 @@ def test_where_names_each_zone_with_its_shortfall_and_the_unit_once():
     assert zone_shortfalls([("陕州区", 7.0), ("渑池县", 4.0)], "coal facilities to replace") == "陕州区 7, 渑池县 4 (coal facilities to replace)"
     assert zone_shortfalls([("A", 156_700.0)], "m3/d more sewage to treat") == "A 156,700 (m3/d more sewage to treat)"
     assert zone_shortfalls([("A", None)], "t") == "A" and zone_shortfalls([], "t") == ""
+
+
+# --- the long tables in the workbook, and the printed report ------------------------------------------
+
+
+def test_workbook_holds_the_tables_the_report_leaves_out(run_dir: Path, workbook: openpyxl.Workbook):
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    proposals = pd.read_csv(run_dir / "proposals.csv")
+    sheet = workbook[" ".join(TABLE_SHEETS[0])]
+    assert sheet.max_row == 2 + len(proposals)  # a title, a header, every row (items included)
+    inputs = workbook[" ".join(TABLE_SHEETS[1])]
+    header = [c.value for c in inputs[2]]
+    listed = {inputs.cell(row=r, column=1).value: inputs.cell(row=r, column=header.index("sha256") + 1).value for r in range(3, inputs.max_row + 1)}
+    assert listed == {name: entry["sha256"] for name, entry in record["inputs"].items()}
+
+
+def _pdf_text(path: Path) -> list[str]:
+    pdf = pdfium.PdfDocument(path)
+    try:
+        return [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
+    finally:
+        pdf.close()
+
+
+def _squash(text: str) -> str:
+    """Text without whitespace or the marks pdfium leaves where a line wraps."""
+    return re.sub(r"[\s\ufffe\x02]+", "", text)
+
+
+def test_report_pdf_is_short_numbered_and_has_contents(run_dir: Path):
+    pages = _pdf_text(run_dir / "report.pdf")
+    assert 10 < len(pages) <= 30  # the sample prints to at most 30 A4 pages
+    for number, text in enumerate(pages, start=1):
+        assert f"页 page {number} / {len(pages)}" in text, number  # page X of Y in every footer
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    assert all(record["run_id"] in text for text in pages)  # the run in the running footer
+    assert all("合成数据 SYNTHETIC DATA" in text for text in pages)  # and the synthetic notice in the header
+    contents = pages[0]
+    assert "目录 Contents" in contents and "摘要 Summary" in contents
+    # each line of the contents ends in its page number: the proposals start on the page it gives
+    page = int(re.search(r"建议 Proposals[ .]+(\d+)", contents).group(1))
+    assert "每项可处理的缺口" in pages[page - 1] and "每项可处理的缺口" not in pages[page - 2]
+    table = pd.read_csv(run_dir / "indicators.csv")
+    titles = table.loc[table["status"] != "not_assessed", "title_zh"].unique()
+    assert all(_squash(title) in _squash(contents) for title in titles)  # every indicator listed
+
+
+def test_report_pdf_pages_are_a4_and_drawn(run_dir: Path):
+    pdf = pdfium.PdfDocument(run_dir / "report.pdf")
+    try:
+        assert {tuple(round(v) for v in pdf[i].get_size()) for i in range(len(pdf))} == {(595, 842)}
+        image = pdf[0].render(scale=0.5).to_pil().convert("L")
+    finally:
+        pdf.close()
+    inked = int((np.asarray(image) < 200).sum())
+    assert inked > 0.05 * image.width * image.height  # text on the page, not a blank sheet

@@ -1,4 +1,4 @@
-"""Commands that rebuild a run's pages from its files, without recomputing: map, report."""
+"""Commands that rebuild a run's pages from its files, without recomputing: map, report (and brief)."""
 
 from __future__ import annotations
 
@@ -35,14 +35,14 @@ def map_command(out_dir: Path, map_spec: Path | None, basemap: str | None, lang:
             raise
         msg = f"{path}: could not be written ({reason(exc)}); {fix_for(exc, path)}; {path} is as it was"
         raise OutputError(msg) from exc
-    console.print(f"rebuilt {path} from run {run.record['run_id']}")
+    console.print(f"rebuilt {path} ({path.stat().st_size / 1e6:.1f} MB) from run {run.record['run_id']}")
 
 
 @click.command()
 @out_option()
 @lang_option
 def report(out_dir: Path, lang: Lang) -> None:
-    """Rebuild report.html and gaps.xlsx from an existing run, without recomputing; both are replaced, or neither."""
+    """Rebuild report.html, brief.html, their PDFs and gaps.xlsx from an existing run, without recomputing; all are replaced, or none."""
     from gis.outputs.folder import read_run
     from gis.outputs.write import rebuild_report
 

@@ -208,8 +208,11 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def replace_together(moves: Sequence[tuple[Path, Path]], folder: Path, *, unchanged: str) -> None:
+def replace_together(moves: Sequence[tuple[Path | None, Path]], folder: Path, *, unchanged: str) -> None:
     """Move each ``source`` onto its ``target`` (inside ``folder``): all of them, or none.
+
+    A ``source`` of None removes its ``target`` with the swap (an output this run does not make
+    must not stay behind looking like part of it), and a failure puts it back with the rest.
 
     First every existing target is moved aside into a backup folder in ``folder``, then every
     source is moved in; a failure in either step puts back what had moved, and the backup is
@@ -240,6 +243,8 @@ def replace_together(moves: Sequence[tuple[Path, Path]], folder: Path, *, unchan
                     raise
                 aside.append((target, kept))
         for source, target in moves:
+            if source is None:
+                continue
             try:
                 os.replace(source, target)
             except OSError as exc:

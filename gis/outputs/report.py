@@ -23,10 +23,11 @@ from gis.methods.zones import catalog_names
 from gis.outputs._files import output_file, replaced_whole
 from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import STATUS_LABELS, TRAJECTORY_LABELS, Lang, check_lang, html_lang
+from gis.outputs.pdf import CJK_FONTS
 from gis.outputs.plan_coverage import coverage_counts
 from gis.outputs.report_sections import (
     GEOGRAPHIC_CRS,
-    TOP_PROPOSAL_ITEMS,
+    TOP_GAPS,
     ProposalSection,
     ReportContext,
     Section,
@@ -38,11 +39,20 @@ from gis.outputs.report_sections import (
     read_layer,
     section,
 )
-from gis.outputs.summary import indicator_summary, not_assessed, status_counts, target_years
+from gis.outputs.summary import (
+    LevelTally,
+    headline,
+    indicator_summary,
+    not_assessed,
+    status_counts,
+    target_tallies,
+    target_years,
+)
 from gis.outputs.symbology import STATUSES, Palette, run_map_spec
 from gis.outputs.text import as_text, format_number, format_target, format_value, zone_shortfalls
 from gis.project.config import read_project
 from gis.project.layers import LayerReader
+from gis.project.mapspec import THEME_TITLES
 from gis.values import is_missing
 
 log = logging.getLogger("gis")
@@ -54,7 +64,11 @@ class _Report:
     synthetic: bool
     synthetic_layers: list[str]
     counts: dict[str, int]
-    city_counts: dict[str, int]
+    """Zone rows by status (all levels): second to the targets."""
+    tallies: list[LevelTally]
+    """The plan's targets by the level it sets them at (city, county, park), by status: the headline."""
+    headlines: list[str]
+    """The targets in one line, in the report's language(s): Chinese first in ``both``."""
     indicator_count: int
     summary: list[dict[str, Any]]
     gaps_by_zone: list[dict[str, Any]]
@@ -79,7 +93,7 @@ class _Report:
     count_words: dict[str, str] = field(default_factory=dict)
     count_note: str = ""
     trajectory_labels: dict[str, str] = field(default_factory=dict)
-    top_items: int = TOP_PROPOSAL_ITEMS
+    top_gaps: int = TOP_GAPS
     geographic_crs: str = GEOGRAPHIC_CRS
 
     def __post_init__(self) -> None:
@@ -132,6 +146,47 @@ class _Report:
     def proposal_anchors(self) -> dict[str, str]:
         """Indicator id to the anchor of its proposal block."""
         return {block.id: block.anchor for block in self.proposals}
+
+    @property
+    def contents(self) -> list[dict[str, Any]]:
+        """The lines of the contents: the summary, each theme and its indicators, the proposals, the provenance."""
+        words = Words(self.lang)
+        lines: list[dict[str, Any]] = [{"anchor": "summary", "text": words.t("摘要", "Summary"), "theme": True}]
+        for theme, heading, items in self.themes:
+            lines.append({"anchor": f"theme-{theme}", "text": heading, "theme": True})
+            lines += [{"anchor": item.anchor, "text": item.title_en if self.lang == "en" else item.title_zh, "theme": False} for item in items]
+        if self.proposals:
+            lines.append({"anchor": "proposals", "text": words.t("建议", "Proposals"), "theme": True})
+        lines.append({"anchor": "provenance", "text": words.t("数据来源与运行记录", "Provenance and run record"), "theme": True})
+        return lines
+
+    @property
+    def sources(self) -> list[dict[str, Any]]:
+        """The inputs by source and licence: each with the names of its layers (the full table is in the workbook)."""
+        groups: dict[tuple[str, str], list[str]] = {}
+        for row in self.inputs:
+            groups.setdefault((row["source"], row["licence"]), []).append(row["name"])
+        return [{"source": source, "licence": licence, "layers": names} for (source, licence), names in groups.items()]
+
+    @property
+    def themes(self) -> list[tuple[str, str, list[Section]]]:
+        """The sections by theme, in the order of the table: (theme id, heading, sections)."""
+        groups: dict[str, list[Section]] = {}
+        for item in self.sections:
+            groups.setdefault(item.theme, []).append(item)
+        words = Words(self.lang)
+        out = []
+        for theme, items in groups.items():
+            title = THEME_TITLES.get(theme)
+            out.append((theme, words.t(title.zh, title.en) if title is not None else theme or words.t("其他", "Other"), items))
+        return out
+
+    @property
+    def level_words(self) -> dict[str, str]:
+        """The heading of each level of targets."""
+        words = Words(self.lang)
+        return {"city": words.t("全市目标", "City targets"), "county": words.t("分县(市、区)目标", "Targets set per county"),
+                "park": words.t("分园区目标", "Targets set per park")}
 
     @property
     def html_lang(self) -> str:
@@ -262,8 +317,22 @@ def _parameters(record: dict[str, Any]) -> list[dict[str, str]]:
 # --- building, rendering, writing ------------------------------------------------------------------------
 
 
-def _context(run: RunOutputs, layers: LayerReader | None, lang: Lang) -> tuple[ReportContext, str]:
-    """What the sections draw on, and the note on a project that could not be read."""
+def headlines(indicators: pd.DataFrame, lang: Lang) -> list[str]:
+    """The plan's targets in one line (:func:`~gis.outputs.summary.headline`) in ``lang``: both lines in ``both``."""
+    return [headline(indicators, code) for code in (("zh", "en") if lang == "both" else (lang,))]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the report and the brief draw on, built once: the sections' context and the note on an unreadable project."""
+
+    ctx: ReportContext
+    spec_note: str
+
+
+def report_context(run: RunOutputs, *, layers: LayerReader | None = None, lang: Lang = "both") -> Context:
+    """What the sections draw on (the zone layers of every indicator, read once), for the report and the brief."""
+    lang = check_lang(lang)
     project, spec_note = _project(run, layers, Words(lang))
     words = Words(lang, _catalog_names(project))
     metric_crs = _metric_crs(run, project)
@@ -284,16 +353,17 @@ def _context(run: RunOutputs, layers: LayerReader | None, lang: Lang) -> tuple[R
         statuses=dict(zip(ids, summary["status"], strict=True)) if ids else {},
         histories={str(i): rows for i, rows in run.indicator_history.groupby("indicator", sort=False)},
     )
-    return ctx, spec_note
+    return Context(ctx, spec_note)
 
 
-def _build_report(run: RunOutputs, *, layers: LayerReader | None = None, lang: Lang = "both") -> _Report:
+def _build_report(run: RunOutputs, context: Context) -> _Report:
     """Collect everything the template shows (no HTML yet).
 
     An indicator not assessed has no section and no line of the summary table: the summary lists
     it up front, with the layer it lacks.
     """
-    ctx, spec_note = _context(run, layers, lang)
+    ctx, spec_note = context.ctx, context.spec_note
+    lang = ctx.lang
     record = run.record
     everything = run.indicators
     skipped = not_assessed(everything)
@@ -308,7 +378,8 @@ def _build_report(run: RunOutputs, *, layers: LayerReader | None = None, lang: L
         synthetic=run.synthetic,
         synthetic_layers=[row["name"] for row in inputs if row["is_synthetic"]],
         counts=status_counts(everything),
-        city_counts=status_counts(everything[everything["zone_type"] == "city"]),
+        tallies=target_tallies(everything),
+        headlines=headlines(everything, lang),
         indicator_count=len(ctx.statuses),
         summary=_summary_rows(summary, ctx.words, trajectories) if not summary.empty else [],
         gaps_by_zone=_gaps_by_zone(indicators, ctx.words),
@@ -331,20 +402,31 @@ def _build_report(run: RunOutputs, *, layers: LayerReader | None = None, lang: L
     )
 
 
-def render_report(run: RunOutputs, *, layers: LayerReader | None = None, lang: Lang = "both") -> str:
-    """The report as an HTML string, its labels in ``lang``: ``zh``, ``en`` or ``both`` (Chinese and English)."""
-    lang = check_lang(lang)
-    environment = Environment(
+def templates() -> Environment:
+    """The Jinja environment of the printed pages (report and brief): autoescaped, strict."""
+    return Environment(
         loader=PackageLoader("gis.outputs", "templates"), autoescape=True, undefined=StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
     )
-    template = environment.get_template("report.html.j2")
+
+
+def render_report(run: RunOutputs, *, layers: LayerReader | None = None, lang: Lang = "both", context: Context | None = None) -> str:
+    """The report as an HTML string, its labels in ``lang``: ``zh``, ``en`` or ``both`` (Chinese and English).
+
+    ``context`` (from :func:`report_context`, in the same language) saves reading the run's layers again.
+    """
+    lang = check_lang(lang)
+    context = context or report_context(run, layers=layers, lang=lang)
     words = Words(lang)
-    report = _build_report(run, layers=layers, lang=lang)
-    return template.render(report=report, t=words.t, h=words.h, solo=words.solo, yes_no=words.yes_no, lang=lang)
+    report = _build_report(run, context)
+    return templates().get_template("report.html.j2").render(
+        report=report, t=words.t, h=words.h, solo=words.solo, yes_no=words.yes_no, lang=lang, cjk_fonts=CJK_FONTS,
+        page_label=words.t("页", "page"),
+    )
 
 
-def write_report(run: RunOutputs, path: Path, *, layers: LayerReader | None = None, lang: Lang = "both") -> Path:
+def write_report(run: RunOutputs, path: Path, *, layers: LayerReader | None = None, lang: Lang = "both",
+                 context: Context | None = None) -> Path:
     """Write the printable gap report (``report.html``) of a run; ``path`` may be a folder.
 
     ``lang`` is the language of the labels: ``zh``, ``en`` or ``both`` (the default). The
@@ -352,7 +434,7 @@ def write_report(run: RunOutputs, path: Path, *, layers: LayerReader | None = No
     """
     lang = check_lang(lang)
     path = output_file(path, "report.html")
-    html = render_report(run, layers=layers, lang=lang)
+    html = render_report(run, layers=layers, lang=lang, context=context)
     with replaced_whole(path) as staging:
         staging.write_text(html, encoding="utf-8")
     return path

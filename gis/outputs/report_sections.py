@@ -6,7 +6,6 @@ report's words and colours); the text of each cell is formatted by :mod:`gis.out
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,17 +16,17 @@ from markupsafe import Markup, escape
 from gis.errors import DataError
 from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import STATUS_LABELS, TRAJECTORY_LABELS, YES_NO, ZONE_TYPE_LABELS, Lang, label, pick, zone_label
-from gis.outputs.report_svg import chart_svg, map_svg, trajectory_svg
+from gis.outputs.report_svg import map_svg, trajectory_svg
 from gis.outputs.summary import first_target_year
 from gis.outputs.symbology import STATUSES, Palette
-from gis.outputs.text import as_text, describe_target, format_bare, format_number, format_target, format_value
+from gis.outputs.text import as_text, describe_target, format_number, format_target, format_value
 from gis.project.specs import Spec
 from gis.values import is_missing
 
 GEOGRAPHIC_CRS = "EPSG:4490"
 """The lon/lat (CGCS2000) of the gap features' coordinates."""
-TOP_GAPS = 10
-TOP_PROPOSAL_ITEMS = 8  # items shown per zone; all are in proposals.csv
+TOP_GAPS = 3  # gap features per indicator in the report; all are in planning.gpkg
+TOP_ZONES = 3  # zones with a gap per indicator in the report; all zone rows are in gaps.xlsx
 # Gap features are ranked by the first of these fields they carry: (field, unit label as (zh, en)).
 SIZE_FIELDS = (
     ("shortfall", ("", "")),
@@ -160,7 +159,7 @@ class GapTable:
 
 @dataclass
 class Trajectory:
-    """An indicator's values by year: the city's chart and a table of every zone."""
+    """An indicator's values by year: the city's chart and its verdict in the data year."""
 
     years: list[int]
     baseline_year: int | None
@@ -168,7 +167,20 @@ class Trajectory:
     verdict: str
     verdict_label: str
     verdict_year: int
-    rows: list[dict[str, Any]]
+
+
+@dataclass
+class Proposal:
+    """The proposal of an indicator at the level of its target: what, how much, the value after, and why it differs."""
+
+    zone_name: str
+    action: str
+    quantity: str
+    after: str
+    meets: str
+    meets_class: str
+    detail: str
+    zones: int  # the zone rows of the proposal (city and counties)
 
 
 @dataclass
@@ -190,14 +202,18 @@ class Section:
     target_clause: str
     reading: str
     notes: list[str]
+    city: dict[str, str] | None
+    """The city row: value, target, status, shortfall with its unit."""
     rows: list[dict[str, str]]
-    has_baseline: bool
-    map: Markup
-    chart: Markup
+    """The zones below the city with a gap, largest shortfall first (at most :data:`TOP_ZONES`)."""
+    zone_total: int
+    zone_gaps: int
+    map: Markup | None
     statuses: list[str]
     gaps: GapTable | None
     gap_layer: bool
     trajectory: Trajectory | None = None
+    proposal: Proposal | None = None
 
 
 @dataclass
@@ -208,9 +224,8 @@ class ProposalSection:
     title_zh: str
     title_en: str
     zones: list[dict[str, str]]
-    items: list[dict[str, str]]
     item_total: int
-    map: Markup | None
+    """Items of the proposal (in proposals.csv, gaps.xlsx and the GeoPackage layer ``layer``)."""
     layer: str
 
 
@@ -254,7 +269,8 @@ class _Source:
 
 
 def section(ctx: ReportContext, indicator: str, group: pd.DataFrame) -> Section:
-    """The section of one indicator: its definition and target, a map, a chart, its zones, trajectory and gap features."""
+    """The section of one indicator: its definition and target, the city against it, the zones and features
+    with the largest gaps, a small map, its trajectory and its proposal."""
     first = group.iloc[0]
     unit = as_text(first["unit"])
     source = _Source(ctx.specs.get(indicator), (ctx.run.record.get("indicators") or {}).get(indicator) or {})
@@ -263,6 +279,9 @@ def section(ctx: ReportContext, indicator: str, group: pd.DataFrame) -> Section:
     layer = ctx.layers.get(indicator)
     gaps = ctx.read_layer(f"{indicator}.gaps")
     year = first_target_year(group)
+    city = group[group["zone_type"] == "city"]
+    below = group[group["zone_type"] != "city"]
+    judged = below[below["status"].isin(["met", "gap", "no_data"])]
     return Section(
         id=indicator,
         anchor=anchor(indicator),
@@ -282,41 +301,69 @@ def section(ctx: ReportContext, indicator: str, group: pd.DataFrame) -> Section:
         target_clause=as_text(target.get("clause")) or as_text(first.get("clause")),
         reading=as_text(target.get("reading")) or as_text(first.get("reading")),
         notes=source.notes,
-        rows=_zone_rows(group, unit, ctx.words),
-        has_baseline=bool(group["baseline"].notna().any()) if "baseline" in group.columns else False,
-        map=_section_map(ctx, layer, gaps, unit),
-        chart=chart_svg(shown_names(group, ctx.words), unit, lang=ctx.lang, palette=ctx.palette),
+        city=_zone_row(city.iloc[0], unit, ctx.words) if not city.empty else None,
+        rows=[_zone_row(row, unit, ctx.words) for _, row in gap_zones(group).head(TOP_ZONES).iterrows()],
+        zone_total=len(judged),
+        zone_gaps=int((judged["status"] == "gap").sum()),
+        map=_section_map(ctx, layer, gaps, unit, below),
         statuses=[s for s in STATUSES if s in set(group["status"])],
         gaps=gap_table(ctx, gaps, source, unit) if gaps is not None and not gaps.empty else None,
         gap_layer=gaps is not None,
         trajectory=_trajectory(ctx, ctx.histories.get(indicator, group), unit),
+        proposal=level_proposal(ctx, indicator, unit),
     )
 
 
-def _section_map(ctx: ReportContext, layer: gpd.GeoDataFrame | None, gaps: gpd.GeoDataFrame | None, unit: str) -> Markup:
+def gap_zones(group: pd.DataFrame) -> pd.DataFrame:
+    """The rows below the city with a gap, largest shortfall first (those without a shortfall last)."""
+    rows = group[(group["zone_type"] != "city") & (group["status"] == "gap")]
+    order = pd.to_numeric(rows["shortfall"], errors="coerce")
+    return rows.assign(_order=order).sort_values("_order", ascending=False, kind="stable", na_position="last").drop(columns="_order")
+
+
+def _section_map(ctx: ReportContext, layer: gpd.GeoDataFrame | None, gaps: gpd.GeoDataFrame | None, unit: str,
+                 below: pd.DataFrame) -> Markup | None:
+    """The small map: zones by status and the gap features; None when it would show nothing the text does not
+    (no zone below the city is judged and there are no gap features)."""
     if layer is None or "zone_type" not in layer:
         return Markup(f'<p class="muted">{escape(ctx.words.t("GeoPackage 中无此图层。", "No zone layer in the GeoPackage."))}</p>')
-    return map_svg(shown_names(layer, ctx.words), gaps, context=ctx.context, unit=unit, lang=ctx.lang, palette=ctx.palette)
+    judged = below["status"].isin(["met", "gap", "no_data"]).any()
+    if not judged and (gaps is None or gaps.empty):
+        return None
+    return map_svg(shown_names(layer, ctx.words), gaps, context=ctx.context, unit=unit, lang=ctx.lang, palette=ctx.palette,
+                   width=300, height=230)
 
 
-def _zone_rows(group: pd.DataFrame, unit: str, words: Words) -> list[dict[str, str]]:
-    rows = []
-    for row in group.itertuples(index=False):
-        shortfall = "" if is_missing(row.shortfall) else format_number(row.shortfall)
-        rows.append({
-            "zone_type": words.zone_type(row.zone_type),
-            "zone_id": as_text(row.zone_id),
-            "zone_name": words.zone(row.zone_type, row.zone_id, row.zone_name),
-            "value": format_value(row.value, unit),
-            "baseline": format_value(row.baseline, unit) if "baseline" in group.columns else "",
-            "target": format_target(row.comparator, row.target, unit),
-            "status": str(row.status),
-            "status_label": words.status(row.status),
-            "shortfall": shortfall,
-            "shortfall_unit": as_text(row.shortfall_unit) if shortfall else "",
-            "status_note": as_text(getattr(row, "status_note", None)),
-        })
-    return rows
+def _zone_row(row: pd.Series, unit: str, words: Words) -> dict[str, str]:
+    """One zone's value, target, status and shortfall (with its unit), as shown."""
+    shortfall = "" if is_missing(row["shortfall"]) else format_number(row["shortfall"])
+    return {
+        "zone_type": words.zone_type(row["zone_type"]),
+        "zone_id": as_text(row["zone_id"]),
+        "zone_name": words.zone(row["zone_type"], row["zone_id"], row["zone_name"]),
+        "value": format_value(row["value"], unit),
+        "target": format_target(row["comparator"], row["target"], unit),
+        "status": str(row["status"]),
+        "status_label": words.status(row["status"]),
+        "shortfall": f"{shortfall} {as_text(row['shortfall_unit'])}".strip() if shortfall else "",
+        "status_note": as_text(row.get("status_note")),
+    }
+
+
+def level_proposal(ctx: ReportContext, indicator: str, unit: str) -> Proposal | None:
+    """The indicator's proposal at the city (else its first zone row): what, how much, the value after and why
+    the total differs from the shortfall (the row's ``detail``); None without a proposal."""
+    table = ctx.run.proposals
+    if table.empty:
+        return None
+    rows = table[(table["indicator"] == indicator) & (table["row_type"] == "zone")]
+    if rows.empty:
+        return None
+    city = rows[rows["zone_type"] == "city"]
+    row = (city if not city.empty else rows).iloc[0]
+    shown = _proposal_rows(pd.DataFrame([row]), unit, ctx.zone_names, ctx.words)[0]
+    return Proposal(zone_name=shown["zone_name"], action=shown["action"], quantity=shown["quantity"], after=shown["after"],
+                    meets=shown["meets"], meets_class=shown["meets_class"], detail=shown["detail"], zones=len(rows))
 
 
 # --- the largest gap features ------------------------------------------------------------------------
@@ -420,7 +467,10 @@ def _gap_details(record: dict[str, Any], columns: list[str], unit: str) -> list[
 
 
 def _trajectory(ctx: ReportContext, history: pd.DataFrame, unit: str) -> Trajectory | None:
-    """The indicator's rows of every year as a chart of the city and a table of all zones; None for a single year."""
+    """The city's values of every year as a chart, with its verdict in the data year; None for a single year.
+
+    The values of every zone by year are in ``indicators.csv``.
+    """
     if "year" not in history.columns or history["year"].nunique() < 2:
         return None
     words = ctx.words
@@ -436,18 +486,6 @@ def _trajectory(ctx: ReportContext, history: pd.DataFrame, unit: str) -> Traject
         chart = trajectory_svg(city, unit, title=title, data_year=data_year, lang=ctx.lang, palette=ctx.palette)
         at = city[city["year"] == data_year]
         verdict = str(at["trajectory"].iloc[0]) if not at.empty and "trajectory" in at else ""
-    rows = []
-    for (zone_type, zone_id), zone in history.groupby(["zone_type", "zone_id"], sort=False):
-        last = zone.iloc[-1]
-        rows.append({
-            "zone_type": str(zone_type),
-            "zone_type_label": words.zone_type(zone_type),
-            "zone_id": str(zone_id),
-            "zone_name": words.zone(zone_type, zone_id, last["zone_name"]),
-            "cells": _trajectory_cells(zone, years, unit, words),
-            "target": format_target(last.get("comparator"), last.get("target"), unit),
-        })
-    rows.sort(key=lambda r: 0 if r["zone_type"] == "city" else 1)  # stable: counties and parks keep their order
     return Trajectory(
         years=years,
         baseline_year=int(baselines.min()) if not baselines.empty else None,
@@ -455,32 +493,7 @@ def _trajectory(ctx: ReportContext, history: pd.DataFrame, unit: str) -> Traject
         verdict=verdict,
         verdict_label=words.trajectory(verdict) if verdict else "",
         verdict_year=data_year,
-        rows=rows,
     )
-
-
-def _trajectory_cells(zone: pd.DataFrame, years: list[int], unit: str, words: Words) -> list[dict[str, str]]:
-    """One zone's cell per year: its value, and (after the baseline year) its verdict and the path's value.
-
-    Amounts are shown without their unit: the table's caption and target column give it.
-    """
-    by_year = {int(r.year): r for r in zone.itertuples(index=False)}
-    cells = []
-    for year in years:
-        row = by_year.get(year)
-        if row is None:
-            cells.append({"value": "", "verdict": "", "label": "", "path": ""})
-            continue
-        code = as_text(getattr(row, "trajectory", ""))
-        show = code not in ("", "baseline")
-        path = getattr(row, "path_value", math.nan)
-        cells.append({
-            "value": format_bare(row.value, unit),
-            "verdict": code if show else "",
-            "label": words.trajectory(code) if show else "",
-            "path": format_bare(path, unit) if show and not is_missing(path) else "",
-        })
-    return cells
 
 
 def city_trajectory(history: pd.DataFrame, data_year: int | None, words: Words) -> dict[str, Any] | None:
@@ -532,7 +545,7 @@ def _proposal_rows(rows: pd.DataFrame, unit: str, zone_names: dict[str, str], wo
 
 
 def proposal_sections(ctx: ReportContext) -> list[ProposalSection]:
-    """One block per indicator with proposals: its zone rows, its top items and a map of its proposal layer."""
+    """One block per indicator with proposals: its zone rows (its items are in the workbook and proposals.csv)."""
     table = ctx.run.proposals
     if table.empty:
         return []
@@ -548,17 +561,6 @@ def _proposal_section(ctx: ReportContext, indicator: str, group: pd.DataFrame, o
     zones = group[group["row_type"] == "zone"]
     items = group[group["row_type"] == "item"]
     layer_name = f"{indicator}.proposals"
-    features = ctx.read_layer(layer_name)
-    base = ctx.layers.get(indicator)
-    if base is None and indicator not in ctx.layers:
-        base = ctx.read_layer(indicator)
-    drawn = None
-    if features is not None and base is not None and "zone_type" in base:
-        drawn = map_svg(
-            shown_names(base, ctx.words), features, context=ctx.context, unit=unit,
-            feature_colour=ctx.palette.proposals, lang=ctx.lang, palette=ctx.palette,
-        )
-    shown_items = items.groupby(["zone_type", "zone_id"], sort=False).head(TOP_PROPOSAL_ITEMS)
     return ProposalSection(
         id=indicator,
         anchor="prop-" + anchor(indicator).removeprefix("ind-"),
@@ -566,8 +568,6 @@ def _proposal_section(ctx: ReportContext, indicator: str, group: pd.DataFrame, o
         title_zh=as_text(own["title_zh"].iloc[0]) if not own.empty else indicator,
         title_en=as_text(own["title_en"].iloc[0]) if not own.empty else "",
         zones=_proposal_rows(zones, unit, ctx.zone_names, ctx.words),
-        items=_proposal_rows(shown_items, unit, ctx.zone_names, ctx.words),
         item_total=len(items),
-        map=drawn,
-        layer=layer_name if features is not None else "",
+        layer=layer_name if ctx.run.has_layer(layer_name) else "",
     )

@@ -147,7 +147,7 @@ def _zone_shapes(
     out = []
     city = shapes[shapes["zone_type"] == "city"]
     others = shapes[shapes["zone_type"] != "city"]
-    if context is not None and not context.empty and not (others["zone_type"] == "county").any():
+    if context is not None and not context.empty and not _draws_counties(others, context):
         data = "".join(_path_data(g, view) for g in context.geometry.simplify(tolerance))
         out.append(f'<path d="{data}" fill="none" stroke="{palette.context}" stroke-width="0.6" stroke-dasharray="2 2"/>')
     # the city's fill shows only where its zones leave ground uncovered (parks, built-up areas)
@@ -162,6 +162,18 @@ def _zone_shapes(
     for row, geom in zip(city.itertuples(index=False), city.geometry.simplify(tolerance), strict=True):
         out.append(f'<path d="{_path_data(geom, view)}" fill="none" stroke="{palette.of(row.status)}" stroke-width="2"/>')
     return out
+
+
+def _draws_counties(zones: gpd.GeoDataFrame, context: gpd.GeoDataFrame | gpd.GeoSeries) -> bool:
+    """Whether ``zones`` draw the county outlines themselves: county polygons covering most of the counties' ground.
+
+    Built-up indicators (permeable ground, sewage blank areas) carry each county's built-up area as its
+    geometry: the county outlines are then drawn beneath for context.
+    """
+    counties = zones[zones["zone_type"] == "county"]
+    if counties.empty:
+        return False
+    return float(counties.area.sum()) >= 0.9 * float(context.area.sum())
 
 
 def _feature_marks(features: gpd.GeoDataFrame, view: _View, colour: str) -> list[str]:
@@ -185,10 +197,65 @@ def _feature_marks(features: gpd.GeoDataFrame, view: _View, colour: str) -> list
             points = pd.concat([points, shapes[tiny.to_numpy()]])
     if not points.empty:
         xy = view.points(shapely.get_coordinates(points.geometry.centroid.values))
-        out.append(f'<g fill="{colour}" stroke="#4e342e" stroke-width="0.8">')
-        out.extend(f'<circle cx="{x:g}" cy="{y:g}" r="3"/>' for x, y in xy)
-        out.append("</g>")
+        # one path of circles (two arcs each): a map of many features stays one element
+        dots = "".join(f"M{x - 3:g},{y:g}a3,3 0 1,0 6,0a3,3 0 1,0 -6,0" for x, y in xy)
+        out.append(f'<path class="dots" d="{dots}" fill="{colour}" stroke="#4e342e" stroke-width="0.8"/>')
     return out
+
+
+# --- the overview map of the brief ---------------------------------------------------------------------
+
+
+def _mix(colour: str, weight: float) -> str:
+    """``colour`` (#rrggbb) mixed with white: ``weight`` 0 is white, 1 the colour itself."""
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)] if len(colour) == 7 and colour.startswith("#") else [215, 48, 39]
+    return "#" + "".join(f"{round(255 + (c - 255) * weight):02x}" for c in rgb)
+
+
+def overview_svg(
+    counties: gpd.GeoDataFrame,
+    counts: dict[str, int],
+    *,
+    names: dict[str, str] | None = None,
+    width: int = 300,
+    height: int = 230,
+    lang: Lang = "both",
+    palette: Palette = DEFAULT_PALETTE,
+) -> Markup:
+    """The counties shaded by how many targets they fall short of, each labelled with its name and that number.
+
+    ``counties`` has ``zone_id`` and polygons in a metric CRS; ``counts`` gives the gaps by
+    zone id (absent: none); ``names`` the name to print by zone id (default: ``zone_name``).
+    """
+    shapes = counties[counties.geometry.notna() & ~counties.geometry.is_empty]
+    if shapes.empty:
+        return Markup(f'<p class="muted">{escape(label("无图形。", "No geometry to map.", lang))}</p>')
+    view = _View.fit(tuple(shapes.total_bounds), width, height)
+    tolerance = 0.75 / view.scale
+    most = max([*counts.values(), 1])
+    aria = escape(label("各县(市、区)未达标目标数", "targets short by county", lang))
+    out = [f'<svg class="map overview" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="{aria}">',
+           f'<rect width="{width}" height="{height}" fill="#fafafa" stroke="#ccc"/>']
+    labels = []
+    for row, geom in zip(shapes.itertuples(index=False), shapes.geometry.simplify(tolerance), strict=True):
+        zone_id = str(row.zone_id)
+        count = counts.get(zone_id, 0)
+        name = (names or {}).get(zone_id) or str(row.zone_name)
+        fill = _mix(palette.of("gap"), 0.12 + 0.78 * count / most) if count else "#f5f5f5"
+        out.append(f'<path d="{_path_data(geom, view)}" fill="{fill}" stroke="#616161" stroke-width="0.8" fill-rule="evenodd">'
+                   f"<title>{escape(name)}: {count}</title></path>")
+        x, y = view.points(shapely.get_coordinates(geom.representative_point()))[0]
+        minx, _, maxx, _ = geom.bounds
+        if (maxx - minx) * view.scale < text_width(name, 9) * 1.2:  # a small county: its count alone, its name in the tooltip
+            name = ""
+        labels.append(  # dark on the pale end of the ramp, white on the dark end (no halo: not every SVG renderer paints it)
+            f'<text x="{x:g}" y="{y:g}" font-size="9" text-anchor="middle" fill="{"#fff" if count / most > 0.55 else "#212121"}">'
+            f'{escape(name)}<tspan x="{x:g}" dy="10" font-weight="bold">{count}</tspan></text>'
+        )
+    out += labels
+    out.append(_scale_bar(view, width, height))
+    out.append("</svg>")
+    return Markup("".join(out))
 
 
 # --- the bar chart ----------------------------------------------------------------------------------

@@ -4,14 +4,21 @@ The data keeps shares as fractions 0..1 (``unit == "share"``); on screen they ar
 The web map, the report, the workbook's target texts and the QGIS style labels all format
 through the functions here, so a number format changes in one place. Nothing here escapes
 HTML: a page escapes what it puts in its markup.
+
+A unit is a plain string ('t', 'km2', 'share') or a two-language one from a spec (a
+:class:`~gis.bilingual.Bilingual` or run.json's ``{zh, en}``: '个排污口' / 'outfalls'); every function that
+writes a unit takes ``lang``: ``zh`` writes the Chinese form ('3个排污口'), ``en`` and ``both`` the
+English ('3 outfalls'; a page in both languages keeps the English units it always had).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, SupportsFloat, cast
 
+from gis.bilingual import HAN, text_of
 from gis.outputs.i18n import ZONE_TYPE_LABELS, Lang, label, pick
 from gis.values import is_missing
 
@@ -49,6 +56,20 @@ def format_number(value: object) -> str:
     return f"{number:.{decimals}f}".rstrip("0").rstrip(".")
 
 
+def unit_text(unit: object, lang: Lang = "both") -> str:
+    """A unit in ``lang``: its Chinese form for ``zh``, its English form otherwise; a plain unit as it is ('' when missing)."""
+    if is_missing(unit):
+        return ""
+    return text_of(unit, "zh" if lang == "zh" else "en")
+
+
+def with_unit(number: str, unit: str) -> str:
+    """A formatted number and its unit: '3 outfalls', '2.5 km2'; a Chinese unit without the space ('3个排污口')."""
+    if not unit:
+        return number
+    return f"{number}{unit}" if HAN.match(unit) else f"{number} {unit}"
+
+
 def format_bare(value: object, unit: object) -> str:
     """A value without its unit: shares as percentages ('40.0%'), amounts as numbers ('2,547')."""
     if is_missing(value):
@@ -58,21 +79,62 @@ def format_bare(value: object, unit: object) -> str:
     return format_number(value)
 
 
-def format_value(value: object, unit: object) -> str:
-    """A value with its unit: shares as percentages ('40.0%'), amounts with their unit ('2,547 t')."""
+def format_value(value: object, unit: object, lang: Lang = "both") -> str:
+    """A value with its unit: shares as percentages ('40.0%'), amounts with their unit ('2,547 t', '3个排污口' in Chinese)."""
     if is_missing(value) or unit == "share":
         return format_bare(value, unit)
-    return f"{format_number(value)} {as_text(unit)}".strip()
+    return with_unit(format_number(value), unit_text(unit, lang)).strip()
 
 
-def zone_shortfalls(pairs: Sequence[tuple[str, object]], unit: object) -> str:
-    """The zones with a gap and their shortfalls, the unit said once: '陕州区 7, 渑池县 4 (coal facilities to replace)';
-    '' when there is none."""
+def format_shortfall(value: object, unit: object, lang: Lang = "both") -> str:
+    """A shortfall in its real unit: '1,449 charger spaces' / '1,449个充电车位'; '' when there is none."""
+    if is_missing(value):
+        return ""
+    return with_unit(format_number(value), unit_text(unit, lang))
+
+
+def zone_shortfalls(pairs: Sequence[tuple[str, object]], unit: object, lang: Lang = "both") -> str:
+    """The zones with a gap and their shortfalls, the unit said once: '陕州区 7, 渑池县 4 (coal facilities to replace)',
+    in Chinese '陕州区 7、渑池县 4（个燃煤设施待替代）'; '' when there is none."""
     if not pairs:
         return ""
-    listed = ", ".join(name if is_missing(short) else f"{name} {format_number(short)}" for name, short in pairs)
-    said = as_text(unit)
-    return f"{listed} ({said})" if said and any(not is_missing(short) for _, short in pairs) else listed
+    zh = lang == "zh"
+    listed = ("、" if zh else ", ").join(name if is_missing(short) else f"{name} {format_number(short)}" for name, short in pairs)
+    said = unit_text(unit, lang)
+    if not said or all(is_missing(short) for _, short in pairs):
+        return listed
+    return f"{listed}（{said}）" if zh else f"{listed} ({said})"
+
+
+_NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _numeral(text: str) -> str:
+    """A Chinese numeral up to 99 as digits ('十' → '10', '二十三' → '23'); anything else as it is."""
+    if not text or any(c not in _NUMERALS and c != "十" for c in text):
+        return text
+    if "十" not in text:
+        return "".join(str(_NUMERALS[c]) for c in text)
+    tens, _, ones = text.partition("十")
+    return str((_NUMERALS.get(tens, 1) if tens else 1) * 10 + (_NUMERALS[ones] if ones else 0))
+
+
+def clause_text(clause: object, lang: Lang = "both") -> str:
+    """A clause of the plan in ``lang``: as the plan numbers it ('二(三)', '附件2') in Chinese and in both, in
+    English 'part 2 (3)' and 'attachment 2' ('二(一), 附件2' → 'part 2 (1), attachment 2')."""
+    text = as_text(clause)
+    if lang != "en":
+        return text
+
+    def one(part: str) -> str:
+        part = part.strip()
+        if part.startswith("附件"):
+            return f"attachment {part[2:].strip()}"
+        head, _, rest = part.partition("(")
+        item = rest.rstrip(")").strip()
+        return f"part {_numeral(head.strip())}" + (f" ({_numeral(item)})" if item else "")
+
+    return ", ".join(one(part) for part in re.split(r"[,，、]", text) if part.strip())
 
 
 def comparator_sign(comparator: object) -> str:
@@ -81,11 +143,11 @@ def comparator_sign(comparator: object) -> str:
     return COMPARATOR_SIGNS.get(text, text)
 
 
-def format_target(comparator: object, target: object, unit: object) -> str:
+def format_target(comparator: object, target: object, unit: object, lang: Lang = "both") -> str:
     """'≥ 40.0%' or '≤ 0 km2'; '—' when there is no target."""
     if is_missing(target) or is_missing(comparator):
         return MISSING
-    return f"{comparator_sign(comparator)} {format_value(target, unit)}"
+    return f"{comparator_sign(comparator)} {format_value(target, unit, lang)}"
 
 
 def target_year(target: Mapping[str, Any] | None, year: object = None) -> int | None:
@@ -98,9 +160,11 @@ def target_year(target: Mapping[str, Any] | None, year: object = None) -> int | 
 
 
 def describe_target(
-    target: Mapping[str, Any] | None, unit: str, *, lang: Lang = "en", year: object = None, baseline_year: object = None
+    target: Mapping[str, Any] | None, unit: object, *, lang: Lang = "en", year: object = None, baseline_year: object = None
 ) -> str:
     """The target in words, from a spec's (or run.json's) target block: English, Chinese, or both.
+
+    ``unit`` is the spec's (plain, or in both languages); each sentence writes it in its own language.
 
     The year is the target's own, else ``year`` (the ``target_year`` of the indicator's rows);
     without either the sentence names none.  ``baseline_year`` (the catalog's, in run.json)
@@ -140,20 +204,20 @@ def _figure_kind(target: Mapping[str, Any]) -> str:
     return "change" if target.get("change") is not None else "increase"
 
 
-def _by_zone(target: Mapping[str, Any], unit: str, lang: Lang) -> str:
+def _by_zone(target: Mapping[str, Any], unit: object, lang: Lang) -> str:
     """The zones' own figures, compactly: 'B -10 %, C -20 %', 'B 下降10%、C 下降20%' (the ids as the spec gives them)."""
     kind = _figure_kind(target)
     sign = comparator_sign(target.get("comparator", ""))
     parts = []
     for zone, figure in (target.get("by_zone") or {}).items():
         if kind == "value":
-            text = f"{sign} {format_value(figure, unit)}"
+            text = f"{sign} {format_value(figure, unit, lang)}"
         elif kind == "change":
             text = f"{'下降' if figure < 0 else '增长'}{abs(figure) * 100:g}%" if lang == "zh" else f"{figure * 100:+g} %"
         elif unit == "share":
             text = f"{figure * 100:+g} {'个百分点' if lang == 'zh' else 'percentage points'}"
         else:
-            text = f"{figure:+g} {unit}"
+            text = with_unit(f"{figure:+g}", unit_text(unit, lang))
         parts.append(f"{zone} {text}")
     return ("、" if lang == "zh" else ", ").join(parts)
 
@@ -170,7 +234,7 @@ def _baseline_zh(target: Mapping[str, Any], baseline_year: object) -> str:
     return "基准年" if is_missing(baseline_year) else f"{int(_float(baseline_year))}年"
 
 
-def zone_rule(target: Mapping[str, Any] | None, zone_id: object, unit: str, *, lang: Lang = "en", baseline_year: object = None) -> str:
+def zone_rule(target: Mapping[str, Any] | None, zone_id: object, unit: object, *, lang: Lang = "en", baseline_year: object = None) -> str:
     """How a zone's threshold follows from its baseline, in words: '-16 % from the 2020 value' / '比2020年下降16%',
     the zone's own figure when ``by_zone`` gives one; '' for a target that needs no baseline.
 
@@ -190,24 +254,25 @@ def zone_rule(target: Mapping[str, Any] | None, zone_id: object, unit: str, *, l
     if increase is None:
         return ""
     if lang == "zh":
-        step = f"{increase * 100:+g} 个百分点" if unit == "share" else f"{increase:+g} {unit}"
+        step = f"{increase * 100:+g} 个百分点" if unit == "share" else with_unit(f"{increase:+g}", unit_text(unit, "zh"))
         return f"较{_baseline_zh(target, baseline_year)}{step}"
-    step = f"{increase * 100:+g} percentage points" if unit == "share" else f"{increase:+g} {unit}"
+    step = f"{increase * 100:+g} percentage points" if unit == "share" else with_unit(f"{increase:+g}", unit_text(unit, "en"))
     return f"{step} over {_baseline_en(target, baseline_year)}"
 
 
-def _describe_target_en(target: Mapping[str, Any] | None, unit: str, year: object, baseline_year: object = None) -> str:
+def _describe_target_en(target: Mapping[str, Any] | None, unit: object, year: object, baseline_year: object = None) -> str:
     if not target:
         return "No target in the plan: reported for information."
     sign = comparator_sign(target.get("comparator", ""))
     parts = []
     by_type = target.get("value_by_zone_type") or {}
     if by_type:
-        parts.append(", ".join(f"{zone_type} {sign} {format_value(v, unit)}" for zone_type, v in by_type.items()))
+        parts.append(", ".join(f"{zone_type} {sign} {format_value(v, unit, 'en')}" for zone_type, v in by_type.items()))
     elif target.get("value") is not None:
-        parts.append(f"{sign} {format_value(target['value'], unit)}")
+        parts.append(f"{sign} {format_value(target['value'], unit, 'en')}")
     if target.get("increase") is not None:
-        step = f"{target['increase'] * 100:+g} percentage points" if unit == "share" else f"{target['increase']:+g} {unit}"
+        step = (f"{target['increase'] * 100:+g} percentage points" if unit == "share"
+                else with_unit(f"{target['increase']:+g}", unit_text(unit, "en")))
         if target.get("baseline_layer"):
             parts.append(f"{step} over the baseline ({target['baseline_layer']})")
         else:
@@ -221,18 +286,19 @@ def _describe_target_en(target: Mapping[str, Any] | None, unit: str, year: objec
     return f"{joined} for {zones or 'every zone'}{f' by {by}' if by is not None else ''}{f'; by zone: {own}' if own else ''}."
 
 
-def _describe_target_zh(target: Mapping[str, Any] | None, unit: str, year: object, baseline_year: object = None) -> str:
+def _describe_target_zh(target: Mapping[str, Any] | None, unit: object, year: object, baseline_year: object = None) -> str:
     if not target:
         return "规划未设目标：仅供参考。"
     sign = comparator_sign(target.get("comparator", ""))
     parts = []
     by_type = target.get("value_by_zone_type") or {}
     if by_type:
-        parts.append("，".join(f"{pick(ZONE_TYPE_LABELS, t, 'zh')} {sign} {format_value(v, unit)}" for t, v in by_type.items()))
+        parts.append("，".join(f"{pick(ZONE_TYPE_LABELS, t, 'zh')} {sign} {format_value(v, unit, 'zh')}" for t, v in by_type.items()))
     elif target.get("value") is not None:
-        parts.append(f"{sign} {format_value(target['value'], unit)}")
+        parts.append(f"{sign} {format_value(target['value'], unit, 'zh')}")
     if target.get("increase") is not None:
-        step = f"{target['increase'] * 100:+g} 个百分点" if unit == "share" else f"{target['increase']:+g} {unit}"
+        step = (f"{target['increase'] * 100:+g} 个百分点" if unit == "share"
+                else with_unit(f"{target['increase']:+g}", unit_text(unit, "zh")))
         parts.append(f"较{_baseline_zh(target, baseline_year)}{step}")
     if target.get("change") is not None:
         parts.append(change_text_zh(target["change"], target.get("comparator"), _baseline_zh(target, baseline_year)))
@@ -243,7 +309,7 @@ def _describe_target_zh(target: Mapping[str, Any] | None, unit: str, year: objec
     return f"{zones or '各地区'}：{joined}，{f'{by}年前' if by is not None else ''}达到{f'；分区目标：{own}' if own else ''}。"
 
 
-def class_labels(breaks: Sequence[float], unit: str, lang: Lang = "both") -> list[str]:
+def class_labels(breaks: Sequence[float], unit: object, lang: Lang = "both") -> list[str]:
     """The labels of the value classes that ``breaks`` make: '< 25 %', '25 – 30 %', '≥ 50 %' (the unit once, at the end).
 
     One label per class (``len(breaks) + 1``); without breaks the one class is 'all'.
@@ -252,6 +318,6 @@ def class_labels(breaks: Sequence[float], unit: str, lang: Lang = "both") -> lis
         return [label("全部", "all", lang)]
     share = unit == "share"
     bare = [f"{b * 100:g}" if share else format_number(b) for b in breaks]
-    suffix = " %" if share else f" {unit}".rstrip()
+    suffix = " %" if share else f" {unit_text(unit, lang)}".rstrip()
     middle = [f"{bare[i - 1]} – {bare[i]}{suffix}" for i in range(1, len(bare))]
     return [f"< {bare[0]}{suffix}", *middle, f"≥ {bare[-1]}{suffix}"]

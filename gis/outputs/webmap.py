@@ -149,7 +149,7 @@ def write_map(
     partial = path.with_name(path.name + ".partial")
     partial.write_text(page, encoding="utf-8")
     partial.replace(path)
-    log.info("web map: %s (%.1f MB)", path, path.stat().st_size / 1e6)
+    log.debug("web map: %s (%.1f MB)", path, path.stat().st_size / 1e6)  # the caller says where it lands (a run writes it in a staging folder)
     return path
 
 

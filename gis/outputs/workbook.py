@@ -1,4 +1,5 @@
-"""The gap workbook (``gaps.xlsx``): a summary sheet and one sheet of zones per indicator.
+"""The gap workbook (``gaps.xlsx``): a summary sheet, one sheet of zones per indicator, and the long tables
+the report leaves out (every proposal item, the inputs, the parameters).
 
 An indicator not assessed (a layer it reads is not in the catalog) keeps its line and its sheet,
 status ``not_assessed`` and the reason in its status note; the summary sheet says above its
@@ -10,6 +11,7 @@ data is always written as text, so a name such as ``=HYPERLINK(...)`` is never a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,6 +234,68 @@ def _write_indicator(
     _fit_columns(sheet, 4)
 
 
+# --- the long tables the report leaves out: proposal items, inputs, parameters -------------------------
+TABLE_SHEETS = (("建议", "Proposals"), ("输入", "Inputs"), ("参数", "Parameters"))
+"""The sheets after the indicators' (titles as (zh, en)): every row of proposals.csv, the inputs with their provenance, each indicator's method."""
+
+
+def _write_table(sheet: Worksheet, title: str, table: pd.DataFrame, *, percent_rows: pd.Series | None = None,
+                 share_columns: Iterable[str] = ()) -> None:
+    """A title, a header and the rows of ``table``; ``share_columns`` are percent where ``percent_rows`` is true."""
+    _put(sheet, 1, 1, title).font = _TITLE_FONT
+    _header(sheet, 2, [str(c) for c in table.columns])
+    shares = set(share_columns)
+    for offset, record in enumerate(table.to_dict("records")):
+        row = 3 + offset
+        percent = PERCENT if percent_rows is not None and bool(percent_rows.iloc[offset]) else None
+        for column, name in enumerate(table.columns, start=1):
+            _put(sheet, row, column, record[name], percent if name in shares else None)
+    _fit_columns(sheet, 2)
+
+
+def _proposal_table(run: RunOutputs) -> tuple[pd.DataFrame, pd.Series]:
+    """Every row of proposals.csv, and which rows are in a share (value and target as percentages)."""
+    table = run.proposals.reset_index(drop=True)
+    units = dict(zip(run.indicators["indicator"].astype(str), run.indicators["unit"], strict=False))
+    return table, table["indicator"].astype(str).map(units).eq("share") if not table.empty else pd.Series(dtype=bool)
+
+
+def _input_table(record: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    for name, entry in (record.get("inputs") or {}).items():
+        provenance = entry.get("provenance") or {}
+        rows.append({"layer": str(name), "file": entry.get("file"), "file_layer": entry.get("layer"),
+                     "source": provenance.get("source"), "licence": provenance.get("licence"), "date": provenance.get("date"),
+                     "citation": provenance.get("citation"), "synthetic": bool(entry.get("synthetic") or provenance.get("synthetic")),
+                     "sha256": entry.get("sha256"), "bytes": entry.get("bytes")})
+    return pd.DataFrame(rows, columns=["layer", "file", "file_layer", "source", "licence", "date", "citation", "synthetic", "sha256", "bytes"])
+
+
+def _parameter_table(record: dict[str, Any]) -> pd.DataFrame:
+    rows = [{"indicator": str(indicator), "method": item.get("method"),
+             "inputs": ", ".join(f"{k}: {v}" for k, v in (item.get("inputs") or {}).items()),
+             "parameters": json.dumps(item.get("parameters") or {}, ensure_ascii=False, sort_keys=True)}
+            for indicator, item in (record.get("indicators") or {}).items()]
+    return pd.DataFrame(rows, columns=["indicator", "method", "inputs", "parameters"])
+
+
+def _write_tables(book: Workbook, run: RunOutputs, style: _Style) -> None:
+    """The sheets of the long tables: proposals (every item), inputs (provenance, checksums), parameters."""
+    taken = list(book.sheetnames)
+    record = run.record
+    proposals, shares = _proposal_table(run)
+    tables = [
+        (proposals, "proposals.csv", shares, ("value_before", "value_after", "target")),
+        (_input_table(record), "run.json: inputs", None, ()),
+        (_parameter_table(record), "run.json: indicators", None, ()),
+    ]
+    for (zh, en), (table, source, percent_rows, share_columns) in zip(TABLE_SHEETS, tables, strict=True):
+        name = safe_sheet_name(style.label(zh, en), taken)
+        taken.append(name)
+        _write_table(book.create_sheet(name), f"{style.label(zh, en)} ({source})", table, percent_rows=percent_rows,
+                     share_columns=share_columns)
+
+
 def write_workbook(run: RunOutputs, path: Path, *, lang: Lang = "both") -> Path:
     """Write ``gaps.xlsx`` of a run (``path`` may be a folder); written whole or not at all.
 
@@ -256,6 +320,7 @@ def write_workbook(run: RunOutputs, path: Path, *, lang: Lang = "both") -> Path:
         _write_indicator(book.create_sheet(name), str(indicator), rows, (records.get(str(indicator)) or {}).get("target"), style,
                          run.record.get("baseline_year"))
     _write_summary(first, run, summary, sheets, style)
+    _write_tables(book, run, style)
     with replaced_whole(path) as staging:
         book.save(staging)
     return path

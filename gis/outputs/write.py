@@ -1,4 +1,4 @@
-"""Writing a run's outputs: indicators.csv, plan_coverage.csv, planning.gpkg, run.json — all or nothing."""
+"""Writing a run's outputs: indicators.csv, plan_coverage.csv, planning.gpkg, run.json, the views and their PDFs — all or nothing."""
 
 from __future__ import annotations
 
@@ -26,20 +26,25 @@ from gis.outputs._files import (
     replaced_whole,
     staging_folder,
 )
+from gis.outputs.brief import write_brief, write_brief_pdf
 from gis.outputs.folder import RunOutputs
 from gis.outputs.geopackage import SYNTHETIC_NOTE, write_geopackage
 from gis.outputs.history import HISTORY_DIR, history_root
 from gis.outputs.i18n import Lang
+from gis.outputs.pdf import pdf_engine, warn_missing, write_pdf
 from gis.outputs.plan_coverage import coverage_counts, plan_coverage
-from gis.outputs.report import write_report
+from gis.outputs.report import report_context, write_report
 from gis.outputs.workbook import write_workbook
 from gis.project.layers import LayerReader
 from gis.project.quality import QualityNote, quality_table
 from gis.proposals import proposal_frames, propose
 
+PDF_FILES = ("report.pdf", "brief.pdf")
+"""The printed outputs: written when WeasyPrint can run (it needs Pango), else left out of the run's set."""
+PRINTED_FILES = ("report.html", "brief.html", *PDF_FILES)
 OUTPUT_FILES = (
     "indicators.csv", "proposals.csv", "data_quality.csv", "plan_coverage.csv", "planning.gpkg", "run.json", "map.html",
-    "report.html", "gaps.xlsx",
+    "report.html", "gaps.xlsx", "brief.html", *PDF_FILES,
 )
 HISTORY_FILES = ("indicators.csv", "proposals.csv", "run.json", "data_quality.csv", "plan_coverage.csv")
 """The files of a run kept under ``history/RUN_ID/`` for ``gis history`` and ``gis diff``."""
@@ -73,15 +78,47 @@ def package_versions() -> dict[str, str]:
     return found
 
 
-def write_views(run: RunOutputs, folder: Path, *, layers: LayerReader | None = None, lang: Lang = "both") -> list[Path]:
-    """The views a planner opens first, made from the run's own files: map, report and workbook."""
+def write_views(run: RunOutputs, folder: Path, *, layers: LayerReader | None = None, lang: Lang = "both", pdf: bool = True) -> list[Path]:
+    """The views a planner opens first, made from the run's own files: map, report, brief and workbook."""
     from gis.outputs.webmap import write_map  # folium is heavy: imported when a map is written
 
     return [
         write_map(run, folder / "map.html", layers=layers, lang=lang),
-        write_report(run, folder / "report.html", layers=layers, lang=lang),
+        *(folder / name for name in write_printed(run, folder, layers=layers, lang=lang, pdf=pdf)),
         write_workbook(run, folder / "gaps.xlsx", lang=lang),
     ]
+
+
+def pdfs_wanted(pdf: bool) -> bool:
+    """Whether the PDFs are written: asked for and WeasyPrint can run (else one warning line says what to install)."""
+    if not pdf:
+        return False
+    engine = pdf_engine()
+    warn_missing(engine)
+    return engine.available
+
+
+def write_printed(run: RunOutputs, folder: Path, *, layers: LayerReader | None = None, lang: Lang = "both",
+                  pdf: bool = True, step: list[str] | None = None) -> list[str]:
+    """report.html and brief.html in ``folder``, and report.pdf and brief.pdf when :func:`pdfs_wanted`: the names written.
+
+    The run's layers are read once for all four. ``step`` (a one-item list) is set to the name being
+    written, for the caller's error message.
+    """
+    step = step if step is not None else [""]
+    context = report_context(run, layers=layers, lang=lang)
+    step[0] = "report.html"
+    report = write_report(run, folder / "report.html", lang=lang, context=context)
+    step[0] = "brief.html"
+    write_brief(run, folder / "brief.html", lang=lang, context=context)
+    written = ["report.html", "brief.html"]
+    if pdfs_wanted(pdf):
+        step[0] = "report.pdf"
+        write_pdf(report.read_text(encoding="utf-8"), folder / "report.pdf")
+        step[0] = "brief.pdf"
+        write_brief_pdf(run, folder / "brief.pdf", lang=lang, context=context)
+        written += list(PDF_FILES)
+    return written
 
 
 def holds_run(folder: Path) -> bool:
@@ -95,24 +132,29 @@ def check_table_folder(out_dir: Path) -> Path:
     return out_dir / CHECK_DIR if holds_run(out_dir) else out_dir
 
 
-def rebuild_report(run: RunOutputs, out_dir: Path, *, lang: Lang = "both") -> list[Path]:
-    """Rewrite ``report.html`` and ``gaps.xlsx`` of a finished run in ``out_dir``: both are replaced, or neither."""
-    names = ("report.html", "gaps.xlsx")
-    unchanged = f"nothing was written; {' and '.join(str(out_dir / name) for name in names)} are as they were"
+def rebuild_report(run: RunOutputs, out_dir: Path, *, lang: Lang = "both", pdf: bool = True) -> list[Path]:
+    """Rewrite the report, the brief (HTML, and PDF when WeasyPrint can run) and ``gaps.xlsx`` of a finished run
+    in ``out_dir``: all are replaced, or none. A PDF not made this time is removed with the rest (never left stale)."""
+    names = (*PRINTED_FILES, "gaps.xlsx")
+    unchanged = f"nothing was written; {', '.join(str(out_dir / name) for name in names)} are as they were"
     remove_stale_scratch(out_dir)
     staging = staging_folder(out_dir, unchanged)
+    step = [""]
     try:
-        for name, write in zip(names, (write_report, write_workbook), strict=True):
-            try:
-                write(run, staging / name, lang=lang)
-            except OSError as exc:  # disk full, no permission: named as the file it would replace
-                cause = exc.__cause__ if isinstance(exc, OutputError) and isinstance(exc.__cause__, OSError) else exc
-                msg = f"{out_dir / name}: could not be written ({reason(cause)}); {fix_for(cause, out_dir / name)}; {unchanged}"
-                raise OutputError(msg) from exc
-        replace_together([(staging / name, out_dir / name) for name in names], out_dir, unchanged=unchanged)
+        try:
+            written = write_printed(run, staging, lang=lang, pdf=pdf, step=step)
+            step[0] = "gaps.xlsx"
+            write_workbook(run, staging / step[0], lang=lang)
+        except OSError as exc:  # disk full, no permission: named as the file it would replace
+            cause = exc.__cause__ if isinstance(exc, OutputError) and isinstance(exc.__cause__, OSError) else exc
+            target = out_dir / step[0]
+            msg = f"{target}: could not be written ({reason(cause)}); {fix_for(cause, target)}; {unchanged}"
+            raise OutputError(msg) from exc
+        made = {*written, "gaps.xlsx"}
+        replace_together([(staging / name if name in made else None, out_dir / name) for name in names], out_dir, unchanged=unchanged)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return [out_dir / name for name in names]
+    return [out_dir / name for name in names if name in made]
 
 
 def write_quality_table(notes: list[QualityNote], out_dir: Path) -> Path:
@@ -190,9 +232,11 @@ def _say_what_is_on_disk(exc: GisError, unchanged: str) -> None:
         exc.args = (f"{exc.args[0]}; {unchanged}",)
 
 
-def write_outputs(result: RunResult, out_dir: Path, *, lang: Lang = "both") -> dict:
+def write_outputs(result: RunResult, out_dir: Path, *, lang: Lang = "both", pdf: bool = True) -> dict:
     """Write every output into a staging folder in ``out_dir``, then swap them all in at once.
 
+    ``pdf``: print report.pdf and brief.pdf too (when WeasyPrint can run; else a warning names the
+    fix and they are left out: a PDF of an earlier run is removed with the rest of its set).
     The files of the run (and its history entry, ``out_dir/history/RUN_ID/``, kept for ``gis diff``)
     appear together or not at all: any failure leaves ``out_dir`` as it was and raises an error
     that names the file, the fix and what is on disk. Scratch left by killed runs is removed first.
@@ -211,14 +255,16 @@ def write_outputs(result: RunResult, out_dir: Path, *, lang: Lang = "both") -> d
     run_id = f"{result.started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     staging = staging_folder(out_dir, unchanged)
     try:
-        record, kept = _write_staging(result, staging, run_id, out_dir, lang=lang, unchanged=unchanged)
+        record, kept = _write_staging(result, staging, run_id, out_dir, lang=lang, unchanged=unchanged, pdf=pdfs_wanted(pdf))
         made_root = not root.exists()
         try:
             root.mkdir(exist_ok=True)
         except OSError as exc:
             msg = f"{root}: could not make the folder of earlier runs ({reason(exc)}); {fix_for(exc, root)}; {unchanged}"
             raise OutputError(msg) from exc
-        moves = [(staging / name, out_dir / name) for name in OUTPUT_FILES] + [(kept, root / run_id)]
+        made = set(record["outputs"])
+        moves: list[tuple[Path | None, Path]] = [(staging / name if name in made else None, out_dir / name) for name in OUTPUT_FILES]
+        moves.append((kept, root / run_id))
         try:
             replace_together(moves, out_dir, unchanged=unchanged)
         except BaseException:
@@ -232,7 +278,7 @@ def write_outputs(result: RunResult, out_dir: Path, *, lang: Lang = "both") -> d
 
 
 def _write_staging(result: RunResult, staging: Path, run_id: str, out_dir: Path, *, lang: Lang,
-                   unchanged: str) -> tuple[dict, Path]:
+                   unchanged: str, pdf: bool) -> tuple[dict, Path]:
     """Every output of the run, and its history entry, written into ``staging``: the record and the entry's folder.
 
     An error names the output (as it would be in ``out_dir``) that was being written.
@@ -254,7 +300,7 @@ def _write_staging(result: RunResult, staging: Path, run_id: str, out_dir: Path,
         step = "planning.gpkg"
         layers = write_geopackage(result, staging / step, run_id=run_id, extra_layers=proposal_frames(proposals, run_id))
         step = "run.json"
-        record = run_record(result, run_id, list(OUTPUT_FILES))
+        record = run_record(result, run_id, [name for name in OUTPUT_FILES if pdf or name not in PDF_FILES])
         record["geopackage_layers"] = list(layers)
         record["proposal_notes"] = proposals.notes
         record["table_rows"] = {"indicators.csv": len(result.indicator_history), "proposals.csv": len(proposals.table),
@@ -264,8 +310,11 @@ def _write_staging(result: RunResult, staging: Path, run_id: str, out_dir: Path,
         run = RunOutputs(staging, written=layers)
         step = "map.html"
         write_map(run, staging / step, layers=result.layers, lang=lang)
-        step = "report.html"
-        write_report(run, staging / step, layers=result.layers, lang=lang)
+        printing = [step]  # write_printed names the file it is writing, for the message of an error
+        try:
+            write_printed(run, staging, layers=result.layers, lang=lang, pdf=pdf, step=printing)
+        finally:
+            step = printing[0]
         step = "gaps.xlsx"
         write_workbook(run, staging / step, lang=lang)
         step = f"{HISTORY_DIR}/{run_id}"

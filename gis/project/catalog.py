@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from gis.bilingual import Bilingual, EnText, PairText, TitleText, ZhText
 from gis.errors import ConfigError
 from gis.project._yaml import load_yaml, validate
 
@@ -37,7 +38,7 @@ class LandClass(_Strict):
     """One class of a categorical raster."""
 
     code: int
-    name: str
+    name: PairText = Field(description="the class name: '耕地 cropland' or {zh: 耕地, en: cropland}")
     permeable: bool = False
     excluded: bool = Field(False, description="left out of numerator and denominator (water)")
 
@@ -49,10 +50,22 @@ class YearSource(_Strict):
     layer: str | None = None
 
 
+def value_code(value: object) -> str:
+    """A field value as the key of a value table: true/false for booleans, '3' for 3 and 3.0, the text otherwise."""
+    item = getattr(value, "item", None)
+    if callable(item) and not isinstance(value, str):
+        value = item()  # a numpy scalar as the Python value it holds
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 class LayerEntry(_Strict):
     """One input layer of the catalog."""
 
-    title: str | None = None
+    title: TitleText | None = Field(None, description="'English (中文)' or {zh: 中文, en: English}")
     file: str
     layer: str | None = None
     kind: Literal["vector", "raster", "table"]
@@ -76,6 +89,33 @@ class LayerEntry(_Strict):
     years: dict[int, YearSource] = Field(
         default_factory=dict, description="the same layer as it stood in earlier years (the baseline year, ...)"
     )
+    values: dict[str, dict[str, EnText]] = Field(
+        default_factory=dict,
+        description="per canonical field, what its coded values mean, in both languages: "
+        "{kind: {coal_boiler: {zh: 燃煤锅炉, en: coal boiler}}}; a value not listed is shown as it is",
+    )
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _codes_as_text(cls, values: Any) -> Any:
+        """Codes written as numbers or true/false (``3:``, ``true:``) are keys as the data's values read: '3', 'true'."""
+        if not isinstance(values, dict):
+            return values
+        return {field: {value_code(code): text for code, text in table.items()} if isinstance(table, dict) else table
+                for field, table in values.items()}
+
+    @model_validator(mode="after")
+    def _values_of_known_fields(self) -> LayerEntry:
+        unknown = [field for field in self.values if field not in self.fields and field != self.id_field]
+        if unknown:
+            msg = (f"'values' names field '{unknown[0]}', which is not among the layer's 'fields' "
+                   f"({', '.join(self.fields) or 'none'}); use a canonical field name")
+            raise ValueError(msg)
+        return self
+
+    def value_name(self, field: str, value: object) -> Bilingual | None:
+        """What ``value`` of ``field`` means, in both languages; None when the catalog does not say."""
+        return self.values.get(field, {}).get(value_code(value))
 
     def for_year(self, year: int) -> LayerEntry:
         """This entry pointing at its data of ``year``."""
@@ -95,13 +135,18 @@ class City(_Strict):
     name: str
     name_en: str | None = None
 
+    @property
+    def title(self) -> Bilingual:
+        """The city's name in both languages (the Chinese alone when no English name is given)."""
+        return Bilingual.of(self.name, self.name_en or self.name, "zh")
+
 
 class ProjectSettings(_Strict):
     """Project-wide settings kept at the top of the catalog."""
 
     name: str
     name_zh: str | None = None
-    plan: str | None = None
+    plan: ZhText | None = Field(None, description="the plan's title: its own (Chinese), or {zh: its own, en: an English rendering}")
     baseline_year: int = Field(description="the plan's starting year (the trajectory starts there)")
     target_year: int = Field(description="the year the plan's targets are for")
     data_year: int | None = Field(None, description="the year the layers' own files describe (default: target_year)")
@@ -109,6 +154,26 @@ class ProjectSettings(_Strict):
     output_crs: str = "EPSG:4490"
     city: City
     themes: list[str] = Field(default_factory=list, description="the plan's themes; each spec's theme must be one of them (empty: any)")
+    theme_names: dict[str, EnText] = Field(
+        default_factory=dict, description="what the outputs call each theme: {heating: {zh: 清洁取暖, en: heating}}; default the id"
+    )
+
+    @model_validator(mode="after")
+    def _names_of_known_themes(self) -> ProjectSettings:
+        unknown = [theme for theme in self.theme_names if self.themes and theme not in self.themes]
+        if unknown:
+            msg = f"'theme_names' names theme '{unknown[0]}', which is not in 'themes' ({', '.join(self.themes)})"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def title(self) -> Bilingual:
+        """The project's name in both languages: ``name_zh`` and ``name`` (reads as ``name``)."""
+        return Bilingual.of(self.name_zh or self.name, self.name)
+
+    def theme_name(self, theme: str) -> Bilingual:
+        """What the outputs call ``theme``: its ``theme_names`` entry, else the id itself."""
+        return self.theme_names.get(theme) or Bilingual(theme)
 
     @field_validator("crs", "output_crs")
     @classmethod

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from gis.bilingual import Bilingual, EnText, Lang, ZhText, label
 from gis.errors import ConfigError
 from gis.project._yaml import load_yaml, validate
 
@@ -97,6 +98,15 @@ class Title(_Strict):
     zh: str
     en: str
 
+    def pick(self, lang: Lang = "both", *, sep: str = " ") -> str:
+        """The name in ``lang`` (both: '中文 English')."""
+        return label(self.zh, self.en, lang, sep=sep)
+
+
+SPEC_TEXT_KEYS = ("title", "definition", "unit", "notes", "wording", "reading", "shortfall_unit")
+"""The texts of a spec that reach the outputs, by the names :meth:`Spec.text` takes (``wording``, ``reading``: the
+target's; ``shortfall_unit``: the shortfall's ``unit``, as the indicator rows name them)."""
+
 
 class Target(_Strict):
     """The plan's target for an indicator.
@@ -132,8 +142,8 @@ class Target(_Strict):
     zone_types: list[ZoneType] = Field(default_factory=lambda: list(DEFAULT_ZONE_TYPES))
     year: int | None = Field(None, description="the year to reach it by (default: the catalog's project.target_year)")
     clause: str
-    wording: str = Field(description="the plan's own words")
-    reading: str | None = Field(None, description="how a vague target is read, stated in the outputs")
+    wording: ZhText = Field(description="the plan's own words (Chinese), or {zh: the plan's words, en: their English rendering}")
+    reading: EnText | None = Field(None, description="how a vague target is read, stated in the outputs: a string or {zh, en}")
 
     @field_validator("change")
     @classmethod
@@ -200,7 +210,7 @@ def _figure_kinds(value: object, value_by_zone_type: object, increase: object, c
 class Shortfall(_Strict):
     """How a gap is stated in real units."""
 
-    unit: str
+    unit: EnText = Field(description="what the shortfall counts ('charger spaces'): a string or {zh: 个充电车位, en: charger spaces}")
     factor: float = Field(1.0, description="multiplies the shortfall in the numerator's own unit")
     rounding: Literal["ceil", "none"] = Field("none", description="ceil: up to a whole unit (spaces, boilers); none: up at 'decimals'")
     decimals: int = Field(3, ge=0, le=9, description="decimals of a shortfall not counted in whole units; always rounded up, so "
@@ -214,7 +224,7 @@ class Spec(_Strict):
     title: Title
     theme: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="one of the catalog's project.themes")
     clause: str
-    definition: str
+    definition: EnText = Field(description="what is measured, in words: a string or {zh, en}")
     formula: str
     method: Literal["ratio", "coverage", "raster_share", "within", "total", "presence", "area_share"]
     inputs: dict[str, str]
@@ -224,14 +234,15 @@ class Spec(_Strict):
         description="a blank number in a field the indicator reads (summed or compared): stop the run (an error naming the "
         "features), or skip: leave those features out (numerator and denominator) and say so in the notes",
     )
-    unit: str
+    unit: EnText = Field(description="the unit of the value: 'share' (a fraction 0..1), a symbol (t, km2), or {zh, en} for a "
+                         "counted thing ({zh: 个排污口, en: outfalls})")
     zone_types: list[ZoneType] = Field(default_factory=lambda: list(DEFAULT_ZONE_TYPES), description="the zone types the indicator is reported for")
     target: Target | None = None
     shortfall: Shortfall | None = None
     proposal: dict[str, Any] | None = Field(
         None, description="settings of the proposal that would close the gap (candidate layers, planning targets)"
     )
-    notes: str | None = None
+    notes: EnText | None = Field(None, description="anything else the outputs should say: a string or {zh, en}")
 
     @model_validator(mode="before")
     @classmethod
@@ -247,6 +258,32 @@ class Spec(_Strict):
             msg = "a spec with a target needs 'shortfall' (its unit and factor), so gaps are stated in real units"
             raise ValueError(msg)
         return self
+
+    def bilingual(self, key: str) -> Bilingual | None:
+        """The text ``key`` (one of :data:`SPEC_TEXT_KEYS`) with both its forms; None where the spec has none."""
+        if key == "title":
+            return Bilingual.of(self.title.zh, self.title.en)
+        if key in ("wording", "reading"):
+            return getattr(self.target, key) if self.target is not None else None
+        if key == "shortfall_unit":
+            return self.shortfall.unit if self.shortfall is not None else None
+        if key in ("definition", "unit", "notes"):
+            return getattr(self, key)
+        msg = f"unknown spec text {key!r}; one of {', '.join(SPEC_TEXT_KEYS)}"
+        raise KeyError(msg)
+
+    def text(self, key: str, lang: Lang = "both", *, sep: str = " ") -> str:
+        """The text ``key`` (one of :data:`SPEC_TEXT_KEYS`) in ``lang``; '' where the spec has none.
+
+        ``spec.text("definition", "zh")``; a text written as one plain string reads the same in every language.
+        """
+        text = self.bilingual(key)
+        return "" if text is None else text.pick(lang, sep=sep)
+
+    def texts(self) -> dict[str, dict[str, str]]:
+        """Every text of :data:`SPEC_TEXT_KEYS` the spec has, as ``{key: {"zh": ..., "en": ...}}`` (for run.json)."""
+        found = {key: self.bilingual(key) for key in SPEC_TEXT_KEYS}
+        return {key: {"zh": text.zh, "en": text.en} for key, text in found.items() if text is not None}
 
 
 def read_spec(path: Path) -> Spec:

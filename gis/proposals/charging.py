@@ -32,13 +32,16 @@ from gis.proposals.common import (
     city_row,
     count_items,
     county_of,
+    county_targets,
     item_level,
     item_row,
     layer_problem,
+    meets,
     nearest,
     point_layer,
     proposals_layer_name,
     row,
+    shortfall_of,
     zone_rows,
 )
 from gis.proposals.greedy import greedy_cover
@@ -187,7 +190,8 @@ def propose_coverage_sites(ctx: Context, item: IndicatorResult, settings: Covera
         part.rows.append(row(
             item, zone, f"新建公共充电站 {len(mine)} 处 build {len(mine)} public charging sites", len(mine), "sites", value,
             target=target, comparator=">=", adds=sum(c["people_added"] for c in mine), adds_unit=unit_people,
-            detail=f"greedy by people newly covered within {distance:g} m; candidates: {', '.join(settings.candidates)}",
+            detail=f"greedy by people newly covered within {distance:g} m; candidates: {', '.join(settings.candidates)}"
+            + _coverage_why(value, target, len(mine), settings.max_sites),
         ))
         for c in mine:
             site = c["site"]
@@ -203,7 +207,7 @@ def propose_coverage_sites(ctx: Context, item: IndicatorResult, settings: Covera
         part.rows.insert(0, row(
             item, city, f"新建公共充电站 {len(chosen)} 处 build {len(chosen)} public charging sites", len(chosen), "sites", value,
             target=threshold(city), comparator=">=", adds=sum(c["people_added"] for c in chosen), adds_unit=unit_people,
-            detail="sum of the county proposals",
+            detail=_coverage_city_detail(item, settings),
         ))
     part.layers[proposals_layer_name(spec.id)] = gpd.GeoDataFrame(
         {
@@ -222,6 +226,23 @@ def propose_coverage_sites(ctx: Context, item: IndicatorResult, settings: Covera
         crs=reader.crs,
     )
     return part
+
+
+def _coverage_why(value: float, target: float, sites: int, limit: int | None) -> str:
+    """Why a county stays below the coverage sought after its new sites ('' when it does not)."""
+    if meets(value, target, ">=") is not False:
+        return ""
+    reason = f"proposal.max_sites allows {limit} per county" if limit is not None and sites >= limit else "no other candidate site adds anyone"
+    return f"; the {sites} sites reach {value:.1%} of the {target:.0%} sought: {reason}; the rest needs sites outside the candidate layers"
+
+
+def _coverage_city_detail(item: IndicatorResult, settings: CoverageSettings) -> str:
+    """Why the city row of new sites is the county proposals together."""
+    if county_targets(item):
+        return "the county proposals together (the plan sets a target in every county)"
+    share = "" if settings.coverage_target is None else f" {settings.coverage_target:.0%}"
+    return (f"the county proposals together: proposal.coverage_target{share} is a planning setting applied in each county "
+            "(the plan sets no county number)")
 
 
 COVERAGE_SITES = Kind(CoverageSettings, propose_coverage_sites, ("coverage",))
@@ -312,8 +333,8 @@ def propose_parking_spaces(ctx: Context, item: IndicatorResult, settings: Parkin
         mine = [p for p in picks if p[0] is zone]
         spaces = float(frame["add"].sum()) if zone["zone_type"] == "city" else float(sum(p[2] for p in mine))
         value = ratio_value(float(zone["numerator"]) + spaces, float(zone["denominator"]))
-        detail = rule_text if mine else "sum of the county proposals"
-        part.rows.append(row(item, zone, f"{action}: {spaces:,.0f}", spaces, "spaces", value, detail=detail))
+        detail = rule_text if mine else "the county proposals together (the plan sets a target in every county)"
+        part.rows.append(row(item, zone, f"{action}: {spaces:,.0f}", spaces, "spaces", value, detail=detail + _parking_why(zone, spaces, value)))
         for rank, (_, index, count, after) in enumerate(mine, start=1):
             rank_of.setdefault(index, rank)
             lot = frame.loc[index]
@@ -339,6 +360,19 @@ def propose_parking_spaces(ctx: Context, item: IndicatorResult, settings: Parkin
         crs=reader.crs,
     )
     return part
+
+
+def _parking_why(zone: pd.Series, spaces: float, value: float) -> str:
+    """Why the spaces to equip differ from the zone's shortfall ('' when they do not)."""
+    short = shortfall_of(zone)
+    if short is None:
+        return ""
+    if meets(value, zone["target"], zone["comparator"]) is False:
+        return (f"; the lots' free spaces close only {spaces:,.0f} of a shortfall of {short:,.0f} spaces: "
+                f"{max(short - spaces, 0):,.0f} more need new or larger lots")
+    if spaces > short + 0.5:
+        return f"; {spaces:,.0f} spaces against a shortfall of {short:,.0f}: the county targets need them all"
+    return ""
 
 
 PARKING_SPACES = Kind(ParkingSettings, propose_parking_spaces, ("ratio",))

@@ -29,10 +29,11 @@ from gis.values import is_missing
 PROPOSAL_COLUMNS = [
     "indicator", "zone_type", "zone_id", "zone_name", "action", "quantity", "unit", "value_after", "meets_target",
     "row_type", "rank", "item_layer", "item_id", "item_name", "adds", "adds_unit", "value_before", "target",
-    "comparator", "detail",
+    "comparator", "detail", "shortfall", "shortfall_unit",
 ]
 """Columns of ``proposals.csv``: the first nine are fixed; ``row_type`` is ``zone`` (the proposal
-for a zone, summed) or ``item`` (one site, lot, boiler, block, sewer or project of it)."""
+for a zone, summed) or ``item`` (one site, lot, boiler, block, sewer or project of it). Columns
+are only ever added at the end (``shortfall``, ``shortfall_unit`` came last)."""
 
 PROPOSAL_FIELDS = {
     "indicator": "indicator id whose gap the proposal closes",
@@ -54,7 +55,10 @@ PROPOSAL_FIELDS = {
     "value_before": "the indicator's value for the zone before the proposal",
     "target": "the zone's threshold (for a coverage without target the proposal's coverage_target)",
     "comparator": "how value_after is compared with target",
-    "detail": "the rule used and what the item is near (nearest fast charger, network, sewer)",
+    "detail": "the rule used and what the item is near (nearest fast charger, network, sewer); on a zone row, why the "
+              "proposal's total differs from the shortfall where it does",
+    "shortfall": "(zone rows) the zone's shortfall as indicators.csv states it (rounded up), to set beside quantity",
+    "shortfall_unit": "unit of shortfall",
 }
 """Meaning of every column of ``proposals.csv``."""
 
@@ -192,6 +196,9 @@ def row(item: IndicatorResult, zone: pd.Series, action: str, quantity: float, un
         "comparator": comparator,
     }
     out.update(extra)
+    if out["row_type"] == "zone":
+        out.setdefault("shortfall", zone.get("shortfall"))
+        out.setdefault("shortfall_unit", zone.get("shortfall_unit"))
     return out
 
 
@@ -206,16 +213,32 @@ def zone_rows(item: IndicatorResult, level: str, status: str | None = "gap") -> 
     return rows if status is None else rows[rows["status"] == status]
 
 
+def county_targets(item: IndicatorResult) -> bool:
+    """Whether the plan (the spec's ``target.zone_types``) sets a target for each county."""
+    has_counties = bool((item.rows["zone_type"] == "county").any())
+    return has_counties and item.spec.target is not None and "county" in item.spec.target.zone_types
+
+
 def item_level(item: IndicatorResult) -> str:
     """Items are listed under counties when counties have targets, else under the city."""
-    has_counties = (item.rows["zone_type"] == "county").any()
-    return "county" if has_counties and item.spec.target is not None and "county" in item.spec.target.zone_types else "city"
+    return "county" if county_targets(item) else "city"
 
 
 def city_row(item: IndicatorResult) -> pd.Series | None:
     """The indicator's city row."""
     city = item.rows[item.rows["zone_type"] == "city"]
     return None if city.empty else city.iloc[0]
+
+
+def amount_text(amount: float, unit: str, decimals: int = 0) -> str:
+    """An amount with thousands separators and its unit: ``1,452 spaces``, ``4.117 km2``."""
+    return f"{amount:,.{decimals}f} {unit}".strip()
+
+
+def shortfall_of(zone: pd.Series) -> float | None:
+    """The zone's shortfall as ``indicators.csv`` states it (rounded up); None without one."""
+    value = zone.get("shortfall")
+    return None if is_missing(value) else float(value)
 
 
 def count_items(
@@ -225,32 +248,71 @@ def count_items(
     """Rows for a count or ratio of features fixed one at a time (service areas, boilers).
 
     ``features`` (with ``county_id``, in the order to fix them) each change the zone's numerator
-    by ``step`` (+1: one more equipped, -1: one fewer left); items are listed under counties when
-    counties have targets, the city row sums them.
+    by ``step`` (+1: one more equipped, -1: one fewer left). Each zone takes the first features
+    of its own that bring it to its target, no more. Where the plan sets county targets the
+    items are listed under each county and the city row is the county proposals together (plus
+    any feature outside every county the city still needs, listed under the city); where it
+    sets a city target only, the city takes the first features of the whole list, ranked across
+    counties. A zone row whose count differs from its shortfall says why in ``detail``.
     """
-    rows = []
-    level = item_level(item)
     ratio = item.rows["denominator"].notna().any()
 
     def value_of(zone: pd.Series, changed: float) -> float:
         numerator = float(zone["numerator"]) + step * changed
         return ratio_value(numerator, float(zone["denominator"])) if ratio else numerator
 
-    zones = [z for _, z in zone_rows(item, level).iterrows()]
+    def needed(zone: pd.Series, available: int, already: int = 0) -> int:
+        """How many more of ``available`` features bring the zone to its target (all of them when none do)."""
+        for count in range(available + 1):
+            if meets(value_of(zone, already + count), zone["target"], zone["comparator"]):
+                return count
+        return available
+
+    def why(zone: pd.Series, count: int) -> str:
+        """Why ``count`` differs from the zone's shortfall ('' when it does not)."""
+        short = shortfall_of(zone)
+        if short is None:
+            return ""
+        if meets(value_of(zone, count), zone["target"], zone["comparator"]) is False:
+            return (f"; the {unit} the layers hold close only {count:,} of a shortfall of {amount_text(short, unit)}: "
+                    f"{amount_text(max(short - count, 0), unit)} more need a plan the layers cannot give")
+        if count > short + 1e-9:
+            return f"; {count:,} {unit} against a shortfall of {amount_text(short, unit)}: the county targets need them all"
+        return ""
+
     city = city_row(item)
-    if level == "county" and city is not None and not is_missing(city["target"]):
-        zones.insert(0, city)
-    for zone in zones:
-        mine = features if zone["zone_type"] == "city" else features[features["county_id"] == str(zone["zone_id"])]
-        if mine.empty:
+    city_target = city is not None and not is_missing(city["target"]) and city["status"] in ("gap", "met")
+    lists: list[tuple[pd.Series, pd.DataFrame, int]] = []  # zone, its items, items counted before them
+    rows: list[dict[str, Any]] = []
+    if county_targets(item):
+        taken: list[Any] = []
+        for _, zone in zone_rows(item, "county").iterrows():
+            mine = features[features["county_id"] == str(zone["zone_id"])]
+            picks = mine.iloc[: needed(zone, len(mine))]
+            taken += list(picks.index)
+            lists.append((zone, picks, 0))
+        if city_target and city is not None:
+            rest = features.drop(index=taken)
+            extra = rest.iloc[: needed(city, len(rest), len(taken))]  # still short: features outside every county
+            total = len(taken) + len(extra)
+            if total:
+                detail = "the county proposals together (the plan sets a target in every county)"
+                if not extra.empty:
+                    detail += f", and {len(extra)} outside every county, listed under the city"
+                rows.append(row(item, city, f"{action}: {total}", total, unit, value_of(city, total), detail=detail + why(city, total)))
+            if not extra.empty:
+                lists.append((city, extra, len(taken)))
+    elif city_target and city is not None and city["status"] == "gap":
+        lists.append((city, features.iloc[: needed(city, len(features))], 0))
+    for zone, picks, before in lists:
+        if picks.empty:
             continue
-        detail = "sum of the county proposals" if zone["zone_type"] == "city" and level == "county" else rule
-        rows.append(row(item, zone, f"{action}: {len(mine)}", len(mine), unit, value_of(zone, len(mine)), detail=detail))
-        if zone["zone_type"] == "city" and level == "county":
-            continue
-        for rank, (_, feature) in enumerate(mine.iterrows(), start=1):
+        if before == 0:
+            rows.append(row(item, zone, f"{action}: {len(picks)}", len(picks), unit, value_of(zone, len(picks)),
+                            detail=rule + why(zone, len(picks))))
+        for rank, (_, feature) in enumerate(picks.iterrows(), start=1):
             rows.append(item_row(
-                item, zone, action, 1, unit, value_of(zone, rank), rank=rank, item_layer=layer,
+                item, zone, action, 1, unit, value_of(zone, before + rank), rank=rank, item_layer=layer,
                 item_id=str(feature["id"]), item_name=str(feature.get("name", feature["id"])), detail=detail_of(feature),
             ))
     return rows

@@ -3,6 +3,7 @@ clean-heating share after converting them (``coal_boilers``)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from gis.proposals.common import (
     KindSettings,
     Part,
     Problem,
+    amount_text,
     count_items,
     county_of,
     item_row,
@@ -30,6 +32,7 @@ from gis.proposals.common import (
     point_layer,
     proposals_layer_name,
     row,
+    shortfall_of,
 )
 from gis.values import is_missing
 
@@ -136,7 +139,7 @@ def propose_coal_boilers(ctx: Context, item: IndicatorResult, settings: CoalSett
 
 
 def _clean_after(ctx: Context, item: IndicatorResult, clean: IndicatorResult, converted: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of the clean-heating share per zone once the ``converted`` boilers (of ``item``) heat cleanly."""
+    """Rows of the clean-heating share per zone with a target once the ``converted`` boilers (of ``item``) heat cleanly."""
     spec = clean.spec
     said = Blanks(ctx.reader, spec, say=False)  # the clean-share indicator has said what it left out
     frame = ratio_features(ctx.reader, spec.inputs["features"], RatioParams.model_validate(spec.parameters), said)
@@ -150,20 +153,36 @@ def _clean_after(ctx: Context, item: IndicatorResult, clean: IndicatorResult, co
         key = (zone["zone_type"], zone["zone_id"])
         gain = float(gains["gain"].get(key, 0.0)) if key in gains.index else 0.0
         count = int(gains["boilers"].get(key, 0.0)) if key in gains.index else 0
-        if gain <= 0 and zone["status"] != "gap":
-            continue
+        if (gain <= 0 and zone["status"] != "gap") or is_missing(zone["target"]) or is_missing(zone["value"]):
+            continue  # a zone the plan sets no target for gets no proposal
         value = ratio_value(float(zone["numerator"]) + gain, float(zone["denominator"]))
-        detail = f"from {item.spec.id}: the floor area the boilers heat counts as clean after conversion"
-        if meets(value, zone["target"], zone["comparator"]) is False:
-            still = float(zone["target"]) * float(zone["denominator"]) - float(zone["numerator"]) - gain
-            detail += f"; {still:,.0f} m2 still to convert by other means (boilers outside coverage, other sources)"
+        rows_detail = _clean_detail(item.spec.id, zone, gain, count, value)
         if count:
             action = (f"供热管网覆盖范围内的燃煤锅炉和散煤改为清洁供热 {count} 处 "
                       f"convert {count} coal boilers and loose-coal users inside network coverage to clean heat")
         else:
             action = "管网覆盖范围内无燃煤锅炉或散煤可改 no coal boiler or loose coal inside network coverage here"
-        rows.append(row(clean, zone, action, gain, "m2 floor area", value, adds=count, adds_unit="coal users", detail=detail))
+        rows.append(row(clean, zone, action, gain, "m2 floor area", value, adds=count, adds_unit="coal users", detail=rows_detail))
     return rows
+
+
+def _clean_detail(source: str, zone: pd.Series, gain: float, count: int, value: float) -> str:
+    """What converting ``count`` coal users does to the zone's clean-heating shortfall, in one sentence."""
+    what = (f"converting the coal users inside network coverage ({source}; {count} of them heat floor area this share counts) "
+            f"makes {amount_text(gain, 'm2')} clean" if count else f"no coal user inside network coverage here ({source})")
+    short = shortfall_of(zone)
+    if short is None:
+        return what
+    if meets(value, zone["target"], zone["comparator"]) is False:
+        still = max(float(zone["target"]) * float(zone["denominator"]) - float(zone["numerator"]) - gain, 0.0)
+        closes = gain / short if short else 0.0
+        return (f"{what}: {closes:.0%} of the shortfall of {amount_text(short, 'm2')}; {amount_text(math.ceil(still), 'm2')} "
+                "still to convert by other means (coal users outside coverage, other sources)")
+    if short <= 0:
+        return f"{what}; the target is met already: the conversions follow from {source} (none left inside coverage)"
+    if gain > short:
+        return f"{what}, more than the shortfall of {amount_text(short, 'm2')}: {source} converts every coal user inside coverage"
+    return what
 
 
 COAL_BOILERS = Kind(CoalSettings, propose_coal_boilers, ("within",))

@@ -1,40 +1,86 @@
-"""Permeable ground: the blocks of a grid over the built-up areas with the most impervious ground,
-largest first, until the shortfall is made permeable (``permeable_blocks``)."""
+"""Permeable ground: the blocks of a grid over the built-up areas where impervious ground can be
+made permeable, the blocks with most room first, until the shortfall is covered
+(``permeable_blocks``).
+
+Only ground that can be converted counts: the land-cover classes ``convertible`` names
+(paving, yards, squares; by default every class neither permeable nor excluded), less the
+building footprints of a ``buildings`` layer when the project has one (roofs are never
+converted), and at most ``max_convert_share`` of that in any block. Where neither the classes
+nor footprints tell roofs apart, the proposal says so and the cap is the only guard.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from pydantic import Field
 
 from gis.engines.result import IndicatorResult
 from gis.methods.attributes import ratio_value, ratios
 from gis.methods.raster import RasterShareParams, class_areas, masked_zones
+from gis.project.catalog import LandClass
+from gis.project.config import ProjectConfig
+from gis.project.specs import Spec
 from gis.proposals.common import (
     Context,
     Kind,
     KindSettings,
     Part,
+    Problem,
+    absent_note,
     allocate,
     city_row,
-    item_level,
+    county_targets,
     item_row,
+    layer_problem,
+    meets,
     proposals_layer_name,
     row,
+    shortfall_of,
     zone_rows,
 )
 from gis.values import is_missing
 
 
 class PermeableSettings(KindSettings):
-    """``kind: permeable_blocks``: the impervious ground to make permeable, block by block."""
+    """``kind: permeable_blocks``: the impervious ground to make permeable, block by block, roofs left out."""
 
     kind: Literal["permeable_blocks"]
     block_m: float = Field(500.0, gt=0, description="side of the grid blocks over the built-up areas, metres")
+    convertible: list[int] | None = Field(
+        None, min_length=1,
+        description="land-cover codes of impervious ground that can be made permeable (paving, yards); null: every class "
+                    "neither permeable nor excluded",
+    )
+    buildings: str | None = Field(None, description="vector layer of building footprints, never converted; null: none")
+    max_convert_share: float = Field(
+        0.3, gt=0, le=1, description="at most this share of a block's convertible ground is made permeable",
+    )
+
+    def problems(self, project: ProjectConfig, spec: Spec) -> Iterator[Problem]:
+        """Convertible codes of the raster's class table that are neither permeable nor excluded; a vector buildings layer."""
+        raster = spec.inputs.get("raster")
+        entry = project.catalog.layers.get(raster) if raster else None
+        if self.convertible is not None and entry is not None:
+            classes = {c.code: c for c in entry.classes or []}
+            flag = RasterShareParams.model_validate(spec.parameters).flag
+            for index, code in enumerate(self.convertible):
+                known = classes.get(code)
+                if known is None:
+                    yield ("convertible", index), f"code {code} is not in the class table of layer '{raster}' ({', '.join(map(str, classes))})"
+                elif getattr(known, flag, False) or known.excluded:
+                    what = "excluded" if known.excluded else flag
+                    yield ("convertible", index), f"code {code} ({known.name}) is {what}: only impervious ground can be made permeable"
+        if self.buildings is not None:
+            problem = layer_problem(project, self.buildings, "vector")
+            if problem:
+                yield ("buildings",), problem
 
 
 def _grid_blocks(pieces: gpd.GeoDataFrame, size: float) -> gpd.GeoDataFrame:
@@ -56,39 +102,118 @@ def _grid_blocks(pieces: gpd.GeoDataFrame, size: float) -> gpd.GeoDataFrame:
         {"id": [], "county_id": [], "base_id": []}, geometry=[], crs=pieces.crs)
 
 
-def propose_permeable_blocks(ctx: Context, item: IndicatorResult, settings: PermeableSettings) -> Part:
-    """Per zone, the impervious ground to make permeable and the blocks where it lies.
+def _codes_text(classes: list[LandClass], codes: set[int]) -> str:
+    return ", ".join(f"{c.code} {c.name}" for c in classes if c.code in codes)
 
-    Rule: a grid of ``proposal.block_m`` (500 m) over each built-up area in the county (the
-    pieces the indicator measures); impervious km2 per block from the land cover (exact cell
-    coverage); blocks with the most impervious ground first, the last only for what is still
-    missing. The city row sums them.
-    """
-    spec, reader, part = item.spec, ctx.reader, Part()
+
+def roof_source(classes: list[LandClass], convertible: set[int], flag: str, buildings: str | None) -> tuple[str, bool]:
+    """How roofs are kept out of the conversion, in words, and whether they are told apart at all."""
+    impervious = {c.code for c in classes if not getattr(c, flag) and not c.excluded}
+    if buildings is not None:
+        return f"roofs left out: building footprints of layer '{buildings}' taken off land cover {_codes_text(classes, convertible)}", True
+    if impervious - convertible:
+        return (f"roofs left out by land-cover class: only {_codes_text(classes, convertible)} converted, never "
+                f"{_codes_text(classes, impervious - convertible)}"), True
+    return (f"roofs not told apart: land cover {_codes_text(classes, convertible)} holds roofs and paving alike and the project "
+            "has no building footprints (proposal.buildings)"), False
+
+
+def _blocks(ctx: Context, item: IndicatorResult, settings: PermeableSettings, counties: gpd.GeoDataFrame, buildings: str | None) -> gpd.GeoDataFrame:
+    """The blocks over the built-up areas of ``counties``: impervious, convertible and roof m2, own share, room to convert."""
+    spec, reader = item.spec, ctx.reader
     params = RasterShareParams.model_validate(spec.parameters)
     raster = spec.inputs["raster"]
-    level = item_level(item)
-    zones = [z for _, z in zone_rows(item, level).iterrows()]
-    if not zones:
-        return part
-    counties = ctx.zones.level("county")
-    if level == "county":
-        counties = counties[counties["zone_id"].isin([str(z["zone_id"]) for z in zones])]
     mask_layer = spec.inputs.get("mask")
     blocks = _grid_blocks(masked_zones(reader.read_vector(mask_layer) if mask_layer else None, counties), settings.block_m)
     if blocks.empty:
-        return part
-    areas = class_areas(reader.layer_path(raster), raster, blocks, reader.entry(raster).classes, params.flag)
+        return blocks
+    classes = reader.entry(raster).classes or []
+    path = reader.layer_path(raster)
+    areas = class_areas(path, raster, blocks, classes, params.flag)
+    convertible = _convertible(classes, settings, params.flag)
+    marked = [c.model_copy(update={"permeable": c.code in convertible}) for c in classes]
     blocks["impervious_m2"] = (areas["denominator"] - areas["numerator"]).clip(lower=0).values
     blocks["own_share"] = ratios(areas["numerator"], areas["denominator"]).values
-    blocks = blocks.sort_values(["impervious_m2", "id"], ascending=[False, True])
+    blocks["convertible_m2"] = class_areas(path, raster, blocks, marked, "permeable")["numerator"].values
+    blocks["roof_m2"] = 0.0
+    if buildings is not None:
+        footprints = reader.read_vector(buildings)
+        roofs = footprints.geometry.values[shapely.get_dimensions(footprints.geometry.values) == 2]
+        if len(roofs):
+            tree = shapely.STRtree(roofs)
+            blocks["roof_m2"] = [
+                float(shapely.union_all(roofs[tree.query(block, predicate="intersects")]).intersection(block).area) for block in blocks.geometry.values
+            ]
+        blocks["convertible_m2"] = (blocks["convertible_m2"] - blocks["roof_m2"]).clip(lower=0)
+    blocks["room_m2"] = blocks["convertible_m2"] * settings.max_convert_share
+    return blocks.sort_values(["room_m2", "id"], ascending=[False, True])
+
+
+def _convertible(classes: list[LandClass], settings: PermeableSettings, flag: str) -> set[int]:
+    """The codes that may be converted: those the settings name, or every class neither flagged nor excluded."""
+    if settings.convertible is not None:
+        return set(settings.convertible)
+    return {c.code for c in classes if not getattr(c, flag) and not c.excluded}
+
+
+def _need_m2(item: IndicatorResult, zone: pd.Series, already: float) -> float:
+    """The m2 to convert in ``zone``: its shortfall as stated (rounded up, so that converting it meets the target), less ``already``."""
+    short = shortfall_of(zone)
+    if short is not None and item.spec.shortfall is not None:
+        return max(short / item.spec.shortfall.factor - already, 0.0)
+    return max(float(zone["target"]) * float(zone["denominator"]) - float(zone["numerator"]) - already, 0.0)
+
+
+def propose_permeable_blocks(ctx: Context, item: IndicatorResult, settings: PermeableSettings) -> Part:
+    """Per zone with a target, the impervious ground to make permeable and the blocks where it lies.
+
+    Rule: a grid of ``proposal.block_m`` (500 m) over each built-up area in the county (the
+    pieces the indicator measures); in each block the convertible ground (see the module) from
+    the land cover (exact cell coverage), capped at ``max_convert_share``; the blocks with the
+    most room first, so the shortfall closes with the fewest blocks, the last only for what is
+    still missing. The shortfall converted is the one ``indicators.csv`` states (rounded up).
+    Where the plan sets county targets each county takes blocks of its own and the city row is
+    them together (plus blocks the city still needs); with a city target only, the city takes
+    blocks across counties. What the cap leaves short is said in ``detail``.
+    """
+    spec, reader, part = item.spec, ctx.reader, Part()
+    params = RasterShareParams.model_validate(spec.parameters)
+    city = city_row(item)
+    by_county = county_targets(item)
+    zones = [z for _, z in zone_rows(item, "county").iterrows()] if by_county else []
+    city_gap = city is not None and not is_missing(city["target"]) and city["status"] == "gap"
+    if not zones and not city_gap:
+        return part
+    buildings = settings.buildings
+    if buildings is not None and buildings not in reader.catalog.layers:
+        part.notes.append(absent_note(buildings, "roofs are told apart by land-cover class only"))
+        buildings = None
+    counties = ctx.zones.level("county")
+    blocks = _blocks(ctx, item, settings, counties, buildings)
+    if blocks.empty:
+        return part
+    classes = reader.entry(spec.inputs["raster"]).classes or []
+    roofs, told = roof_source(classes, _convertible(classes, settings, params.flag), params.flag, buildings)
+    cap = f"at most {settings.max_convert_share:.0%} of a block's convertible ground"
+    rule = f"blocks of {settings.block_m:g} m with the most convertible ground first (fewest blocks); {cap}; {roofs}"
+    if not told:
+        rule += f"; the cap of {settings.max_convert_share:.0%} is the only guard"
     action = "不透水地面改为透水地面 make impervious ground permeable"
-    chosen = []
+    taken_all: dict[Any, float] = {}
+    plans: list[tuple[pd.Series, list[tuple[Any, float]], float]] = []  # zone, (block, m2), m2 counted before
     for zone in zones:
-        pool = blocks if zone["zone_type"] == "city" else blocks[blocks["county_id"] == str(zone["zone_id"])]
-        need = float(zone["target"]) * float(zone["denominator"]) - float(zone["numerator"])
-        taken = allocate(((i, float(pool.loc[i, "impervious_m2"])) for i in pool.index), need)
-        running = float(zone["numerator"])
+        pool = blocks[blocks["county_id"] == str(zone["zone_id"])]
+        taken = allocate(((i, float(pool.loc[i, "room_m2"])) for i in pool.index), _need_m2(item, zone, 0.0))
+        taken_all.update(taken)
+        plans.append((zone, taken, 0.0))
+    if city is not None and (city_gap or (by_county and taken_all)) and not is_missing(city["target"]):
+        before = sum(taken_all.values())
+        rest = blocks.drop(index=list(taken_all))
+        extra = allocate(((i, float(rest.loc[i, "room_m2"])) for i in rest.index), _need_m2(item, city, before))
+        plans.insert(0, (city, extra, before))
+    chosen: list[tuple[Any, int, float]] = []
+    for zone, taken, before in plans:
+        running = float(zone["numerator"]) + before
         rows = []
         for rank, (index, area) in enumerate(taken, start=1):
             running += area
@@ -97,22 +222,21 @@ def propose_permeable_blocks(ctx: Context, item: IndicatorResult, settings: Perm
             rows.append(item_row(
                 item, zone, action, area / 1e6, "km2",
                 ratio_value(running, float(zone["denominator"])), rank=rank, item_layer=f"{settings.block_m:g} m blocks",
-                item_id=str(block["id"]), detail=f"block has {block['impervious_m2'] / 1e6:.3f} km2 impervious",
+                item_id=str(block["id"]), adds=block["convertible_m2"] / 1e6, adds_unit="km2 convertible in the block",
+                detail=(f"block {block['impervious_m2'] / 1e6:.3f} km2 impervious, {block['convertible_m2'] / 1e6:.3f} km2 convertible; "
+                        f"converts {area / max(block['convertible_m2'], 1e-9):.0%} of it"),
             ))
-        total = sum(a for _, a in taken)
+        total = before + sum(a for _, a in taken)
+        if not taken and before == 0:
+            continue
+        after = ratio_value(float(zone["numerator"]) + total, float(zone["denominator"]))
+        detail = rule if before == 0 else f"the county proposals together (the plan sets a target in every county); {rule}"
+        detail += _why(item, zone, total, after, settings)
         part.rows.append(row(
-            item, zone, f"不透水地面改为透水地面 make {total / 1e6:.3f} km2 of impervious ground permeable", total / 1e6, "km2",
-            ratio_value(float(zone["numerator"]) + total, float(zone["denominator"])),
-            detail=f"{len(taken)} blocks of {settings.block_m:g} m with the most impervious ground first",
+            item, zone, f"不透水地面改为透水地面 make {total / 1e6:.3f} km2 of impervious ground permeable", total / 1e6, "km2", after,
+            detail=detail,
         ))
         part.rows += rows
-    city = city_row(item)
-    if level == "county" and city is not None and not is_missing(city["target"]) and chosen:
-        total = sum(a for _, _, a in chosen)
-        part.rows.insert(0, row(
-            item, city, f"不透水地面改为透水地面 make {total / 1e6:.3f} km2 of impervious ground permeable", total / 1e6, "km2",
-            ratio_value(float(city["numerator"]) + total, float(city["denominator"])), detail="sum of the county proposals",
-        ))
     if chosen:
         picked = blocks.loc[[i for i, _, _ in chosen]]
         part.layers[proposals_layer_name(spec.id)] = gpd.GeoDataFrame(
@@ -123,6 +247,7 @@ def propose_permeable_blocks(ctx: Context, item: IndicatorResult, settings: Perm
                 "base_id": picked["base_id"].values,
                 "rank": [r for _, r, _ in chosen],
                 "impervious_km2": picked["impervious_m2"].values / 1e6,
+                "convertible_km2": picked["convertible_m2"].values / 1e6,
                 "convert_km2": [a / 1e6 for _, _, a in chosen],
                 "permeable_share": picked["own_share"].values,
             },
@@ -130,6 +255,21 @@ def propose_permeable_blocks(ctx: Context, item: IndicatorResult, settings: Perm
             crs=reader.crs,
         )
     return part
+
+
+def _why(item: IndicatorResult, zone: pd.Series, total_m2: float, after: float, settings: PermeableSettings) -> str:
+    """Why the km2 converted differ from the zone's shortfall ('' when they do not)."""
+    short = shortfall_of(zone)
+    if short is None or item.spec.shortfall is None:
+        return ""
+    factor = item.spec.shortfall.factor
+    total = total_m2 * factor
+    if meets(after, zone["target"], zone["comparator"]) is False:
+        return (f"; capped at {settings.max_convert_share:.0%} per block the convertible ground gives only {total:,.3f} of the "
+                f"{short:,.3f} {item.spec.shortfall.unit}: {short - total:,.3f} more need another measure (green roofs, new parks)")
+    if total > short + 1e-9 * max(short, 1.0) + 5e-4:
+        return f"; {total:,.3f} against a shortfall of {short:,.3f}: the county targets need them all"
+    return ""
 
 
 PERMEABLE_BLOCKS = Kind(PermeableSettings, propose_permeable_blocks, ("raster_share",))

@@ -12,6 +12,7 @@ import numpy as np
 from gis.engines.result import IndicatorResult
 from gis.methods.attributes import Blanks, TotalParams, blank_fields, combined, read_layer
 from gis.methods.conditions import verdict
+from gis.methods.targets import EPSILON
 from gis.project.config import ProjectConfig
 from gis.project.specs import Spec
 from gis.proposals.common import (
@@ -26,6 +27,7 @@ from gis.proposals.common import (
     point_layer,
     proposals_layer_name,
     row,
+    shortfall_of,
 )
 from gis.values import is_missing
 
@@ -74,14 +76,24 @@ def propose_project_totals(ctx: Context, item: IndicatorResult, settings: Projec
     for zone in zones:
         mine = open_ if zone["zone_type"] == "city" else open_[open_["county_id"] == str(zone["zone_id"])]
         value = float(zone["value"])
-        short = float(zone["target"]) - value if zone["comparator"] == ">=" else value - float(zone["target"])
+        short = shortfall_of(zone)
+        if short is None:
+            short = float(zone["target"]) - value if zone["comparator"] == ">=" else value - float(zone["target"])
         total = float(mine["tonnes"].sum())
         after = value + total
         enough = meets(after, zone["target"], zone["comparator"])
-        outcome = "enough" if enough else f"{float(zone['target']) - after:,.1f} {unit} still short: new projects needed"
+        projects = "project" if len(mine) == 1 else "projects"
+        if enough:
+            first = int(np.argmax(value + mine["tonnes"].cumsum().to_numpy() >= float(zone["target"]) - EPSILON)) + 1
+            which = "it is" if len(mine) == 1 else (f"the first {first} (largest first) are" if first > 1 else "the first (the largest) is")
+            outcome = (f"the {len(mine)} {projects} not yet completed, all listed, add {total:,.1f} {unit} against a shortfall of "
+                       f"{short:,.1f} {unit}: {which} enough")
+        else:
+            outcome = (f"the {len(mine)} {projects} not yet completed add only {total:,.1f} {unit} against a shortfall of {short:,.1f} {unit}: "
+                       f"{float(zone['target']) - after:,.1f} {unit} still short, new projects needed")
         part.rows.append(row(
             item, zone, f"完成未完工的重点工程 {len(mine)} 项 complete the {len(mine)} projects not yet completed", total, unit, after,
-            detail=f"{short:,.1f} {unit} missing before; {outcome}",
+            detail=outcome,
         ))
         running = value
         for rank, (_, project_row) in enumerate(mine.iterrows(), start=1):

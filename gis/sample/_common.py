@@ -55,6 +55,7 @@ LANDCOVER_CLASSES: dict[int, str] = {
     50: "permeable paving",
     60: "bare soil",
     70: "impervious surface",
+    71: "building roofs",
     80: "water",
 }
 """Land-cover codes of ``landcover.tif`` (0 is nodata)."""

@@ -64,6 +64,9 @@ def landcover(world: World) -> tuple[np.ndarray, Affine]:
         sub = world.noise["sub"].sample(wtr, wshape)
         block = lc[rs, cs]
         block[m] = 70
+        # roofs (71): the cells off a street every third row and column of the grid; streets, yards, squares stay paved (70)
+        rows, cols = (np.arange(block.shape[0]) + rs.start)[:, None], (np.arange(block.shape[1]) + cs.start)[None, :]
+        block[m & ~perm & (rows % 3 != 0) & (cols % 3 != 0)] = 71
         if perm.any():
             a, b = np.quantile(sub[perm], [0.55, 0.85])
             block[perm & (sub < a)] = 40
