@@ -206,6 +206,7 @@ def run_record(result: RunResult, run_id: str, outputs: list[str]) -> dict:
                 "target": r.spec.target.model_dump() if r.spec.target else None,
                 "shortfall": r.spec.shortfall.model_dump() if r.spec.shortfall else None,
                 "notes": r.notes,
+                "texts": r.spec.texts(),
             }
             for r in result.results
         },
