@@ -131,9 +131,11 @@ class Result:
         """What was wrong in the inputs and what this run did about it."""
         return quality_table(self.run.notes)
 
-    def save(self, out_dir: str | Path) -> dict:
-        """Write every output (as ``gis run`` does) into ``out_dir``; return the run record."""
-        record = write_outputs(self.run, Path(out_dir))
+    def save(self, out_dir: str | Path, *, pdf: bool = True) -> dict:
+        """Write every output (as ``gis run`` does) into ``out_dir``; return the run record.
+
+        ``pdf=False`` writes the report and the brief as HTML only (``gis run --no-pdf``)."""
+        record = write_outputs(self.run, Path(out_dir), pdf=pdf)
         self._saved = Path(out_dir)
         return record
 
@@ -142,7 +144,7 @@ class Result:
         if self._saved is None:
             scratch = tempfile.mkdtemp(prefix="gis-result-")
             weakref.finalize(self, shutil.rmtree, scratch, ignore_errors=True)
-            self.save(scratch)
+            self.save(scratch, pdf=False)  # a scratch folder for the views: nobody prints from it
         assert self._saved is not None
         return read_run(self._saved)
 

@@ -31,7 +31,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     runner = CliRunner()
     sample, city = root / "sample", root / "city"
     assert runner.invoke(main, ["sample", str(sample), "--scale", "0.1", "--seed", "3"]).exit_code == 0
-    assert runner.invoke(main, ["run", "--project", str(sample), "--out", str(root / "sample_out")]).exit_code == 0
+    assert runner.invoke(main, ["run", "--no-pdf", "--project", str(sample), "--out", str(root / "sample_out")]).exit_code == 0
     result = runner.invoke(main, ["init", str(city), "--name", "测试市", "--crs", "EPSG:4546"])
     assert result.exit_code == 0, result.output
 
@@ -73,7 +73,7 @@ def test_cli_run_of_the_new_city_matches_the_sample(city):
     project, root = city
     runner = CliRunner()
     assert runner.invoke(main, ["check", "--project", str(project), "--out", str(root / "check")]).exit_code == 0
-    result = runner.invoke(main, ["run", "--project", str(project), "--out", str(root / "out")])
+    result = runner.invoke(main, ["run", "--no-pdf", "--project", str(project), "--out", str(root / "out")])
     assert result.exit_code == 0, result.output
     mine = pd.read_csv(root / "out" / "indicators.csv", dtype={"zone_id": str})
     sample = pd.read_csv(root / "sample_out" / "indicators.csv", dtype={"zone_id": str})

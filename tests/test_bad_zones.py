@@ -90,7 +90,7 @@ def test_a_sliver_within_the_tolerance_is_cut_from_the_later_zone_and_counted_on
 def test_a_sliver_beyond_a_tighter_tolerance_is_refused(make_project):
     zones = {"county": {"layer": "counties", "overlap_tolerance_m2": 1000}}
     root = make_project({"counties": _two_counties_sharing(5), "works": _sliver_work()}, [_total_spec()], zones=zones)
-    result = CliRunner().invoke(main, ["run", "--project", str(root), "--out", str(root / "out")])
+    result = CliRunner().invoke(main, ["run", "--no-pdf", "--project", str(root), "--out", str(root / "out")])
     assert result.exit_code == 1
     line = result.output.strip().splitlines()[-1]
     assert "zones 'A' 甲县 and 'B' 乙县 of layer 'counties' overlap by 5,000 m2" in line

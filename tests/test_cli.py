@@ -118,7 +118,8 @@ def test_history_and_diff_show_what_changed(tmp_path):
     project, out = tmp_path / "city", tmp_path / "out"
     runner = CliRunner()
     assert runner.invoke(main, ["sample", str(project), "--scale", "0.1"]).exit_code == 0
-    assert runner.invoke(main, ["run", "--project", str(project), "--out", str(out)]).exit_code == 0
+    assert runner.invoke(main, ["run", "--no-pdf", "--project", str(project), "--out", str(out)]).exit_code == 0
+    assert (out / "report.html").exists() and not (out / "report.pdf").exists()  # --no-pdf: the HTML only
     # Equip every space of one parking lot in 湖滨区 (156411202) with a charger.
     data = project / "layers" / "sample" / "sanmenxia.gpkg"
     lots = gpd.read_file(data, layer="parking_lots")
@@ -128,7 +129,7 @@ def test_history_and_diff_show_what_changed(tmp_path):
     added = int(lots.loc[inside, "spaces"] - lots.loc[inside, "charger_spaces"])
     lots.loc[inside, "charger_spaces"] = lots.loc[inside, "spaces"]
     pyogrio.write_dataframe(lots, data, layer="parking_lots", driver="GPKG")
-    assert runner.invoke(main, ["run", "--project", str(project), "--out", str(out)]).exit_code == 0
+    assert runner.invoke(main, ["run", "--no-pdf", "--project", str(project), "--out", str(out)]).exit_code == 0
 
     listed = runner.invoke(main, ["history", "--out", str(out), "--format", "csv"])
     runs = pd.read_csv(io.StringIO(listed.output))

@@ -24,7 +24,7 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     runner = CliRunner()
     assert runner.invoke(main, ["sample", str(root / "city"), "--scale", "0.1"]).exit_code == 0
     for out in ("a", "b"):
-        result = runner.invoke(main, ["run", "--project", str(root / "city"), "--out", str(root / out)])
+        result = runner.invoke(main, ["run", "--no-pdf", "--project", str(root / "city"), "--out", str(root / out)])
         assert result.exit_code == 0, result.output
     return root / "a" / "planning.gpkg", root / "b" / "planning.gpkg"
 

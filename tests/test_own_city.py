@@ -282,7 +282,7 @@ def test_own_city_outputs_name_no_other_city(tmp_path: Path):
         {"id": "C1", "name": "充电站", "ports": 10, "fast_ports": 4, "lon": west + 0.02, "lat": LAT},
     ])
     out = tmp_path / "out"
-    result = runner.invoke(main, ["run", "--project", str(city), "--out", str(out)])
+    result = runner.invoke(main, ["run", "--no-pdf", "--project", str(city), "--out", str(out)])
     assert result.exit_code == 0, result.output
     texts = _output_texts(out)
     assert {p.suffix for p in texts} >= {".csv", ".gpkg", ".html", ".xlsx", ".json"}

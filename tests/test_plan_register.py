@@ -77,7 +77,7 @@ def test_a_tiny_register_gives_its_rows(make_project, tmp_path):
         _item(3, "not_assessed", reason="no data in the sample"),
     ])
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["run", "--project", str(root), "--out", str(out)])
+    result = CliRunner().invoke(main, ["run", "--no-pdf", "--project", str(root), "--out", str(out)])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "plan_coverage.csv", dtype=str, keep_default_na=False)
     assert list(table.columns) == PLAN_COVERAGE_COLUMNS

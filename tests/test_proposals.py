@@ -541,7 +541,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Proposals, p
     runner = CliRunner()
     result = runner.invoke(main, ["-q", "sample", str(project), "--scale", "0.1"])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(main, ["-q", "run", "--project", str(project), "--out", str(out)])
+    result = runner.invoke(main, ["-q", "run", "--no-pdf", "--project", str(project), "--out", str(out)])
     assert result.exit_code == 0, result.output
     run = run_project(load_project(project))
     return out, propose(run), run.indicators

@@ -69,7 +69,7 @@ def project_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     catalog.write_text(catalog.read_text(encoding="utf-8").replace("name_en: Sanmenxia", f'name_en: "{XSS_CITY}"'), encoding="utf-8")
     spec = root / "analyses" / "sewage.sludge_safe.yaml"
     spec.write_text(spec.read_text(encoding="utf-8").replace("zh: 污泥无害化处置率", f"zh: 污泥无害化处置率{XSS_TITLE}"), encoding="utf-8")
-    result = runner.invoke(main, ["-q", "run", "--project", str(root), "--out", str(root / "out")])
+    result = runner.invoke(main, ["-q", "run", "--no-pdf", "--project", str(root), "--out", str(root / "out")])
     assert result.exit_code == 0, result.output
     return root
 
@@ -413,7 +413,7 @@ def test_map_of_a_project_without_builtup_rivers_or_roads(make_project: Callable
     catalog["layers"]["stations"]["geometry"] = "Point"  # a facility layer of the derived map spec
     catalog_path.write_text(yaml.safe_dump(catalog, allow_unicode=True), encoding="utf-8")
     out = root / "out"
-    result = CliRunner().invoke(main, ["-q", "run", "--project", str(root), "--out", str(out)])
+    result = CliRunner().invoke(main, ["-q", "run", "--no-pdf", "--project", str(root), "--out", str(out)])
     assert result.exit_code == 0, result.output
     page = decoded((out / "map.html").read_text(encoding="utf-8"))
     panel = panel_data(page)

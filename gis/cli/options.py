@@ -19,6 +19,11 @@ lang_option = click.option("--lang", type=click.Choice(list(LANGS)), default="bo
                            help="Labels of the map, report and workbook: Chinese and English, or one of them.")
 """``--lang``: the language of the labels of the map, report and workbook."""
 
+pdf_option = click.option("--pdf/--no-pdf", default=True, show_default=True,
+                          help="Print report.pdf and brief.pdf (WeasyPrint, a few seconds); --no-pdf writes the HTML only "
+                               "and removes PDFs of an earlier run.")
+"""``--pdf/--no-pdf``: print the report and the brief to PDF as well as HTML."""
+
 db_option = click.option("--db", "db_url", default=None, metavar="postgresql://USER@HOST:PORT/DB",
                          help="Read the runs from PostGIS instead of an output folder (password: PGPASSWORD or ~/.pgpass).")
 """``--db URL``: read the runs from PostGIS instead of an output folder."""

@@ -14,7 +14,7 @@ from rich.table import Table
 from gis.api import load_project
 from gis.api import run as run_analyses
 from gis.cli.console import console
-from gis.cli.options import lang_option, out_option, project_option
+from gis.cli.options import lang_option, out_option, pdf_option, project_option
 from gis.errors import UsageError
 from gis.outputs.i18n import Lang
 from gis.outputs.plan_coverage import coverage_line, plan_coverage
@@ -66,9 +66,10 @@ def print_gaps(indicators: pd.DataFrame, *, target_year: int, project_name: str,
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="With --engine dask and no --scheduler: worker processes of the local cluster.")
 @lang_option
+@pdf_option
 @click.pass_context
 def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, ...], engine: str,
-        scheduler: str | None, workers: int, lang: Lang) -> None:
+        scheduler: str | None, workers: int, lang: Lang, pdf: bool) -> None:
     """Run every analysis of a project and write indicators.csv, planning.gpkg and run.json."""
     from gis.outputs.write import write_outputs
 
@@ -89,7 +90,7 @@ def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, .
 
         result = run_analyses(project, engine=engine, scheduler=scheduler, only=list(only) or None, workers=workers, on_step=step).run
         progress.update(task, description="writing outputs", completed=total + 1)
-        record = write_outputs(result, out_dir, lang=lang)
+        record = write_outputs(result, out_dir, lang=lang, pdf=pdf)
     if not ctx.obj["quiet"]:
         print_gaps(result.indicators, target_year=project.catalog.project.target_year, project_name=project.name,
                    synthetic=result.synthetic)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gis.cli.console import console
-from gis.cli.options import lang_option, out_option
+from gis.cli.options import lang_option, out_option, pdf_option
 from gis.outputs.i18n import Lang
 
 
@@ -41,11 +41,12 @@ def map_command(out_dir: Path, map_spec: Path | None, basemap: str | None, lang:
 @click.command()
 @out_option()
 @lang_option
-def report(out_dir: Path, lang: Lang) -> None:
+@pdf_option
+def report(out_dir: Path, lang: Lang, pdf: bool) -> None:
     """Rebuild report.html, brief.html, their PDFs and gaps.xlsx from an existing run, without recomputing; all are replaced, or none."""
     from gis.outputs.folder import read_run
     from gis.outputs.write import rebuild_report
 
     run = read_run(out_dir)
-    written = rebuild_report(run, out_dir, lang=lang)
+    written = rebuild_report(run, out_dir, lang=lang, pdf=pdf)
     console.print(f"rebuilt {', '.join(str(path) for path in written)} from run {run.record['run_id']}")
