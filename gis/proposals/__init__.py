@@ -19,8 +19,9 @@ reads only the run's results and the project's layers:
 - ``project_totals`` (:mod:`~gis.proposals.projects`): the projects not yet completed and
   whether completing them meets the target.
 
-:mod:`~gis.proposals.common` holds what they share; :mod:`~gis.proposals.registry` the kinds,
-the check of the blocks when a project loads, and :func:`propose`.
+:mod:`~gis.proposals.common` holds what they share; :mod:`~gis.proposals.texts` the words of the
+table in Chinese and English (``action_zh``/``action_en``, ``unit``/``unit_zh``, ``detail``/``detail_zh``);
+:mod:`~gis.proposals.registry` the kinds, the check of the blocks when a project loads, and :func:`propose`.
 """
 
 from gis.proposals.common import PROPOSAL_COLUMNS, PROPOSAL_FIELDS, Proposals, proposals_layer_name

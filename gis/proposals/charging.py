@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 from pydantic import Field
 
+from gis.bilingual import Bilingual
 from gis.engines.result import IndicatorResult
 from gis.methods.attributes import Blanks, RatioParams, ratio_features, ratio_value, ratios, read_features
 from gis.methods.coverage import CoverageParams, base_pieces, coverage_rule
@@ -45,6 +46,7 @@ from gis.proposals.common import (
     zone_rows,
 )
 from gis.proposals.greedy import greedy_cover
+from gis.proposals.texts import COUNTY_TOGETHER, action, cat, counted, names_of, need_them_all, same, say
 from gis.values import is_missing
 
 # --- charging coverage: new sites by greedy maximal covering -------------------------------
@@ -181,31 +183,39 @@ def propose_coverage_sites(ctx: Context, item: IndicatorResult, settings: Covera
     holes = measured.loc[measured["part"] == "uncovered"]
     uncovered = holes.groupby("zone_id")["amount"].sum().reindex(county_zones["zone_id"], fill_value=0.0)
     totals = counties.set_index("zone_id")["denominator"].astype(float)
-    action_site = "新建公共充电站 build a public charging site"
-    unit_people = "people 人" if rule.raster is not None else "km2"
+    action_site = action("新建公共充电站", "build a public charging site")
+    people = rule.raster is not None
+    unit_people = say("人", "people") if people else same("km2")
+    candidates = names_of(reader, settings.candidates)
+    rule_text = say(f"按{distance:g} m范围内新覆盖的人口逐个选址（贪心）；候选：{candidates.zh}",
+                    f"greedy by people newly covered within {distance:g} m; candidates: {candidates.en}")
+
+    def covers(added: float) -> Bilingual:
+        got = f"{added:,.0f}人" if people else f"{added:,.3f} km2"
+        return say(f"{distance:g} m范围内新覆盖{got}", f"newly covers {added:,.0f} within {distance:g} m")
+
     for zone, target in below:
         zone_id = str(zone["zone_id"])
         mine = [c for c in chosen if c["zone"] is zone]
         value = ratio_value(totals[zone_id] - uncovered[zone_id], totals[zone_id])
         part.rows.append(row(
-            item, zone, f"新建公共充电站 {len(mine)} 处 build {len(mine)} public charging sites", len(mine), "sites", value,
+            item, zone, _sites_action(len(mine)), len(mine), SITES, value,
             target=target, comparator=">=", adds=sum(c["people_added"] for c in mine), adds_unit=unit_people,
-            detail=f"greedy by people newly covered within {distance:g} m; candidates: {', '.join(settings.candidates)}"
-            + _coverage_why(value, target, len(mine), settings.max_sites),
+            detail=cat(rule_text, _coverage_why(value, target, len(mine), settings.max_sites)),
         ))
         for c in mine:
             site = c["site"]
             part.rows.append(item_row(
-                item, zone, action_site, 1, "sites", c["value_after"], target=target, comparator=">=",
+                item, zone, action_site, 1, SITES, c["value_after"], target=target, comparator=">=",
                 rank=c["rank"], item_layer=site["source_layer"], item_id=site["source_id"], item_name=site["name"],
-                adds=c["people_added"], adds_unit=unit_people, detail=f"newly covers {c['people_added']:,.0f} within {distance:g} m",
+                adds=c["people_added"], adds_unit=unit_people, detail=covers(c["people_added"]),
             ))
     city = city_row(item)
     if city is not None and threshold(city) is not None:
         total = float(totals.sum())
         value = ratio_value(total - float(uncovered.sum()), total)
         part.rows.insert(0, row(
-            item, city, f"新建公共充电站 {len(chosen)} 处 build {len(chosen)} public charging sites", len(chosen), "sites", value,
+            item, city, _sites_action(len(chosen)), len(chosen), SITES, value,
             target=threshold(city), comparator=">=", adds=sum(c["people_added"] for c in chosen), adds_unit=unit_people,
             detail=_coverage_city_detail(item, settings),
         ))
@@ -228,21 +238,37 @@ def propose_coverage_sites(ctx: Context, item: IndicatorResult, settings: Covera
     return part
 
 
-def _coverage_why(value: float, target: float, sites: int, limit: int | None) -> str:
-    """Why a county stays below the coverage sought after its new sites ('' when it does not)."""
+SITES = say("处充电站", "sites")
+"""The unit of new charging sites."""
+
+
+def _sites_action(count: int) -> Bilingual:
+    """The action of a zone row of new sites: '新建公共充电站 3 处' / 'build 3 public charging sites'."""
+    return action(f"新建公共充电站 {count:,} 处", f"build {count:,} public charging sites")
+
+
+def _coverage_why(value: float, target: float, sites: int, limit: int | None) -> Bilingual:
+    """Why a county stays below the coverage sought after its new sites (empty when it does not)."""
     if meets(value, target, ">=") is not False:
-        return ""
-    reason = f"proposal.max_sites allows {limit} per county" if limit is not None and sites >= limit else "no other candidate site adds anyone"
-    return f"; the {sites} sites reach {value:.1%} of the {target:.0%} sought: {reason}; the rest needs sites outside the candidate layers"
+        return same("")
+    if limit is not None and sites >= limit:
+        reason = say(f"proposal.max_sites 限定每县至多{limit}处", f"proposal.max_sites allows {limit} per county")
+    else:
+        reason = say("其他候选站点均不再新增覆盖人口", "no other candidate site adds anyone")
+    return cat(
+        say(f"；这{sites}处站点使覆盖率达到{value:.1%}，未达{target:.0%}：", f"; the {sites} sites reach {value:.1%} of the {target:.0%} sought: "),
+        reason, say("；其余需在候选图层以外选址", "; the rest needs sites outside the candidate layers"),
+    )
 
 
-def _coverage_city_detail(item: IndicatorResult, settings: CoverageSettings) -> str:
+def _coverage_city_detail(item: IndicatorResult, settings: CoverageSettings) -> Bilingual:
     """Why the city row of new sites is the county proposals together."""
     if county_targets(item):
-        return "the county proposals together (the plan sets a target in every county)"
+        return COUNTY_TOGETHER
     share = "" if settings.coverage_target is None else f" {settings.coverage_target:.0%}"
-    return (f"the county proposals together: proposal.coverage_target{share} is a planning setting applied in each county "
-            "(the plan sets no county number)")
+    return say(f"各县建议之和：proposal.coverage_target{share}是逐县适用的规划设定（规划未设县级数值）",
+               f"the county proposals together: proposal.coverage_target{share} is a planning setting applied in each county "
+               "(the plan sets no county number)")
 
 
 COVERAGE_SITES = Kind(CoverageSettings, propose_coverage_sites, ("coverage",))
@@ -318,10 +344,11 @@ def propose_parking_spaces(ctx: Context, item: IndicatorResult, settings: Parkin
     if not picks:
         return part
     if settings.rule == "lowest_share_first":
-        rule_text = "lots below the target share brought up to it, lowest share first (ties: most spaces)"
+        rule_text = say("低于目标比例的停车场补足至目标比例，比例最低者优先（比例相同时车位多者优先）",
+                        "lots below the target share brought up to it, lowest share first (ties: most spaces)")
     else:
-        rule_text = "largest lots first"
-    action = "为停车位配建充电设施 equip parking spaces with chargers"
+        rule_text = say("车位最多的停车场优先", "largest lots first")
+    verb = action("为停车位配建充电设施", "equip parking spaces with chargers")
     order: list[pd.Series] = []
     for zone, *_ in picks:
         if not any(z is zone for z in order):
@@ -333,15 +360,17 @@ def propose_parking_spaces(ctx: Context, item: IndicatorResult, settings: Parkin
         mine = [p for p in picks if p[0] is zone]
         spaces = float(frame["add"].sum()) if zone["zone_type"] == "city" else float(sum(p[2] for p in mine))
         value = ratio_value(float(zone["numerator"]) + spaces, float(zone["denominator"]))
-        detail = rule_text if mine else "the county proposals together (the plan sets a target in every county)"
-        part.rows.append(row(item, zone, f"{action}: {spaces:,.0f}", spaces, "spaces", value, detail=detail + _parking_why(zone, spaces, value)))
+        detail = rule_text if mine else COUNTY_TOGETHER
+        part.rows.append(row(item, zone, counted(verb, f"{spaces:,.0f}"), spaces, SPACES, value,
+                             detail=cat(detail, _parking_why(zone, spaces, value))))
         for rank, (_, index, count, after) in enumerate(mine, start=1):
             rank_of.setdefault(index, rank)
             lot = frame.loc[index]
+            had, of, now = lot["numerator"], lot["denominator"], lot["numerator"] + frame.loc[index, "add"]
             part.rows.append(item_row(
-                item, zone, action, count, "spaces", after, rank=rank, item_layer=layer, item_id=str(lot["id"]),
+                item, zone, verb, count, SPACES, after, rank=rank, item_layer=layer, item_id=str(lot["id"]),
                 item_name=str(lot.get("name", lot["id"])),
-                detail=f"lot {lot['numerator']:,.0f} of {lot['denominator']:,.0f} spaces → {lot['numerator'] + frame.loc[index, 'add']:,.0f}",
+                detail=say(f"停车场{of:,.0f}个车位中已配建{had:,.0f}个 → {now:,.0f}个", f"lot {had:,.0f} of {of:,.0f} spaces → {now:,.0f}"),
             ))
     equipped = frame[frame["add"] > 0]
     part.layers[proposals_layer_name(spec.id)] = gpd.GeoDataFrame(
@@ -362,17 +391,23 @@ def propose_parking_spaces(ctx: Context, item: IndicatorResult, settings: Parkin
     return part
 
 
-def _parking_why(zone: pd.Series, spaces: float, value: float) -> str:
-    """Why the spaces to equip differ from the zone's shortfall ('' when they do not)."""
+SPACES = say("个车位", "spaces")
+"""The unit of parking spaces to equip."""
+
+
+def _parking_why(zone: pd.Series, spaces: float, value: float) -> Bilingual:
+    """Why the spaces to equip differ from the zone's shortfall (empty when they do not)."""
     short = shortfall_of(zone)
     if short is None:
-        return ""
+        return same("")
     if meets(value, zone["target"], zone["comparator"]) is False:
-        return (f"; the lots' free spaces close only {spaces:,.0f} of a shortfall of {short:,.0f} spaces: "
-                f"{max(short - spaces, 0):,.0f} more need new or larger lots")
+        rest = max(short - spaces, 0)
+        return say(f"；停车场的空余车位仅能补足缺口{short:,.0f}个车位中的{spaces:,.0f}个：其余{rest:,.0f}个需新建或扩建停车场",
+                   f"; the lots' free spaces close only {spaces:,.0f} of a shortfall of {short:,.0f} spaces: "
+                   f"{rest:,.0f} more need new or larger lots")
     if spaces > short + 0.5:
-        return f"; {spaces:,.0f} spaces against a shortfall of {short:,.0f}: the county targets need them all"
-    return ""
+        return need_them_all(say(f"{spaces:,.0f}个车位", f"{spaces:,.0f} spaces"), say(f"{short:,.0f}个车位", f"{short:,.0f}"))
+    return same("")
 
 
 PARKING_SPACES = Kind(ParkingSettings, propose_parking_spaces, ("ratio",))
@@ -425,18 +460,21 @@ def propose_fast_charging(ctx: Context, item: IndicatorResult, settings: FastSet
     gaps["distance_km"] = gaps["distance_m"] / 1000
     gaps = gaps.sort_values(["county_id", "id"], na_position="last")
 
-    def detail(feature: pd.Series) -> str:
+    def detail(feature: pd.Series) -> Bilingual:
         if settings.stations is None:
-            return "nearest fast charger not looked up (no proposal.stations)"
+            return say("未查找最近的快充站（未设 proposal.stations）", "nearest fast charger not looked up (no proposal.stations)")
         if stations_layer is None:
-            return f"nearest fast charger not looked up (no layer '{settings.stations}')"
+            return say(f"未查找最近的快充站（无图层 `{settings.stations}`）", f"nearest fast charger not looked up (no layer '{settings.stations}')")
         if is_missing(feature["distance_km"]):
-            return "no existing fast charger found"
-        return f"nearest fast charger: {feature['station_name']} ({feature['station_id']}), {feature['distance_km']:.1f} km"
+            return say("未找到现有快充站", "no existing fast charger found")
+        name, station, km = feature["station_name"], feature["station_id"], feature["distance_km"]
+        return say(f"最近的快充站：{name}（{station}），{km:.1f} km", f"nearest fast charger: {name} ({station}), {km:.1f} km")
 
     layer = spec.inputs["features"]
-    part.rows = count_items(item, gaps, "服务区建设快速充电设施 install fast chargers at the service area", "service areas", 1.0, detail, layer,
-                            rule="every service area without fast charging, with the nearest existing fast charger")
+    part.rows = count_items(item, gaps, action("服务区建设快速充电设施", "install fast chargers at the service area"), say("个服务区", "service areas"),
+                            1.0, detail, layer,
+                            rule=say("所有尚无快充设施的服务区，并列出最近的现有快充站",
+                                     "every service area without fast charging, with the nearest existing fast charger"))
     columns = ["id", "indicator", "county_id", *[c for c in ("name", "expressway") if c in gaps], "station_id", "station_name", "distance_km"]
     part.layers[proposals_layer_name(spec.id)] = point_layer(gaps.assign(indicator=spec.id), columns, reader.crs)
     return part

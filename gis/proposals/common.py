@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from gis.bilingual import Bilingual
 from gis.engines.result import IndicatorResult, RunResult
 from gis.methods.attributes import ratio_value
 from gis.methods.registry import typo_problem
@@ -24,25 +25,28 @@ from gis.methods.zones import Zones
 from gis.project.config import ProjectConfig
 from gis.project.layers import LayerReader
 from gis.project.specs import Spec
+from gis.proposals.texts import COUNTY_TOGETHER, amount, cat, counted, need_them_all, same, say
 from gis.values import is_missing
 
 PROPOSAL_COLUMNS = [
     "indicator", "zone_type", "zone_id", "zone_name", "action", "quantity", "unit", "value_after", "meets_target",
     "row_type", "rank", "item_layer", "item_id", "item_name", "adds", "adds_unit", "value_before", "target",
-    "comparator", "detail", "shortfall", "shortfall_unit",
+    "comparator", "detail", "shortfall", "shortfall_unit", "action_zh", "action_en", "unit_zh", "detail_zh", "adds_unit_zh",
 ]
 """Columns of ``proposals.csv``: the first nine are fixed; ``row_type`` is ``zone`` (the proposal
 for a zone, summed) or ``item`` (one site, lot, boiler, block, sewer or project of it). Columns
-are only ever added at the end (``shortfall``, ``shortfall_unit`` came last)."""
+are only ever added at the end (``shortfall``, ``shortfall_unit``, then the texts in one language
+each: ``action_zh``, ``action_en``, ``unit_zh``, ``detail_zh``, ``adds_unit_zh``; ``unit``, ``detail`` and
+``adds_unit`` are English, ``action`` both joined)."""
 
 PROPOSAL_FIELDS = {
     "indicator": "indicator id whose gap the proposal closes",
     "zone_type": "city or county the proposal is for",
     "zone_id": "zone code",
     "zone_name": "zone name",
-    "action": "what to do (Chinese and English)",
+    "action": "what to do, Chinese and English joined ('中文 English'; one language: action_zh, action_en)",
     "quantity": "how much of it, in unit",
-    "unit": "unit of quantity",
+    "unit": "unit of quantity (English; Chinese: unit_zh)",
     "value_after": "the indicator's value for the zone after the proposal (items: after this item and those ranked before it)",
     "meets_target": "whether value_after meets the zone's target (empty: no target)",
     "row_type": "zone (the proposal for a zone) or item (one site, lot, boiler, block, sewer or project)",
@@ -51,14 +55,19 @@ PROPOSAL_FIELDS = {
     "item_id": "id of the item in its layer (or of the block or blank area)",
     "item_name": "name of the item",
     "adds": "what the item adds besides quantity (people newly covered or served, m2 converted)",
-    "adds_unit": "unit of adds",
+    "adds_unit": "unit of adds (English; Chinese: adds_unit_zh)",
     "value_before": "the indicator's value for the zone before the proposal",
     "target": "the zone's threshold (for a coverage without target the proposal's coverage_target)",
     "comparator": "how value_after is compared with target",
     "detail": "the rule used and what the item is near (nearest fast charger, network, sewer); on a zone row, why the "
-              "proposal's total differs from the shortfall where it does",
+              "proposal's total differs from the shortfall where it does (English; Chinese: detail_zh)",
     "shortfall": "(zone rows) the zone's shortfall as indicators.csv states it (rounded up), to set beside quantity",
     "shortfall_unit": "unit of shortfall",
+    "action_zh": "what to do, in Chinese",
+    "action_en": "what to do, in English",
+    "unit_zh": "unit of quantity, in Chinese",
+    "detail_zh": "detail in Chinese: the rule, what the item is near, why the total differs from the shortfall",
+    "adds_unit_zh": "unit of adds, in Chinese",
 }
 """Meaning of every column of ``proposals.csv``."""
 
@@ -177,23 +186,38 @@ def meets(value: Any, target: Any, comparator: Any) -> bool | None:
     return meets_threshold(float(value), float(target), str(comparator))
 
 
-def row(item: IndicatorResult, zone: pd.Series, action: str, quantity: float, unit: str, value_after: Any, **extra: Any) -> dict[str, Any]:
-    """One row of the table for the zone ``zone`` (a row of the indicator's own table)."""
+def row(
+    item: IndicatorResult, zone: pd.Series, action: Bilingual, quantity: float, unit: Bilingual, value_after: Any,
+    *, detail: Bilingual | None = None, adds_unit: Bilingual | None = None, **extra: Any,
+) -> dict[str, Any]:
+    """One row of the table for the zone ``zone`` (a row of the indicator's own table).
+
+    ``action``, ``unit``, ``detail`` and ``adds_unit`` are in both languages (:mod:`~gis.proposals.texts`):
+    the row keeps each language in its own column, and ``action`` as both joined.
+    """
     target, comparator = extra.pop("target", zone.get("target")), extra.pop("comparator", zone.get("comparator"))
+    detail = detail if detail is not None else same("")
     out = {
         "indicator": item.spec.id,
         "zone_type": str(zone["zone_type"]),
         "zone_id": str(zone["zone_id"]),
         "zone_name": str(zone["zone_name"]),
-        "action": action,
+        "action": str(action),
         "quantity": quantity,
-        "unit": unit,
+        "unit": unit.en,
         "value_after": value_after,
         "meets_target": meets(value_after, target, comparator),
         "row_type": "zone",
         "value_before": zone.get("value"),
         "target": target,
         "comparator": comparator,
+        "detail": detail.en,
+        "action_zh": action.zh,
+        "action_en": action.en,
+        "unit_zh": unit.zh,
+        "detail_zh": detail.zh,
+        "adds_unit": None if adds_unit is None else adds_unit.en,
+        "adds_unit_zh": None if adds_unit is None else adds_unit.zh,
     }
     out.update(extra)
     if out["row_type"] == "zone":
@@ -202,7 +226,9 @@ def row(item: IndicatorResult, zone: pd.Series, action: str, quantity: float, un
     return out
 
 
-def item_row(item: IndicatorResult, zone: pd.Series, action: str, quantity: float, unit: str, value_after: Any, **extra: Any) -> dict[str, Any]:
+def item_row(
+    item: IndicatorResult, zone: pd.Series, action: Bilingual, quantity: float, unit: Bilingual, value_after: Any, **extra: Any,
+) -> dict[str, Any]:
     """One item (site, lot, boiler, ...) of the proposal for ``zone``."""
     return row(item, zone, action, quantity, unit, value_after, row_type="item", **extra)
 
@@ -230,11 +256,6 @@ def city_row(item: IndicatorResult) -> pd.Series | None:
     return None if city.empty else city.iloc[0]
 
 
-def amount_text(amount: float, unit: str, decimals: int = 0) -> str:
-    """An amount with thousands separators and its unit: ``1,452 spaces``, ``4.117 km2``."""
-    return f"{amount:,.{decimals}f} {unit}".strip()
-
-
 def shortfall_of(zone: pd.Series) -> float | None:
     """The zone's shortfall as ``indicators.csv`` states it (rounded up); None without one."""
     value = zone.get("shortfall")
@@ -242,8 +263,8 @@ def shortfall_of(zone: pd.Series) -> float | None:
 
 
 def count_items(
-    item: IndicatorResult, features: gpd.GeoDataFrame, action: str, unit: str, step: float, detail_of: Callable[[pd.Series], str], layer: str,
-    *, rule: str,
+    item: IndicatorResult, features: gpd.GeoDataFrame, action: Bilingual, unit: Bilingual, step: float,
+    detail_of: Callable[[pd.Series], Bilingual], layer: str, *, rule: Bilingual,
 ) -> list[dict[str, Any]]:
     """Rows for a count or ratio of features fixed one at a time (service areas, boilers).
 
@@ -268,17 +289,19 @@ def count_items(
                 return count
         return available
 
-    def why(zone: pd.Series, count: int) -> str:
-        """Why ``count`` differs from the zone's shortfall ('' when it does not)."""
+    def why(zone: pd.Series, count: int) -> Bilingual:
+        """Why ``count`` differs from the zone's shortfall (empty when it does not)."""
         short = shortfall_of(zone)
         if short is None:
-            return ""
+            return same("")
         if meets(value_of(zone, count), zone["target"], zone["comparator"]) is False:
-            return (f"; the {unit} the layers hold close only {count:,} of a shortfall of {amount_text(short, unit)}: "
-                    f"{amount_text(max(short - count, 0), unit)} more need a plan the layers cannot give")
+            short_text, rest = amount(short, unit), amount(max(short - count, 0), unit)
+            return say(f"；图层所含对象仅能补足缺口{short_text.zh}中的{count:,}个：其余{rest.zh}需图层以外的规划",
+                       f"; the {unit.en} the layers hold close only {count:,} of a shortfall of {short_text.en}: "
+                       f"{rest.en} more need a plan the layers cannot give")
         if count > short + 1e-9:
-            return f"; {count:,} {unit} against a shortfall of {amount_text(short, unit)}: the county targets need them all"
-        return ""
+            return need_them_all(amount(count, unit), amount(short, unit))
+        return same("")
 
     city = city_row(item)
     city_target = city is not None and not is_missing(city["target"]) and city["status"] in ("gap", "met")
@@ -296,10 +319,12 @@ def count_items(
             extra = rest.iloc[: needed(city, len(rest), len(taken))]  # still short: features outside every county
             total = len(taken) + len(extra)
             if total:
-                detail = "the county proposals together (the plan sets a target in every county)"
+                detail = COUNTY_TOGETHER
                 if not extra.empty:
-                    detail += f", and {len(extra)} outside every county, listed under the city"
-                rows.append(row(item, city, f"{action}: {total}", total, unit, value_of(city, total), detail=detail + why(city, total)))
+                    detail = cat(detail, say(f"，另有{len(extra)}个位于各县之外，列在市级之下",
+                                             f", and {len(extra)} outside every county, listed under the city"))
+                rows.append(row(item, city, counted(action, f"{total:,}"), total, unit, value_of(city, total),
+                                detail=cat(detail, why(city, total))))
             if not extra.empty:
                 lists.append((city, extra, len(taken)))
     elif city_target and city is not None and city["status"] == "gap":
@@ -308,8 +333,8 @@ def count_items(
         if picks.empty:
             continue
         if before == 0:
-            rows.append(row(item, zone, f"{action}: {len(picks)}", len(picks), unit, value_of(zone, len(picks)),
-                            detail=rule + why(zone, len(picks))))
+            rows.append(row(item, zone, counted(action, f"{len(picks):,}"), len(picks), unit, value_of(zone, len(picks)),
+                            detail=cat(rule, why(zone, len(picks)))))
         for rank, (_, feature) in enumerate(picks.iterrows(), start=1):
             rows.append(item_row(
                 item, zone, action, 1, unit, value_of(zone, before + rank), rank=rank, item_layer=layer,

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from gis.bilingual import Bilingual
 from gis.engines.result import IndicatorResult
 from gis.methods.attributes import Blanks, RatioParams, WithinParams, ratio_features, ratio_value, read_features
 from gis.methods.zones import sums_per_level
@@ -22,7 +23,6 @@ from gis.proposals.common import (
     KindSettings,
     Part,
     Problem,
-    amount_text,
     count_items,
     county_of,
     item_row,
@@ -34,6 +34,7 @@ from gis.proposals.common import (
     row,
     shortfall_of,
 )
+from gis.proposals.texts import action, amount, cat, say
 from gis.values import is_missing
 
 
@@ -57,15 +58,26 @@ class CoalSettings(KindSettings):
             yield ("clean_share",), f"indicator '{self.clean_share}' is not a ratio measured on the features of '{layer}'"
 
 
-def _capacity(boiler: pd.Series) -> str:
+COAL_USERS = say("个燃煤用户", "coal users")
+"""The unit of coal boilers and loose-coal users to phase out."""
+FLOOR_AREA = say("m2 建筑面积", "m2 floor area")
+"""The unit of the floor area the conversions make clean."""
+
+
+def _capacity(boiler: pd.Series) -> Bilingual:
     """A boiler's capacity in words, or that it is blank."""
-    return "capacity_mw blank" if is_missing(boiler["capacity_mw"]) else f"{boiler['capacity_mw']:g} MW"
+    if is_missing(boiler["capacity_mw"]):
+        return say("capacity_mw 为空", "capacity_mw blank")
+    return say(f"{boiler['capacity_mw']:g} MW", f"{boiler['capacity_mw']:g} MW")
 
 
-def _size(boiler: pd.Series) -> str:
+def _size(boiler: pd.Series) -> Bilingual:
     """A boiler's capacity and heated floor area in words, saying which is blank."""
-    heated = "heated_area_m2 blank" if is_missing(boiler["heated_area_m2"]) else f"{boiler['heated_area_m2']:,.0f} m2 heated"
-    return f"{_capacity(boiler)}, {heated}"
+    if is_missing(boiler["heated_area_m2"]):
+        heated = say("heated_area_m2 为空", "heated_area_m2 blank")
+    else:
+        heated = say(f"供热面积 {boiler['heated_area_m2']:,.0f} m2", f"{boiler['heated_area_m2']:,.0f} m2 heated")
+    return cat(_capacity(boiler), say("，", ", "), heated)
 
 
 def propose_coal_boilers(ctx: Context, item: IndicatorResult, settings: CoalSettings) -> Part:
@@ -100,23 +112,31 @@ def propose_coal_boilers(ctx: Context, item: IndicatorResult, settings: CoalSett
     inside = boilers[boilers["in_coverage"]]
     outside = boilers[~boilers["in_coverage"]]
 
-    def detail(feature: pd.Series) -> str:
-        return f"{_size(feature)}; network {feature['network_name']} at {feature['distance_km']:.2f} km"
+    def detail(feature: pd.Series) -> Bilingual:
+        network, km = feature["network_name"], feature["distance_km"]
+        return cat(_size(feature), say(f"；距供热管网 {network} {km:.2f} km", f"; network {network} at {km:.2f} km"))
 
-    part.rows = count_items(item, inside, "淘汰燃煤锅炉或散煤，改由供热管网或清洁热源供热 phase out the coal boiler or loose coal (network or clean heat)",
-                            "coal users", -1.0, detail, layer,
-                            rule="every coal boiler inside network coverage, largest first (capacity_mw, then heated_area_m2)")
+    part.rows = count_items(item, inside, action("淘汰燃煤锅炉或散煤，改由供热管网或清洁热源供热",
+                                                 "phase out the coal boiler or loose coal (network or clean heat)"),
+                            COAL_USERS, -1.0, detail, layer,
+                            rule=say("供热管网覆盖范围内的全部燃煤锅炉，按规模从大到小（先 capacity_mw，再 heated_area_m2）",
+                                     "every coal boiler inside network coverage, largest first (capacity_mw, then heated_area_m2)"))
+    outside_action = action("供热管网覆盖范围外的燃煤锅炉或散煤：就地清洁改造或延伸管网",
+                            "coal boiler or loose coal outside network coverage: clean on site or extend the network")
     counties = ctx.zones.level("county").set_index("zone_id")
     for _, boiler in outside.iterrows():
         county = str(boiler["county_id"]) if boiler["county_id"] else None
         zone = pd.Series({"zone_type": "county", "zone_id": county, "zone_name": counties["zone_name"].get(county, "") if county else "",
                           "value": None, "target": None, "comparator": None})
-        distance = "no network" if is_missing(boiler["distance_km"]) else f"{boiler['distance_km']:.2f} km to network {boiler['network_name']}"
+        if is_missing(boiler["distance_km"]):
+            distance = say("无供热管网", "no network")
+        else:
+            network, km = boiler["network_name"], boiler["distance_km"]
+            distance = say(f"距供热管网 {network} {km:.2f} km", f"{km:.2f} km to network {network}")
         part.rows.append(item_row(
-            item, zone, "供热管网覆盖范围外的燃煤锅炉或散煤：就地清洁改造或延伸管网 "
-                        "coal boiler or loose coal outside network coverage: clean on site or extend the network",
-            1, "coal users", None, item_layer=layer, item_id=str(boiler["id"]), item_name=str(boiler.get("name", boiler["id"])),
-            adds=boiler["heated_area_m2"], adds_unit="m2 heated", detail=f"{_capacity(boiler)}; {distance}",
+            item, zone, outside_action,
+            1, COAL_USERS, None, item_layer=layer, item_id=str(boiler["id"]), item_name=str(boiler.get("name", boiler["id"])),
+            adds=boiler["heated_area_m2"], adds_unit=say("m2 供热面积", "m2 heated"), detail=cat(_capacity(boiler), say("；", "; "), distance),
         ))
     rank = pd.Series(np.nan, index=boilers.index)
     for _, same_county in inside.groupby(inside["county_id"].fillna("")):
@@ -158,30 +178,40 @@ def _clean_after(ctx: Context, item: IndicatorResult, clean: IndicatorResult, co
         value = ratio_value(float(zone["numerator"]) + gain, float(zone["denominator"]))
         rows_detail = _clean_detail(item.spec.id, zone, gain, count, value)
         if count:
-            action = (f"供热管网覆盖范围内的燃煤锅炉和散煤改为清洁供热 {count} 处 "
-                      f"convert {count} coal boilers and loose-coal users inside network coverage to clean heat")
+            users = "coal boiler or loose-coal user" if count == 1 else "coal boilers and loose-coal users"
+            verb = action(f"供热管网覆盖范围内的燃煤锅炉和散煤改为清洁供热 {count:,} 处",
+                          f"convert {count:,} {users} inside network coverage to clean heat")
         else:
-            action = "管网覆盖范围内无燃煤锅炉或散煤可改 no coal boiler or loose coal inside network coverage here"
-        rows.append(row(clean, zone, action, gain, "m2 floor area", value, adds=count, adds_unit="coal users", detail=rows_detail))
+            verb = action("管网覆盖范围内无燃煤锅炉或散煤可改", "no coal boiler or loose coal inside network coverage here")
+        rows.append(row(clean, zone, verb, gain, FLOOR_AREA, value, adds=count, adds_unit=COAL_USERS, detail=rows_detail))
     return rows
 
 
-def _clean_detail(source: str, zone: pd.Series, gain: float, count: int, value: float) -> str:
+def _clean_detail(source: str, zone: pd.Series, gain: float, count: int, value: float) -> Bilingual:
     """What converting ``count`` coal users does to the zone's clean-heating shortfall, in one sentence."""
-    what = (f"converting the coal users inside network coverage ({source}; {count} of them heat floor area this share counts) "
-            f"makes {amount_text(gain, 'm2')} clean" if count else f"no coal user inside network coverage here ({source})")
+    if count:
+        made = amount(gain, "m2")
+        what = say(f"将供热管网覆盖范围内的燃煤用户改为清洁供热（{source}；其中{count}个的供热面积计入本比例），可使{made.zh}变为清洁取暖",
+                   f"converting the coal users inside network coverage ({source}; {count} of them heat floor area this share counts) "
+                   f"makes {made.en} clean")
+    else:
+        what = say(f"本区供热管网覆盖范围内无燃煤用户（{source}）", f"no coal user inside network coverage here ({source})")
     short = shortfall_of(zone)
     if short is None:
         return what
+    gap = amount(short, "m2")
     if meets(value, zone["target"], zone["comparator"]) is False:
-        still = max(float(zone["target"]) * float(zone["denominator"]) - float(zone["numerator"]) - gain, 0.0)
+        still = amount(math.ceil(max(float(zone["target"]) * float(zone["denominator"]) - float(zone["numerator"]) - gain, 0.0)), "m2")
         closes = gain / short if short else 0.0
-        return (f"{what}: {closes:.0%} of the shortfall of {amount_text(short, 'm2')}; {amount_text(math.ceil(still), 'm2')} "
-                "still to convert by other means (coal users outside coverage, other sources)")
+        return cat(what, say(f"：占缺口{gap.zh}的{closes:.0%}；尚余{still.zh}需以其他方式改造（覆盖范围外的燃煤用户、其他热源）",
+                             f": {closes:.0%} of the shortfall of {gap.en}; {still.en} "
+                             "still to convert by other means (coal users outside coverage, other sources)"))
     if short <= 0:
-        return f"{what}; the target is met already: the conversions follow from {source} (none left inside coverage)"
+        return cat(what, say(f"；目标已达到：改造源自 {source}（覆盖范围内不留燃煤用户）",
+                             f"; the target is met already: the conversions follow from {source} (none left inside coverage)"))
     if gain > short:
-        return f"{what}, more than the shortfall of {amount_text(short, 'm2')}: {source} converts every coal user inside coverage"
+        return cat(what, say(f"，多于缺口{gap.zh}：{source} 要求改造覆盖范围内的全部燃煤用户",
+                             f", more than the shortfall of {gap.en}: {source} converts every coal user inside coverage"))
     return what
 
 

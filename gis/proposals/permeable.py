@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 from pydantic import Field
 
+from gis.bilingual import Bilingual
 from gis.engines.result import IndicatorResult
 from gis.methods.attributes import ratio_value, ratios
 from gis.methods.raster import RasterShareParams, class_areas, masked_zones
@@ -45,6 +46,7 @@ from gis.proposals.common import (
     shortfall_of,
     zone_rows,
 )
+from gis.proposals.texts import COUNTY_TOGETHER, action, cat, layer_name, need_them_all, same, say
 from gis.values import is_missing
 
 
@@ -102,20 +104,29 @@ def _grid_blocks(pieces: gpd.GeoDataFrame, size: float) -> gpd.GeoDataFrame:
         {"id": [], "county_id": [], "base_id": []}, geometry=[], crs=pieces.crs)
 
 
-def _codes_text(classes: list[LandClass], codes: set[int]) -> str:
-    return ", ".join(f"{c.code} {c.name}" for c in classes if c.code in codes)
+def _codes_text(classes: list[LandClass], codes: set[int]) -> Bilingual:
+    """Land-cover classes by code and name: '70 不透水面' / '70 impervious surface'."""
+    chosen = [c for c in classes if c.code in codes]
+    return say("、".join(f"{c.code} {c.name.zh}" for c in chosen), ", ".join(f"{c.code} {c.name.en}" for c in chosen))
 
 
-def roof_source(classes: list[LandClass], convertible: set[int], flag: str, buildings: str | None) -> tuple[str, bool]:
-    """How roofs are kept out of the conversion, in words, and whether they are told apart at all."""
+def roof_source(classes: list[LandClass], convertible: set[int], flag: str, buildings: Bilingual | None) -> tuple[Bilingual, bool]:
+    """How roofs are kept out of the conversion, in words, and whether they are told apart at all.
+
+    ``buildings`` is the footprint layer as a sentence names it (:func:`~gis.proposals.texts.layer_name`).
+    """
     impervious = {c.code for c in classes if not getattr(c, flag) and not c.excluded}
+    codes = _codes_text(classes, convertible)
     if buildings is not None:
-        return f"roofs left out: building footprints of layer '{buildings}' taken off land cover {_codes_text(classes, convertible)}", True
+        return say(f"不含屋顶：从土地覆盖 {codes.zh} 中扣除图层{buildings.zh}的建筑轮廓",
+                   f"roofs left out: building footprints of layer '{buildings.en}' taken off land cover {codes.en}"), True
     if impervious - convertible:
-        return (f"roofs left out by land-cover class: only {_codes_text(classes, convertible)} converted, never "
-                f"{_codes_text(classes, impervious - convertible)}"), True
-    return (f"roofs not told apart: land cover {_codes_text(classes, convertible)} holds roofs and paving alike and the project "
-            "has no building footprints (proposal.buildings)"), False
+        others = _codes_text(classes, impervious - convertible)
+        return say(f"按土地覆盖类别排除屋顶：只改造 {codes.zh}，不改造 {others.zh}",
+                   f"roofs left out by land-cover class: only {codes.en} converted, never {others.en}"), True
+    return say(f"未能区分屋顶：土地覆盖 {codes.zh} 同时包含屋顶和铺装地面，且项目没有建筑轮廓图层（proposal.buildings）",
+               f"roofs not told apart: land cover {codes.en} holds roofs and paving alike and the project "
+               "has no building footprints (proposal.buildings)"), False
 
 
 def _blocks(ctx: Context, item: IndicatorResult, settings: PermeableSettings, counties: gpd.GeoDataFrame, buildings: str | None) -> gpd.GeoDataFrame:
@@ -193,12 +204,17 @@ def propose_permeable_blocks(ctx: Context, item: IndicatorResult, settings: Perm
     if blocks.empty:
         return part
     classes = reader.entry(spec.inputs["raster"]).classes or []
-    roofs, told = roof_source(classes, _convertible(classes, settings, params.flag), params.flag, buildings)
-    cap = f"at most {settings.max_convert_share:.0%} of a block's convertible ground"
-    rule = f"blocks of {settings.block_m:g} m with the most convertible ground first (fewest blocks); {cap}; {roofs}"
+    footprints = layer_name(reader, buildings) if buildings is not None else None
+    roofs, told = roof_source(classes, _convertible(classes, settings, params.flag), params.flag, footprints)
+    share, size = f"{settings.max_convert_share:.0%}", f"{settings.block_m:g} m"
+    rule = cat(
+        say(f"{size}网格块，可改造地面最多者优先（块数最少）；每块可改造地面至多改造{share}；",
+            f"blocks of {size} with the most convertible ground first (fewest blocks); at most {share} of a block's convertible ground; "),
+        roofs,
+    )
     if not told:
-        rule += f"; the cap of {settings.max_convert_share:.0%} is the only guard"
-    action = "不透水地面改为透水地面 make impervious ground permeable"
+        rule = cat(rule, say(f"；仅靠每块{share}的上限避免改造屋顶", f"; the cap of {share} is the only guard"))
+    verb = action("不透水地面改为透水地面", "make impervious ground permeable")
     taken_all: dict[Any, float] = {}
     plans: list[tuple[pd.Series, list[tuple[Any, float]], float]] = []  # zone, (block, m2), m2 counted before
     for zone in zones:
@@ -219,22 +235,24 @@ def propose_permeable_blocks(ctx: Context, item: IndicatorResult, settings: Perm
             running += area
             block = blocks.loc[index]
             chosen.append((index, rank, area))
+            impervious, convertible = block["impervious_m2"] / 1e6, block["convertible_m2"] / 1e6
+            part_of = f"{area / max(block['convertible_m2'], 1e-9):.0%}"
             rows.append(item_row(
-                item, zone, action, area / 1e6, "km2",
+                item, zone, verb, area / 1e6, KM2,
                 ratio_value(running, float(zone["denominator"])), rank=rank, item_layer=f"{settings.block_m:g} m blocks",
-                item_id=str(block["id"]), adds=block["convertible_m2"] / 1e6, adds_unit="km2 convertible in the block",
-                detail=(f"block {block['impervious_m2'] / 1e6:.3f} km2 impervious, {block['convertible_m2'] / 1e6:.3f} km2 convertible; "
-                        f"converts {area / max(block['convertible_m2'], 1e-9):.0%} of it"),
+                item_id=str(block["id"]), adds=block["convertible_m2"] / 1e6, adds_unit=say("km2 本块可改造地面", "km2 convertible in the block"),
+                detail=say(f"本块不透水地面 {impervious:.3f} km2，其中可改造 {convertible:.3f} km2；改造其中的{part_of}",
+                           f"block {impervious:.3f} km2 impervious, {convertible:.3f} km2 convertible; converts {part_of} of it"),
             ))
         total = before + sum(a for _, a in taken)
         if not taken and before == 0:
             continue
         after = ratio_value(float(zone["numerator"]) + total, float(zone["denominator"]))
-        detail = rule if before == 0 else f"the county proposals together (the plan sets a target in every county); {rule}"
-        detail += _why(item, zone, total, after, settings)
+        detail = rule if before == 0 else cat(COUNTY_TOGETHER, say("；", "; "), rule)
+        km2 = f"{total / 1e6:.3f} km2"
         part.rows.append(row(
-            item, zone, f"不透水地面改为透水地面 make {total / 1e6:.3f} km2 of impervious ground permeable", total / 1e6, "km2", after,
-            detail=detail,
+            item, zone, _zone_action(km2), total / 1e6, KM2, after,
+            detail=cat(detail, _why(item, zone, total, after, settings)),
         ))
         part.rows += rows
     if chosen:
@@ -257,19 +275,33 @@ def propose_permeable_blocks(ctx: Context, item: IndicatorResult, settings: Perm
     return part
 
 
-def _why(item: IndicatorResult, zone: pd.Series, total_m2: float, after: float, settings: PermeableSettings) -> str:
-    """Why the km2 converted differ from the zone's shortfall ('' when they do not)."""
+def _zone_action(km2: str) -> Bilingual:
+    """A zone row's action: '不透水地面改为透水地面 4.117 km2' / 'make 4.117 km2 of impervious ground permeable' (as one
+    string the Chinese verb and the English, as runs before wrote it)."""
+    zh, en = f"不透水地面改为透水地面 {km2}", f"make {km2} of impervious ground permeable"
+    return Bilingual(f"不透水地面改为透水地面 {en}", zh, en)
+
+
+KM2 = same("km2")
+"""The unit of the ground to make permeable."""
+
+
+def _why(item: IndicatorResult, zone: pd.Series, total_m2: float, after: float, settings: PermeableSettings) -> Bilingual:
+    """Why the km2 converted differ from the zone's shortfall (empty when they do not)."""
     short = shortfall_of(zone)
     if short is None or item.spec.shortfall is None:
-        return ""
-    factor = item.spec.shortfall.factor
+        return same("")
+    factor, unit = item.spec.shortfall.factor, item.spec.shortfall.unit
     total = total_m2 * factor
     if meets(after, zone["target"], zone["comparator"]) is False:
-        return (f"; capped at {settings.max_convert_share:.0%} per block the convertible ground gives only {total:,.3f} of the "
-                f"{short:,.3f} {item.spec.shortfall.unit}: {short - total:,.3f} more need another measure (green roofs, new parks)")
+        cap = f"{settings.max_convert_share:.0%}"
+        return say(f"；缺口为{short:,.3f}（{unit.zh}），按每块{cap}的上限，可改造地面仅能提供{total:,.3f}：其余{short - total:,.3f}"
+                   "需其他措施（屋顶绿化、新建公园）",
+                   f"; capped at {cap} per block the convertible ground gives only {total:,.3f} of the "
+                   f"{short:,.3f} {unit.en}: {short - total:,.3f} more need another measure (green roofs, new parks)")
     if total > short + 1e-9 * max(short, 1.0) + 5e-4:
-        return f"; {total:,.3f} against a shortfall of {short:,.3f}: the county targets need them all"
-    return ""
+        return need_them_all(same(f"{total:,.3f}"), same(f"{short:,.3f}"))
+    return same("")
 
 
 PERMEABLE_BLOCKS = Kind(PermeableSettings, propose_permeable_blocks, ("raster_share",))

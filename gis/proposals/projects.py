@@ -9,6 +9,7 @@ from typing import Literal
 import geopandas as gpd
 import numpy as np
 
+from gis.bilingual import Bilingual
 from gis.engines.result import IndicatorResult
 from gis.methods.attributes import Blanks, TotalParams, blank_fields, combined, read_layer
 from gis.methods.conditions import verdict
@@ -29,6 +30,7 @@ from gis.proposals.common import (
     row,
     shortfall_of,
 )
+from gis.proposals.texts import action, amount, same, say
 from gis.values import is_missing
 
 
@@ -73,6 +75,7 @@ def propose_project_totals(ctx: Context, item: IndicatorResult, settings: Projec
         open_["county_id"] = None
     open_ = open_.sort_values(["tonnes", "id"], ascending=[False, True])
     unit = spec.unit
+    entry = reader.catalog.layers[layer]
     for zone in zones:
         mine = open_ if zone["zone_type"] == "city" else open_[open_["county_id"] == str(zone["zone_id"])]
         value = float(zone["value"])
@@ -81,29 +84,24 @@ def propose_project_totals(ctx: Context, item: IndicatorResult, settings: Projec
             short = float(zone["target"]) - value if zone["comparator"] == ">=" else value - float(zone["target"])
         total = float(mine["tonnes"].sum())
         after = value + total
-        enough = meets(after, zone["target"], zone["comparator"])
+        enough = bool(meets(after, zone["target"], zone["comparator"]))
+        first = int(np.argmax(value + mine["tonnes"].cumsum().to_numpy() >= float(zone["target"]) - EPSILON)) + 1 if enough else 0
         projects = "project" if len(mine) == 1 else "projects"
-        if enough:
-            first = int(np.argmax(value + mine["tonnes"].cumsum().to_numpy() >= float(zone["target"]) - EPSILON)) + 1
-            which = "it is" if len(mine) == 1 else (f"the first {first} (largest first) are" if first > 1 else "the first (the largest) is")
-            outcome = (f"the {len(mine)} {projects} not yet completed, all listed, add {total:,.1f} {unit} against a shortfall of "
-                       f"{short:,.1f} {unit}: {which} enough")
-        else:
-            outcome = (f"the {len(mine)} {projects} not yet completed add only {total:,.1f} {unit} against a shortfall of {short:,.1f} {unit}: "
-                       f"{float(zone['target']) - after:,.1f} {unit} still short, new projects needed")
+        outcome = _outcome(len(mine), total, short, float(zone["target"]) - after, unit, first)
         part.rows.append(row(
-            item, zone, f"完成未完工的重点工程 {len(mine)} 项 complete the {len(mine)} projects not yet completed", total, unit, after,
+            item, zone, action(f"完成未完工的重点工程 {len(mine)} 项", f"complete the {len(mine)} {projects} not yet completed"), total, unit, after,
             detail=outcome,
         ))
         running = value
         for rank, (_, project_row) in enumerate(mine.iterrows(), start=1):
             running += float(project_row["tonnes"])
-            status = project_row.get("status", "")
+            status = entry.value_name("status", project_row.get("status", "")) or same(project_row.get("status", ""))
             year = project_row.get("year", "")
+            when = say(f"，{year}年", f", year {year}") if not is_missing(year) and year != "" else same("")
             part.rows.append(item_row(
-                item, zone, "完成重点工程 complete the project", float(project_row["tonnes"]), unit, running, rank=rank,
+                item, zone, action("完成重点工程", "complete the project"), float(project_row["tonnes"]), unit, running, rank=rank,
                 item_layer=layer, item_id=str(project_row["id"]), item_name=str(project_row.get("name", project_row["id"])),
-                detail=f"status {status}" + (f", year {year}" if not is_missing(year) and year != "" else ""),
+                detail=say(f"状态：{status.zh}{when.zh}", f"status {status.en}{when.en}"),
             ))
     if isinstance(open_, gpd.GeoDataFrame) and not open_.empty:
         frame_out = open_.assign(indicator=spec.id, rank=np.arange(1, len(open_) + 1))
@@ -112,6 +110,25 @@ def propose_project_totals(ctx: Context, item: IndicatorResult, settings: Projec
         columns = ["id", "indicator", "county_id", "rank", *[c for c in ("name", "sector", "project_status", "year") if c in frame_out], "tonnes"]
         part.layers[proposals_layer_name(spec.id)] = point_layer(frame_out, columns, reader.crs)
     return part
+
+
+def _outcome(count: int, total: float, short: float, still: float, unit: Bilingual, first: int) -> Bilingual:
+    """Whether the ``count`` projects not yet completed (adding ``total``) close the ``short``-fall, in one sentence;
+    ``first``: how many of them (largest first) are enough (0: all are not); ``still``: what is left short without new projects."""
+    added, gap, rest = amount(total, unit, 1), amount(short, unit, 1), amount(still, unit, 1)
+    projects = "project" if count == 1 else "projects"
+    if first:
+        if count == 1:
+            which = say("完成这一项即可", "it is")
+        elif first > 1:
+            which = say(f"按规模从大到小完成前{first}项即可", f"the first {first} (largest first) are")
+        else:
+            which = say("完成规模最大的第一项即可", "the first (the largest) is")
+        return say(f"未完工的{count}项工程（全部列出）合计{added.zh}，缺口为{gap.zh}：{which.zh}",
+                   f"the {count} {projects} not yet completed, all listed, add {added.en} against a shortfall of {gap.en}: {which.en} enough")
+    return say(f"未完工的{count}项工程合计仅{added.zh}，缺口为{gap.zh}：仍差{rest.zh}，需新增工程",
+               f"the {count} {projects} not yet completed add only {added.en} against a shortfall of {gap.en}: "
+               f"{rest.en} still short, new projects needed")
 
 
 PROJECT_TOTALS = Kind(ProjectTotalsSettings, propose_project_totals, ("total",))

@@ -24,6 +24,7 @@ import shapely
 from pydantic import Field
 from shapely import affinity
 
+from gis.bilingual import Bilingual
 from gis.engines.result import IndicatorResult
 from gis.methods.attributes import Blanks, read_features
 from gis.methods.coverage import CoverageParams
@@ -47,6 +48,7 @@ from gis.proposals.common import (
     row,
     zone_rows,
 )
+from gis.proposals.texts import COUNTY_TOGETHER, action, cat, counted, say
 from gis.values import is_missing
 
 SPUR_ROUNDS = 4
@@ -199,20 +201,32 @@ def plan_sewers(area: shapely.Geometry, sewer: shapely.Geometry | None, *, dista
 # --- the proposal --------------------------------------------------------------------------------
 
 
-def _rule(distance: float, spacing: float) -> str:
-    return (f"collection sewers {spacing:g} m apart inside each blank area (every point within {distance:g} m of one), joined, "
-            "with a trunk to the nearest connected sewer")
+SEWER_KM = say("公里污水管", "km of sewer")
+"""The unit of the sewers proposed."""
+PEOPLE_SERVED = say("人受益", "people served")
+"""The unit of the people the sewers of a blank area serve."""
 
 
-def _zone_detail(rule: str, count: int, collection_m: float, trunk_m: float, before: float, after: float, distance: float) -> str:
+def _rule(distance: float, spacing: float) -> Bilingual:
+    return say(f"每个空白区内按{spacing:g} m间距铺设收集管（任一点距收集管不超过{distance:g} m），相互连通，并以干管接入最近的已连通污水管",
+               f"collection sewers {spacing:g} m apart inside each blank area (every point within {distance:g} m of one), joined, "
+               "with a trunk to the nearest connected sewer")
+
+
+def _zone_detail(rule: Bilingual, count: int, collection_m: float, trunk_m: float, before: float, after: float, distance: float) -> Bilingual:
     """The zone row's rule, the km of each kind of sewer, and what they leave of the blank area, measured."""
     areas = "blank area" if count == 1 else "blank areas"
-    text = f"{count} {areas}: {collection_m / 1000:,.2f} km of collection sewers and {trunk_m / 1000:,.2f} km of trunk; {rule}"
+    collection, trunk = f"{collection_m / 1000:,.2f} km", f"{trunk_m / 1000:,.2f} km"
+    text = cat(say(f"{count:,}个空白区：收集管 {collection}、干管 {trunk}；", f"{count:,} {areas}: {collection} of collection sewers and {trunk} of trunk; "),
+               rule)
     if after > 1e-9:
         closes = (before - after) / before if before else 0.0
-        return (text + f"; measured, they close {closes:.0%} of the {before:,.3f} km2: {after:,.3f} km2 is still farther than "
-                f"{distance:g} m from every sewer (shapes the comb and its spurs miss) and needs sewers laid by hand")
-    return text + f"; measured, they close all {before:,.3f} km2 (buffered by {distance:g} m, the indicator's rule)"
+        return cat(text, say(f"；经测算可消除{before:,.3f} km2中的{closes:.0%}：仍有{after:,.3f} km2距所有污水管超过{distance:g} m"
+                             "（梳状管网及其支管未覆盖的形状），需人工布设管网",
+                             f"; measured, they close {closes:.0%} of the {before:,.3f} km2: {after:,.3f} km2 is still farther than "
+                             f"{distance:g} m from every sewer (shapes the comb and its spurs miss) and needs sewers laid by hand"))
+    return cat(text, say(f"；经测算可全部消除{before:,.3f} km2（按指标规则以{distance:g} m缓冲）",
+                         f"; measured, they close all {before:,.3f} km2 (buffered by {distance:g} m, the indicator's rule)"))
 
 
 def propose_sewer_extensions(ctx: Context, item: IndicatorResult, settings: SewerSettings) -> Part:
@@ -260,7 +274,7 @@ def propose_sewer_extensions(ctx: Context, item: IndicatorResult, settings: Sewe
         gaps["people"] = np.nan
     gaps = gaps.sort_values(["people", "length_m", "id"], ascending=[False, True, True], na_position="last")
     rule = _rule(distance, spacing)
-    action = "在空白区内铺设污水收集管网并接入已连通的污水管 lay collection sewers in the blank area and a trunk to the nearest connected sewer"
+    verb = action("在空白区内铺设污水收集管网并接入已连通的污水管", "lay collection sewers in the blank area and a trunk to the nearest connected sewer")
     level = item_level(item)
     zones = [z for _, z in zone_rows(item, level).iterrows()]
     city = city_row(item)
@@ -278,17 +292,19 @@ def propose_sewer_extensions(ctx: Context, item: IndicatorResult, settings: Sewe
         for rank, (_, gap) in enumerate(mine.iterrows(), start=1):
             closed += float(gap["closed_km2"])
             left = float(gap["left_km2"])
+            area, sewer = f"{float(gap[area_field]):.3f} km2", gap["sewer_id"]
+            collection, trunk = f"{float(gap['collection_m']) / 1000:.2f} km", f"{float(gap['trunk_m']) / 1000:.2f} km"
             rows.append(item_row(
-                item, zone, action, float(gap["length_m"]) / 1000, "km of sewer", max(before - closed, 0.0), rank=rank,
-                item_layer=f"{spec.id}.gaps", item_id=str(gap["id"]), adds=gap["people"], adds_unit="people served",
-                detail=(f"blank area {float(gap[area_field]):.3f} km2: {float(gap['collection_m']) / 1000:.2f} km collection + "
-                        f"{float(gap['trunk_m']) / 1000:.2f} km trunk to sewer {gap['sewer_id']}"
-                        + (f"; {left:.3f} km2 left" if left > 1e-9 else "; none left")),
+                item, zone, verb, float(gap["length_m"]) / 1000, SEWER_KM, max(before - closed, 0.0), rank=rank,
+                item_layer=f"{spec.id}.gaps", item_id=str(gap["id"]), adds=gap["people"], adds_unit=PEOPLE_SERVED,
+                detail=cat(say(f"空白区 {area}：收集管 {collection} + 干管 {trunk}，接入污水管 {sewer}",
+                               f"blank area {area}: {collection} collection + {trunk} trunk to sewer {sewer}"),
+                           say(f"；余 {left:.3f} km2", f"; {left:.3f} km2 left") if left > 1e-9 else say("；全部消除", "; none left")),
             ))
         after = max(before - closed, 0.0)
         part.rows.append(row(
-            item, zone, f"{action}: {len(mine)}", float(mine["length_m"].sum()) / 1000, "km of sewer", after,
-            adds=people_of(mine), adds_unit="people served",
+            item, zone, counted(verb, f"{len(mine):,}"), float(mine["length_m"].sum()) / 1000, SEWER_KM, after,
+            adds=people_of(mine), adds_unit=PEOPLE_SERVED,
             detail=_zone_detail(rule, len(mine), float(mine["collection_m"].sum()), float(mine["trunk_m"].sum()), before, after, distance),
         ))
         part.rows += rows
@@ -297,10 +313,10 @@ def propose_sewer_extensions(ctx: Context, item: IndicatorResult, settings: Sewe
         after = max(before - float(gaps["closed_km2"].sum()), 0.0)
         detail = _zone_detail(rule, len(gaps), float(gaps["collection_m"].sum()), float(gaps["trunk_m"].sum()), before, after, distance)
         if county_targets(item):
-            detail = "the county proposals together (the plan sets a target in every county): " + detail
+            detail = cat(COUNTY_TOGETHER, say("：", ": "), detail)
         part.rows.insert(0, row(
-            item, city, f"{action}: {len(gaps)}", float(gaps["length_m"].sum()) / 1000, "km of sewer", after,
-            adds=people_of(gaps), adds_unit="people served", detail=detail,
+            item, city, counted(verb, f"{len(gaps):,}"), float(gaps["length_m"].sum()) / 1000, SEWER_KM, after,
+            adds=people_of(gaps), adds_unit=PEOPLE_SERVED, detail=detail,
         ))
     ranks = gaps.groupby(gaps["county_id"].astype(str)).cumcount() + 1 if level == "county" else np.arange(1, len(gaps) + 1)
     part.layers[proposals_layer_name(spec.id)] = gpd.GeoDataFrame(
