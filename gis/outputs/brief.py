@@ -21,11 +21,11 @@ from gis.outputs._files import output_file, replaced_whole
 from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import Lang, check_lang, html_lang
 from gis.outputs.pdf import CJK_FONTS, render_pdf
-from gis.outputs.report import Context, headlines, report_context, templates
+from gis.outputs.report import Context, headlines, project_title, report_context, synthetic_note, templates
 from gis.outputs.report_sections import ReportContext, Words, gap_zones, top_gap_features
 from gis.outputs.report_svg import overview_svg
 from gis.outputs.summary import LevelTally, plan_targets, target_tallies
-from gis.outputs.text import as_text, comparator_sign, format_bare, format_number, format_value, zone_shortfalls
+from gis.outputs.text import as_text, comparator_sign, format_bare, format_shortfall, format_value, zone_shortfalls
 from gis.project.layers import LayerReader
 from gis.project.mapspec import THEME_TITLES
 from gis.values import is_missing
@@ -138,29 +138,31 @@ def _zones_short(words: Words, group: pd.DataFrame) -> str:
     return ", ".join(parts)
 
 
-def _row(words: Words, indicator: str, group: pd.DataFrame) -> BriefRow:
+def _row(ctx: ReportContext, indicator: str, group: pd.DataFrame) -> BriefRow:
+    words = ctx.words
     first = group.iloc[0]
-    unit = as_text(first.get("unit"))
+    unit = ctx.unit(indicator, "unit", first.get("unit"))
     city = group[group["zone_type"] == "city"]
     head = city.iloc[0] if not city.empty else None
     status = str(head["status"]) if head is not None else "no_target"
     shortfall = ""
     if head is not None and status == "gap" and not is_missing(head["shortfall"]):
-        shortfall = f"{format_number(head['shortfall'])} {as_text(head['shortfall_unit'])}".strip()
+        shortfall = format_shortfall(head["shortfall"], ctx.unit(indicator, "shortfall_unit", head["shortfall_unit"]), ctx.lang)
     return BriefRow(
         id=indicator,
         title=_title(words, first),
         status=status,
         status_label=words.status(status),
-        value=format_value(head["value"], unit) if head is not None else "—",
+        value=format_value(head["value"], unit, ctx.lang) if head is not None else "—",
         target=_bare_target(head["comparator"], head["target"], unit) if head is not None and status != "no_target" else "—",
         shortfall=shortfall,
         zones=_zones_short(words, group),
     )
 
 
-def _themes(words: Words, indicators: pd.DataFrame, targets: pd.DataFrame) -> list[Theme]:
+def _themes(ctx: ReportContext, indicators: pd.DataFrame, targets: pd.DataFrame) -> list[Theme]:
     """The targets by theme: a row for each indicator short at any level, the names of those met."""
+    words = ctx.words
     status_by = targets.groupby("indicator")["status"].agg(lambda s: "gap" if (s == "gap").any() else "met" if (s == "met").any() else "no_data")
     groups: dict[str, Theme] = {}
     for indicator, group in indicators.groupby("indicator", sort=False):
@@ -174,7 +176,7 @@ def _themes(words: Words, indicators: pd.DataFrame, targets: pd.DataFrame) -> li
         if status_by[indicator] == "met":
             groups[theme].met.append(_title(words, group.iloc[0]))
         else:
-            groups[theme].rows.append(_row(words, indicator, group))
+            groups[theme].rows.append(_row(ctx, indicator, group))
     return list(groups.values())
 
 
@@ -241,9 +243,11 @@ def _where(ctx: ReportContext, indicator: str, group: pd.DataFrame) -> str:
     if not short.empty:
         unit = as_text(short["shortfall_unit"].dropna().iloc[0]) if short["shortfall_unit"].notna().any() else ""
         pairs = [(words.zone(t, i, n), s) for t, i, n, s in zip(short["zone_type"], short["zone_id"], short["zone_name"], short["shortfall"], strict=True)]
-        return zone_shortfalls(pairs, unit)
+        return zone_shortfalls(pairs, ctx.unit(indicator, "shortfall_unit", unit), ctx.lang)
     counties = _feature_counties(ctx, indicator)
     if counties:
+        if ctx.lang == "zh":
+            return "、".join(f"{name} {count}" for name, count in counties) + "（个缺口要素）"
         listed = ", ".join(f"{name} {count}" for name, count in counties)
         return f"{listed} ({words.t('个缺口要素', 'gap features')})"
     return words.t("全市", "city-wide")
@@ -263,12 +267,12 @@ def _top_gaps(ctx: ReportContext, indicators: pd.DataFrame, limit: int = TOP_GAP
     for share, indicator in ranked[:limit]:
         group = indicators[indicators["indicator"] == indicator]
         head = group[group["zone_type"] == "city"].iloc[0]
-        unit = as_text(head["unit"])
-        shortfall = "" if is_missing(head["shortfall"]) else f"{format_number(head['shortfall'])} {as_text(head['shortfall_unit'])}".strip()
+        unit = ctx.unit(indicator, "unit", head["unit"])
+        shortfall = format_shortfall(head["shortfall"], ctx.unit(indicator, "shortfall_unit", head["shortfall_unit"]), ctx.lang)
         out.append(TopGap(
             id=indicator,
             title=_title(words, head),
-            value=format_value(head["value"], unit),
+            value=format_value(head["value"], unit, ctx.lang),
             target=_bare_target(head["comparator"], head["target"], unit),
             missing=f"{share * 100:.0f}%",
             shortfall=shortfall,
@@ -293,23 +297,22 @@ def _overview(ctx: ReportContext, indicators: pd.DataFrame) -> Markup | None:
 def build_brief(run: RunOutputs, context: Context) -> Brief:
     """Everything the brief shows (no HTML yet)."""
     ctx = context.ctx
-    words = ctx.words
     record = run.record
     indicators = run.indicators
     indicators = indicators[indicators["status"] != "not_assessed"]
     targets = plan_targets(indicators)
     city = indicators[indicators["zone_type"] == "city"]
-    themes = _themes(words, indicators, targets)
+    themes = _themes(ctx, indicators, targets)
     finished = as_text(record.get("finished")) or as_text(record.get("started"))
     return Brief(
         run=record,
         lang=ctx.lang,
-        project_name=as_text((record.get("project") or {}).get("name")),
+        project_name=project_title(record, ctx.catalog.project.title if ctx.catalog is not None else None, ctx.lang),
         place_name=as_text(city["zone_name"].iloc[0]) if not city.empty else "",
         run_id=as_text(record.get("run_id")),
         date=finished[:10],
         synthetic=run.synthetic,
-        synthetic_note=as_text(record.get("synthetic_note")),
+        synthetic_note=synthetic_note(record, ctx.lang),
         headlines=headlines(run.indicators, ctx.lang),
         tallies=target_tallies(run.indicators),
         themes=themes,

@@ -18,10 +18,12 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from gis.bilingual import Bilingual
 from gis.errors import DataError, GisError
 from gis.methods.zones import catalog_names
 from gis.outputs._files import output_file, replaced_whole
 from gis.outputs.folder import RunOutputs
+from gis.outputs.geopackage import SYNTHETIC_NOTE
 from gis.outputs.i18n import STATUS_LABELS, TRAJECTORY_LABELS, Lang, check_lang, html_lang
 from gis.outputs.pdf import CJK_FONTS
 from gis.outputs.plan_coverage import coverage_counts
@@ -35,10 +37,12 @@ from gis.outputs.report_sections import (
     anchor,
     city_trajectory,
     county_context,
+    indicator_texts,
     proposal_sections,
     read_layer,
     section,
 )
+from gis.outputs.run_texts import reason_text
 from gis.outputs.summary import (
     LevelTally,
     headline,
@@ -49,7 +53,8 @@ from gis.outputs.summary import (
     target_years,
 )
 from gis.outputs.symbology import STATUSES, Palette, run_map_spec
-from gis.outputs.text import as_text, format_number, format_target, format_value, zone_shortfalls
+from gis.outputs.text import as_text, clause_text, format_number, format_shortfall, format_target, format_value, zone_shortfalls
+from gis.project.catalog import Catalog
 from gis.project.config import read_project
 from gis.project.layers import LayerReader
 from gis.project.mapspec import THEME_TITLES
@@ -95,6 +100,10 @@ class _Report:
     trajectory_labels: dict[str, str] = field(default_factory=dict)
     top_gaps: int = TOP_GAPS
     geographic_crs: str = GEOGRAPHIC_CRS
+    title: Bilingual | None = None
+    """The project's name in both languages (the catalog's ``name_zh`` and ``name``) when the project could be read."""
+    layer_titles: dict[str, Bilingual] = field(default_factory=dict)
+    """The catalog's title of each layer, in both languages (empty when the project could not be read)."""
 
     def __post_init__(self) -> None:
         words = Words(self.lang)
@@ -134,8 +143,18 @@ class _Report:
 
     @property
     def project_name(self) -> str:
-        """The project's name, as the run record gives it."""
-        return as_text((self.run.get("project") or {}).get("name"))
+        """The project's name in the report's language (:func:`project_title`)."""
+        return project_title(self.run, self.title, self.lang)
+
+    @property
+    def example_id(self) -> str:
+        """The id of the first indicator with a section: the example of a layer name the Chinese page gives."""
+        return self.sections[0].id if self.sections else "permeable.share"
+
+    @property
+    def synthetic_note(self) -> str:
+        """The run's note on its synthetic data in the report's language ('' without one)."""
+        return synthetic_note(self.run, self.lang)
 
     @property
     def place_name(self) -> str:
@@ -160,12 +179,36 @@ class _Report:
         lines.append({"anchor": "provenance", "text": words.t("数据来源与运行记录", "Provenance and run record"), "theme": True})
         return lines
 
+    def layer_name(self, name: str) -> str:
+        """An input layer as the page names it: its id in the bilingual page (as the files name it), its catalog title
+        in one language (the id without a title)."""
+        title = self.layer_titles.get(name)
+        return name if self.lang == "both" or title is None else title.pick(self.lang)
+
+    @property
+    def list_sep(self) -> str:
+        """What separates the items of a list: '、' in Chinese, ', ' otherwise."""
+        return "、" if self.lang == "zh" else ", "
+
+    @property
+    def synthetic_list(self) -> str:
+        """The synthetic layers: every one (ids in the bilingual page, titles otherwise); in one language, when most are
+        synthetic, 'all N but' the others."""
+        names = self.synthetic_layers
+        others = [row["name"] for row in self.inputs if not row["is_synthetic"]]
+        if self.lang == "both" or len(others) >= len(names) or not others:
+            return self.list_sep.join(self.layer_name(n) for n in names)
+        listed = self.list_sep.join(self.layer_name(n) for n in others)
+        if self.lang == "zh":
+            return f"除{listed}外的全部 {len(names)} 个图层"
+        return f"all {len(names)} layers but {listed}"
+
     @property
     def sources(self) -> list[dict[str, Any]]:
         """The inputs by source and licence: each with the names of its layers (the full table is in the workbook)."""
         groups: dict[tuple[str, str], list[str]] = {}
         for row in self.inputs:
-            groups.setdefault((row["source"], row["licence"]), []).append(row["name"])
+            groups.setdefault((row["source"], row["licence"]), []).append(self.layer_name(row["name"]))
         return [{"source": source, "licence": licence, "layers": names} for (source, licence), names in groups.items()]
 
     @property
@@ -195,6 +238,30 @@ class _Report:
 
 
 # --- the project behind the run ----------------------------------------------------------------------
+
+
+def project_title(record: dict[str, Any], title: Bilingual | None, lang: Lang) -> str:
+    """The project's name: the catalog's in ``lang`` (``name_zh`` in Chinese, ``name`` in English) when the project
+    could be read, else the run record's ``project.name``; the record's in the bilingual page (as it always showed)."""
+    name = as_text((record.get("project") or {}).get("name"))
+    if title is None or lang == "both":
+        return name or (str(title) if title is not None else "")
+    return title.pick(lang)
+
+
+SYNTHETIC_NOTES: dict[str, tuple[str, str]] = {
+    SYNTHETIC_NOTE: ("合成示例数据：并非真实设施数据", SYNTHETIC_NOTE),
+}
+"""The run record's ``synthetic_note`` (English) in Chinese and English."""
+
+
+def synthetic_note(record: dict[str, Any], lang: Lang) -> str:
+    """The run's ``synthetic_note`` in ``lang`` (a note the table does not know is left out of a Chinese page)."""
+    note = as_text(record.get("synthetic_note"))
+    if note in SYNTHETIC_NOTES:
+        zh, en = SYNTHETIC_NOTES[note]
+        return zh if lang == "zh" else en
+    return "" if lang == "zh" else note
 
 
 def _project(run: RunOutputs, layers: LayerReader | None, words: Words) -> tuple[LayerReader | None, str]:
@@ -227,6 +294,17 @@ def _catalog_names(project: LayerReader | None) -> dict[tuple[str, str], tuple[s
         return {}
 
 
+def _catalog(project: LayerReader | None) -> Catalog | None:
+    """The project's catalog (its title, layer titles and coded values); None when the project is not readable."""
+    if project is None:
+        return None
+    try:
+        return project.catalog
+    except (GisError, OSError) as exc:
+        log.warning("report: catalog not readable (%s); names in one language left out", exc)
+        return None
+
+
 def _metric_crs(run: RunOutputs, project: LayerReader | None) -> str:
     """The CRS the run measured in: run.json's ``project.crs``, else the project's."""
     crs = (run.record.get("project") or {}).get("crs") or (project.crs if project is not None else None)
@@ -239,23 +317,25 @@ def _metric_crs(run: RunOutputs, project: LayerReader | None) -> str:
 # --- the summary and the run record --------------------------------------------------------------------
 
 
-def _summary_rows(summary: pd.DataFrame, words: Words, trajectories: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]:
+def _summary_rows(summary: pd.DataFrame, ctx: ReportContext, trajectories: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]:
+    words, lang = ctx.words, ctx.lang
     rows = []
     for item in summary.to_dict("records"):
-        unit = item["unit"]
+        unit = ctx.unit(item["indicator"], "unit", item["unit"])
+        short_unit = ctx.unit(item["indicator"], "shortfall_unit", item["shortfall_unit"])
         names = zone_shortfalls(
             [(words.zone(t, i, name), short) for (name, short), (t, i) in zip(item["gap_zone_names"], item["gap_zone_ids"], strict=True)],
-            item["shortfall_unit"],
+            short_unit, lang,
         )
-        shortfall = "" if is_missing(item["shortfall"]) or item["status"] != "gap" else f"{format_number(item['shortfall'])} {item['shortfall_unit']}"
+        shortfall = "" if is_missing(item["shortfall"]) or item["status"] != "gap" else format_shortfall(item["shortfall"], short_unit, lang)
         rows.append({
             "id": item["indicator"],
             "anchor": anchor(item["indicator"]),
             "title_zh": item["title_zh"],
             "title_en": item["title_en"],
-            "clause": item["clause"],
-            "value": format_value(item["value"], unit),
-            "target": format_target(item["comparator"], item["target"], unit),
+            "clause": clause_text(item["clause"], lang),
+            "value": format_value(item["value"], unit, lang),
+            "target": format_target(item["comparator"], item["target"], unit, lang),
             "status": item["status"],
             "status_label": words.status(item["status"]),
             "shortfall": shortfall,
@@ -318,8 +398,12 @@ def _parameters(record: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def headlines(indicators: pd.DataFrame, lang: Lang) -> list[str]:
-    """The plan's targets in one line (:func:`~gis.outputs.summary.headline`) in ``lang``: both lines in ``both``."""
-    return [headline(indicators, code) for code in (("zh", "en") if lang == "both" else (lang,))]
+    """The plan's targets in one line (:func:`~gis.outputs.summary.headline`) in ``lang``: both lines in ``both``
+    (an English line alone starts with a capital, as a sentence of its page)."""
+    if lang == "both":
+        return [headline(indicators, "zh"), headline(indicators, "en")]
+    line = headline(indicators, lang)
+    return [line[:1].upper() + line[1:]]
 
 
 @dataclass(frozen=True)
@@ -335,6 +419,7 @@ def report_context(run: RunOutputs, *, layers: LayerReader | None = None, lang: 
     lang = check_lang(lang)
     project, spec_note = _project(run, layers, Words(lang))
     words = Words(lang, _catalog_names(project))
+    specs = {spec.id: spec for spec in project.specs} if project is not None else {}
     metric_crs = _metric_crs(run, project)
     indicators = run.indicators
     summary = indicator_summary(indicators)
@@ -346,12 +431,14 @@ def report_context(run: RunOutputs, *, layers: LayerReader | None = None, lang: 
         words=words,
         palette=Palette.from_spec(run_map_spec(run.record, project.root if project is not None else None)),
         metric_crs=metric_crs,
-        specs={spec.id: spec for spec in project.specs} if project is not None else {},
+        specs=specs,
         layers=zone_layers,
         context=county_context(zone_layers),
         zone_names=zone_names,
         statuses=dict(zip(ids, summary["status"], strict=True)) if ids else {},
         histories={str(i): rows for i, rows in run.indicator_history.groupby("indicator", sort=False)},
+        texts=indicator_texts(run.record, specs),
+        catalog=_catalog(project),
     )
     return Context(ctx, spec_note)
 
@@ -381,7 +468,7 @@ def _build_report(run: RunOutputs, context: Context) -> _Report:
         tallies=target_tallies(everything),
         headlines=headlines(everything, lang),
         indicator_count=len(ctx.statuses),
-        summary=_summary_rows(summary, ctx.words, trajectories) if not summary.empty else [],
+        summary=_summary_rows(summary, ctx, trajectories) if not summary.empty else [],
         gaps_by_zone=_gaps_by_zone(indicators, ctx.words),
         sections=sections,
         inputs=inputs,
@@ -394,11 +481,13 @@ def _build_report(run: RunOutputs, context: Context) -> _Report:
         target_years=target_years(indicators),
         city_name=as_text(city["zone_name"].iloc[0]) if not city.empty else "",
         proposals=[block for block in proposal_sections(ctx) if block.id not in {item.indicator for item in skipped}],
-        not_assessed=[{"id": item.indicator, "title_zh": item.title_zh, "title_en": item.title_en, "reason": item.reason,
-                       "note": item.note} for item in skipped],
+        not_assessed=[{"id": item.indicator, "title_zh": item.title_zh, "title_en": item.title_en,
+                       "reason": reason_text(item.reason, lang), "note": item.note} for item in skipped],
         plan_counts=coverage_counts(run.plan_coverage) if not run.plan_coverage.empty else {},
         plan_items=len(run.plan_coverage),
         lang=lang,
+        title=ctx.catalog.project.title if ctx.catalog is not None else None,
+        layer_titles={name: entry.title for name, entry in ctx.catalog.layers.items() if entry.title} if ctx.catalog is not None else {},
     )
 
 

@@ -13,14 +13,27 @@ import geopandas as gpd
 import pandas as pd
 from markupsafe import Markup, escape
 
+from gis.bilingual import HAN, Bilingual, PlainForm, as_bilingual
 from gis.errors import DataError
 from gis.outputs.folder import RunOutputs
-from gis.outputs.i18n import STATUS_LABELS, TRAJECTORY_LABELS, YES_NO, ZONE_TYPE_LABELS, Lang, label, pick, zone_label
+from gis.outputs.i18n import STATUS_LABELS, TRAJECTORY_LABELS, YES_NO, ZONE_TYPE_LABELS, Lang, label, pick, value_label, zone_label
 from gis.outputs.report_svg import map_svg, trajectory_svg
+from gis.outputs.run_texts import note_text, proposal_text
 from gis.outputs.summary import first_target_year
 from gis.outputs.symbology import STATUSES, Palette
-from gis.outputs.text import as_text, describe_target, format_number, format_target, format_value
-from gis.project.specs import Spec
+from gis.outputs.text import (
+    as_text,
+    clause_text,
+    describe_target,
+    format_number,
+    format_shortfall,
+    format_target,
+    format_value,
+    unit_text,
+    with_unit,
+)
+from gis.project.catalog import Catalog
+from gis.project.specs import SPEC_TEXT_KEYS, Spec
 from gis.values import is_missing
 
 GEOGRAPHIC_CRS = "EPSG:4490"
@@ -37,6 +50,26 @@ SIZE_FIELDS = (
     ("capacity_t_d", ("t/d", "t/d")),
     ("heated_area_m2", ("m2", "m2")),
 )
+SIZE_LABELS: dict[str, tuple[str, str]] = {
+    "shortfall": ("缺口", "shortfall"),
+    "uncovered_km2": ("未覆盖面积", "area not covered"),
+    "people": ("人口", "people"),
+    "area_km2": ("面积", "area"),
+    "capacity_mw": ("容量", "capacity"),
+    "capacity_t_d": ("处理能力", "capacity"),
+    "heated_area_m2": ("供热面积", "heated area"),
+}
+"""The heading of the size a gap feature is ranked by, in Chinese and English (the field name in the bilingual page)."""
+METHOD_LABELS: dict[str, tuple[str, str]] = {
+    "ratio": ("比值", "ratio"),
+    "total": ("合计", "total"),
+    "within": ("范围内占比", "share within reach"),
+    "presence": ("有无", "presence"),
+    "coverage": ("覆盖率", "coverage"),
+    "raster_share": ("栅格占比", "raster share"),
+    "area_share": ("面积占比", "area share"),
+}
+"""The methods of :data:`gis.methods.registry.METHODS` as the report names them (the id itself in the bilingual page)."""
 _HIDDEN_GAP_FIELDS = {"indicator", "id", "name", "county_id", "base_id", "synthetic", "numerator", "denominator", "geometry"}
 
 
@@ -78,6 +111,16 @@ class Words:
     def trajectory(self, verdict: object) -> str:
         return pick(TRAJECTORY_LABELS, verdict, self.lang)
 
+    def method(self, method: object) -> str:
+        """A method's name: its id in the bilingual page (as the specs write it), its label in one language."""
+        return as_text(method) if self.lang == "both" else pick(METHOD_LABELS, method, self.lang)
+
+    def text(self, text: Bilingual | None, fallback: str = "") -> str:
+        """A two-language text in the page's language; in both, its plain form (as the bilingual page always showed it)."""
+        if text is None:
+            return fallback
+        return str(text) if self.lang == "both" else text.pick(self.lang)
+
 
 def anchor(indicator: str) -> str:
     """The id of an indicator's section."""
@@ -98,6 +141,10 @@ class ReportContext:
     zone_names: dict[str, str]  # zone id -> name as shown
     statuses: dict[str, str]  # indicator -> overall status
     histories: dict[str, pd.DataFrame]  # indicator -> its rows of every year
+    texts: dict[str, dict[str, Bilingual]] = field(default_factory=dict)
+    """Indicator -> its texts in both languages (:data:`~gis.project.specs.SPEC_TEXT_KEYS`): run.json's, else the spec's."""
+    catalog: Catalog | None = None
+    """The project's catalog when it could be read: its title, layer titles and coded values."""
 
     @property
     def lang(self) -> Lang:
@@ -111,6 +158,45 @@ class ReportContext:
     def read_layer(self, name: str) -> gpd.GeoDataFrame | None:
         """A layer of the run's GeoPackage in the metric CRS; None when the run has none of that name."""
         return read_layer(self.run, name, self.metric_crs)
+
+    def bilingual(self, indicator: str, key: str) -> Bilingual | None:
+        """An indicator's text ``key`` in both languages; None when neither run.json nor the spec has it."""
+        return self.texts.get(indicator, {}).get(key)
+
+    def say(self, indicator: str, key: str, fallback: object = "") -> str:
+        """An indicator's text ``key`` in the page's language (:meth:`Words.text`); ``fallback`` (a row's column) without one."""
+        return self.words.text(self.bilingual(indicator, key), as_text(fallback))
+
+    def unit(self, indicator: str, key: str, fallback: object) -> str:
+        """An indicator's ``unit`` or ``shortfall_unit`` in both languages, for the formatting of :mod:`gis.outputs.text`;
+        the row's column ``fallback`` (English) when neither run.json nor the spec has it."""
+        return self.bilingual(indicator, key) or as_text(fallback)
+
+    def value_names(self, layer: str, column: str) -> dict[str, Bilingual] | None:
+        """The catalog's names of the coded values of ``column`` in ``layer``; None without a table (or a catalog)."""
+        entry = self.catalog.layers.get(layer) if self.catalog is not None else None
+        return entry.values.get(column) if entry is not None else None
+
+
+def indicator_texts(record: dict[str, Any], specs: dict[str, Spec]) -> dict[str, dict[str, Bilingual]]:
+    """Every indicator's texts in both languages: run.json's ``texts`` (the run's own), else its spec's.
+
+    The plan's wording reads as its Chinese where taken as one string, every other text as its English.
+    """
+    out: dict[str, dict[str, Bilingual]] = {}
+    for indicator in {*(record.get("indicators") or {}), *specs}:
+        written = ((record.get("indicators") or {}).get(indicator) or {}).get("texts") or {}
+        spec = specs.get(indicator)
+        texts: dict[str, Bilingual] = {}
+        for key in SPEC_TEXT_KEYS:
+            form: PlainForm = "zh" if key == "wording" else "en"
+            pair = written.get(key)
+            if isinstance(pair, dict) and pair.get("zh") and pair.get("en"):
+                texts[key] = Bilingual.of(str(pair["zh"]), str(pair["en"]), form)
+            elif spec is not None and (own := spec.bilingual(key)) is not None:
+                texts[key] = as_bilingual(own, form)
+        out[indicator] = texts
+    return out
 
 
 def read_layer(run: RunOutputs, name: str, metric_crs: str) -> gpd.GeoDataFrame | None:
@@ -214,6 +300,8 @@ class Section:
     gap_layer: bool
     trajectory: Trajectory | None = None
     proposal: Proposal | None = None
+    wording_translated: bool = False
+    """Whether ``wording`` is an English rendering of the plan's Chinese (the English page)."""
 
 
 @dataclass
@@ -272,7 +360,9 @@ def section(ctx: ReportContext, indicator: str, group: pd.DataFrame) -> Section:
     """The section of one indicator: its definition and target, the city against it, the zones and features
     with the largest gaps, a small map, its trajectory and its proposal."""
     first = group.iloc[0]
-    unit = as_text(first["unit"])
+    lang = ctx.lang
+    unit = ctx.unit(indicator, "unit", first["unit"])
+    short_unit = ctx.unit(indicator, "shortfall_unit", first.get("shortfall_unit"))
     source = _Source(ctx.specs.get(indicator), (ctx.run.record.get("indicators") or {}).get(indicator) or {})
     spec = source.spec
     target = source.target or {}
@@ -282,6 +372,7 @@ def section(ctx: ReportContext, indicator: str, group: pd.DataFrame) -> Section:
     city = group[group["zone_type"] == "city"]
     below = group[group["zone_type"] != "city"]
     judged = below[below["status"].isin(["met", "gap", "no_data"])]
+    wording = as_text(target.get("wording"))
     return Section(
         id=indicator,
         anchor=anchor(indicator),
@@ -289,29 +380,43 @@ def section(ctx: ReportContext, indicator: str, group: pd.DataFrame) -> Section:
         title_en=as_text(first.get("title_en")) or (spec.title.en if spec else ""),
         theme=as_text(first.get("theme")),
         clause=as_text(first.get("clause")),
-        unit=unit,
+        unit="share" if unit == "share" else unit_text(unit, lang),
         status=ctx.statuses[indicator],
-        definition=spec.definition if spec else "",
-        formula=spec.formula if spec else "",
-        method=source.method,
+        definition=ctx.say(indicator, "definition"),
+        formula=_formula(spec.formula if spec else "", lang),
+        method=ctx.words.method(source.method),
         inputs=", ".join(f"{role}: {name}" for role, name in source.inputs.items()),
-        wording=as_text(target.get("wording")),
-        target_en=describe_target(source.target, unit, lang="en" if ctx.lang == "both" else ctx.lang, year=year,
+        wording=ctx.say(indicator, "wording", wording) if wording else "",
+        wording_translated=lang == "en" and bool(wording) and not HAN.search(ctx.say(indicator, "wording", wording)),
+        target_en=describe_target(source.target, unit, lang="en" if lang == "both" else lang, year=year,
                                   baseline_year=ctx.run.record.get("baseline_year")),
-        target_clause=as_text(target.get("clause")) or as_text(first.get("clause")),
-        reading=as_text(target.get("reading")) or as_text(first.get("reading")),
-        notes=source.notes,
-        city=_zone_row(city.iloc[0], unit, ctx.words) if not city.empty else None,
-        rows=[_zone_row(row, unit, ctx.words) for _, row in gap_zones(group).head(TOP_ZONES).iterrows()],
+        target_clause=clause_text(as_text(target.get("clause")) or as_text(first.get("clause")), lang),
+        reading=ctx.say(indicator, "reading", as_text(target.get("reading")) or as_text(first.get("reading"))),
+        notes=_notes(ctx, indicator, source),
+        city=_zone_row(city.iloc[0], unit, short_unit, ctx.words) if not city.empty else None,
+        rows=[_zone_row(row, unit, short_unit, ctx.words) for _, row in gap_zones(group).head(TOP_ZONES).iterrows()],
         zone_total=len(judged),
         zone_gaps=int((judged["status"] == "gap").sum()),
         map=_section_map(ctx, layer, gaps, unit, below),
         statuses=[s for s in STATUSES if s in set(group["status"])],
-        gaps=gap_table(ctx, gaps, source, unit) if gaps is not None and not gaps.empty else None,
+        gaps=gap_table(ctx, gaps, source, unit, short_unit) if gaps is not None and not gaps.empty else None,
         gap_layer=gaps is not None,
         trajectory=_trajectory(ctx, ctx.histories.get(indicator, group), unit),
         proposal=level_proposal(ctx, indicator, unit),
     )
+
+
+def _formula(formula: str, lang: Lang) -> str:
+    """The spec's formula where the page can show it: it is written once, in English words over field names, so a
+    Chinese page leaves it out (the definition says the same in Chinese; the page names the method and the spec file)."""
+    return "" if lang == "zh" else formula
+
+
+def _notes(ctx: ReportContext, indicator: str, source: _Source) -> list[str]:
+    """The run's notes on an indicator (English: shown where the page has English) and its spec's note, in the page's language."""
+    own = ctx.say(indicator, "notes", source.spec.notes if source.spec is not None and source.spec.notes else "")
+    run_notes = [str(n) for n in source.record.get("notes") or []] if ctx.lang != "zh" else []
+    return run_notes + ([own] if own else [])
 
 
 def gap_zones(group: pd.DataFrame) -> pd.DataFrame:
@@ -334,19 +439,23 @@ def _section_map(ctx: ReportContext, layer: gpd.GeoDataFrame | None, gaps: gpd.G
                    width=300, height=230)
 
 
-def _zone_row(row: pd.Series, unit: str, words: Words) -> dict[str, str]:
-    """One zone's value, target, status and shortfall (with its unit), as shown."""
-    shortfall = "" if is_missing(row["shortfall"]) else format_number(row["shortfall"])
+def _zone_row(row: pd.Series, unit: str, shortfall_unit: str, words: Words) -> dict[str, str]:
+    """One zone's value, target, status and shortfall (with its unit), as shown.
+
+    ``unit`` and ``shortfall_unit`` may be two-language (:meth:`ReportContext.unit`): each is written in the page's
+    language, as is the row's ``status_note`` (:func:`~gis.outputs.run_texts.note_text`).
+    """
+    lang = words.lang
     return {
         "zone_type": words.zone_type(row["zone_type"]),
         "zone_id": as_text(row["zone_id"]),
         "zone_name": words.zone(row["zone_type"], row["zone_id"], row["zone_name"]),
-        "value": format_value(row["value"], unit),
-        "target": format_target(row["comparator"], row["target"], unit),
+        "value": format_value(row["value"], unit, lang),
+        "target": format_target(row["comparator"], row["target"], unit, lang),
         "status": str(row["status"]),
         "status_label": words.status(row["status"]),
-        "shortfall": f"{shortfall} {as_text(row['shortfall_unit'])}".strip() if shortfall else "",
-        "status_note": as_text(row.get("status_note")),
+        "shortfall": format_shortfall(row["shortfall"], shortfall_unit or row.get("shortfall_unit"), lang),
+        "status_note": note_text(row.get("status_note"), lang),
     }
 
 
@@ -413,17 +522,21 @@ def top_gap_features(
     return table.head(limit).reset_index(drop=True), size
 
 
-def gap_table(ctx: ReportContext, gaps: gpd.GeoDataFrame, source: _Source, unit: str) -> GapTable:
-    """The largest gap features of an indicator, each with its county, size, details and lon/lat."""
+def gap_table(ctx: ReportContext, gaps: gpd.GeoDataFrame, source: _Source, unit: str, shortfall_unit: str = "") -> GapTable:
+    """The largest gap features of an indicator, each with its county, size, details and lon/lat.
+
+    ``shortfall_unit`` is the indicator's (two-language, :meth:`ReportContext.unit`), else the spec's or run.json's.
+    """
     words = ctx.words
-    factor, shortfall_unit = source.shortfall
+    factor, stated_unit = source.shortfall
     lookup = ctx.context if "county_id" not in gaps.columns else None
     top, size = top_gap_features(gaps, metric_crs=ctx.metric_crs, shortfall_factor=factor, zones=lookup)
     if size == "shortfall":
         size_label = words.t("缺口", "shortfall")
-        size_unit = shortfall_unit or words.t("输入数据自身的单位", "in the input's own unit")
+        size_unit = unit_text(shortfall_unit or stated_unit, words.lang) or words.t("输入数据自身的单位", "in the input's own unit")
     elif size is not None:
-        size_label, size_unit = size, words.t(*dict(SIZE_FIELDS).get(size, ("", "")))
+        size_label = size if words.lang == "both" else pick(SIZE_LABELS, size, words.lang)
+        size_unit = words.t(*dict(SIZE_FIELDS).get(size, ("", "")))
     else:
         size_label, size_unit = "", ""
     extra = [c for c in top.columns if c not in _HIDDEN_GAP_FIELDS | {size, "lon", "lat", "zone_name"}]
@@ -439,26 +552,30 @@ def gap_table(ctx: ReportContext, gaps: gpd.GeoDataFrame, source: _Source, unit:
             "name": as_text(record.get("name")),
             "county": ctx.zone_names.get(county, county) if county else by_name.get(found, found),
             "size": format_number(record.get(size)) if size else "",
-            "details": "; ".join(_gap_details(record, extra, unit)),
+            "details": "; ".join(_gap_details(record, extra, unit, ctx, source)),
             "lon": f"{record['lon']:.5f}",
             "lat": f"{record['lat']:.5f}",
         })
     return GapTable(total=len(gaps), size_label=size_label, size_unit=size_unit, columns=extra, rows=rows)
 
 
-def _gap_details(record: dict[str, Any], columns: list[str], unit: str) -> list[str]:
-    """'field: value' of a gap feature's other fields (the feature's own ``value`` in the indicator's unit)."""
+def _gap_details(record: dict[str, Any], columns: list[str], unit: str, ctx: ReportContext, source: _Source) -> list[str]:
+    """'field: value' of a gap feature's other fields (the feature's own ``value`` in the indicator's unit); a coded
+    value as the catalog names it in the page's language (the table of the first of the indicator's layers that has one)."""
+    lang = ctx.lang
+    layers = [str(name) for name in source.inputs.values()]
     details = []
     for column in columns:
         value = record.get(column)
         if is_missing(value) or value == "":
             continue
         if column == "value":
-            shown = format_value(value, unit)
+            shown = format_value(value, unit, lang)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             shown = format_number(value)
         else:
-            shown = str(value)
+            names = next((table for layer in layers if (table := ctx.value_names(layer, column))), None)
+            shown = value_label(names, value, lang)
         details.append(f"{column}: {shown}")
     return details
 
@@ -520,9 +637,10 @@ def _meets(value: object) -> bool | None:
 
 
 def _proposal_rows(rows: pd.DataFrame, unit: str, zone_names: dict[str, str], words: Words) -> list[dict[str, str]]:
+    lang = words.lang
     out = []
     for row in rows.to_dict("records"):
-        adds = "" if is_missing(row.get("adds")) else f"{format_number(row['adds'])} {as_text(row.get('adds_unit'))}".strip()
+        adds = "" if is_missing(row.get("adds")) else with_unit(format_number(row["adds"]), proposal_text(row, "adds_unit", lang))
         zone_id = as_text(row.get("zone_id"))
         item_id = as_text(row.get("item_id"))
         meets = _meets(row.get("meets_target"))
@@ -531,15 +649,15 @@ def _proposal_rows(rows: pd.DataFrame, unit: str, zone_names: dict[str, str], wo
             "zone_name": words.zone(row["zone_type"], zone_id, row.get("zone_name")) if as_text(row.get("zone_name")) else zone_names.get(zone_id, ""),
             "rank": "" if is_missing(row.get("rank")) else str(int(row["rank"])),
             "item": " ".join(p for p in (as_text(row.get("item_name")), f"({item_id})" if item_id else "") if p),
-            "action": as_text(row.get("action")),
-            "quantity": f"{format_number(row.get('quantity'))} {as_text(row.get('unit'))}".strip(),
+            "action": proposal_text(row, "action", lang),
+            "quantity": with_unit(format_number(row.get("quantity")), proposal_text(row, "unit", lang)).strip(),
             "adds": adds,
-            "before": format_value(row.get("value_before"), unit),
-            "after": format_value(row.get("value_after"), unit),
-            "target": format_target(row.get("comparator"), row.get("target"), unit),
+            "before": format_value(row.get("value_before"), unit, lang),
+            "after": format_value(row.get("value_after"), unit, lang),
+            "target": format_target(row.get("comparator"), row.get("target"), unit, lang),
             "meets": "—" if meets is None else words.yes_no(meets),
             "meets_class": "" if meets is None else ("met" if meets else "gap"),
-            "detail": as_text(row.get("detail")),
+            "detail": proposal_text(row, "detail", lang),
         })
     return out
 
@@ -557,7 +675,7 @@ def proposal_sections(ctx: ReportContext) -> list[ProposalSection]:
 
 
 def _proposal_section(ctx: ReportContext, indicator: str, group: pd.DataFrame, own: pd.DataFrame) -> ProposalSection:
-    unit = as_text(own["unit"].iloc[0]) if not own.empty else ""
+    unit = ctx.unit(indicator, "unit", own["unit"].iloc[0] if not own.empty else "")
     zones = group[group["row_type"] == "zone"]
     items = group[group["row_type"] == "item"]
     layer_name = f"{indicator}.proposals"

@@ -13,11 +13,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 from markupsafe import Markup, escape
 
 from gis.outputs.i18n import STATUS_LABELS, TRAJECTORY_LABELS, Lang, label, pick
 from gis.outputs.symbology import DEFAULT_PALETTE, Palette
-from gis.outputs.text import comparator_sign, format_bare, format_value
+from gis.outputs.text import comparator_sign, format_bare, format_value, unit_text
 
 MAP_SIZE = (380, 300)
 
@@ -154,7 +155,7 @@ def _zone_shapes(
     covered = float(others.area.sum()) >= 0.95 * float(city.area.sum()) if not city.empty else True
     for layer, opacity in (((city, 0.15),) if not covered else ()) + ((others, 0.6),):
         for row, geom in zip(layer.itertuples(index=False), layer.geometry.simplify(tolerance), strict=True):
-            tip = f"{row.zone_name}: {format_value(row.value, unit)} ({pick(STATUS_LABELS, row.status, lang)})"
+            tip = f"{row.zone_name}: {format_value(row.value, unit, lang)} ({pick(STATUS_LABELS, row.status, lang)})"
             out.append(
                 f'<path d="{_path_data(geom, view)}" fill="{palette.of(row.status)}" fill-opacity="{opacity}" fill-rule="evenodd" '
                 f'stroke="#fff" stroke-width="0.8"><title>{escape(tip)}</title></path>'
@@ -244,18 +245,64 @@ def overview_svg(
         fill = _mix(palette.of("gap"), 0.12 + 0.78 * count / most) if count else "#f5f5f5"
         out.append(f'<path d="{_path_data(geom, view)}" fill="{fill}" stroke="#616161" stroke-width="0.8" fill-rule="evenodd">'
                    f"<title>{escape(name)}: {count}</title></path>")
-        x, y = view.points(shapely.get_coordinates(geom.representative_point()))[0]
-        minx, _, maxx, _ = geom.bounds
-        if (maxx - minx) * view.scale < text_width(name, 9) * 1.2:  # a small county: its count alone, its name in the tooltip
-            name = ""
-        labels.append(  # dark on the pale end of the ramp, white on the dark end (no halo: not every SVG renderer paints it)
-            f'<text x="{x:g}" y="{y:g}" font-size="9" text-anchor="middle" fill="{"#fff" if count / most > 0.55 else "#212121"}">'
-            f'{escape(name)}<tspan x="{x:g}" dy="10" font-weight="bold">{count}</tspan></text>'
-        )
-    out += labels
+        labels.append(_CountyLabel(geom, name, count))
+    out += _county_labels(labels, view, width, height, most)
     out.append(_scale_bar(view, width, height))
     out.append("</svg>")
     return Markup("".join(out))
+
+
+@dataclass(frozen=True)
+class _CountyLabel:
+    geom: shapely.Geometry
+    name: str
+    count: int
+
+
+def _county_labels(labels: list[_CountyLabel], view: _View, width: int, view_height: int, most: int) -> list[str]:
+    """Each county's count at the centre of its largest part, its name above (or below) it, shifted sideways if need
+    be, where the name lies inside the county and crosses no other label; the widest counties first. A name that fits nowhere is left out
+    (it stays in the tooltip and is given with its count in the bottom right corner); every count is drawn."""
+
+    def crosses(box: tuple[float, float, float, float], others: list[tuple[float, float, float, float]]) -> bool:
+        return any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in others)
+
+    def inside(geom: shapely.Geometry, box: tuple[float, float, float, float]) -> bool:
+        middle = (box[1] + box[3]) / 2
+        corners = np.array([[box[0], middle], [box[2], middle], [(box[0] + box[2]) / 2, middle]])  # the text's ends and centre
+        metres = np.column_stack([view.minx + (corners[:, 0] - view.pad) / view.scale, view.maxy - (corners[:, 1] - view.pad) / view.scale])
+        return bool(shapely.contains_xy(geom, metres[:, 0], metres[:, 1]).all())
+
+    spots = []
+    for item in labels:
+        part = max(shapely.get_parts(item.geom), key=lambda g: g.area)
+        centre = shapely.ops.polylabel(part, tolerance=1 / view.scale) if isinstance(part, shapely.Polygon) else part.centroid
+        x, y = (float(v) for v in view.points(shapely.get_coordinates(centre))[0])
+        minx, _, maxx, _ = item.geom.bounds
+        spots.append(((maxx - minx) * view.scale, x, y, item))
+    placed = [(x - 7, y - 1, x + 7, y + 7) for _, x, y, _ in spots]  # every count is drawn, its baseline at y + 7
+    out = []
+    unnamed = []
+    for _, x, y, item in sorted(spots, key=lambda spot: -spot[0]):
+        colour = "#fff" if item.count / most > 0.55 else "#212121"  # dark on the pale end of the ramp, white on the dark end
+        half = text_width(item.name, 9) / 2
+        tries = [(min(max(x + shift, half + 2), width - half - 2), base)
+                 for base in (y - 3, y + 17) for shift in (0.0, -half / 2, half / 2)]  # above the count, else below it
+        for x_name, base in tries:
+            box = (x_name - half, base - 7, x_name + half, base + 1)
+            if not crosses(box, placed) and inside(item.geom, box):
+                placed.append(box)
+                out.append(f'<text x="{x_name:g}" y="{base:g}" font-size="9" text-anchor="middle" fill="{colour}">{escape(item.name)}</text>')
+                break
+        else:
+            unnamed.append(f"{item.name} {item.count}")
+        out.append(f'<text x="{x:g}" y="{y + 7:g}" font-size="9" font-weight="bold" text-anchor="middle" fill="{colour}">{item.count}</text>')
+    for row, entry in enumerate(reversed(unnamed)):  # the counties too small for their name, one a line in the bottom
+        out.append(  # right corner, clear of the scale bar (a printed page has no tooltip)
+            f'<text class="unnamed" x="{width - 6}" y="{view_height - 6 - 10 * row}" font-size="8" text-anchor="end" '
+            f'fill="#424242">{escape(entry)}</text>'
+        )
+    return out
 
 
 # --- the bar chart ----------------------------------------------------------------------------------
@@ -329,13 +376,13 @@ def chart_svg(
             out.append(f'<text x="{label_width + 4}" y="{y + bar - 4}" font-size="9" fill="#757575">{escape(label("无数据", "no data", lang))}</text>')
         else:
             x0, x1 = sorted((x_of(0.0 if low <= 0 else low), x_of(float(value))))
-            tip = f"{name}: {format_value(value, unit)} ({pick(STATUS_LABELS, row.status, lang)})"
+            tip = f"{name}: {format_value(value, unit, lang)} ({pick(STATUS_LABELS, row.status, lang)})"
             out.append(
                 f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 0.8):.1f}" height="{bar}" fill="{palette.of(row.status)}"><title>{escape(tip)}</title></rect>'
             )
             out.append(
                 f'<text x="{x1 + 3:.1f}" y="{y + bar - 4}" font-size="9" stroke="#fff" stroke-width="2.5" paint-order="stroke">'
-                f"{escape(format_value(value, unit))}</text>"
+                f"{escape(format_value(value, unit, lang))}</text>"
             )
         target = targets.iloc[i]
         if not uniform and not math.isnan(target):
@@ -469,7 +516,7 @@ def trajectory_svg(
         f'<text x="{left}" y="14" font-size="11" font-weight="bold">{escape(title + " · " if title else "")}{year}: '
         f'<tspan class="verdict" fill="{palette.of_trajectory(verdict)}">{escape(pick(TRAJECTORY_LABELS, verdict, lang))}</tspan></text>',
     ]
-    out += _value_axis(plot, step, unit)
+    out += _value_axis(plot, step, unit, lang)
     out += _year_axis(plot, series.years)
     out += _target_line(plot, series, unit, lang)
     out += _path_line(plot, series, unit, lang)
@@ -479,14 +526,14 @@ def trajectory_svg(
     return Markup("".join(out))
 
 
-def _value_axis(plot: _Plot, step: float, unit: str) -> list[str]:
+def _value_axis(plot: _Plot, step: float, unit: str, lang: Lang = "both") -> list[str]:
     out = []
     for tick in np.arange(plot.low, plot.high + step / 2, step):
         y = plot.y(float(tick))
         out.append(f'<line x1="{plot.left}" y1="{y:.1f}" x2="{plot.left + plot.width}" y2="{y:.1f}" stroke="#e0e0e0"/>')
         out.append(f'<text x="{plot.left - 4}" y="{y + 3:.1f}" font-size="9" text-anchor="end" fill="#616161">{escape(format_bare(tick, unit))}</text>')
     if unit != "share":
-        out.append(f'<text x="{plot.left - 4}" y="{plot.top - 8}" font-size="9" text-anchor="end" fill="#616161">{escape(unit)}</text>')
+        out.append(f'<text x="{plot.left - 4}" y="{plot.top - 8}" font-size="9" text-anchor="end" fill="#616161">{escape(unit_text(unit, lang))}</text>')
     return out
 
 
@@ -506,7 +553,7 @@ def _target_line(plot: _Plot, series: _Series, unit: str, lang: Lang) -> list[st
         return []
     y = plot.y(series.target)
     right = plot.left + plot.width
-    shown = f"{series.sign} {format_value(series.target, unit)}".strip()
+    shown = f"{series.sign} {format_value(series.target, unit, lang)}".strip()
     return [
         f'<line class="target" x1="{plot.left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#212121" stroke-width="1.2"/>',
         f'<text x="{right + 5}" y="{y - 2:.1f}" font-size="9">{escape(label("目标", "target", lang))}</text>',
@@ -521,7 +568,7 @@ def _path_line(plot: _Plot, series: _Series, unit: str, lang: Lang) -> list[str]
     out = [f'<polyline class="path" points="{data}" fill="none" stroke="#616161" stroke-width="1.5" stroke-dasharray="5 3"/>']
     for path_year, value in series.path:
         if path_year in series.years and series.verdict(path_year) != "baseline":
-            tip = f"{label('路径', 'path', lang)} {path_year}: {format_value(value, unit)}"
+            tip = f"{label('路径', 'path', lang)} {path_year}: {format_value(value, unit, lang)}"
             out.append(
                 f'<circle cx="{plot.x(path_year):.1f}" cy="{plot.y(value):.1f}" r="2.5" fill="#fff" stroke="#616161"><title>{escape(tip)}</title></circle>'
             )
@@ -536,7 +583,7 @@ def _value_points(plot: _Plot, series: _Series, unit: str, lang: Lang, palette: 
         out.append(f'<polyline class="values" points="{data}" fill="none" stroke="#37474f" stroke-width="2"/>')
     for point_year, value, verdict in known:
         x, y = plot.x(point_year), plot.y(value)
-        tip = f"{point_year}: {format_value(value, unit)} ({pick(TRAJECTORY_LABELS, verdict, lang)})"
+        tip = f"{point_year}: {format_value(value, unit, lang)} ({pick(TRAJECTORY_LABELS, verdict, lang)})"
         out.append(
             f'<circle class="point" data-year="{point_year}" cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{palette.of_trajectory(verdict)}" '
             f'stroke="#fff" stroke-width="1.5"><title>{escape(tip)}</title></circle>'

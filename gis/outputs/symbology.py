@@ -46,13 +46,13 @@ def load_map_spec(root: Path | None, path: Path | None = None) -> MapSpec:
 
     Without a readable project (its folder gone since the run): ``path`` as written, else the defaults.
     """
-    config = _project_at(root)
+    config = project_at(root)
     if config is not None:
         return project_map_spec(config, path).spec
     return read_map_spec(path) if path is not None else MapSpec()
 
 
-def _project_at(root: Path | None) -> ProjectConfig | None:
+def project_at(root: Path | None) -> ProjectConfig | None:
     """The project in ``root``, if there is a readable one."""
     if root is None or not (root / "layers" / "catalog.yaml").is_file():
         return None
@@ -148,8 +148,8 @@ class ZoneClasses:
             return self.no_data
         return self.colours[int(np.searchsorted(self.breaks, value, side="right"))]
 
-    def labels(self, unit: str, lang: Lang = "both") -> list[str]:
-        """The label of each value class ('< 25 %', '25 – 30 %', '≥ 50 %'), plain text."""
+    def labels(self, unit: object, lang: Lang = "both") -> list[str]:
+        """The label of each value class ('< 25 %', '25 – 30 %', '≥ 50 %'), plain text; ``unit`` plain or in both languages."""
         return class_labels(self.breaks, unit, lang)
 
 

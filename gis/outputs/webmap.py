@@ -32,7 +32,7 @@ from gis.errors import UsageError
 from gis.methods.zones import catalog_names
 from gis.outputs._offline import RawHtml, make_offline, remote_assets
 from gis.outputs.folder import RunOutputs
-from gis.outputs.i18n import Lang, check_lang, html_lang
+from gis.outputs.i18n import Lang, check_lang, html_lang, label
 from gis.outputs.summary import not_assessed
 from gis.outputs.symbology import load_map_spec
 from gis.outputs.webmap_layers import (
@@ -244,24 +244,32 @@ _MAX_SOURCES = 4
 
 
 def _print_foot(ctx: MapContext) -> str:
-    """The printed page's source line: the run and its date, the data sources, the synthetic notice when it applies."""
+    """The printed page's source line: the run and its date, the sources of the real data (the synthetic inputs counted,
+    the notice said once), the synthetic notice when it applies."""
     record = ctx.run.record
     sources: list[str] = []
+    synthetic = 0
     for entry in (record.get("inputs") or {}).values():
-        source = str(((entry or {}).get("provenance") or {}).get("source") or "").strip()
+        provenance = (entry or {}).get("provenance") or {}
+        if (entry or {}).get("synthetic") or provenance.get("synthetic"):
+            synthetic += 1
+            continue
+        source = str(provenance.get("source") or "").strip()
         if source and source not in sources:
             sources.append(source)
-    shown = "; ".join(escape_text(s) for s in sources[:_MAX_SOURCES])
+    shown = [escape_text(s) for s in sources[:_MAX_SOURCES]]
     if len(sources) > _MAX_SOURCES:
         more = len(sources) - _MAX_SOURCES
-        shown += f"; {ctx.t(f'另 {more} 项', f'{more} more')}"
+        shown.append(ctx.t(f"另 {more} 项", f"{more} more"))
+    if synthetic:
+        shown.append(ctx.t(f"合成数据 {synthetic} 个图层", f"synthetic data: {synthetic} layers"))
     finished = escape_text(str(record.get("finished") or record.get("started") or "")[:10])
     parts = [
-        f"{ctx.t('来源', 'Source')}: gis {ctx.t('运行', 'run')} {escape_text(str(record.get('run_id', '')))}"
+        f"{ctx.t('来源', 'Source')}: {ctx.t('运行', 'run')} {escape_text(str(record.get('run_id', '')))}"
         + (f" ({finished})" if finished else ""),
     ]
     if shown:
-        parts.append(f"{ctx.t('数据', 'data')}: {shown}")
+        parts.append(f"{ctx.t('数据', 'data')}: {'; '.join(shown)}")
     if ctx.run.synthetic:
         notice = ctx.spec.synthetic_notice
         parts.append(f"<b>⚠ {ctx.t(notice.zh, notice.en)}</b>")
@@ -301,7 +309,9 @@ def _legend_heading(ctx: MapContext) -> str:
 def _banner(ctx: MapContext) -> str:
     notice = ctx.spec.synthetic_notice
     layers = sorted(name for name, entry in ctx.run.record.get("inputs", {}).items() if entry.get("synthetic"))
-    detail = f"{ctx.t('合成输入', 'synthetic inputs')}: {escape_text(', '.join(layers))}"
+    titles = [ctx.layer_title(name) for name in layers]  # by their titles in the map's language
+    listed = ("、" if ctx.lang == "zh" else ", ").join(label(t.zh, t.en, ctx.lang) for t in titles)
+    detail = f"{ctx.t('合成输入', 'synthetic inputs')}: {escape_text(listed)}"
     return f'<div class="gis-banner" role="alert" title="{detail}">⚠ {ctx.t(notice.zh, notice.en)}</div>'
 
 

@@ -25,14 +25,16 @@ import shapely
 from folium.plugins import MarkerCluster
 from shapely.geometry import LineString
 
+from gis.bilingual import text_of
 from gis.errors import ConfigError
 from gis.methods.conditions import evaluate
 from gis.outputs._leaflet import FeatureLayer
 from gis.outputs.folder import RunOutputs
-from gis.outputs.i18n import YES_NO, Lang, label, zone_label
+from gis.outputs.i18n import YES_NO, Lang, label, value_label, zone_label
+from gis.outputs.run_texts import SpecText, proposal_text, reason_text, spec_pair, spec_unit
 from gis.outputs.summary import not_assessed
 from gis.outputs.symbology import STATUSES, classify_zones
-from gis.outputs.text import format_number, format_target, format_value, zone_rule
+from gis.outputs.text import MISSING, clause_text, format_number, format_target, format_value, zone_rule
 from gis.outputs.webmap_panel import PanelIndicator, PanelLayer
 from gis.project.layers import LayerReader
 from gis.project.mapspec import ContextLayer, CoverageLayer, FacilityLayer, MapSpec, RunLayerSelection
@@ -48,6 +50,9 @@ _REPEATS = {"distance_km": "distance_m"}
 """A field left out of a popup when the one it repeats is there (the same distance in km and in m)."""
 _ZONE_FIELDS = {"county_id": "county"}
 """Fields holding a zone id, by zone type: popups show the zone's name."""
+_SOURCE_FIELDS = {"project_status": "status"}
+"""Fields of a proposal layer that carry a field of the layer its items come from under another name (the key
+projects' ``status``): their values are named by that field's table of coded values."""
 
 
 def escape_text(text: str) -> str:
@@ -74,6 +79,35 @@ class MapContext:
     def t(self, zh: str, en: str | None) -> str:
         """A label in the map's language, escaped: '中文', 'English' or '中文 English'."""
         return escape_text(label(zh, en, self.lang))
+
+    def unit(self, indicator: str, unit: object, key: str = "unit") -> SpecText:
+        """An indicator's unit (or ``shortfall_unit``) in both languages from run.json, else the row's ``unit``."""
+        return spec_unit(self.run.record, indicator, unit, key)
+
+    def clause(self, clause: object) -> str:
+        """A clause of the plan in the map's language, escaped ('二(三)', 'part 2 (3)')."""
+        return escape_text(clause_text(clause, self.lang))
+
+    def layer_title(self, layer: str) -> Title:
+        """A catalog layer's title in Chinese and English, else its name."""
+        entry = self.layers.catalog.layers.get(layer) if self.layers is not None else None
+        if entry is None or entry.title is None:
+            return Title(zh=layer, en=layer)
+        return Title(zh=entry.title.zh, en=entry.title.en)
+
+    def values(self, layers: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The catalog's tables of coded values by field of ``layers`` (the first layer's table of a field wins)."""
+        tables: dict[str, dict[str, Any]] = {}
+        for layer in layers:
+            entry = self.layers.catalog.layers.get(layer) if self.layers is not None else None
+            for name, table in (entry.values if entry is not None else {}).items():
+                tables.setdefault(name, table)
+        return tables
+
+    def zone_name(self, name: str) -> str:
+        """A name that is a zone's in the catalog ('湖滨区') as the map's language names it ('Hubin'), else as it is; escaped."""
+        pair = next((p for p in self.names.values() if p[0] == name), None)
+        return escape_text(zone_label(name, pair, self.lang) if pair is not None else name)
 
 
 def zone_names(layers: LayerReader | None) -> dict[tuple[str, str], str]:
@@ -118,8 +152,10 @@ def not_assessed_legend(ctx: MapContext) -> str:
     total = int(ctx.run.indicators["indicator"].nunique())
     head = ctx.t(f"已评估 {total - len(skipped)} / {total} 项指标；未评估（无图层）",
                  f"{total - len(skipped)} of {total} indicators assessed; not assessed (no map layer)")
+    titles = {item.indicator: _indicator_title(ctx, item.indicator) for item in skipped}
     items = "".join(
-        f"<li>{escape_text(item.indicator)} {_short_title(ctx, item.title_zh, item.title_en)}: {escape_text(item.reason)}</li>"
+        f"<li>{escape_text(item.indicator)} {_short_title(ctx, titles[item.indicator].zh, titles[item.indicator].en)}: "
+        f"{escape_text(reason_text(item.reason, ctx.lang))}</li>"
         for item in skipped
     )
     return f'<div class="gis-section gis-not-assessed"><small>{head}:</small><ul>{items}</ul></div>'
@@ -196,9 +232,9 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 # --- text -------------------------------------------------------------------------------------------
 
 
-def _amount(value: object, unit: object) -> str:
-    """A value in its unit, escaped: shares as percentages."""
-    return escape_text(format_value(value, unit))
+def _amount(value: object, unit: object, lang: Lang = "both") -> str:
+    """A value in its unit (in ``lang``), escaped: shares as percentages."""
+    return escape_text(format_value(value, unit, lang))
 
 
 def _text(value: object, lang: Lang = "both") -> str:
@@ -213,16 +249,6 @@ def _text(value: object, lang: Lang = "both") -> str:
 def _status_text(ctx: MapContext, status: str) -> str:
     style = ctx.spec.status.of(status)
     return ctx.t(style.zh, style.en)
-
-
-def _split_title(title: str | None, fallback: str) -> Title:
-    """A catalog title 'English (中文)' as zh/en."""
-    if not title:
-        return Title(zh=fallback, en=fallback)
-    if title.endswith(")") and " (" in title:
-        en, zh = title[:-1].rsplit(" (", 1)
-        return Title(zh=zh, en=en)
-    return Title(zh=title, en=title)
 
 
 def _table(rows: Iterable[tuple[str, str]]) -> str:
@@ -241,12 +267,13 @@ def _zone_label(ctx: MapContext, zone_type: str, zone_id: str, zone_name: object
     return escape_text(zone_label(name, ctx.names.get((zone_type, zone_id)), ctx.lang))
 
 
-def _target_text(row: dict[str, Any] | pd.Series) -> str:
+def _target_text(ctx: MapContext, row: dict[str, Any] | pd.Series) -> str:
     """'≥ 40.0% (YEAR)': the target and the target year of the zone's row; '—' without one."""
     if is_missing(row.get("target")):
-        return "—"
+        return MISSING
     year = "" if is_missing(row.get("target_year")) else f" ({int(row['target_year'])})"
-    return escape_text(format_target(row.get("comparator"), row["target"], row["unit"]) + year)
+    unit = ctx.unit(str(row["indicator"]), row["unit"])
+    return escape_text(format_target(row.get("comparator"), row["target"], unit, ctx.lang) + year)
 
 
 def _zone_rule(ctx: MapContext, row: dict[str, Any]) -> str:
@@ -255,7 +282,7 @@ def _zone_rule(ctx: MapContext, row: dict[str, Any]) -> str:
         return ""
     record = ctx.run.record
     target = ((record.get("indicators") or {}).get(str(row["indicator"])) or {}).get("target")
-    unit, zone_id, year = str(row["unit"]), row["zone_id"], record.get("baseline_year")
+    unit, zone_id, year = ctx.unit(str(row["indicator"]), row["unit"]), row["zone_id"], record.get("baseline_year")
     zh = zone_rule(target, zone_id, unit, lang="zh", baseline_year=year)
     en = zone_rule(target, zone_id, unit, lang="en", baseline_year=year)
     return escape_text(label(zh, en, ctx.lang)) if en else ""
@@ -267,10 +294,22 @@ def _short_title(ctx: MapContext, zh: object, en: object) -> str:
 
 
 def _indicator_title(ctx: MapContext, indicator: str) -> Title:
+    """An indicator's title in Chinese and English: run.json's, else its rows', else its id."""
     rows = ctx.run.indicators.loc[ctx.run.indicators["indicator"] == indicator]
-    if rows.empty:
-        return Title(zh=indicator, en=indicator)
-    return Title(zh=str(rows["title_zh"].iloc[0]), en=str(rows["title_en"].iloc[0]))
+    zh, en = (str(rows["title_zh"].iloc[0]), str(rows["title_en"].iloc[0])) if not rows.empty else (indicator, indicator)
+    pair = spec_pair(ctx.run.record, indicator, "title")
+    if isinstance(pair, dict):
+        zh, en = pair["zh"], pair["en"]
+    return Title(zh=zh, en=en)
+
+
+def _reading(ctx: MapContext, row: dict[str, Any]) -> str:
+    """The spec's reading of the target in the map's language (both: the row's, as written), escaped; '' when none."""
+    written = row.get("reading")
+    if ctx.lang == "both":
+        return "" if is_missing(written) else escape_text(str(written))
+    pair = spec_pair(ctx.run.record, str(row["indicator"]), "reading", written)
+    return escape_text(text_of(pair, ctx.lang))
 
 
 def _field_label(ctx: MapContext, name: str) -> str:
@@ -286,25 +325,30 @@ def _field_label(ctx: MapContext, name: str) -> str:
 
 def _zone_popup(ctx: MapContext, row: dict[str, Any], label: str) -> str:
     t = ctx.t
+    indicator = str(row["indicator"])
+    title = _indicator_title(ctx, indicator)
+    unit = ctx.unit(indicator, row["unit"])
     rows = [
-        (t("指标", "indicator"), f"{escape_text(str(row['indicator']))} {t(str(row['title_zh']), str(row['title_en']))}"),
-        (t("条款", "clause"), escape_text(str(row["clause"]))),
-        (t("数值", "value"), _amount(row["value"], row["unit"])),
-        (t("目标", "target"), _target_text(row)),
+        (t("指标", "indicator"), f"{escape_text(indicator)} {t(title.zh, title.en)}"),
+        (t("条款", "clause"), ctx.clause(row["clause"])),
+        (t("数值", "value"), _amount(row["value"], unit, ctx.lang)),
+        (t("目标", "target"), _target_text(ctx, row)),
         (t("状态", "status"), _status_text(ctx, str(row["status"]))),
     ]
     rule = _zone_rule(ctx, row)
     if rule:
         rows.insert(4, (t("目标规则", "target rule"), rule))
     if str(row["status"]) == "gap" and not is_missing(row.get("shortfall")):
-        rows.append((t("缺口", "shortfall"), _amount(row["shortfall"], row.get("shortfall_unit"))))
+        rows.append((t("缺口", "shortfall"), _amount(row["shortfall"], ctx.unit(indicator, row.get("shortfall_unit"), "shortfall_unit"),
+                                                   ctx.lang)))
     if not is_missing(row.get("baseline")):
-        rows.append((t("基线", "baseline"), _amount(row["baseline"], row["unit"])))
+        rows.append((t("基线", "baseline"), _amount(row["baseline"], unit, ctx.lang)))
     for key, label_text in (("numerator", t("分子", "numerator")), ("denominator", t("分母", "denominator"))):
         if not is_missing(row.get(key)):
             rows.append((label_text, _text(float(row[key]))))
-    if not is_missing(row.get("reading")):
-        rows.append((t("解读", "reading"), escape_text(str(row["reading"]))))
+    reading = _reading(ctx, row)
+    if reading:
+        rows.append((t("解读", "reading"), reading))
     return f"<b>{label}</b>{_table(rows)}"
 
 
@@ -324,7 +368,7 @@ def _zone_colours(
         return fills, entries, False
     values = pd.to_numeric(zones["value"], errors="coerce")
     index = np.searchsorted(classes.breaks, values.fillna(0), side="right")
-    names = [escape_text(text) for text in classes.labels(unit, ctx.lang)]
+    names = [escape_text(text) for text in classes.labels(ctx.unit(indicator, unit), ctx.lang)]
     entries = [(colour, names[i], int(((index == i) & values.notna()).sum())) for i, colour in enumerate(classes.colours)]
     if values.isna().any():
         entries.append((classes.no_data, _status_text(ctx, "no_data"), int(values.isna().sum())))
@@ -341,13 +385,15 @@ def add_indicator(m: folium.Map, ctx: MapContext, indicator: str, *, show: bool)
     fills, entries, by_value = _zone_colours(ctx, zones, indicator, unit)
     labels = [_zone_label(ctx, str(t), str(i), n) for t, i, n in zip(zones["zone_type"], zones["zone_id"], zones["zone_name"], strict=True)]
     popups = [_zone_popup(ctx, row, label) for row, label in zip(_records(zones), labels, strict=True)]
-    tooltips = [
-        f"{label}: {_amount(v, unit)} — {_status_text(ctx, str(s))}"
+    shown_unit = ctx.unit(indicator, unit)
+    tooltips = [  # a zone without a value says only its status ('湖滨区: 无数据'), not a dash before it
+        f"{label}: {_status_text(ctx, str(s))}" if is_missing(v) else f"{label}: {_amount(v, shown_unit, ctx.lang)} — {_status_text(ctx, str(s))}"
         for label, v, s in zip(labels, zones["value"], zones["status"], strict=True)
     ]
     base = {"color": ctx.spec.indicators.outline, "weight": 1, "fillOpacity": ctx.spec.indicators.fill_opacity}
     first = layer.iloc[0]
-    name = f"{escape_text(indicator)} {_short_title(ctx, first['title_zh'], first['title_en'])} — {escape_text(str(first['clause']))}"
+    title = _indicator_title(ctx, indicator)
+    name = f"{escape_text(indicator)} {_short_title(ctx, title.zh, title.en)} — {ctx.clause(first['clause'])}"
     styles = [{**base, "fillColor": fill} for fill in fills]
     geojson = _geojson(zones, popups, tooltips, styles, name=name, show=show, pane="zones", highlight=True)
     geojson.add_to(m)
@@ -367,21 +413,24 @@ def _legend_indicator(
     show: bool,
 ) -> None:
     lines = []
+    indicator = str(first["indicator"])
+    title = _indicator_title(ctx, indicator)
     if not city.empty:
         row = city.iloc[0]
         label = _zone_label(ctx, "city", str(row["zone_id"]), row["zone_name"])
-        lines.append(f"{ctx.t('全市', 'city')} {label}: <b>{_amount(row['value'], row['unit'])}</b> — {_status_text(ctx, str(row['status']))}")
+        value = "" if is_missing(row["value"]) else f"<b>{_amount(row['value'], ctx.unit(indicator, row['unit']), ctx.lang)}</b> — "
+        lines.append(f"{ctx.t('全市', 'city')} {label}: {value}{_status_text(ctx, str(row['status']))}")
         if not is_missing(row.get("target")):
-            lines.append(f"{ctx.t('目标', 'target')}: {_target_text(row)}")
+            lines.append(f"{ctx.t('目标', 'target')}: {_target_text(ctx, row)}")
     if by_value:
         heading = ctx.t("按数值着色", "coloured by value")
     else:
         heading = ctx.t("按目标达成状态着色", "coloured by status against the target")
     items = "".join(f"<li>{_swatch(c)}{t} <small>({n})</small></li>" for c, t, n in entries)
-    english = f'<div class="gis-en">{escape_text(str(first["title_en"]))}</div>' if ctx.lang == "both" else ""
+    english = f'<div class="gis-en">{escape_text(title.en)}</div>' if ctx.lang == "both" else ""
     text = (
-        f'<b>{escape_text(str(first["indicator"]))}</b> {_short_title(ctx, first["title_zh"], first["title_en"])} '
-        f'<small>— {ctx.t("条款", "clause")} {escape_text(str(first["clause"]))}</small>'
+        f'<b>{escape_text(indicator)}</b> {_short_title(ctx, title.zh, title.en)} '
+        f'<small>— {ctx.t("条款", "clause")} {ctx.clause(first["clause"])}</small>'
         + english
         + "".join(f"<div>{line}</div>" for line in lines)
         + f"<div><small>{heading}</small></div><ul>{items}</ul>"
@@ -448,9 +497,9 @@ def add_gap_layers(m: folium.Map, ctx: MapContext, indicators: list[str], start:
         show = spec.shown(indicator, start)
         rows = ctx.run.indicators.loc[ctx.run.indicators["indicator"] == indicator]
         shortfall_units = rows["shortfall_unit"].dropna() if "shortfall_unit" in rows.columns else pd.Series(dtype=object)
-        units = {"value": str(rows["unit"].iloc[0])}
+        units = {"value": ctx.unit(indicator, rows["unit"].iloc[0])}
         if not shortfall_units.empty:
-            units["shortfall"] = str(shortfall_units.iloc[0])
+            units["shortfall"] = ctx.unit(indicator, shortfall_units.iloc[0], "shortfall_unit")
             frame = _shortfall_in_unit(ctx, indicator, frame)
         popups, tooltips = _feature_texts(ctx, frame, ("缺口", "gap"), indicator, title, units)
         name = f"{_swatch(spec.colour)}{ctx.t('缺口', 'gaps')} · {escape_text(indicator)} {_short_title(ctx, title.zh, title.en)}"
@@ -499,8 +548,11 @@ def _zone_fields(ctx: MapContext, indicator: str | None) -> dict[str, str]:
     return zone_fields
 
 
-def _field_value(ctx: MapContext, row: dict[str, Any], name: str, units: dict[str, str], zone_fields: dict[str, str]) -> str:
-    """One value of a popup, escaped: a zone id as the zone's name, an amount in its unit, else as it is."""
+def _field_value(
+    ctx: MapContext, row: dict[str, Any], name: str, units: dict[str, SpecText], zone_fields: dict[str, str], values: dict[str, Any]
+) -> str:
+    """One value of a popup, escaped: a zone id as the zone's name, an amount in its unit, a coded value as the catalog's
+    ``values`` name it (``values``: tables by field), a layer by its title, a zone's name in the map's language, else as it is."""
     value = row[name]
     if name in zone_fields and not is_missing(value):
         zone_type, zone_id = zone_fields[name], str(value)
@@ -508,10 +560,30 @@ def _field_value(ctx: MapContext, row: dict[str, Any], name: str, units: dict[st
         if local is not None:
             return _zone_label(ctx, zone_type, zone_id, local)
     if name in units:
-        return _amount(value, units[name])
+        return _amount(value, units[name], ctx.lang)
+    table = values.get(name, values.get(_SOURCE_FIELDS.get(name, "")))
+    if table and not is_missing(value):
+        return escape_text(value_label(table, value, ctx.lang))
+    if name == "source_layer" and not is_missing(value):
+        title = ctx.layer_title(str(value))
+        return ctx.t(title.zh, title.en)
+    if name == "name" and isinstance(value, str):
+        return ctx.zone_name(value)
     if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_) and abs(int(value)) >= 10_000:
         return escape_text(format_number(value))  # 63,648 m³/d; a year (2021) stays as it is
     return _text(value, ctx.lang)
+
+
+def _name(ctx: MapContext, row: dict[str, Any]) -> str:
+    """A feature's name (a zone's in the map's language), else its id; escaped."""
+    name = row.get("name")
+    return ctx.zone_name(name) if isinstance(name, str) and name else _text(row.get("id"))
+
+
+def _input_layers(ctx: MapContext, indicator: str) -> list[str]:
+    """The catalog layers an indicator reads (its gap and proposal features come from them), as run.json names them."""
+    inputs = ((ctx.run.record.get("indicators") or {}).get(indicator) or {}).get("inputs") or {}
+    return [str(layer) for layer in inputs.values() if isinstance(layer, str)]
 
 
 def _feature_texts(
@@ -520,7 +592,7 @@ def _feature_texts(
     kind: tuple[str, str],
     indicator: str,
     title: Title,
-    units: dict[str, str],
+    units: dict[str, SpecText],
 ) -> tuple[list[str], list[str]]:
     """Popups (a heading, then a row per field: zone names for zone ids, amounts in ``units`` by field) and tooltips
     of a gap or proposal layer; ``kind`` names it in Chinese and English."""
@@ -528,8 +600,9 @@ def _feature_texts(
     fields = _popup_fields(frame.columns)
     zone_fields = _zone_fields(ctx, indicator)
     rows, labels = _records(frame), {f: _field_label(ctx, f) for f in fields}
-    popups = [heading + _table((labels[f], _field_value(ctx, row, f, units, zone_fields)) for f in fields) for row in rows]
-    tooltips = [f"{ctx.t(*kind)} · {escape_text(indicator)}: {_text(row.get('name', row.get('id')))}" for row in rows]
+    values = ctx.values(_input_layers(ctx, indicator))
+    popups = [heading + _table((labels[f], _field_value(ctx, row, f, units, zone_fields, values)) for f in fields) for row in rows]
+    tooltips = [f"{ctx.t(*kind)} · {escape_text(indicator)}: {_name(ctx, row)}" for row in rows]
     return popups, tooltips
 
 
@@ -554,9 +627,11 @@ def _proposal_summary(ctx: MapContext, indicator: str) -> str:
     row = city.iloc[0]
     meets = row["meets_target"]
     verdict = "" if pd.isna(meets) else (_status_text(ctx, "met") if bool(meets) else _status_text(ctx, "gap"))
+    shown = ctx.unit(indicator, unit)
+    before, after = _amount(row["value_before"], shown, ctx.lang), _amount(row["value_after"], shown, ctx.lang)
     return (
-        f"<div>{escape_text(str(row['action']))}</div>"
-        f"<div>{ctx.t('全市', 'city')}: {_amount(row['value_before'], unit)} → <b>{_amount(row['value_after'], unit)}</b> {verdict}</div>"
+        f"<div>{escape_text(proposal_text(row, 'action', ctx.lang))}</div>"
+        f"<div>{ctx.t('全市', 'city')}: {before} → <b>{after}</b> {verdict}</div>"
     )
 
 
@@ -572,7 +647,9 @@ def add_proposal_layers(m: folium.Map, ctx: MapContext, indicators: list[str], s
         title = _indicator_title(ctx, indicator)
         show = spec.shown(indicator, start)
         unit = ctx.run.indicators.loc[ctx.run.indicators["indicator"] == indicator, "unit"]
-        units = dict.fromkeys(_SHARE_FIELDS, "share") | ({"value_after": str(unit.iloc[0])} if not unit.empty else {})
+        units: dict[str, SpecText] = dict.fromkeys(_SHARE_FIELDS, "share")
+        if not unit.empty:
+            units["value_after"] = ctx.unit(indicator, unit.iloc[0])
         popups, tooltips = _feature_texts(ctx, frame, ("建议", "proposal"), indicator, title, units)
         name = f"{_swatch(spec.colour)}{ctx.t('建议', 'proposals')} · {escape_text(indicator)} {_short_title(ctx, title.zh, title.en)}"
         radius = None
@@ -630,7 +707,7 @@ def add_coverage(m: folium.Map, ctx: MapContext, start: str | None) -> None:
         frame = frame.loc[evaluate(frame, where, layer=layer, project=ctx.layers)]
         if frame.empty:
             continue
-        layer_title = _split_title(ctx.layers.entry(layer).title, layer)
+        layer_title = ctx.layer_title(layer)
         title = entry.title or Title(
             zh=f"{layer_title.zh}覆盖范围（{distance:g} 米）", en=f"coverage of {layer_title.en} ({distance:g} m)"
         )
@@ -693,16 +770,17 @@ def _cluster_icon(colour: str, gap_colour: str) -> str:
 
 
 def _facility_texts(
-    ctx: MapContext, web: gpd.GeoDataFrame, fields: list[str], heading: str, status_lines: list[list[str]]
+    ctx: MapContext, layer: str, web: gpd.GeoDataFrame, fields: list[str], heading: str, status_lines: list[list[str]]
 ) -> tuple[list[str], list[str]]:
     popups, tooltips = [], []
     fields = _popup_fields(f for f in fields if f != "name")  # the name is the popup's heading
     labels = {f: _field_label(ctx, f) for f in fields}
     zone_fields = _zone_fields(ctx, None)
+    values = ctx.values([layer])
     for row, lines in zip(_records(web), status_lines, strict=True):
-        name = _text(row.get("name", row["id"]))
+        name = _name(ctx, row)
         status = "".join(f"<div>{ctx.t('状态', 'status')}: {line}</div>" for line in lines)
-        table = _table((labels[f], _field_value(ctx, row, f, {}, zone_fields)) for f in fields)
+        table = _table((labels[f], _field_value(ctx, row, f, {}, zone_fields, values)) for f in fields)
         popups.append(f"<b>{name}</b> <small>{heading}</small>{table}{status}")
         tooltips.append(f"{name} <small>{heading}</small>")
     return popups, tooltips
@@ -718,9 +796,9 @@ def add_facilities(m: folium.Map, ctx: MapContext) -> None:
         frame, fields = _facility_frame(ctx, ctx.layers, layer, entry)
         flagged, status_lines = _facility_status(ctx, layer, frame, entry)
         web = _to_web(ctx, frame.assign(_flagged=flagged.values, _lines=status_lines))
-        title = entry.title or _split_title(ctx.layers.entry(layer).title, layer)
+        title = entry.title or ctx.layer_title(layer)
         heading = ctx.t(title.zh, title.en)
-        popups, tooltips = _facility_texts(ctx, web, fields, heading, list(web["_lines"]))
+        popups, tooltips = _facility_texts(ctx, layer, web, fields, heading, list(web["_lines"]))
         gap_colour = entry.gap_colour or ctx.spec.status.gap.colour
         shown = _facility_layer(web, popups, tooltips, entry, f"{_swatch(entry.colour, round_=True)}{heading}", gap_colour)
         shown.add_to(m)
@@ -867,7 +945,7 @@ def add_context(m: folium.Map, ctx: MapContext) -> None:
             if field_name not in frame.columns:
                 msg = f"{ctx.spec.source}: key 'context.{number}': layer '{entry.layer}' has no field '{field_name}'"
                 raise ConfigError(msg)
-        title = entry.title or _split_title(ctx.layers.entry(entry.layer).title, entry.layer)
+        title = entry.title or ctx.layer_title(entry.layer)
         heading = f"{ctx.t('背景', 'Context')} · {ctx.t(title.zh, title.en)}"
         web = _context_frame(ctx, entry, frame)
         polygons = web.geom_type.isin(["Polygon", "MultiPolygon"])
@@ -889,8 +967,9 @@ def add_context(m: folium.Map, ctx: MapContext) -> None:
         if entry.width_by is not None:
             counts = frame[entry.width_by.field].astype(str).value_counts()
             shown = [(v, entry.width_by.width(v, entry.weight)) for v in counts.index]
+            names = ctx.values([entry.layer]).get(entry.width_by.field)
             items = "".join(
-                f"<li>{_line_swatch(entry.colour, w)}{escape_text(v)} <small>({int(counts[v])})</small></li>"
+                f"<li>{_line_swatch(entry.colour, w)}{escape_text(value_label(names, v, ctx.lang))} <small>({int(counts[v])})</small></li>"
                 for v, w in sorted(shown, key=lambda item: -item[1]) if w > 0
             )
             items = f"<ul>{items}</ul>"

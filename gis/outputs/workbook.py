@@ -12,8 +12,9 @@ data is always written as text, so a name such as ``=HYPERLINK(...)`` is never a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,27 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from gis.methods.zones import catalog_names
 from gis.outputs._files import output_file, replaced_whole
 from gis.outputs.folder import RunOutputs
-from gis.outputs.i18n import Lang, check_lang, label
-from gis.outputs.summary import first_target_year, indicator_summary, not_assessed, status_counts
-from gis.outputs.symbology import run_map_spec, status_colours
-from gis.outputs.text import describe_target, zone_shortfalls
+from gis.outputs.i18n import YES_NO, ZONE_TYPE_LABELS, Lang, check_lang, label, pick, zone_label
+from gis.outputs.run_texts import (
+    PROPOSAL_TEXTS,
+    layer_title,
+    note_text,
+    project_title,
+    proposal_text,
+    reason_text,
+    spec_text,
+    spec_unit,
+    theme_title,
+)
+from gis.outputs.summary import first_target_year, headline, indicator_summary, not_assessed, status_counts
+from gis.outputs.symbology import project_at, run_map_spec, status_colours, status_labels
+from gis.outputs.text import as_text, clause_text, describe_target, unit_text, zone_shortfalls
+from gis.project.config import ProjectConfig
+from gis.project.layers import LayerReader
+from gis.project.mapspec import MapSpec
 from gis.values import is_missing
 
 SUMMARY_SHEET = "Summary 汇总"
@@ -61,12 +77,40 @@ _ZONE_COLUMNS = (
     ("status_note", ("状态说明", "status note")),
 )
 _SUMMARY_COLUMNS = (
-    ("指标", "indicator"), ("名称", "title (zh)"), ("英文名称", "title (en)"), ("条款", "clause"), ("主题", "theme"),
-    ("单位", "unit"), ("市值", "city value"), ("比较", "comparator"), ("目标", "target"), ("状态", "status"),
-    ("缺口", "shortfall (city)"), ("缺口单位", "shortfall unit"), ("未达标地区数", "zones with a gap"),
-    ("有目标地区数", "zones with a target"), ("未达标地区", "zones with a gap"), ("目标说明", "target (en)"), ("工作表", "sheet"),
+    ("indicator", "指标", "indicator"), ("title_zh", "名称", "title (zh)"), ("title_en", "英文名称", "title (en)"),
+    ("clause", "条款", "clause"), ("theme", "主题", "theme"), ("unit", "单位", "unit"), ("value", "市值", "city value"),
+    ("comparator", "比较", "comparator"), ("target", "目标", "target"), ("status", "状态", "status"),
+    ("shortfall", "缺口", "shortfall (city)"), ("shortfall_unit", "缺口单位", "shortfall unit"),
+    ("gap_zones", "未达标地区数", "zones with a gap"), ("target_zones", "有目标地区数", "zones with a target"),
+    ("gap_zone_names", "未达标地区", "zones with a gap"), ("target_text", "目标说明", "target (en)"), ("sheet", "工作表", "sheet"),
 )
+"""The summary's columns (key, zh, en); a workbook in one language has one title column (``title``) for the two."""
 _SHARE_COLUMNS = {"value", "target", "baseline"}
+_SHARE_UNIT = ("比例", "share")
+"""What the unit column says of a share (its values are percentages)."""
+ROW_TYPES: dict[str, tuple[str, str]] = {"zone": ("地区", "zone"), "item": ("项目", "item")}
+PROPOSAL_HEADINGS: dict[str, tuple[str, str]] = {
+    "indicator": ("指标", "indicator"), "zone_type": ("类型", "zone type"), "zone_id": ("代码", "zone id"),
+    "zone_name": ("地区", "zone"), "action": ("措施", "action"), "quantity": ("数量", "quantity"), "unit": ("单位", "unit"),
+    "value_after": ("措施后指标值", "value after"), "meets_target": ("是否达标", "meets target"), "row_type": ("行类型", "row type"),
+    "rank": ("顺序", "rank"), "item_layer": ("图层", "layer"), "item_id": ("编号", "item id"), "item_name": ("名称", "item"),
+    "adds": ("增加量", "adds"), "adds_unit": ("增加量单位", "adds unit"), "value_before": ("措施前指标值", "value before"),
+    "target": ("目标", "target"), "comparator": ("比较", "comparator"), "detail": ("说明", "detail"),
+    "shortfall": ("缺口", "shortfall"), "shortfall_unit": ("缺口单位", "shortfall unit"),
+}
+"""Headings of the proposals.csv columns on the Proposals sheet (a column not listed is headed by its name)."""
+INPUT_HEADINGS: dict[str, tuple[str, str]] = {
+    "title": ("图层", "layer"), "layer": ("图层名", "layer name"), "file": ("文件", "file"), "file_layer": ("文件内图层", "layer in file"),
+    "source": ("来源", "source"), "licence": ("许可", "licence"), "date": ("日期", "date"), "citation": ("引用", "citation"),
+    "synthetic": ("合成数据", "synthetic"), "sha256": ("SHA-256", "SHA-256"), "bytes": ("字节", "bytes"),
+}
+PARAMETER_HEADINGS: dict[str, tuple[str, str]] = {
+    "indicator": ("指标", "indicator"), "title": ("名称", "title"), "method": ("方法", "method"), "inputs": ("输入图层", "inputs"),
+    "parameters": ("参数", "parameters"),
+}
+CODE_FONT = "Consolas"
+"""The font of cells that hold code (layer and file names, checksums, methods, parameters as JSON): ids, in no language."""
+_CODE_COLUMNS = {"layer", "file", "file_layer", "sha256", "method", "inputs", "parameters"}
 
 
 def _put(sheet: Worksheet, row: int, column: int, value: Any, number_format: str | None = None) -> Cell:
@@ -129,13 +173,21 @@ def _header(sheet: Worksheet, row: int, labels: list[str]) -> None:
     sheet.auto_filter.ref = f"A{row}:{get_column_letter(len(labels))}{row}"
 
 
-def _status_cell(sheet: Worksheet, row: int, column: int, status: Any, colours: dict[str, str]) -> None:
-    """The status code (for filtering; the header says 状态) on its colour from the map spec."""
+def _status_cell(sheet: Worksheet, row: int, column: int, status: Any, style: _Style) -> None:
+    """A status on its colour from the map spec: the code in both languages (for filtering; the header says 状态),
+    else the spec's label in the workbook's language."""
     code = "" if is_missing(status) else str(status)
-    cell = _put(sheet, row, column, code or None)
-    if code in colours:
-        cell.fill = PatternFill("solid", fgColor=colours[code].lstrip("#"))
-        cell.font = Font(color="333333" if _is_pale(colours[code]) else "FFFFFF", bold=True)
+    cell = _put(sheet, row, column, style.status(code) or None)
+    if code in style.colours:
+        cell.fill = PatternFill("solid", fgColor=style.colours[code].lstrip("#"))
+        cell.font = Font(color="333333" if _is_pale(style.colours[code]) else "FFFFFF", bold=True)
+
+
+def _code_cell(sheet: Worksheet, row: int, column: int, value: Any) -> Cell:
+    """A cell of code (a layer or file name, a checksum, JSON) in the code font."""
+    cell = _put(sheet, row, column, value)
+    cell.font = Font(name=CODE_FONT)
+    return cell
 
 
 def _is_pale(colour: str) -> bool:
@@ -150,87 +202,205 @@ def _share_format(unit: Any) -> str | None:
 
 @dataclass(frozen=True)
 class _Style:
-    """The language of the workbook's titles and headers, and the status colours of the project's map spec."""
+    """The language of the workbook, the run's record, the project (its catalog names things) and the map spec's statuses."""
 
     lang: Lang
-    colours: dict[str, str]
+    spec: MapSpec
+    record: dict[str, Any]
+    project: ProjectConfig | None = None
+    zones: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # the catalog's (name, name_en) by zone
+
+    @property
+    def one(self) -> bool:
+        """Whether the workbook is in one language."""
+        return self.lang != "both"
+
+    @property
+    def colours(self) -> dict[str, str]:
+        return status_colours(self.spec)
 
     def label(self, zh: str, en: str, *, sep: str = " ") -> str:
         return label(zh, en, self.lang, sep=sep)
+
+    def status(self, code: str) -> str:
+        """A status as the cell shows it: the code in both languages, the spec's label in one."""
+        return status_labels(self.spec, self.lang).get(code, code) if self.one and code else code
 
     @property
     def target_lang(self) -> Lang:
         """The language of the targets in words: Chinese in a Chinese workbook, else English."""
         return "zh" if self.lang == "zh" else "en"
 
+    def zone(self, zone_type: object, zone_id: object, name: object) -> str:
+        """A zone's name: as written in both languages, in one as :func:`~gis.outputs.i18n.zone_label` gives it."""
+        text = as_text(name)
+        if not self.one or not text:
+            return text
+        return zone_label(text, self.zones.get((as_text(zone_type), as_text(zone_id))), self.lang)
 
-def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, sheets: dict[str, str], style: _Style) -> None:
-    record = run.record
-    project = record.get("project") or {}
-    title = f"{style.label('差距汇总', 'Gap summary')} — {project.get('name', '')} — {style.label('运行', 'run')} {record.get('run_id', '')}"
-    _put(sheet, 1, 1, title).font = _TITLE_FONT
-    if run.synthetic:
-        note = record.get("synthetic_note") or "SYNTHETIC sample data"
-        method = style.label("数字仅演示方法，不代表实际情况。", "The numbers show the method, not the real city.")
-        _put(sheet, 2, 1, f"{style.label('合成数据', 'SYNTHETIC DATA')}: {note}. {method}").font = _WARNING_FONT
+    def zone_type(self, zone_type: object) -> str:
+        text = as_text(zone_type)
+        return pick(ZONE_TYPE_LABELS, text, self.lang) if self.one and text else text
+
+    def unit(self, indicator: str, unit: object, key: str = "unit") -> str:
+        """The unit column of an indicator (or its shortfall unit): run.json's in one language, as written in both."""
+        if not self.one or is_missing(unit):
+            return as_text(unit)
+        if key == "unit" and as_text(unit) == "share":
+            return self.label(*_SHARE_UNIT)
+        return unit_text(spec_unit(self.record, indicator, unit, key), self.lang)
+
+    def title(self, indicator: str, row: Any) -> str:
+        """An indicator's title: run.json's in one language, '中文 / English' in both."""
+        zh, en = as_text(row.get("title_zh")), as_text(row.get("title_en"))
+        if not self.one:
+            return label(zh, en, "both", sep=" / ")
+        return spec_text(self.record, indicator, "title", self.lang, zh if self.lang == "zh" else en)
+
+
+def _headline(run: RunOutputs, style: _Style) -> str:
+    """The plan targets by level (cities first), in the workbook's language ('both': Chinese, then English)."""
+    head = style.label("规划目标", "Plan targets")
+    colon = "：" if style.lang == "zh" else ": "
+    if style.one:
+        return f"{head}{colon}{headline(run.indicators, style.lang)}"
+    return f"{head}: {headline(run.indicators, 'zh')} | {headline(run.indicators, 'en')}"
+
+
+def _zone_rows_line(run: RunOutputs, summary: pd.DataFrame, style: _Style) -> str:
+    """The zone rows by status (second to the targets), and the indicators not assessed with the layer each lacks."""
     counts = status_counts(run.indicators)
-    _put(sheet, 3, 1, f"{style.label('全部地区', 'All zone rows')}: " + " / ".join(f"{counts[s]} {s}" for s in counts))
+    if style.one:
+        said = " / ".join(f"{style.status(s)} {n}" if style.lang == "zh" else f"{n} {style.status(s)}" for s, n in counts.items())
+    else:
+        said = " / ".join(f"{n} {s}" for s, n in counts.items())
+    colon = "：" if style.lang == "zh" else ": "
+    line = f"{style.label('地区评估行', 'Zone rows')}{colon}{said}"
     skipped = not_assessed(run.indicators)
     if skipped:
         total = len(summary)
         head = style.label(f"已评估 {total - len(skipped)} / {total} 项指标", f"{total - len(skipped)} of {total} indicators assessed")
-        listed = ", ".join(f"{item.indicator} ({item.reason})" for item in skipped)
-        _put(sheet, 4, 1, f"{head}; {style.label('未评估', 'not assessed')}: {listed}").font = Font(bold=True)
-    _header(sheet, 5, [style.label(zh, en) for zh, en in _SUMMARY_COLUMNS])
+        listed = ", ".join(f"{item.indicator} ({reason_text(item.reason, style.lang)})" for item in skipped)
+        line += f"; {head}; {style.label('未评估', 'not assessed')}{colon}{listed}"
+    return line
+
+
+def _synthetic_line(run: RunOutputs, style: _Style) -> str:
+    """The synthetic notice: the map spec's in one language, the run's note in both."""
+    method = style.label("数字仅演示方法，不代表实际情况。", "The numbers show the method, not the real city.")
+    if style.one:
+        notice = style.spec.synthetic_notice
+        return f"⚠ {label(notice.zh, notice.en, style.lang)}{'。' if style.lang == 'zh' else '. '}{method}"
+    note = run.record.get("synthetic_note") or "SYNTHETIC sample data"
+    return f"{style.label('合成数据', 'SYNTHETIC DATA')}: {note}. {method}"
+
+
+def _summary_columns(style: _Style) -> list[tuple[str, str, str]]:
+    """The summary's columns: one title column in one language (its target text in that language)."""
+    if not style.one:
+        return list(_SUMMARY_COLUMNS)
+    columns = []
+    for key, zh, en in _SUMMARY_COLUMNS:
+        if key == "title_en":
+            continue
+        if key == "title_zh":
+            columns.append(("title", "名称", "title"))
+        elif key == "target_text":
+            columns.append((key, zh, "target in words"))
+        else:
+            columns.append((key, zh, en))
+    return columns
+
+
+def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, sheets: dict[str, str], style: _Style) -> None:
+    record = run.record
+    title = f"{style.label('差距汇总', 'Gap summary')} — {project_title(record, style.project, style.lang)} — " \
+            f"{style.label('运行', 'run')} {record.get('run_id', '')}"
+    _put(sheet, 1, 1, title).font = _TITLE_FONT
+    if run.synthetic:
+        _put(sheet, 2, 1, _synthetic_line(run, style)).font = _WARNING_FONT
+    _put(sheet, 3, 1, _headline(run, style)).font = Font(bold=True, size=12)
+    _put(sheet, 4, 1, _zone_rows_line(run, summary, style)).font = Font(bold=bool(not_assessed(run.indicators)))
+    columns = _summary_columns(style)
+    _header(sheet, 5, [style.label(zh, en) for _, zh, en in columns])
     targets = {k: (v or {}).get("target") for k, v in (record.get("indicators") or {}).items()}
     for offset, item in enumerate(summary.to_dict("records")):
         row = 6 + offset
+        indicator = str(item["indicator"])
         percent = _share_format(item["unit"])
-        names = zone_shortfalls(item["gap_zone_names"], item["shortfall_unit"])
-        values = [item["indicator"], item["title_zh"], item["title_en"], item["clause"], item["theme"], item["unit"]]
-        for column, value in enumerate(values, start=1):
-            _put(sheet, row, column, value)
-        _put(sheet, row, 7, item["value"], percent)
-        _put(sheet, row, 8, item["comparator"])
-        _put(sheet, row, 9, item["target"], percent)
-        _status_cell(sheet, row, 10, item["status"], style.colours)
-        _put(sheet, row, 11, item["shortfall"])
-        _put(sheet, row, 12, item["shortfall_unit"] or None)
-        _put(sheet, row, 13, item["gap_zones"])
-        _put(sheet, row, 14, item["target_zones"])
-        _put(sheet, row, 15, names or None)
-        target = describe_target(targets.get(item["indicator"]), item["unit"], lang=style.target_lang, year=item["target_year"],
-                                 baseline_year=record.get("baseline_year"))
-        _put(sheet, row, 16, target)
-        link = _put(sheet, row, 17, sheets[item["indicator"]])
-        link.hyperlink = f"#'{sheets[item['indicator']]}'!A1"
-        link.font = Font(color="1565C0", underline="single")
+        places = [(_gap_zone_name(run, indicator, name, style) if style.one else name, short) for name, short in item["gap_zone_names"]]
+        shortfall_unit = spec_unit(record, indicator, item["shortfall_unit"], "shortfall_unit") if style.one else item["shortfall_unit"]
+        target = describe_target(targets.get(indicator), spec_unit(record, indicator, item["unit"]) if style.one else item["unit"],
+                                 lang=style.target_lang, year=item["target_year"], baseline_year=record.get("baseline_year"))
+        values: dict[str, Any] = {
+            "indicator": indicator, "title_zh": item["title_zh"], "title_en": item["title_en"], "title": style.title(indicator, item),
+            "clause": clause_text(item["clause"], style.lang), "theme": theme_title(style.project, item["theme"], style.lang)
+            if style.one else item["theme"], "unit": style.unit(indicator, item["unit"]),
+            "comparator": item["comparator"], "shortfall": item["shortfall"],
+            "shortfall_unit": style.unit(indicator, item["shortfall_unit"], "shortfall_unit") or None,
+            "gap_zones": item["gap_zones"], "target_zones": item["target_zones"],
+            "gap_zone_names": zone_shortfalls(places, shortfall_unit, style.lang if style.one else "both") or None,
+            "target_text": target,
+        }
+        for column, (key, _, _) in enumerate(columns, start=1):
+            if key in ("value", "target"):
+                _put(sheet, row, column, item[key], percent)
+            elif key == "status":
+                _status_cell(sheet, row, column, item["status"], style)
+            elif key == "sheet":
+                link = _put(sheet, row, column, sheets[indicator])
+                link.hyperlink = f"#'{sheets[indicator]}'!A1"
+                link.font = Font(color="1565C0", underline="single")
+            else:
+                _put(sheet, row, column, values[key])
     _fit_columns(sheet, 5)
-    for letter in ("C", "O", "P"):
-        sheet.column_dimensions[letter].width = 40
+    for key in ("title" if style.one else "title_en", "gap_zone_names", "target_text"):
+        index = [k for k, _, _ in columns].index(key) + 1
+        sheet.column_dimensions[get_column_letter(index)].width = 40
 
 
-def _write_indicator(
-    sheet: Worksheet, indicator: str, rows: pd.DataFrame, target: dict[str, Any] | None, style: _Style, baseline_year: object = None
-) -> None:
+def _gap_zone_name(run: RunOutputs, indicator: str, name: str, style: _Style) -> str:
+    """A zone with a gap by its name in the workbook's language (the name is looked up among the indicator's rows)."""
+    rows = run.indicators.loc[(run.indicators["indicator"] == indicator) & (run.indicators["zone_name"] == name)]
+    if rows.empty:
+        return name
+    return style.zone(rows["zone_type"].iloc[0], rows["zone_id"].iloc[0], name)
+
+
+def _write_indicator(sheet: Worksheet, indicator: str, rows: pd.DataFrame, target: dict[str, Any] | None, style: _Style) -> None:
     first = rows.iloc[0]
     unit = first.get("unit")
+    record = style.record
     _put(sheet, 1, 1, indicator).font = _TITLE_FONT
-    title = style.label(str(first.get("title_zh", "")), str(first.get("title_en", "")), sep=" / ")
-    _put(sheet, 2, 1, f"{title} ({style.label('条款', 'clause')} {first.get('clause', '')})")
-    wording = (target or {}).get("wording")
-    words = describe_target(target, str(unit), lang=style.target_lang, year=first_target_year(rows), baseline_year=baseline_year)
-    _put(sheet, 3, 1, f"{style.label('目标', 'Target')}: {wording + ' — ' if wording else ''}{words}")
+    clause = f"{style.label('条款', 'clause')} {clause_text(first.get('clause', ''), style.lang)}"
+    heading = f"{style.title(indicator, first)} ({clause})"
+    if style.one:
+        definition = spec_text(record, indicator, "definition", style.lang)
+        heading += f"{'：' if style.lang == 'zh' else ': '}{definition}" if definition else ""
+    _put(sheet, 2, 1, heading)
+    wording = spec_text(record, indicator, "wording", style.lang, (target or {}).get("wording")) if style.one \
+        else (target or {}).get("wording")
+    words = describe_target(target, spec_unit(record, indicator, unit) if style.one else str(unit), lang=style.target_lang,
+                            year=first_target_year(rows), baseline_year=record.get("baseline_year"))
+    _put(sheet, 3, 1, f"{style.label('目标', 'Target')}{'：' if style.lang == 'zh' else ': '}{wording + ' — ' if wording else ''}{words}")
     _header(sheet, 4, [style.label(zh, en) for _, (zh, en) in _ZONE_COLUMNS])
     percent = _share_format(unit)
-    for offset, record in enumerate(rows.to_dict("records")):
+    for offset, item in enumerate(rows.to_dict("records")):
         row = 5 + offset
+        shown = {
+            "zone_type": style.zone_type(item.get("zone_type")),
+            "zone_name": style.zone(item.get("zone_type"), item.get("zone_id"), item.get("zone_name")),
+            "unit": style.unit(indicator, item.get("unit")),
+            "shortfall_unit": style.unit(indicator, item.get("shortfall_unit"), "shortfall_unit") or None,
+            "status_note": note_text(item.get("status_note"), style.lang) or None,
+        }
         for column, (name, _) in enumerate(_ZONE_COLUMNS, start=1):
-            value = record.get(name)
             if name == "status":
-                _status_cell(sheet, row, column, value, style.colours)
+                _status_cell(sheet, row, column, item.get(name), style)
+            elif (name in shown and style.one) or name == "status_note":
+                _put(sheet, row, column, shown[name])
             else:
-                _put(sheet, row, column, value, percent if name in _SHARE_COLUMNS else None)
+                _put(sheet, row, column, item.get(name), percent if name in _SHARE_COLUMNS else None)
     _fit_columns(sheet, 4)
 
 
@@ -239,76 +409,132 @@ TABLE_SHEETS = (("建议", "Proposals"), ("输入", "Inputs"), ("参数", "Param
 """The sheets after the indicators' (titles as (zh, en)): every row of proposals.csv, the inputs with their provenance, each indicator's method."""
 
 
-def _write_table(sheet: Worksheet, title: str, table: pd.DataFrame, *, percent_rows: pd.Series | None = None,
-                 share_columns: Iterable[str] = ()) -> None:
-    """A title, a header and the rows of ``table``; ``share_columns`` are percent where ``percent_rows`` is true."""
+def _write_table(sheet: Worksheet, title: str, table: pd.DataFrame, headings: dict[str, tuple[str, str]], style: _Style, *,
+                 percent_rows: pd.Series | None = None, share_columns: Iterable[str] = ()) -> None:
+    """A title, a header (``headings`` in the workbook's language, else the column's name) and the rows of ``table``;
+    ``share_columns`` are percent where ``percent_rows`` is true; code columns in the code font."""
     _put(sheet, 1, 1, title).font = _TITLE_FONT
-    _header(sheet, 2, [str(c) for c in table.columns])
+    _header(sheet, 2, [style.label(*headings[c]) if c in headings else str(c) for c in table.columns])
     shares = set(share_columns)
     for offset, record in enumerate(table.to_dict("records")):
         row = 3 + offset
         percent = PERCENT if percent_rows is not None and bool(percent_rows.iloc[offset]) else None
         for column, name in enumerate(table.columns, start=1):
-            _put(sheet, row, column, record[name], percent if name in shares else None)
+            if name in _CODE_COLUMNS:
+                _code_cell(sheet, row, column, record[name])
+            else:
+                _put(sheet, row, column, record[name], percent if name in shares else None)
     _fit_columns(sheet, 2)
 
 
-def _proposal_table(run: RunOutputs) -> tuple[pd.DataFrame, pd.Series]:
-    """Every row of proposals.csv, and which rows are in a share (value and target as percentages)."""
+_ONE_LANGUAGE_COLUMNS = ("action_zh", "action_en", "unit_zh", "detail_zh", "adds_unit_zh")
+"""The columns of proposals.csv that a workbook in one language folds into ``action``, ``unit``, ``detail``, ``adds_unit``."""
+
+
+def _proposal_table(run: RunOutputs, style: _Style) -> tuple[pd.DataFrame, pd.Series]:
+    """Every row of proposals.csv in the workbook's language, and which rows are in a share (value and target as percentages)."""
     table = run.proposals.reset_index(drop=True)
     units = dict(zip(run.indicators["indicator"].astype(str), run.indicators["unit"], strict=False))
-    return table, table["indicator"].astype(str).map(units).eq("share") if not table.empty else pd.Series(dtype=bool)
+    shares = table["indicator"].astype(str).map(units).eq("share") if not table.empty else pd.Series(dtype=bool)
+    if not style.one:
+        return table, shares
+    rows = []
+    for item in table.to_dict("records"):
+        indicator = as_text(item.get("indicator"))
+        meets = item.get("meets_target")
+        rows.append({
+            **item,
+            "zone_type": style.zone_type(item.get("zone_type")),
+            "zone_name": style.zone(item.get("zone_type"), item.get("zone_id"), item.get("zone_name")),
+            **{column: proposal_text(item, column, style.lang) or None for column in PROPOSAL_TEXTS},
+            "meets_target": None if is_missing(meets) else pick({"True": YES_NO[True], "False": YES_NO[False]}, str(bool(meets)), style.lang),
+            "row_type": pick(ROW_TYPES, as_text(item.get("row_type")), style.lang) if as_text(item.get("row_type")) else None,
+            "item_layer": _item_layer(item.get("item_layer"), style),
+            "shortfall_unit": style.unit(indicator, item.get("shortfall_unit"), "shortfall_unit") or None,
+        })
+    columns = [c for c in table.columns if c not in _ONE_LANGUAGE_COLUMNS]
+    return pd.DataFrame(rows, columns=columns), shares
 
 
-def _input_table(record: dict[str, Any]) -> pd.DataFrame:
+def _item_layer(layer: object, style: _Style) -> str | None:
+    """The layer of a proposal item by its title (a gap layer ``<indicator>.gaps`` by the indicator's title and 缺口 gaps)."""
+    name = as_text(layer)
+    if not name:
+        return None
+    if name.endswith(".gaps"):
+        indicator = name.removesuffix(".gaps")
+        rows = style.record.get("indicators") or {}
+        if indicator in rows:
+            return f"{spec_text(style.record, indicator, 'title', style.lang, indicator)} · {style.label('缺口', 'gaps')}"
+    blocks = re.fullmatch(r"(\d+(?:\.\d+)?) m blocks", name)  # the permeable proposals' grid, no catalog layer
+    if blocks is not None:
+        return style.label(f"{blocks[1]} 米网格", name)
+    return layer_title(style.project, name, style.lang)
+
+
+def _input_table(record: dict[str, Any], style: _Style) -> pd.DataFrame:
     rows = []
     for name, entry in (record.get("inputs") or {}).items():
         provenance = entry.get("provenance") or {}
-        rows.append({"layer": str(name), "file": entry.get("file"), "file_layer": entry.get("layer"),
-                     "source": provenance.get("source"), "licence": provenance.get("licence"), "date": provenance.get("date"),
-                     "citation": provenance.get("citation"), "synthetic": bool(entry.get("synthetic") or provenance.get("synthetic")),
+        synthetic = bool(entry.get("synthetic") or provenance.get("synthetic"))
+        rows.append({"title": layer_title(style.project, name, style.lang), "layer": str(name), "file": entry.get("file"),
+                     "file_layer": entry.get("layer"), "source": provenance.get("source"), "licence": provenance.get("licence"),
+                     "date": provenance.get("date"), "citation": provenance.get("citation"),
+                     "synthetic": label(*YES_NO[synthetic], style.lang) if style.one else synthetic,
                      "sha256": entry.get("sha256"), "bytes": entry.get("bytes")})
-    return pd.DataFrame(rows, columns=["layer", "file", "file_layer", "source", "licence", "date", "citation", "synthetic", "sha256", "bytes"])
+    columns = ["layer", "file", "file_layer", "source", "licence", "date", "citation", "synthetic", "sha256", "bytes"]
+    return pd.DataFrame(rows, columns=["title", *columns] if style.one else columns)
 
 
-def _parameter_table(record: dict[str, Any]) -> pd.DataFrame:
-    rows = [{"indicator": str(indicator), "method": item.get("method"),
-             "inputs": ", ".join(f"{k}: {v}" for k, v in (item.get("inputs") or {}).items()),
+def _parameter_table(record: dict[str, Any], style: _Style) -> pd.DataFrame:
+    """Each indicator's method, input layers and parameters (JSON: code, in no language)."""
+    rows = [{"indicator": str(indicator), "title": spec_text(record, str(indicator), "title", style.lang, indicator),
+             "method": item.get("method"),
+             "inputs": json.dumps(item.get("inputs") or {}, ensure_ascii=False) if style.one
+             else ", ".join(f"{k}: {v}" for k, v in (item.get("inputs") or {}).items()),
              "parameters": json.dumps(item.get("parameters") or {}, ensure_ascii=False, sort_keys=True)}
             for indicator, item in (record.get("indicators") or {}).items()]
-    return pd.DataFrame(rows, columns=["indicator", "method", "inputs", "parameters"])
+    columns = ["indicator", "title", "method", "inputs", "parameters"] if style.one else ["indicator", "method", "inputs", "parameters"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _write_tables(book: Workbook, run: RunOutputs, style: _Style) -> None:
     """The sheets of the long tables: proposals (every item), inputs (provenance, checksums), parameters."""
     taken = list(book.sheetnames)
     record = run.record
-    proposals, shares = _proposal_table(run)
+    proposals, shares = _proposal_table(run, style)
     tables = [
-        (proposals, "proposals.csv", shares, ("value_before", "value_after", "target")),
-        (_input_table(record), "run.json: inputs", None, ()),
-        (_parameter_table(record), "run.json: indicators", None, ()),
+        (proposals, "proposals.csv", PROPOSAL_HEADINGS, shares, ("value_before", "value_after", "target")),
+        (_input_table(record, style), "run.json: inputs", INPUT_HEADINGS, None, ()),
+        (_parameter_table(record, style), "run.json: indicators", PARAMETER_HEADINGS, None, ()),
     ]
-    for (zh, en), (table, source, percent_rows, share_columns) in zip(TABLE_SHEETS, tables, strict=True):
+    for (zh, en), (table, source, headings, percent_rows, share_columns) in zip(TABLE_SHEETS, tables, strict=True):
         name = safe_sheet_name(style.label(zh, en), taken)
         taken.append(name)
-        _write_table(book.create_sheet(name), f"{style.label(zh, en)} ({source})", table, percent_rows=percent_rows,
-                     share_columns=share_columns)
+        shown = source if not style.one else source.split(":", 1)[0]  # one language: the file alone (run.json), no key
+        _write_table(book.create_sheet(name), f"{style.label(zh, en)} ({shown})", table, headings if style.one else {}, style,
+                     percent_rows=percent_rows, share_columns=share_columns)
 
 
 def write_workbook(run: RunOutputs, path: Path, *, lang: Lang = "both") -> Path:
     """Write ``gaps.xlsx`` of a run (``path`` may be a folder); written whole or not at all.
 
-    ``lang`` is the language of the titles and headers: ``zh``, ``en`` or ``both`` (the default).
+    ``lang`` is the language of every text: ``zh``, ``en`` or ``both`` (the default: titles and headers in both, codes
+    and the English texts as the tables hold them).  In one language the statuses, zone types, units, titles,
+    definitions, the plan's wording, zone names, proposal texts and headings are in that language (spec texts from
+    run.json, names from the project's catalog when its folder is there); ids, file names and parameters stay code.
     Status cells are filled in the status colours of the project's map spec (``maps/plan.yaml``).
     """
     lang = check_lang(lang)
     path = output_file(path, "gaps.xlsx")
-    style = _Style(lang, status_colours(run_map_spec(run.record)))
+    root = (run.record.get("project") or {}).get("root")
+    project = project_at(Path(str(root))) if root else None
+    zones = catalog_names(LayerReader(project)) if project is not None and lang != "both" else {}
+    style = _Style(lang, run_map_spec(run.record, project.root if project is not None else None), run.record, project, zones)
     indicators = run.indicators
     summary = indicator_summary(indicators)
     book = Workbook()
-    book.properties.title = f"Gap summary {run.record.get('run_id', '')}"
+    book.properties.title = f"{style.label('差距汇总', 'Gap summary')} {run.record.get('run_id', '')}"
     book.properties.creator = "gis-plan"
     first = book.active
     first.title = SUMMARY_SHEET if lang == "both" else style.label("汇总", "Summary")
@@ -317,8 +543,7 @@ def write_workbook(run: RunOutputs, path: Path, *, lang: Lang = "both") -> Path:
     for indicator, rows in indicators.groupby("indicator", sort=False):
         name = safe_sheet_name(str(indicator), [first.title, *sheets.values()])
         sheets[str(indicator)] = name
-        _write_indicator(book.create_sheet(name), str(indicator), rows, (records.get(str(indicator)) or {}).get("target"), style,
-                         run.record.get("baseline_year"))
+        _write_indicator(book.create_sheet(name), str(indicator), rows, (records.get(str(indicator)) or {}).get("target"), style)
     _write_summary(first, run, summary, sheets, style)
     _write_tables(book, run, style)
     with replaced_whole(path) as staging:
