@@ -22,8 +22,11 @@ def snapshot(out: Path) -> dict[Path, bytes]:
     return {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
 
-def run_cli(project: Path, out: Path, *extra: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, [*extra, "run", "--project", str(project), "--out", str(out)])
+def run_cli(project: Path, out: Path, *extra: str, pdf: bool = False) -> tuple[int, str]:
+    """``gis run`` of ``project`` into ``out`` (``extra``: options before ``run``); without PDFs unless asked,
+    as printing them costs seconds a run and these tests read the tables."""
+    printing = [] if pdf else ["--no-pdf"]
+    result = CliRunner().invoke(main, [*extra, "run", *printing, "--project", str(project), "--out", str(out)])
     return result.exit_code, result.output
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from shapely.geometry import LineString, Point, box
-from tinyproject import X0, Y0, target
+from tinyproject import X0, Y0, item_rows, propose_project, target, zone_row
 
 from gis import load_project
 from gis.cli import main
@@ -32,21 +32,6 @@ XSS = "<script>alert(1)</script>"
 
 def _points(records: list[dict], coords: list[tuple[float, float]]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(records, geometry=[Point(X0 + x, Y0 + y) for x, y in coords], crs="EPSG:4546")
-
-
-def _propose(root: Path) -> Proposals:
-    return propose(run_project(load_project(root)))
-
-
-def _zone(table: pd.DataFrame, indicator: str, zone_id: str) -> pd.Series:
-    rows = table[(table["indicator"] == indicator) & (table["zone_id"] == zone_id) & (table["row_type"] == "zone")]
-    assert len(rows) == 1, rows
-    return rows.iloc[0]
-
-
-def _items(table: pd.DataFrame, indicator: str, zone_id: str) -> pd.DataFrame:
-    rows = table[(table["indicator"] == indicator) & (table["zone_id"] == zone_id) & (table["row_type"] == "item")]
-    return rows.sort_values("rank")
 
 
 # --- charging coverage: greedy by people newly covered ---------------------------------------
@@ -90,22 +75,22 @@ def test_coverage_greedy_picks_by_people_newly_covered(make_project):
     root = _coverage_project(make_project, {
         "coverage_target": 0.8, "candidates": ["lots"], "candidates_where": {"lots": {"field": "chargers", "eq": 0}},
     })
-    result = _propose(root)
+    result = propose_project(root)
     table = result.table
     assert list(table.columns[: len(LEADING)]) == LEADING
-    county = _zone(table, "charging.coverage", "A")
+    county = zone_row(table, "charging.coverage", "A")
     assert county["quantity"] == 2
     assert county["value_before"] == pytest.approx(0.125)
     assert county["value_after"] == pytest.approx(1.0)
     assert county["meets_target"]
     assert county["target"] == 0.8
-    items = _items(table, "charging.coverage", "A")
+    items = item_rows(table, "charging.coverage", "A")
     assert list(items["item_id"]) == ["P1", "P3"]
     assert list(items["adds"]) == pytest.approx([400, 300], abs=1e-3)
     assert list(items["value_after"]) == pytest.approx([0.625, 1.0])
     assert list(items["meets_target"]) == [False, True]
     assert not (table["zone_id"] == "B").any()  # B is fully covered: no gap, no proposal
-    city = _zone(table, "charging.coverage", "C")
+    city = zone_row(table, "charging.coverage", "C")
     assert city["quantity"] == 2 and city["value_after"] == pytest.approx(1.0)
     sites = result.layers["charging.coverage.proposals"]
     assert list(sites["id"]) == ["lots:P1", "lots:P3"]
@@ -117,10 +102,10 @@ def test_coverage_stops_when_no_candidate_adds_anyone(make_project):
     # Without the filter P0 (cluster 2, id first) ties with P3; a target of 1.0 cannot be met
     # once both clusters are covered: the county row says so.
     root = _coverage_project(make_project, {"coverage_target": 1.0, "candidates": ["lots"]})
-    table = _propose(root).table
-    items = _items(table, "charging.coverage", "A")
+    table = propose_project(root).table
+    items = item_rows(table, "charging.coverage", "A")
     assert list(items["item_id"]) == ["P1", "P0"]
-    county = _zone(table, "charging.coverage", "A")
+    county = zone_row(table, "charging.coverage", "A")
     assert county["value_after"] == pytest.approx(1.0)
 
 
@@ -129,7 +114,7 @@ def test_coverage_target_unreachable(make_project):
     root = _coverage_project(make_project, {
         "coverage_target": 0.9, "candidates": ["lots"], "candidates_where": {"lots": {"field": "id", "eq": "P2"}},
     })
-    county = _zone(_propose(root).table, "charging.coverage", "A")
+    county = zone_row(propose_project(root).table, "charging.coverage", "A")
     assert county["quantity"] == 1
     assert 0.125 + 300 / 800 < county["value_after"] < 0.625
     assert not county["meets_target"]
@@ -139,8 +124,8 @@ def test_coverage_missing_candidate_layer_is_left_out_and_said(make_project):
     # A candidate layer the project does not have: the sites come from the others, the notes say so.
     root = _coverage_project(make_project, {"coverage_target": 0.8, "candidates": ["lots", "bus_depots"],
                                             "candidates_where": {"lots": {"field": "chargers", "eq": 0}}})
-    result = _propose(root)
-    assert list(_items(result.table, "charging.coverage", "A")["item_id"]) == ["P1", "P3"]
+    result = propose_project(root)
+    assert list(item_rows(result.table, "charging.coverage", "A")["item_id"]) == ["P1", "P3"]
     assert "charging.coverage: layer 'bus_depots' is not in the catalog; its sites are not candidates" in result.notes
 
 
@@ -182,16 +167,16 @@ def test_parking_spaces_lowest_share_first(make_project):
         "parameters": {"numerator": "charger_spaces", "denominator": "spaces"},
         "target": target(value=0.25), "shortfall": COUNT, "proposal": {"kind": "parking_spaces"},
     }
-    result = _propose(make_project({"lots": lots}, [spec]))
+    result = propose_project(make_project({"lots": lots}, [spec]))
     table = result.table
-    county = _zone(table, "charging.parking_share", "A")
+    county = zone_row(table, "charging.parking_share", "A")
     assert county["quantity"] == 105 and county["unit"] == "spaces"
     assert county["value_after"] == pytest.approx(0.25) and county["meets_target"]
-    items = _items(table, "charging.parking_share", "A")
+    items = item_rows(table, "charging.parking_share", "A")
     assert list(items["item_id"]) == ["L5", "L1", "L2"]
     assert list(items["quantity"]) == [75, 25, 5]
     assert list(items["value_after"]) == pytest.approx([145 / 700, 170 / 700, 175 / 700])
-    city = _zone(table, "charging.parking_share", "C")
+    city = zone_row(table, "charging.parking_share", "C")
     assert city["quantity"] == 105 and city["value_after"] == pytest.approx(205 / 800)
     assert not (table["zone_id"] == "B").any()
     layer = result.layers["charging.parking_share.proposals"].set_index("id")
@@ -216,11 +201,11 @@ def test_highway_fast_lists_the_nearest_fast_charger(make_project):
         "target": target(value=1.0), "shortfall": COUNT,
         "proposal": {"kind": "fast_charging", "stations": "stations", "stations_where": {"field": "fast_ports", "gt": 0}},
     }
-    result = _propose(make_project({"areas": areas, "stations": stations}, [spec]))
-    items = _items(result.table, "charging.highway_fast", "A")
+    result = propose_project(make_project({"areas": areas, "stations": stations}, [spec]))
+    items = item_rows(result.table, "charging.highway_fast", "A")
     assert list(items["item_id"]) == ["SA1"]
     assert "F1" in items.iloc[0]["detail"] and "3.0 km" in items.iloc[0]["detail"]
-    county = _zone(result.table, "charging.highway_fast", "A")
+    county = zone_row(result.table, "charging.highway_fast", "A")
     assert county["value_before"] == pytest.approx(0.5) and county["value_after"] == pytest.approx(1.0)
     layer = result.layers["charging.highway_fast.proposals"]
     assert layer.iloc[0]["station_id"] == "F1" and layer.iloc[0]["distance_km"] == pytest.approx(3.0)
@@ -267,16 +252,16 @@ def _heat_project(make_project) -> Path:
 def test_coal_boilers_largest_first_and_the_clean_share_after(make_project):
     # H1 and H2 lie 50 m from the network (inside 100 m), H3 450 m away. Convert H2 (20 MW)
     # then H1 (10 MW). Clean share of A: 60,000 / 120,000 = 0.5; after: 100,000 / 120,000.
-    result = _propose(_heat_project(make_project))
+    result = propose_project(_heat_project(make_project))
     table = result.table
-    items = _items(table, "heating.coal_in_network", "A")
+    items = item_rows(table, "heating.coal_in_network", "A")
     inside = items[items["rank"].notna()]
     assert list(inside["item_id"]) == ["H2", "H1"]
     assert list(inside["value_after"]) == [1.0, 0.0]
     assert list(inside["meets_target"]) == [False, True]
     outside = items[items["rank"].isna()]
     assert list(outside["item_id"]) == ["H3"] and "0.45 km" in outside.iloc[0]["detail"]
-    clean = _zone(table, "heating.clean_share", "A")
+    clean = zone_row(table, "heating.clean_share", "A")
     assert clean["quantity"] == 40000
     assert clean["value_before"] == pytest.approx(0.5)
     assert clean["value_after"] == pytest.approx(100000 / 120000)
@@ -318,13 +303,13 @@ def test_permeable_blocks_largest_impervious_first(make_project):
         {"builtup": builtup, "landcover": {"values": cover, "cell": 100.0, "nodata": 0, "classes": classes}}, [spec],
         zones={"county": {"layer": "counties"}, "builtup": {"layer": "builtup"}},
     )
-    result = _propose(root)
-    county = _zone(result.table, "permeable.share", "A")
+    result = propose_project(root)
+    county = zone_row(result.table, "permeable.share", "A")
     assert county["value_before"] == pytest.approx(15 / 45)
     assert county["quantity"] == pytest.approx(0.21)
     assert county["value_after"] == pytest.approx(0.8) and county["meets_target"]
     assert "roofs not told apart: land cover 70 impervious" in county["detail"]  # one impervious class, no footprints
-    items = _items(result.table, "permeable.share", "A")
+    items = item_rows(result.table, "permeable.share", "A")
     left, right = f"A:BU1:{int(X0 / 500)}:{int(Y0 / 500)}", f"A:BU1:{int(X0 / 500) + 1}:{int(Y0 / 500)}"
     assert list(items["item_id"]) == [left, right]
     assert list(items["quantity"]) == pytest.approx([0.20, 0.01])
@@ -362,8 +347,8 @@ def test_sewer_extension_to_the_nearest_connected_sewer(make_project):
     }
     root = make_project({"builtup": builtup, "sewers": sewers, "plants": plants,
                          "population": {"values": people, "cell": 100.0, "nodata": -1.0}}, [spec])
-    result = _propose(root)
-    county = _zone(result.table, "sewage.blank_areas", "A")
+    result = propose_project(root)
+    county = zone_row(result.table, "sewage.blank_areas", "A")
     assert county["value_before"] == pytest.approx(0.6, abs=1e-3)
     assert county["quantity"] == pytest.approx(1.6, abs=1e-3) and county["unit"] == "km of sewer"
     assert county["adds"] == pytest.approx(6000, rel=1e-3)
@@ -399,14 +384,14 @@ def test_project_totals_unfinished_projects(make_project):
         }
         for p, value in (("cod", 200), ("nox", 150))
     ]
-    result = _propose(make_project({"key_projects": projects}, specs))
-    cod = _zone(result.table, "projects.cod", "C")
+    result = propose_project(make_project({"key_projects": projects}, specs))
+    cod = zone_row(result.table, "projects.cod", "C")
     assert cod["quantity"] == 80 and cod["value_after"] == 180 and not cod["meets_target"]
     assert "20.0 t still short" in cod["detail"]
-    assert list(_items(result.table, "projects.cod", "C")["item_id"]) == ["K2", "K3"]
-    nox = _zone(result.table, "projects.nox", "C")
+    assert list(item_rows(result.table, "projects.cod", "C")["item_id"]) == ["K2", "K3"]
+    nox = zone_row(result.table, "projects.nox", "C")
     assert nox["value_after"] == 220 and nox["meets_target"]
-    assert list(_items(result.table, "projects.nox", "C")["value_after"]) == [200, 220]
+    assert list(item_rows(result.table, "projects.nox", "C")["value_after"]) == [200, 220]
     assert set(result.layers["projects.cod.proposals"]["id"]) == {"K2", "K3"}
 
 
@@ -433,7 +418,7 @@ def test_a_spec_without_a_proposal_block_has_none(make_project):
         "parameters": {"numerator": "charger_spaces", "denominator": "spaces"},
         "target": target(value=0.25), "shortfall": COUNT,
     }
-    result = _propose(make_project({"lots": lots}, [spec]))
+    result = propose_project(make_project({"lots": lots}, [spec]))
     assert result.table.empty and not result.layers and not result.notes
 
 

@@ -11,35 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
-from tinyproject import X0, Y0, target
+from tinyproject import X0, Y0, item_rows, propose_project, target, zone_row
 
-from gis import load_project
-from gis.engines.local import run_project
 from gis.methods.attributes import Blanks, read_features
 from gis.methods.coverage import CoverageParams, base_pieces, coverage_rule
 from gis.methods.zones import build_zones
 from gis.outputs.folder import read_run
 from gis.project.config import read_project
 from gis.project.layers import LayerReader
-from gis.proposals import Proposals, propose
 from gis.values import is_missing
 
 CRS = "EPSG:4546"
-
-
-def _propose(root: Path) -> Proposals:
-    return propose(run_project(load_project(root)))
-
-
-def _zone(table: pd.DataFrame, indicator: str, zone_id: str) -> pd.Series:
-    rows = table[(table["indicator"] == indicator) & (table["zone_id"] == zone_id) & (table["row_type"] == "zone")]
-    assert len(rows) == 1, rows
-    return rows.iloc[0]
-
-
-def _items(table: pd.DataFrame, indicator: str, zone_id: str) -> pd.DataFrame:
-    rows = table[(table["indicator"] == indicator) & (table["zone_id"] == zone_id) & (table["row_type"] == "item")]
-    return rows.sort_values("rank")
 
 
 def blank_km2_with(root: Path, indicator: str, lines: gpd.GeoSeries) -> dict[str, float]:
@@ -85,8 +67,8 @@ def test_blank_area_gets_a_collection_network_and_a_trunk(make_project):
     # y 300..1000 lies within 200 m of one. They are joined by 400 m across; the trunk runs from
     # y = 450 down to the sewer at y = 100: 350 m. 2.4 km collection + 0.35 km trunk = 2.75 km.
     root = _blank_project(make_project, {})
-    result = _propose(root)
-    county = _zone(result.table, "sewage.blank_areas", "A")
+    result = propose_project(root)
+    county = zone_row(result.table, "sewage.blank_areas", "A")
     assert county["value_before"] == pytest.approx(0.7)
     assert county["quantity"] == pytest.approx(2.75, abs=1e-6) and county["unit"] == "km of sewer"
     assert county["value_after"] == 0 and county["meets_target"]
@@ -98,7 +80,7 @@ def test_blank_area_gets_a_collection_network_and_a_trunk(make_project):
     assert layer.iloc[0]["left_km2"] == 0
     # the indicator's own rule, with the proposed lines as connected sewers: nothing blank
     assert blank_km2_with(root, "sewage.blank_areas", layer.geometry)["A"] == pytest.approx(0.0, abs=1e-9)
-    city = _zone(result.table, "sewage.blank_areas", "C")
+    city = zone_row(result.table, "sewage.blank_areas", "C")
     assert city["quantity"] == pytest.approx(2.75, abs=1e-6) and city["detail"].startswith("the county proposals together")
 
 
@@ -107,8 +89,8 @@ def test_blank_area_left_is_measured_not_assumed(make_project):
     # y 450..850 and leaves two 150 m strips, 0.15 km2 each; spurs reach into them. What they
     # still leave is what the indicator's own rule measures with the proposed lines, not 0.
     root = _blank_project(make_project, {"spacing_m": 1200}, min_gap_area_m2=1000)
-    result = _propose(root)
-    county = _zone(result.table, "sewage.blank_areas", "A")
+    result = propose_project(root)
+    county = zone_row(result.table, "sewage.blank_areas", "A")
     layer = result.layers["sewage.blank_areas.proposals"]
     measured = blank_km2_with(root, "sewage.blank_areas", layer.geometry)["A"]
     assert county["value_after"] == pytest.approx(measured, abs=1e-9)
@@ -155,13 +137,13 @@ def test_permeable_converts_paved_ground_only_up_to_the_cap(make_project):
     # Paved ground only (70), at most half of it per block: left 5 cells, right 7.5 cells of
     # room. Fewest blocks: the right first (0.075 km2), then 0.025 km2 of the left: 0.100 km2,
     # the city's shortfall, exactly; the roofs (71) stay.
-    result = _propose(_permeable_project(make_project, {"convertible": [70], "max_convert_share": 0.5}))
-    city = _zone(result.table, "permeable.share", "C")
+    result = propose_project(_permeable_project(make_project, {"convertible": [70], "max_convert_share": 0.5}))
+    city = zone_row(result.table, "permeable.share", "C")
     assert city["value_before"] == pytest.approx(0.3)
     assert city["quantity"] == pytest.approx(0.1) and city["shortfall"] == pytest.approx(0.1)
     assert city["value_after"] == pytest.approx(0.5) and city["meets_target"]
     assert "only 70 paved converted, never 71 roofs" in city["detail"] and "at most 50% of a block's convertible ground" in city["detail"]
-    items = _items(result.table, "permeable.share", "C")
+    items = item_rows(result.table, "permeable.share", "C")
     assert list(items["item_id"]) == [RIGHT, LEFT]
     assert list(items["quantity"]) == pytest.approx([0.075, 0.025])
     assert list(items["value_after"]) == pytest.approx([22.5 / 50, 25 / 50])
@@ -172,8 +154,8 @@ def test_permeable_converts_paved_ground_only_up_to_the_cap(make_project):
 
 def test_permeable_cap_leaves_a_remainder_and_says_so(make_project):
     # At most 30 %: left 3 cells, right 4.5: 0.075 km2 of the 0.100 needed; 0.45 after, short.
-    result = _propose(_permeable_project(make_project, {"convertible": [70], "max_convert_share": 0.3}))
-    city = _zone(result.table, "permeable.share", "C")
+    result = propose_project(_permeable_project(make_project, {"convertible": [70], "max_convert_share": 0.3}))
+    city = zone_row(result.table, "permeable.share", "C")
     assert city["quantity"] == pytest.approx(0.075)
     assert city["value_after"] == pytest.approx(22.5 / 50) and not city["meets_target"]
     assert "gives only 0.075 of the 0.100 km2: 0.025 more need another measure" in city["detail"]
@@ -185,10 +167,10 @@ def test_permeable_building_footprints_are_never_converted(make_project):
     # (half: 0.10 km2) remain, exactly the shortfall.
     footprints = gpd.GeoDataFrame({"id": ["B1"]}, geometry=[box(X0 + 500, Y0, X0 + 1000, Y0 + 300)], crs=CRS)
     root = _permeable_project(make_project, {"buildings": "buildings", "max_convert_share": 0.5}, {"buildings": footprints})
-    result = _propose(root)
-    city = _zone(result.table, "permeable.share", "C")
+    result = propose_project(root)
+    city = zone_row(result.table, "permeable.share", "C")
     assert "building footprints of layer 'buildings'" in city["detail"]
-    assert list(_items(result.table, "permeable.share", "C")["item_id"]) == [LEFT]
+    assert list(item_rows(result.table, "permeable.share", "C")["item_id"]) == [LEFT]
     assert city["quantity"] == pytest.approx(0.1) and city["meets_target"]
 
 
@@ -210,11 +192,11 @@ def test_city_target_only_takes_the_fewest_across_counties(make_project):
         "target": target(value=0.5, zone_types=["city"]), "shortfall": {"unit": "service areas", "factor": 1, "rounding": "ceil"},
         "proposal": {"kind": "fast_charging", "stations": None},
     }
-    table = _propose(make_project({"areas": areas}, [spec])).table
-    city = _zone(table, "charging.highway_fast", "C")
+    table = propose_project(make_project({"areas": areas}, [spec])).table
+    city = zone_row(table, "charging.highway_fast", "C")
     assert city["quantity"] == 2 == city["shortfall"]
     assert city["value_after"] == pytest.approx(0.5) and city["meets_target"]
-    assert list(_items(table, "charging.highway_fast", "C")["item_id"]) == ["SA2", "SA3"]
+    assert list(item_rows(table, "charging.highway_fast", "C")["item_id"]) == ["SA2", "SA3"]
     assert set(table["zone_type"]) == {"city"}
 
 

@@ -418,7 +418,7 @@ def test_map_of_a_project_without_builtup_rivers_or_roads(make_project: Callable
     page = decoded((out / "map.html").read_text(encoding="utf-8"))
     panel = panel_data(page)
     assert [[item["id"] for item in theme["items"]] for theme in panel["themes"]] == [["charging.fast"]]
-    assert panel["start"] == "charging.fast" and panel["themes"][0]["heading"] == "新能源汽车充电 EV charging"
+    assert panel["start"] == "charging.fast" and panel["themes"][0]["heading"] == "charging"  # no theme_names in its catalog: the id
     groups = {plain(g["heading"]): [(plain(i["label"]), i["on"]) for i in g["items"]] for g in panel["groups"]}
     assert groups["背景 Context"] == [("区县界线 County outlines", True), ("区县名称 County names", True)]
     assert [on for _, on in groups["设施 Facilities"]] == [False]
@@ -525,9 +525,9 @@ def page_zh(run: RunOutputs, layers: LayerReader) -> str:
 
 # the same labels in Chinese and in English, as the page writes them
 MAP_ZH = ("<th>状态</th>", "<b>图例</b>", "按目标达成状态着色", "缺口 · heating.coal_in_network", "<th>编号</th>", "<th>分子</th>",
-          '"heading": "城镇污水"', '"heading": "设施"', '"heading": "图层"', 'div.title = "北"', '<div class="gis-print-foot">来源: 运行 ')
+          '"heading": "污水与污泥"', '"heading": "设施"', '"heading": "图层"', 'div.title = "北"', '<div class="gis-print-foot">来源: 运行 ')
 MAP_EN = ("<th>status</th>", "<b>Legend</b>", "coloured by status against the target", "gaps · heating.coal_in_network", "<th>id</th>",
-          "<th>numerator</th>", '"heading": "Urban sewage"', '"heading": "Facilities"', '"heading": "Layers"', 'div.title = "north"',
+          "<th>numerator</th>", '"heading": "Sewage and sludge"', '"heading": "Facilities"', '"heading": "Layers"', 'div.title = "north"',
           '<div class="gis-print-foot">Source: run ')
 
 
@@ -554,7 +554,7 @@ def test_map_in_both_languages_by_default(text: str) -> None:
     page = decoded(text)
     assert '<html lang="zh-Hans">' in page
     for label in ("<th>状态 status</th>", "<b>图例 Legend</b>", "按目标达成状态着色 coloured by status against the target",
-                  "缺口 gaps · heating.coal_in_network", "<th>编号 id</th>", "湖滨区 Hubin: ", '"heading": "城镇污水 Urban sewage"',
+                  "缺口 gaps · heating.coal_in_network", "<th>编号 id</th>", "湖滨区 Hubin: ", '"heading": "污水与污泥 Sewage and sludge"',
                   'div.title = "北 north"', '<div class="gis-print-foot">来源 Source: 运行 run '):
         assert label in page, label
 
@@ -669,7 +669,7 @@ def test_map_in_headless_chromium(browser: Path, page: Path, run: RunOutputs, tm
         assert f"{indicator} {rows['title_zh'].iloc[0]} — {rows['clause'].iloc[0]}" in labels
     assert f"sewage.sludge_safe 污泥无害化处置率{XSS_TITLE} — 二(十)" in labels  # markup shown as text
     # themes in the catalog's order, each with its bilingual heading and its number of indicators
-    assert facts["themes"][0] == "能源消费 Energy use (3)" and facts["themes"][-1].startswith("重点减排工程 Key reduction projects")
+    assert facts["themes"][0] == "能源消费 Energy use (3)" and facts["themes"][-1].startswith("重点减排工程 Key emission-reduction projects")
     assert facts["groups"] == ["设施 Facilities", "背景 Context"]
     assert facts["north"] == ["北 N"] and re.fullmatch(r"\d+ k?m", facts["scale"][0])  # metric only
 

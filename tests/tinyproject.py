@@ -7,9 +7,14 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import rasterio
 from affine import Affine
 from shapely.geometry import box
+
+from gis import load_project
+from gis.engines.local import run_project
+from gis.proposals import Proposals, propose
 
 # Two 1 km x 1 km counties side by side, in EPSG:4546 (metres).
 X0, Y0 = 500_000.0, 3_800_000.0
@@ -40,3 +45,21 @@ def write_raster(path: Path, values: np.ndarray, *, cell: float, nodata: float, 
 def target(comparator: str = ">=", **extra: Any) -> dict:
     """A target block for a test spec."""
     return {"comparator": comparator, "clause": "二(四)", "wording": "test", **extra}
+
+
+def propose_project(root: Path) -> Proposals:
+    """The proposals of a run of the project at ``root``."""
+    return propose(run_project(load_project(root)))
+
+
+def zone_row(table: pd.DataFrame, indicator: str, zone_id: str) -> pd.Series:
+    """The one zone row of a proposals table for ``indicator`` and ``zone_id``."""
+    rows = table[(table["indicator"] == indicator) & (table["zone_id"] == zone_id) & (table["row_type"] == "zone")]
+    assert len(rows) == 1, rows
+    return rows.iloc[0]
+
+
+def item_rows(table: pd.DataFrame, indicator: str, zone_id: str) -> pd.DataFrame:
+    """The item rows of a zone's proposal, in rank order."""
+    rows = table[(table["indicator"] == indicator) & (table["zone_id"] == zone_id) & (table["row_type"] == "item")]
+    return rows.sort_values("rank")

@@ -21,13 +21,12 @@ from gis.outputs._files import output_file, replaced_whole
 from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import Lang, check_lang, html_lang
 from gis.outputs.pdf import CJK_FONTS, render_pdf
-from gis.outputs.report import Context, headlines, project_title, report_context, synthetic_note, templates
+from gis.outputs.report import Context, headlines, project_title, report_context, synthetic_note, templates, theme_heading, theme_names
 from gis.outputs.report_sections import ReportContext, Words, gap_zones, top_gap_features
 from gis.outputs.report_svg import overview_svg
 from gis.outputs.summary import LevelTally, plan_targets, target_tallies
 from gis.outputs.text import as_text, comparator_sign, format_bare, format_shortfall, format_value, zone_shortfalls
 from gis.project.layers import LayerReader
-from gis.project.mapspec import THEME_TITLES
 from gis.values import is_missing
 
 log = logging.getLogger("gis")
@@ -165,14 +164,14 @@ def _themes(ctx: ReportContext, indicators: pd.DataFrame, targets: pd.DataFrame)
     words = ctx.words
     status_by = targets.groupby("indicator")["status"].agg(lambda s: "gap" if (s == "gap").any() else "met" if (s == "met").any() else "no_data")
     groups: dict[str, Theme] = {}
+    names = theme_names(ctx.catalog)
     for indicator, group in indicators.groupby("indicator", sort=False):
         indicator = str(indicator)
         if indicator not in status_by.index:
             continue  # no target at any level: reported for information, not in the brief
         theme = as_text(group["theme"].iloc[0])
         if theme not in groups:
-            title = THEME_TITLES.get(theme)
-            groups[theme] = Theme(words.t(title.zh, title.en) if title is not None else theme or words.t("其他", "Other"), [], [])
+            groups[theme] = Theme(theme_heading(names, theme, words), [], [])
         if status_by[indicator] == "met":
             groups[theme].met.append(_title(words, group.iloc[0]))
         else:

@@ -57,10 +57,24 @@ from gis.outputs.text import as_text, clause_text, format_number, format_shortfa
 from gis.project.catalog import Catalog
 from gis.project.config import read_project
 from gis.project.layers import LayerReader
-from gis.project.mapspec import THEME_TITLES
 from gis.values import is_missing
 
 log = logging.getLogger("gis")
+
+
+def theme_names(catalog: Catalog | None) -> dict[str, Bilingual]:
+    """The catalog's name of each of its themes (``project.theme_names``); empty without a catalog."""
+    if catalog is None:
+        return {}
+    return {theme: catalog.project.theme_name(theme) for theme in catalog.project.themes}
+
+
+def theme_heading(names: dict[str, Bilingual], theme: str, words: Words) -> str:
+    """A theme's heading in the page's language(s): the catalog's name, else the theme's id ('Other' without one)."""
+    name = names.get(theme)
+    if name is not None and name.translated:
+        return words.t(name.zh, name.en)
+    return theme or words.t("其他", "Other")
 
 
 @dataclass
@@ -103,6 +117,8 @@ class _Report:
     title: Bilingual | None = None
     """The project's name in both languages (the catalog's ``name_zh`` and ``name``) when the project could be read."""
     layer_titles: dict[str, Bilingual] = field(default_factory=dict)
+    theme_names: dict[str, Bilingual] = field(default_factory=dict)
+    """The catalog's name of each theme, in both languages (empty when the project could not be read)."""
     """The catalog's title of each layer, in both languages (empty when the project could not be read)."""
 
     def __post_init__(self) -> None:
@@ -220,8 +236,7 @@ class _Report:
         words = Words(self.lang)
         out = []
         for theme, items in groups.items():
-            title = THEME_TITLES.get(theme)
-            out.append((theme, words.t(title.zh, title.en) if title is not None else theme or words.t("其他", "Other"), items))
+            out.append((theme, theme_heading(self.theme_names, theme, words), items))
         return out
 
     @property
@@ -488,6 +503,7 @@ def _build_report(run: RunOutputs, context: Context) -> _Report:
         lang=lang,
         title=ctx.catalog.project.title if ctx.catalog is not None else None,
         layer_titles={name: entry.title for name, entry in ctx.catalog.layers.items() if entry.title} if ctx.catalog is not None else {},
+        theme_names=theme_names(ctx.catalog),
     )
 
 

@@ -202,9 +202,20 @@ def _home(bounds: list[np.ndarray]) -> list[list[float]] | None:
     return [[float(south), float(west)], [float(north), float(east)]]
 
 
+def _theme_heading(ctx: MapContext, theme: str) -> str:
+    """A theme's heading in the panel: the map spec's, else the catalog's name, else its id ('other' without one)."""
+    title = ctx.spec.themes.get(theme)
+    if title is not None:
+        return ctx.t(title.zh, title.en)
+    name = ctx.layers.catalog.project.theme_name(theme) if ctx.layers is not None and theme else None
+    if name is not None and name.translated:
+        return ctx.t(name.zh, name.en)
+    return theme or ctx.t("其他", "other")
+
+
 def _panel(ctx: MapContext, start: str | None, home: list[list[float]] | None) -> LayerPanel:
     """The layer panel: the indicators under their themes (the catalog's ``project.themes`` order, headings from the
-    spec's ``themes``), then the facilities (off at the start) and the context layers."""
+    spec's ``themes``, else the catalog's ``theme_names``), then the facilities (off at the start) and the context layers."""
     order = list(ctx.layers.catalog.project.themes) if ctx.layers is not None else []
     for choice in ctx.choices.values():
         if choice.theme not in order:
@@ -214,8 +225,7 @@ def _panel(ctx: MapContext, start: str | None, home: list[list[float]] | None) -
         chosen = tuple(c for c in ctx.choices.values() if c.theme == theme)
         if not chosen:
             continue
-        title = ctx.spec.themes.get(theme) or Title(zh=theme or "其他", en=theme or "other")
-        themes.append(PanelGroup(ctx.t(title.zh, title.en), indicators=chosen))  # the chosen indicator's theme opens
+        themes.append(PanelGroup(_theme_heading(ctx, theme), indicators=chosen))  # the chosen indicator's theme opens
     groups = [
         PanelGroup(ctx.t(*heading), layers=tuple(ctx.checks[key]))
         for key, heading in (("facilities", ("设施", "Facilities")), ("context", ("背景", "Context")))

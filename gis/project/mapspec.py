@@ -181,22 +181,6 @@ CONTEXT_COLOURS = {"roads": "#8c8c8c", "rivers": "#4a90d9", "waterways": "#4a90d
 BUILTUP_CONTEXT = {"colour": "#a08c6e", "weight": 0.8, "opacity": 0.7, "fill_opacity": 0.18}
 """How the derived map spec draws the catalog's built-up zone layer beneath everything: a light fill and outline."""
 
-THEME_TITLES: dict[str, Title] = {
-    "energy": Title(zh="能源消费", en="Energy use"),
-    "industry": Title(zh="工业节能减排", en="Industry"),
-    "heating": Title(zh="清洁取暖与燃煤", en="Heating and coal"),
-    "buildings": Title(zh="绿色建筑", en="Buildings"),
-    "agencies": Title(zh="公共机构", en="Public institutions"),
-    "charging": Title(zh="新能源汽车充电", en="EV charging"),
-    "permeable": Title(zh="可渗透地面", en="Permeable ground"),
-    "sewage": Title(zh="城镇污水", en="Urban sewage"),
-    "water": Title(zh="水环境", en="Water"),
-    "rural": Title(zh="农村环境", en="Rural environment"),
-    "vocs": Title(zh="挥发性有机物", en="VOCs"),
-    "waste": Title(zh="生活垃圾", en="Household waste"),
-    "projects": Title(zh="重点减排工程", en="Key reduction projects"),
-}
-"""The headings of the reference plan's themes in the map's layer panel (a theme not listed is headed by its id)."""
 
 
 class CoverageLayer(_Strict):
@@ -259,7 +243,8 @@ class MapSpec(_Strict):
     county_outlines: bool = Field(True, description="county outlines (no fill) above the indicator zones")
     county_outline_colour: Colour = "#303030"
     themes: dict[str, Title] = Field(
-        default_factory=lambda: dict(THEME_TITLES), description="heading of each theme (project.themes) in the layer panel"
+        default_factory=dict,
+        description="heading of a theme in the layer panel, where the map should not use the catalog's project.theme_names",
     )
     synthetic_notice: Title = Title(zh="示例数据为合成数据", en="SYNTHETIC sample data — not real facility data")
     status: StatusStyles = StatusStyles()

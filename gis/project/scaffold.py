@@ -21,7 +21,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from gis.errors import UsageError
-from gis.project.catalog import Catalog, LayerEntry, read_catalog
+from gis.project.catalog import Catalog, LayerEntry, ProjectSettings, read_catalog
 from gis.project.config import read_project, reference_root
 from gis.project.georef import GK3_FAMILY, gk3_meridian, gk3_range, gk3_zone, implausible
 from gis.project.mapspec import derive_map_spec
@@ -201,6 +201,7 @@ def _catalog_text(name: str, crs: str, *, name_zh: str | None = None, crs_from: 
         f"    name: {_quote(zh)}",
         *([f"    name_en: {_quote(english)}"] if english else []),
         f"  themes: [{', '.join(reference.project.themes)}]   # each spec's theme is one of these",
+        *_theme_names(reference.project),
         "",
         "zones:",
     ]
@@ -423,3 +424,13 @@ Measuring CRS: {crs} ({crs_from}).  `gis check` warns when your data reach well 
 its zone (central meridian plus or minus 1.5 degrees) and names the zone that fits; change
 `project.crs` in `layers/catalog.yaml` to it.
 """
+
+
+def _theme_names(project: ProjectSettings) -> list[str]:
+    """The ``theme_names`` lines of the reference catalog: what the outputs call each theme, in both languages."""
+    names = [(theme, project.theme_name(theme)) for theme in project.themes if theme in project.theme_names]
+    if not names:
+        return []
+    lines = ["  theme_names:            # what the outputs call each theme, in Chinese and English"]
+    lines += [f"    {theme}: {{zh: {_quote(name.zh)}, en: {_quote(name.en)}}}" for theme, name in names]
+    return lines
