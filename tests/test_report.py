@@ -20,7 +20,7 @@ from gis.errors import UsageError
 from gis.outputs.folder import RunOutputs, read_run
 from gis.outputs.report import render_report, write_report
 from gis.outputs.report_sections import top_gap_features
-from gis.outputs.report_svg import chart_svg, trajectory_svg
+from gis.outputs.report_svg import trajectory_svg
 from gis.outputs.symbology import run_map_spec, status_colours
 from gis.outputs.text import describe_target, format_value, zone_shortfalls
 from gis.outputs.webmap import write_map
@@ -217,15 +217,6 @@ def test_targets_in_words():
         {"comparator": ">=", "value_by_zone_type": {"city": 0.98, "county": 0.95}, "zone_types": ["city", "county"]}, "share"
     )
     assert describe_target(None, "share").startswith("No target")
-
-
-def test_chart_draws_one_target_line_or_ticks():
-    rows = pd.DataFrame({"zone_name": ["A", SCRIPT], "value": [0.3, 0.5], "target": [0.4, 0.4], "status": ["gap", "met"]})
-    svg = str(chart_svg(rows, "share"))
-    assert svg.count('class="target"') == 1
-    assert "&lt;script&gt;" in svg and "<script" not in svg
-    mixed = rows.assign(target=[0.4, None])
-    assert 'class="target"' not in str(chart_svg(mixed, "share"))
 
 
 # --- workbook ------------------------------------------------------------------------------------

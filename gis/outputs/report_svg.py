@@ -1,4 +1,4 @@
-"""The report's inline SVG: a small map of zones by status, a bar chart by zone, a trajectory by year.
+"""The report's inline SVG: a small map of zones by status and a trajectory by year.
 
 Drawn as text here, so the report needs no network, script or font. Every text from the data
 is escaped; colours come from a :class:`~gis.outputs.symbology.Palette` (the map spec's).
@@ -305,7 +305,7 @@ def _county_labels(labels: list[_CountyLabel], view: _View, width: int, view_hei
     return out
 
 
-# --- the bar chart ----------------------------------------------------------------------------------
+# --- scales and text widths ---------------------------------------------------------------------------
 
 
 def _nice_step(raw: float) -> float:
@@ -319,83 +319,8 @@ def text_width(text: str, size: float) -> float:
     return sum(size if ord(c) > 0x2E7F else size * 0.56 for c in text)
 
 
-def _shorten(name: str, pixels: float, size: float = 10) -> str:
-    """The name, cut with an ellipsis to fit ``pixels``."""
-    if text_width(name, size) <= pixels:
-        return name
-    while name and text_width(name + "…", size) > pixels:
-        name = name[:-1]
-    return name + "…"
 
 
-def chart_svg(
-    rows: pd.DataFrame,
-    unit: str,
-    *,
-    width: int = 420,
-    bar: int = 16,
-    label_width: int = 150,
-    lang: Lang = "both",
-    palette: Palette = DEFAULT_PALETTE,
-) -> Markup:
-    """A horizontal bar chart of value by zone, bars in the ``palette``'s status colours, the target as a line.
-
-    One vertical line when every zone with a target has the same one, else a tick per bar.
-    """
-    values = pd.to_numeric(rows["value"], errors="coerce")
-    targets = pd.to_numeric(rows["target"], errors="coerce")
-    known = pd.concat([values, targets]).dropna()
-    low = min(0.0, float(known.min())) if not known.empty else 0.0
-    high = max(float(known.max()) if not known.empty else 0.0, 1.0 if unit == "share" else 0.0)
-    if high <= low:
-        high = low + 1.0
-    step = 0.25 if unit == "share" and high <= 1.0 else _nice_step((high - low) / 4)
-    low, high = math.floor(low / step) * step, math.ceil(high / step) * step
-    top, gap = 22, 4
-    plot_w = width - label_width - 64
-    height = top + len(rows) * (bar + gap) + 8
-
-    def x_of(v: float) -> float:
-        return label_width + (v - low) / (high - low) * plot_w
-
-    aria = escape(label("各地区数值与目标", "value by zone against the target", lang))
-    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="{aria}">']
-    for tick in np.arange(low, high + step / 2, step):
-        x = x_of(float(tick))
-        out.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 6}" stroke="#e0e0e0"/>')
-        out.append(f'<text x="{x:.1f}" y="{top - 8}" font-size="9" text-anchor="middle" fill="#616161">{escape(format_bare(tick, unit))}</text>')
-    distinct = set(targets.dropna().round(12))
-    uniform = len(distinct) == 1 and targets[values.notna()].notna().all()
-    for i, row in enumerate(rows.itertuples(index=False)):
-        y = top + i * (bar + gap)
-        name = str(row.zone_name)
-        short = escape(_shorten(name, label_width - 10))
-        out.append(f'<text x="{label_width - 6}" y="{y + bar - 4}" font-size="10" text-anchor="end">{short}<title>{escape(name)}</title></text>')
-        value = values.iloc[i]
-        if math.isnan(value):
-            out.append(f'<text x="{label_width + 4}" y="{y + bar - 4}" font-size="9" fill="#757575">{escape(label("无数据", "no data", lang))}</text>')
-        else:
-            x0, x1 = sorted((x_of(0.0 if low <= 0 else low), x_of(float(value))))
-            tip = f"{name}: {format_value(value, unit, lang)} ({pick(STATUS_LABELS, row.status, lang)})"
-            out.append(
-                f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 0.8):.1f}" height="{bar}" fill="{palette.of(row.status)}"><title>{escape(tip)}</title></rect>'
-            )
-            out.append(
-                f'<text x="{x1 + 3:.1f}" y="{y + bar - 4}" font-size="9" stroke="#fff" stroke-width="2.5" paint-order="stroke">'
-                f"{escape(format_value(value, unit, lang))}</text>"
-            )
-        target = targets.iloc[i]
-        if not uniform and not math.isnan(target):
-            x = x_of(float(target))
-            out.append(f'<line x1="{x:.1f}" y1="{y - 1}" x2="{x:.1f}" y2="{y + bar + 1}" stroke="#212121" stroke-width="2"/>')
-    if uniform:
-        x = x_of(float(distinct.pop()))
-        out.append(
-            f'<line class="target" x1="{x:.1f}" y1="{top - 2}" x2="{x:.1f}" y2="{height - 4}" '
-            'stroke="#212121" stroke-width="1.5" stroke-dasharray="4 2"/>'
-        )
-    out.append("</svg>")
-    return Markup("".join(out))
 
 
 # --- the trajectory -----------------------------------------------------------------------------------
