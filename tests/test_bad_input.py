@@ -66,12 +66,17 @@ def _rename_layer(project: Path, old: str, new: str) -> None:
             connection.execute(f"UPDATE {table} SET table_name = ? WHERE table_name = ?", (new, old))
 
 
-def test_verbose_shows_the_traceback(case):
+def test_verbose_shows_the_traceback_and_keeps_the_exit_code(case):
     project, out, _ = case
     (project / "layers/sample/landcover.tif").unlink()
-    result = CliRunner().invoke(main, ["-v", "run", "--project", str(project), "--out", str(out)])
-    assert result.exit_code != 0
-    assert result.exc_info is not None and "not found" in str(result.exc_info[1])
+    plain = CliRunner().invoke(main, ["run", "--no-pdf", "--project", str(project), "--out", str(out)])
+    verbose = CliRunner().invoke(main, ["-v", "run", "--no-pdf", "--project", str(project), "--out", str(out)])
+    assert plain.exit_code == verbose.exit_code != 0
+    assert "Traceback" not in plain.output and "Traceback" in verbose.output
+    line = next(text for text in plain.output.splitlines() if text.startswith("gis: error:"))
+    assert "not found" in line and line in verbose.output.splitlines()
+    usage = CliRunner().invoke(main, ["-v", "diff", "nosuchrun", "--out", str(out)])
+    assert usage.exit_code == 2 and "Traceback" in usage.output  # a usage error stays 2 with -v
 
 
 # --- coordinate reference systems --------------------------------------------------------

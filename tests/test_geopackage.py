@@ -118,3 +118,15 @@ def test_built_up_indicators_are_drawn_on_the_built_up_areas(two_runs):
         assert drawn.loc[county.id].geometry.area < 0.5 * county.geometry.area
         assert whole.loc[county.id].geometry.area == pytest.approx(county.geometry.area, rel=1e-3)
         assert drawn.loc[county.id, "zone_name"].endswith("built-up area (建成区)")
+
+
+def test_style_names_fit_qgis_and_every_layer_says_it_is_synthetic(two_runs):
+    """styleName is TEXT(30) in QGIS's layer_styles; a proposal layer of a synthetic run says so like every other."""
+    path = two_runs[0]
+    with sqlite3.connect(path) as connection:
+        names = connection.execute("SELECT f_table_name, styleName FROM layer_styles").fetchall()
+        described = dict(connection.execute("SELECT table_name, description FROM gpkg_contents WHERE data_type = 'features'").fetchall())
+    assert names and all(len(name) <= 30 for _, name in names), [n for _, n in names if len(n) > 30]
+    assert ("heating.coal_in_network.proposals", "heating.coal_i…twork.proposals") in names  # start and end kept
+    assert [t for t, text in described.items() if "SYNTHETIC" not in text] == []
+    assert any(t.endswith(".proposals") for t in described)

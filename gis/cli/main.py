@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 
 import click
 
@@ -27,14 +28,15 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 
 
 class GisGroup(click.Group):
-    """Turns the package's errors into one line and an exit code; a traceback only with -v."""
+    """Turns the package's errors into one line and an exit code; -v prints the traceback before the line, never
+    changing the exit code (2 for usage, 1 for data, ... as :class:`~gis.errors.GisError` says)."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except GisError as exc:
             if ctx.obj and ctx.obj.get("verbose"):
-                raise
+                traceback.print_exc()  # -v adds the traceback; the line and the exit code stay what they are
             click.echo(f"gis: error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
@@ -44,7 +46,7 @@ class GisGroup(click.Group):
             raise
         except Exception as exc:  # an error the tool did not foresee: still one line, and no claim it cannot back
             if ctx.obj and ctx.obj.get("verbose"):
-                raise
+                traceback.print_exc()
             text = str(exc).splitlines()[0] if str(exc) else ""
             command = f" in `gis {ctx.invoked_subcommand}`" if ctx.invoked_subcommand else ""
             click.echo(f"gis: error: unexpected {type(exc).__name__}{command}: {text}; this is a bug in gis: "

@@ -24,13 +24,13 @@ import shapely
 
 from gis.engines.local import IndicatorResult, RunResult
 from gis.methods.zones import measured_within_builtup
-from gis.outputs.qgis_styles import LayerStyle, ZoneSymbols, gaps_qml, gaps_sld, write_layer_styles, zones_qml, zones_sld
+from gis.outputs.qgis_styles import LayerStyle, ZoneSymbols, gaps_qml, gaps_sld, style_name, write_layer_styles, zones_qml, zones_sld
 from gis.outputs.symbology import classify_zones, load_map_spec, status_labels
+from gis.project.catalog import SYNTHETIC_NOTE
 from gis.project.mapspec import MapSpec
 from gis.project.vocabulary import describe_output
 
 GPKG_VERSION = "1.2"  # QGIS 3.22 (Debian) warns on 1.4, GDAL's newest default
-SYNTHETIC_NOTE = "SYNTHETIC sample data: not real facility data"
 LEVEL_ORDER = ("city", "county", "park")
 GEOMETRY_COLUMN = "geom"
 _SYNC_OPTION = "OGR_SQLITE_SYNCHRONOUS"
@@ -187,7 +187,7 @@ def _write_layers(
             description = f"{spec.title.zh} / {spec.title.en}, by {level} (plan clause {spec.clause}){note}"
             written[name] = _write_layer(path, frame, name, description, crs)
             if symbols is not None:
-                styles.append(LayerStyle(name, GEOMETRY_COLUMN, f"{name} (gis)", zones_qml(symbols), zones_sld(name, symbols), description))
+                styles.append(LayerStyle(name, GEOMETRY_COLUMN, style_name(name), zones_qml(symbols), zones_sld(name, symbols), description))
             dictionary += [(name, c, describe_output(c)) for c in frame.columns if c != "geometry"]
         gaps = _gap_frame(item, run_id)
         if gaps is not None:
@@ -196,14 +196,14 @@ def _write_layers(
             written[name] = _write_layer(path, gaps, name, description, crs)
             kind = _geometry_kind(gaps)
             colour, opacity = map_spec.gaps.colour, map_spec.gaps.fill_opacity
-            styles.append(LayerStyle(name, GEOMETRY_COLUMN, f"{name} (gis)", gaps_qml(kind, colour, opacity=opacity),
+            styles.append(LayerStyle(name, GEOMETRY_COLUMN, style_name(name), gaps_qml(kind, colour, opacity=opacity),
                                      gaps_sld(name, kind, colour, opacity=opacity), description))
             dictionary += [(name, c, describe_output(c)) for c in gaps.columns if c != "geometry"]
     colour, opacity = map_spec.proposals.colour, map_spec.proposals.fill_opacity
     for name, (frame, description) in (extra_layers or {}).items():
         written[name] = _write_layer(path, frame, name, description, crs)
         kind = _geometry_kind(frame)
-        styles.append(LayerStyle(name, GEOMETRY_COLUMN, f"{name} (gis)", gaps_qml(kind, colour, opacity=opacity),
+        styles.append(LayerStyle(name, GEOMETRY_COLUMN, style_name(name), gaps_qml(kind, colour, opacity=opacity),
                                  gaps_sld(name, kind, colour, opacity=opacity), description))
         dictionary += [(name, c, describe_output(c)) for c in frame.columns if c != "geometry"]
     table = pd.DataFrame(dictionary, columns=["layer", "field", "description"])

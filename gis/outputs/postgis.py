@@ -144,7 +144,7 @@ def export_run(run: RunOutputs, url: str, *, schema: str = "planning") -> Export
         record = {name: {"rows": rows, "columns": columns[name]} for name, rows in tables.items() if name in columns}
         conn.execute(sql.SQL("UPDATE {} SET tables = %s WHERE run_id = %s").format(runs), (Jsonb(record), run_id))
     summary = ExportSummary(run_id=run_id, target=target.label, schema=schema, tables=tables)
-    log.info("run %s exported to %s schema %s: %d tables, %d rows", run_id, target.label, _quote(schema), len(tables), summary.rows)
+    log.debug("run %s exported to %s schema %s: %d tables, %d rows", run_id, target.label, _quote(schema), len(tables), summary.rows)  # `gis export` prints it
     return summary
 
 

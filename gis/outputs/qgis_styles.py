@@ -31,6 +31,22 @@ class LayerStyle:
     description: str
 
 
+STYLE_NAME_MAX = 30
+"""QGIS's ``layer_styles.styleName`` is TEXT(30): GDAL's validator warns on longer names."""
+
+
+def style_name(layer: str) -> str:
+    """The name of a layer's style: '<layer> (gis)', within :data:`STYLE_NAME_MAX` characters (a long layer
+    name keeps its start and its level, 'heating.waste_h…renewable.county')."""
+    name = f"{layer} (gis)"
+    if len(name) <= STYLE_NAME_MAX:
+        return name
+    if len(layer) <= STYLE_NAME_MAX:
+        return layer
+    tail = STYLE_NAME_MAX // 2
+    return f"{layer[: STYLE_NAME_MAX - tail - 1]}…{layer[-tail:]}"
+
+
 def _rgba(colour: str, alpha: float = 1.0) -> str:
     """'#d73027' as QGIS's 'r,g,b,a'."""
     colour = colour.lstrip("#")

@@ -23,7 +23,6 @@ from gis.errors import DataError, GisError
 from gis.methods.zones import catalog_names
 from gis.outputs._files import output_file, replaced_whole
 from gis.outputs.folder import RunOutputs
-from gis.outputs.geopackage import SYNTHETIC_NOTE
 from gis.outputs.i18n import STATUS_LABELS, TRAJECTORY_LABELS, Lang, check_lang, html_lang
 from gis.outputs.pdf import CJK_FONTS
 from gis.outputs.plan_coverage import coverage_counts
@@ -54,7 +53,7 @@ from gis.outputs.summary import (
 )
 from gis.outputs.symbology import STATUSES, Palette, run_map_spec
 from gis.outputs.text import as_text, clause_text, format_number, format_shortfall, format_target, format_value, zone_shortfalls
-from gis.project.catalog import Catalog
+from gis.project.catalog import SYNTHETIC_NOTE, Catalog
 from gis.project.config import read_project
 from gis.project.layers import LayerReader
 from gis.values import is_missing

@@ -28,13 +28,14 @@ from gis.outputs._files import (
 )
 from gis.outputs.brief import write_brief, write_brief_pdf
 from gis.outputs.folder import RunOutputs
-from gis.outputs.geopackage import SYNTHETIC_NOTE, write_geopackage
+from gis.outputs.geopackage import write_geopackage
 from gis.outputs.history import HISTORY_DIR, history_root
 from gis.outputs.i18n import Lang
 from gis.outputs.pdf import pdf_engine, warn_missing, write_pdf
 from gis.outputs.plan_coverage import coverage_counts, plan_coverage
 from gis.outputs.report import report_context, write_report
 from gis.outputs.workbook import write_workbook
+from gis.project.catalog import SYNTHETIC_NOTE
 from gis.project.layers import LayerReader
 from gis.project.quality import QualityNote, quality_table
 from gis.proposals import proposal_frames, propose
@@ -299,7 +300,7 @@ def _write_staging(result: RunResult, staging: Path, run_id: str, out_dir: Path,
         coverage = plan_coverage(result.project.register, result.indicators)
         coverage.to_csv(staging / step, index=False, encoding="utf-8")
         step = "planning.gpkg"
-        layers = write_geopackage(result, staging / step, run_id=run_id, extra_layers=proposal_frames(proposals, run_id))
+        layers = write_geopackage(result, staging / step, run_id=run_id, extra_layers=proposal_frames(proposals, run_id, synthetic=result.synthetic))
         step = "run.json"
         record = run_record(result, run_id, [name for name in OUTPUT_FILES if pdf or name not in PDF_FILES])
         record["geopackage_layers"] = list(layers)

@@ -24,6 +24,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+SYNTHETIC_NOTE = "SYNTHETIC sample data: not real facility data"
+"""What every output layer made from synthetic inputs says in its description."""
+
+
 class Provenance(_Strict):
     """Where a dataset came from: the audit trail planners trust."""
 

@@ -38,7 +38,7 @@ def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     runner = CliRunner()
     result = runner.invoke(main, ["sample", str(root / "city"), "--scale", "0.1", "--seed", "7"])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(main, ["run", "--project", str(root / "city"), "--out", str(root / "out")])
+    result = runner.invoke(main, ["run", "--no-pdf", "--project", str(root / "city"), "--out", str(root / "out")])
     assert result.exit_code == 0, result.output
     return root / "out"
 
@@ -307,9 +307,9 @@ def test_connection_errors_name_the_server_and_never_the_password(postgis_cluste
 def test_a_password_in_the_url_works_and_stays_out_of_logs(postgis_cluster, schema, sample_out, monkeypatch, caplog):
     monkeypatch.delenv("PGPASSWORD", raising=False)
     monkeypatch.setenv("PGPASSFILE", "/nonexistent")
-    logger = logging.getLogger("gis.postgis")
+    logger = postgis.log
     logger.addHandler(caplog.handler)  # the CLI's logger "gis" does not propagate to the root
-    monkeypatch.setattr(logger, "level", logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger=logger.name)  # the summary line is DEBUG: `gis export` prints it once
     try:
         summary = postgis.export_run(read_run(sample_out), postgis_cluster.url(password=postgis_cluster.password), schema=schema)
     finally:
