@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from gis.cli import main
 from gis.outputs.geopackage import geopackage_version
+from gis.outputs.summary import plan_targets
 
 REFERENCE = Path(__file__).resolve().parent.parent
 
@@ -134,6 +135,12 @@ def test_history_and_diff_show_what_changed(tmp_path):
     listed = runner.invoke(main, ["history", "--out", str(out), "--format", "csv"])
     runs = pd.read_csv(io.StringIO(listed.output))
     assert len(runs) == 2 and runs["run_id"].is_unique
+    # each run listed by its plan targets, counted at their levels as the report counts them
+    current = pd.read_csv(out / "indicators.csv", dtype={"zone_id": str}).query("year == 2025")
+    targets = plan_targets(current)
+    latest = runs.iloc[-1]
+    assert latest["targets"] == len(targets) > 0
+    assert (latest["targets_met"], latest["targets_gap"]) == ((targets["status"] == "met").sum(), (targets["status"] == "gap").sum())
 
     result = runner.invoke(main, ["diff", "previous", "latest", "--out", str(out), "--format", "csv"])
     assert result.exit_code == 0, result.output

@@ -10,6 +10,7 @@ import pandas as pd
 
 from gis.errors import DataError, UsageError
 from gis.outputs.folder import current_year, damaged, read_record, read_table
+from gis.outputs.summary import plan_targets
 
 HISTORY_DIR = "history"
 KEY = ["indicator", "zone_type", "zone_id"]
@@ -25,7 +26,7 @@ class KeptRuns:
     """The runs kept in an output folder: one row per readable run, and why each other one cannot be read."""
 
     table: pd.DataFrame
-    """Run id, times, project, synthetic, met and gap counts; oldest first."""
+    """Run id, times, project, synthetic, and its plan targets (all levels) with those met and short; oldest first."""
     unreadable: dict[str, str] = field(default_factory=dict)
     """Run id (its folder's name) → a one-line message naming the damaged file and the fix."""
 
@@ -69,7 +70,8 @@ def scan_runs(out_dir: Path) -> KeptRuns:
             continue
         try:
             record, table = read_entry(folder)
-            status = current_year(table, record.get("data_year"))["status"].value_counts()
+            targets = plan_targets(current_year(table, record.get("data_year")))
+            status = targets["status"].value_counts()
             project = record.get("project") or {}
             rows.append(
                 {
@@ -78,20 +80,22 @@ def scan_runs(out_dir: Path) -> KeptRuns:
                     "finished": str(record.get("finished", "")),
                     "project": project.get("name", "") if isinstance(project, dict) else "",
                     "synthetic": record.get("synthetic", False),
-                    "met": int(status.get("met", 0)),
-                    "gap": int(status.get("gap", 0)),
+                    "targets": len(targets),
+                    "targets_met": int(status.get("met", 0)),
+                    "targets_gap": int(status.get("gap", 0)),
                 }
             )
         except DataError as exc:
             unreadable[folder.name] = str(exc)
         except KeyError as exc:
             unreadable[folder.name] = str(damaged(folder / "indicators.csv", f"no column {exc}", entry_fix(folder)))
-    columns = ["run_id", "started", "finished", "project", "synthetic", "met", "gap"]
+    columns = ["run_id", "started", "finished", "project", "synthetic", "targets", "targets_met", "targets_gap"]
     return KeptRuns(pd.DataFrame(rows, columns=columns).sort_values("started", ignore_index=True), unreadable)
 
 
 def list_runs(out_dir: Path) -> pd.DataFrame:
-    """One row per readable kept run, oldest first: run id, times, project, synthetic, met and gap counts."""
+    """One row per readable kept run, oldest first: run id, times, project, synthetic, and its plan targets (counted
+    at the level the plan sets them, :func:`~gis.outputs.summary.plan_targets`), met and short."""
     return scan_runs(out_dir).table
 
 
