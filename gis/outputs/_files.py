@@ -201,6 +201,13 @@ def replaced_whole(path: Path) -> Iterator[Path]:
             os.unlink(staging)
 
 
+def write_text_whole(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` whole or not at all (:func:`replaced_whole`); returns ``path``."""
+    with replaced_whole(path) as staging:
+        staging.write_text(text, encoding="utf-8")
+    return path
+
+
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)

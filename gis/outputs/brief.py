@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup
 
-from gis.outputs._files import output_file, replaced_whole
+from gis.outputs._files import output_file, replaced_whole, write_text_whole
 from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import Lang, check_lang, html_lang
 from gis.outputs.pdf import CJK_FONTS, render_pdf
@@ -342,10 +342,7 @@ def write_brief(run: RunOutputs, path: Path, *, layers: LayerReader | None = Non
     """Write ``brief.html`` of a run (``path`` may be a folder), whole or not at all; returns the path."""
     lang = check_lang(lang)
     path = output_file(path, "brief.html")
-    html = render_brief(run, layers=layers, lang=lang, context=context)
-    with replaced_whole(path) as staging:
-        staging.write_text(html, encoding="utf-8")
-    return path
+    return write_text_whole(path, render_brief(run, layers=layers, lang=lang, context=context))
 
 
 def write_brief_pdf(run: RunOutputs, path: Path, *, layers: LayerReader | None = None, lang: Lang = "both",

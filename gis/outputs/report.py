@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from gis.bilingual import Bilingual
 from gis.errors import DataError, GisError
 from gis.methods.zones import catalog_names
-from gis.outputs._files import output_file, replaced_whole
+from gis.outputs._files import output_file, write_text_whole
 from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import STATUS_LABELS, TRAJECTORY_LABELS, Lang, check_lang, html_lang
 from gis.outputs.pdf import CJK_FONTS
@@ -538,7 +538,4 @@ def write_report(run: RunOutputs, path: Path, *, layers: LayerReader | None = No
     """
     lang = check_lang(lang)
     path = output_file(path, "report.html")
-    html = render_report(run, layers=layers, lang=lang, context=context)
-    with replaced_whole(path) as staging:
-        staging.write_text(html, encoding="utf-8")
-    return path
+    return write_text_whole(path, render_report(run, layers=layers, lang=lang, context=context))
