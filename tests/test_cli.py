@@ -68,8 +68,14 @@ def test_geopackage_is_version_1_2_in_cgcs2000(sample_run):
     path = out / "planning.gpkg"
     assert geopackage_version(path) == 10200
     layers = {name for name, _ in pyogrio.list_layers(path)}
-    assert {"permeable.share.city", "permeable.share.county", "charging.parking_share.county",
+    assert {"city", "city_indicators", "permeable.share.county", "charging.parking_share.county",
             "sewage.park_network.park", "sewage.blank_areas.gaps", "heating.coal_in_network.gaps"} <= layers
+    assert not [name for name in layers if name.endswith(".city")]  # the city once, not a copy per indicator
+    city = pyogrio.read_dataframe(path, layer="city")
+    assert len(city) == 1 and city["zone_id"].iloc[0] == "156411200"
+    rows = pyogrio.read_dataframe(path, layer="city_indicators")
+    assert rows["indicator"].is_unique and set(rows["zone_id"]) == {"156411200"}
+    assert pyogrio.read_info(path, layer="city_indicators")["geometry_type"] is None
     info = pyogrio.read_info(path, layer="permeable.share.county")
     assert info["crs"] == "EPSG:4490"
     zones = pyogrio.read_dataframe(path, layer="permeable.share.county")

@@ -130,3 +130,54 @@ def test_style_names_fit_qgis_and_every_layer_says_it_is_synthetic(two_runs):
     assert ("heating.coal_in_network.proposals", "heating.coal_i…twork.proposals") in names  # start and end kept
     assert [t for t, text in described.items() if "SYNTHETIC" not in text] == []
     assert any(t.endswith(".proposals") for t in described)
+
+
+def test_the_run_opens_as_a_qgis_project_in_groups_with_chinese_names(two_runs):
+    """The project stored in planning.gpkg, read back from qgis_projects as QGIS reads it."""
+    from gis.outputs.qgis_project import read_qgis_project
+
+    path, _ = two_runs
+    tree = ET.fromstring(read_qgis_project(path, "planning"))
+    layers = {m.findtext("id"): m for m in tree.iter("maplayer")}
+    tables = {i: m.findtext("datasource").split("layername=")[1] for i, m in layers.items()}
+    spatial = {name for name, geometry in pyogrio.list_layers(path) if geometry}
+    assert set(tables.values()) == spatial | {"city_indicators"}  # every layer of the file, the styles table not
+
+    root = tree.find("layer-tree-group")
+    top = [(node.tag, node.get("name")) for node in root if node.tag in ("layer-tree-layer", "layer-tree-group")]
+    assert top[:2] == [("layer-tree-layer", "县区界线"), ("layer-tree-layer", "三门峡市 市域")]
+    themes = [name for tag, name in top if tag == "layer-tree-group"]
+    catalog = yaml.safe_load((path.parent.parent / "city" / "layers" / "catalog.yaml").read_text(encoding="utf-8"))
+    names = catalog["project"]["theme_names"]
+    order = [names[t]["zh"] for t in catalog["project"]["themes"] if names[t]["zh"] in themes]
+    assert themes == order and "清洁取暖与燃煤" in themes
+
+    heating = next(g for g in root.iter("layer-tree-group") if g.get("name") == "清洁取暖与燃煤")
+    coal = next(g for g in heating if g.get("name") == "供热管网覆盖范围内的燃煤锅炉和散煤")
+    order = [tables[node.get("id")] for node in coal.iter("layer-tree-layer")]
+    assert order == ["heating.coal_in_network.proposals", "heating.coal_in_network.gaps", "heating.coal_in_network.county"]
+    assert [node.get("name") for node in coal.iter("layer-tree-layer")][-1] == "供热管网覆盖范围内的燃煤锅炉和散煤 · 县区"
+
+    shown = {tables[node.get("id")] for node in root.iter("layer-tree-layer") if node.get("checked") == "Qt::Checked"}
+    indicators = {table.rsplit(".", 1)[0] for table in shown if "." in table}
+    assert indicators == {"permeable.share"}  # the map spec's start indicator, as the web map
+    assert {"counties", "city"} <= shown
+
+    counties = layers[next(i for i, t in tables.items() if t == "counties")]
+    assert counties.find("labeling").get("type") == "simple"
+    assert counties.find(".//text-style").get("fieldName") == "zone_name"
+    zones = layers[next(i for i, t in tables.items() if t == "charging.parking_share.county")]
+    aliases = {a.get("field"): a.get("name") for a in zones.iter("alias")}
+    assert aliases["shortfall"] == "缺口量" and aliases["status"] == "达标状态"
+    assert "SYNTHETIC" in tree.find("projectMetadata").findtext("abstract")
+    assert [r.get("referencingLayer") for r in tree.iter("relation")] == [next(i for i, t in tables.items() if t == "city_indicators")]
+
+
+def test_columns_have_the_dictionary_types_when_every_value_is_missing(two_runs):
+    """charging.coverage has no target number: its target and shortfall are empty, and still real columns."""
+    path, _ = two_runs
+    with sqlite3.connect(path) as connection:
+        columns = {row[1]: row[2] for row in connection.execute('PRAGMA table_info("charging.coverage.county")')}
+        empty = connection.execute('SELECT count(*) FROM "charging.coverage.county" WHERE target IS NOT NULL').fetchone()[0]
+    assert empty == 0
+    assert (columns["target"], columns["shortfall"], columns["baseline"], columns["year"]) == ("REAL", "REAL", "REAL", "INTEGER")

@@ -16,6 +16,8 @@ from gis.outputs.plan_coverage import PLAN_COVERAGE_COLUMNS
 from gis.proposals import PROPOSAL_COLUMNS
 
 RUN_FILES = ("indicators.csv", "planning.gpkg", "run.json")
+CITY_LAYER = "city"  # the city's outline in the GeoPackage (gis.outputs.geopackage writes it)
+CITY_TABLE = "city_indicators"  # every indicator's city row
 ZONE_LEVELS = ("city", "county", "park")
 
 
@@ -24,7 +26,7 @@ class RunOutputs:
     """The outputs of one run: its table, its GeoPackage and its record."""
 
     out_dir: Path
-    written: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, compare=False, repr=False)
+    written: dict[str, pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
     """Layers as this process wrote them to the GeoPackage (as they read back), so the views of a
     run being written need not read its layers again."""
     _read: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, compare=False, repr=False)
@@ -87,9 +89,26 @@ class RunOutputs:
     def _level_layers(self, indicator: str) -> list[str]:
         return [f"{indicator}.{level}" for level in ZONE_LEVELS if f"{indicator}.{level}" in self.layers]
 
+    @cached_property
+    def _city_rows(self) -> pd.DataFrame:
+        """Every indicator's city row (the ``city_indicators`` table) with the city's polygon; empty in a run without them."""
+        if CITY_TABLE not in self.layers or CITY_LAYER not in self.layers:
+            return gpd.GeoDataFrame({"indicator": pd.Series(dtype=object)}, geometry=[], crs=None)
+        rows, city = self._file_layer(CITY_TABLE), self._file_layer(CITY_LAYER)
+        outline = city[["zone_id", "geometry"]]
+        merged = pd.DataFrame(rows).merge(outline, on="zone_id", how="inner")
+        return gpd.GeoDataFrame(merged, geometry="geometry", crs=city.crs)
+
+    def _city_part(self, indicator: str) -> gpd.GeoDataFrame | None:
+        """An indicator's city row with the city polygon, as an ``<id>.city`` layer held it; None when it has none."""
+        if f"{indicator}.city" in self.layers:  # a run written before the city was kept once
+            return None
+        rows = self._city_rows[self._city_rows["indicator"] == indicator]
+        return None if rows.empty else rows.reset_index(drop=True)
+
     def has_layer(self, name: str) -> bool:
-        """Whether ``name`` is a layer, or an indicator with zone layers (``<id>.city``, ``<id>.county``, ...)."""
-        return name in self.layers or bool(self._level_layers(name))
+        """Whether ``name`` is a layer, or an indicator with zone rows (``<id>.county``, ``<id>.park``, its city row)."""
+        return name in self.layers or bool(self._level_layers(name)) or self._city_part(name) is not None
 
     def read_layer(self, name: str) -> gpd.GeoDataFrame:
         """A layer of the GeoPackage in the output CRS (CGCS2000); an indicator id gives its zones at every level."""
@@ -110,6 +129,9 @@ class RunOutputs:
         if name in self.layers:
             return self._file_layer(name)
         parts = [self._file_layer(layer) for layer in self._level_layers(name)]
+        city = self._city_part(name)
+        if city is not None:
+            parts.insert(0, city)
         if not parts:
             msg = f"{self.geopackage}: no layer '{name}'"
             raise UsageError(msg)

@@ -1,11 +1,13 @@
 """``planning.gpkg``: the run's layers for the planning GIS, in CGCS2000, styled and documented.
 
-One layer per indicator and zone level (``permeable.share.county``) and one per kind of gap
-feature (``permeable.share.gaps``); every feature has a ``feature_id`` that stays the same
-across runs, and the ``run_id`` of the run that wrote it.  Field meanings are in the
-GeoPackage metadata of each layer and in the ``data_dictionary`` table; QGIS styles in the
-web map's colours are in ``layer_styles``.  An indicator not assessed (a layer it reads is not
-in the catalog) has no layer: ``indicators.csv``, the report and the workbook list it with the reason.
+One layer per indicator and zone level below the city (``permeable.share.county``) and one per kind
+of gap feature (``permeable.share.gaps``); the city once: its outline (``city``) and the table of
+every indicator's city row (``city_indicators``).  Every feature has a ``feature_id`` that stays the
+same across runs, and the ``run_id`` of the run that wrote it.  Columns have the data dictionary's
+types (never guessed from a run's values).  Field meanings are in the GeoPackage metadata of each
+layer and in the ``data_dictionary`` table; QGIS styles in the web map's colours are in
+``layer_styles``.  An indicator not assessed (a layer it reads is not in the catalog) has no layer:
+``indicators.csv``, the report and the workbook list it with the reason.
 """
 
 from __future__ import annotations
@@ -24,14 +26,29 @@ import shapely
 
 from gis.engines.local import IndicatorResult, RunResult
 from gis.methods.zones import measured_within_builtup
-from gis.outputs.qgis_styles import LayerStyle, ZoneSymbols, gaps_qml, gaps_sld, style_name, write_layer_styles, zones_qml, zones_sld
+from gis.outputs.folder import CITY_LAYER, CITY_TABLE
+from gis.outputs.geopackage_project import WrittenLayer, write_project
+from gis.outputs.qgis_styles import (
+    LayerStyle,
+    ZoneSymbols,
+    gaps_qml,
+    gaps_sld,
+    outline_qml,
+    outline_sld,
+    style_name,
+    write_layer_styles,
+    zones_qml,
+    zones_sld,
+)
 from gis.outputs.symbology import classify_zones, load_map_spec, status_labels
 from gis.project.catalog import SYNTHETIC_NOTE
 from gis.project.mapspec import MapSpec
-from gis.project.vocabulary import describe_output
+from gis.project.specs import Spec
+from gis.project.vocabulary import describe_output, field_type
 
 GPKG_VERSION = "1.2"  # QGIS 3.22 (Debian) warns on 1.4, GDAL's newest default
 LEVEL_ORDER = ("city", "county", "park")
+COUNTIES_LAYER = "counties"
 GEOMETRY_COLUMN = "geom"
 _SYNC_OPTION = "OGR_SQLITE_SYNCHRONOUS"
 
@@ -95,21 +112,52 @@ whole by QGIS as fast without one, and each index costs the writer more the more
 run writes some 180 small layers: with an index on each, the GeoPackage took two thirds of a run)."""
 
 
-def _write_layer(path: Path, frame: gpd.GeoDataFrame, layer: str, description: str, crs: str) -> gpd.GeoDataFrame:
-    """Write one layer (in ``crs``, described for QGIS); return it as it reads back."""
-    frame = frame.to_crs(crs)
+_DTYPES = {"integer": "Int64", "real": "float64", "boolean": "boolean"}
+
+
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each column the dictionary knows in the dictionary's type (text, integer, real, boolean),
+    so a column whose values are all missing in this run is still written as what it is (``target`` real, not text).
+
+    A column the dictionary does not know, or whose values do not fit its type (a city's own data), is left as it is."""
+    frame = frame.copy()
+    for column in frame.columns:
+        kind = field_type(str(column)) if column != "geometry" else None
+        if kind is None:
+            continue
+        values = frame[column]
+        try:
+            if kind == "text":
+                frame[column] = values.astype(object).where(values.notna(), None).map(lambda v: v if v is None else str(v))
+            elif kind == "real":
+                frame[column] = pd.to_numeric(values, errors="raise").astype("float64")
+            elif values.isna().all():
+                frame[column] = pd.Series(pd.NA, index=frame.index, dtype=_DTYPES[kind])
+            else:
+                frame[column] = values.astype(_DTYPES[kind])
+        except (ValueError, TypeError):
+            continue
+    return frame
+
+
+def _write_layer(path: Path, frame: pd.DataFrame, layer: str, description: str, crs: str) -> pd.DataFrame:
+    """Write one layer (in ``crs``, described for QGIS; a frame without geometry as an attribute table); return
+    it as it reads back."""
+    spatial = isinstance(frame, gpd.GeoDataFrame)
+    frame = typed(frame.to_crs(crs) if spatial else frame)
     for column in frame.columns:
         if column != "geometry" and frame[column].dtype == object:
             frame[column] = frame[column].map(lambda v: v if v is None or isinstance(v, bool | int | float) else str(v))
     fields = {f"FIELD_{c}": describe_output(c) for c in frame.columns if c != "geometry" and describe_output(c)}
     options = {"dataset_options": {"VERSION": GPKG_VERSION}} if not path.exists() else {}
-    indexed = "YES" if len(frame) >= SPATIAL_INDEX_FROM else "NO"
+    layer_options = {"DESCRIPTION": description}
+    if spatial:
+        layer_options |= {"SPATIAL_INDEX": "YES" if len(frame) >= SPATIAL_INDEX_FROM else "NO", "GEOMETRY_NAME": GEOMETRY_COLUMN}
     pyogrio.write_dataframe(
-        frame, path, layer=layer, driver="GPKG", promote_to_multi=True,
-        layer_options={"DESCRIPTION": description, "SPATIAL_INDEX": indexed, "GEOMETRY_NAME": GEOMETRY_COLUMN},
-        layer_metadata={"DESCRIPTION": description, **fields}, **options,
+        frame, path, layer=layer, driver="GPKG", promote_to_multi=spatial,
+        layer_options=layer_options, layer_metadata={"DESCRIPTION": description, **fields}, **options,
     )
-    return as_read_back(frame)
+    return as_read_back(frame) if spatial else frame.reset_index(drop=True)
 
 
 def _geometry_kind(frame: gpd.GeoDataFrame) -> str:
@@ -138,7 +186,7 @@ def _unsynced_sqlite() -> Iterator[None]:
 
 def write_geopackage(
     result: RunResult, path: Path, *, run_id: str, extra_layers: dict[str, tuple[gpd.GeoDataFrame, str]] | None = None
-) -> dict[str, gpd.GeoDataFrame]:
+) -> dict[str, pd.DataFrame]:
     """Write every layer, the proposal layers (``extra_layers``: name -> frame, description), the data
     dictionary and the QGIS styles into the new file ``path``; return the layers by name, in order,
     as they read back."""
@@ -170,11 +218,25 @@ def _zone_symbols(frames: dict[str, gpd.GeoDataFrame], map_spec: MapSpec, indica
 
 def _write_layers(
     result: RunResult, path: Path, *, run_id: str, extra_layers: dict[str, tuple[gpd.GeoDataFrame, str]] | None
-) -> dict[str, gpd.GeoDataFrame]:
+) -> dict[str, pd.DataFrame]:
     crs = result.project.catalog.project.output_crs
     map_spec = load_map_spec(result.project.root)
-    written: dict[str, gpd.GeoDataFrame] = {}
-    styles, dictionary = [], []
+    written: dict[str, pd.DataFrame] = {}
+    styles: list[LayerStyle] = []
+    dictionary: list[tuple[str, str, str]] = []
+    shown: list[WrittenLayer] = []  # what the QGIS project shows
+    synthetic_note = f" — {SYNTHETIC_NOTE}" if result.synthetic else ""
+
+    def write(name: str, frame: pd.DataFrame, description: str, style: tuple[str, str] | None = None, *,
+              role: str, spec: Spec | None = None) -> None:
+        written[name] = _write_layer(path, frame, name, description, crs)
+        if style is not None:
+            styles.append(LayerStyle(name, GEOMETRY_COLUMN, style_name(name), style[0], style[1], description))
+        dictionary.extend((name, c, describe_output(c)) for c in frame.columns if c != "geometry")
+        geometry = _geometry_kind(frame) if isinstance(frame, gpd.GeoDataFrame) else None
+        shown.append(WrittenLayer(name, role, written[name], None if style is None else style[0], geometry, spec))
+
+    city_rows: list[pd.DataFrame] = []
     for item in result.results:
         if not item.assessed:
             continue  # no layers for an indicator not assessed: indicators.csv, the report and the workbook say why
@@ -183,34 +245,64 @@ def _write_layers(
         frames = _zone_frames(result, item, run_id)
         symbols = _zone_symbols(frames, map_spec, spec.id, spec.unit)
         for level, frame in frames.items():
+            if level == "city":  # one table for every indicator's city row, beside one city outline
+                city_rows.append(pd.DataFrame(frame.drop(columns="geometry")))
+                continue
             name = zone_layer_name(spec.id, level)
-            description = f"{spec.title.zh} / {spec.title.en}, by {level} (plan clause {spec.clause}){note}"
-            written[name] = _write_layer(path, frame, name, description, crs)
-            if symbols is not None:
-                styles.append(LayerStyle(name, GEOMETRY_COLUMN, style_name(name), zones_qml(symbols), zones_sld(name, symbols), description))
-            dictionary += [(name, c, describe_output(c)) for c in frame.columns if c != "geometry"]
+            description = f"{spec.title.zh}（{LEVEL_NAMES[level]}）/ {spec.title.en}, by {level} (plan clause {spec.clause}){note}"
+            write(name, frame, description, None if symbols is None else (zones_qml(symbols), zones_sld(name, symbols)),
+                  role=level, spec=spec)
         gaps = _gap_frame(item, run_id)
         if gaps is not None:
             name = gaps_layer_name(spec.id)
-            description = f"Gap features of {spec.id}: {spec.title.en} (plan clause {spec.clause}){note}"
-            written[name] = _write_layer(path, gaps, name, description, crs)
+            description = f"{spec.title.zh}：缺口要素 / Gap features of {spec.title.en} (plan clause {spec.clause}){note}"
             kind = _geometry_kind(gaps)
             colour, opacity = map_spec.gaps.colour, map_spec.gaps.fill_opacity
-            styles.append(LayerStyle(name, GEOMETRY_COLUMN, style_name(name), gaps_qml(kind, colour, opacity=opacity),
-                                     gaps_sld(name, kind, colour, opacity=opacity), description))
-            dictionary += [(name, c, describe_output(c)) for c in gaps.columns if c != "geometry"]
+            write(name, gaps, description, (gaps_qml(kind, colour, opacity=opacity), gaps_sld(name, kind, colour, opacity=opacity)),
+                  role="gaps", spec=spec)
+    counties = _outlines(result, "county", run_id)
+    if counties is not None and not counties.empty:
+        description = f"县区界线 / county outlines, labelled with their names{synthetic_note}"
+        outline = map_spec.county_outline_colour
+        write(COUNTIES_LAYER, counties, description, (outline_qml(outline), outline_sld(COUNTIES_LAYER, outline)), role="counties")
+    city = _outlines(result, "city", run_id)
+    if city is not None:
+        description = f"{city['zone_name'].iloc[0]}：市域范围 / the city's outline (every indicator's city row: {CITY_TABLE}){synthetic_note}"
+        outline = map_spec.county_outline_colour
+        write(CITY_LAYER, city, description, (outline_qml(outline), outline_sld(CITY_LAYER, outline)), role="city")
+    if city_rows:
+        table = pd.concat(city_rows, ignore_index=True)
+        description = f"全市各指标 / every indicator's city row (value, target, status, shortfall){synthetic_note}"
+        write(CITY_TABLE, table, description, role="city_table")
     colour, opacity = map_spec.proposals.colour, map_spec.proposals.fill_opacity
+    specs = {item.spec.id: item.spec for item in result.results}
     for name, (frame, description) in (extra_layers or {}).items():
-        written[name] = _write_layer(path, frame, name, description, crs)
+        proposed = specs.get(name.removesuffix(".proposals"))
+        if proposed is not None:
+            description = (f"{proposed.title.zh}：改进建议 / Proposal to close the gap of {proposed.title.en} "
+                           f"(plan clause {proposed.clause}){synthetic_note}")
         kind = _geometry_kind(frame)
-        styles.append(LayerStyle(name, GEOMETRY_COLUMN, style_name(name), gaps_qml(kind, colour, opacity=opacity),
-                                 gaps_sld(name, kind, colour, opacity=opacity), description))
-        dictionary += [(name, c, describe_output(c)) for c in frame.columns if c != "geometry"]
+        write(name, frame, description, (gaps_qml(kind, colour, opacity=opacity), gaps_sld(name, kind, colour, opacity=opacity)),
+              role="proposals", spec=proposed)
     table = pd.DataFrame(dictionary, columns=["layer", "field", "description"])
     pyogrio.write_dataframe(table, path, layer="data_dictionary", driver="GPKG",
                             layer_options={"DESCRIPTION": "What every field of every layer means"})
     write_layer_styles(path, styles)
+    write_project(path, shown, result.project.catalog, crs=crs, start=map_spec.indicators.start, synthetic=result.synthetic)
     return written
+
+
+LEVEL_NAMES = {"city": "全市", "county": "县区", "park": "园区"}
+
+
+def _outlines(result: RunResult, level: str, run_id: str) -> gpd.GeoDataFrame | None:
+    """The zones of ``level`` (city, county), once: zone_type, zone_id, zone_name, zone_name_en, with feature_id and run_id."""
+    if level not in result.zones.levels:
+        return None
+    zones = result.zones.level(level)[["zone_type", "zone_id", "zone_name", "zone_name_en", "geometry"]].copy()
+    zones.insert(0, "feature_id", [f"{level}:{zone}" for zone in zones["zone_id"]])
+    zones.insert(1, "run_id", run_id)
+    return gpd.GeoDataFrame(zones, geometry="geometry", crs=result.project.crs)
 
 
 def geopackage_version(path: Path) -> int:
