@@ -100,14 +100,49 @@ def readable_diff(changes: pd.DataFrame) -> pd.DataFrame:
 
 @click.command()
 @out_option()
-@click.option("--to", "url", required=True, metavar="postgresql://USER@HOST:PORT/DB",
-              help="The PostGIS database (password: PGPASSWORD or ~/.pgpass; never printed).")
+@click.option("--to", "to", required=True, metavar="TARGET",
+              help="Where to: postgresql://USER@HOST:PORT/DB (PostGIS; password from PGPASSWORD or ~/.pgpass, never printed), "
+                   "PATH.gdb (File Geodatabase, ArcGIS and SuperMap) or PATH.zip (zipped Shapefiles).")
 @schema_option
-def export(out_dir: Path, url: str, schema: str) -> None:
-    """Write a run's layers and tables to PostGIS, in one transaction; earlier runs stay."""
+@click.option("--encoding", type=click.Choice(["utf-8", "gbk"], case_sensitive=False), default=None,
+              help="Text encoding of zipped Shapefiles (.zip only): utf-8 (the default) or gbk (.cpg 936).")
+@click.pass_context
+def export(ctx: click.Context, out_dir: Path, to: str, schema: str, encoding: str | None) -> None:
+    """Write a run's layers and tables to PostGIS (one transaction; earlier runs stay), a File Geodatabase or zipped Shapefiles."""
     from gis.outputs.folder import read_run
-    from gis.outputs.postgis import export_run
 
-    summary = export_run(read_run(out_dir), url, schema=schema)
-    console.print(f"exported run {summary.run_id} to {summary.target} schema {summary.schema}: "
-                  f"{len(summary.tables)} tables, {summary.rows} rows")
+    kind = export_kind(to)
+    if encoding is not None and kind != "shapefiles":
+        msg = f"--encoding is for zipped Shapefiles (--to PATH.zip), not {to}; leave it out"
+        raise UsageError(msg)
+    if kind != "postgis" and ctx.get_parameter_source("schema") is not click.core.ParameterSource.DEFAULT:
+        msg = f"--schema is for PostGIS (--to postgresql://...), not {to}; leave it out"
+        raise UsageError(msg)
+    run = read_run(out_dir)
+    if kind == "postgis":
+        from gis.outputs.postgis import export_run
+
+        line = export_run(run, to, schema=schema).line()
+    elif kind == "filegdb":
+        from gis.outputs.filegdb import export_filegdb
+
+        line = export_filegdb(run, Path(to)).line()
+    else:
+        from gis.outputs.shapefile import export_shapefiles
+
+        line = export_shapefiles(run, Path(to), encoding=encoding or "utf-8").line()
+    console.print(line, highlight=False, soft_wrap=True)
+
+
+def export_kind(to: str) -> str:
+    """What ``gis export --to`` writes: postgis, filegdb or shapefiles; anything else is a UsageError."""
+    if to.startswith(("postgresql://", "postgres://")):
+        return "postgis"
+    suffix = Path(to.rstrip("/\\")).suffix.lower()
+    if suffix == ".gdb":
+        return "filegdb"
+    if suffix == ".zip":
+        return "shapefiles"
+    msg = (f"--to {to}: not a target gis export knows; give postgresql://USER@HOST:PORT/DB (PostGIS), "
+           "PATH.gdb (File Geodatabase) or PATH.zip (zipped Shapefiles)")
+    raise UsageError(msg)

@@ -2,9 +2,9 @@
 
 Top to bottom: the county outlines, labelled with the county names, and the city outline; for each theme
 (the catalog's ``themes`` order and ``theme_names``), for each indicator, its proposals, its gap features,
-then its zones by county and by park; the ``city_indicators`` table last, related to the city outline on ``zone_id`` (identifying the city lists every indicator). One
-indicator is on at the start (the map spec's ``indicators.start``, as the web map; else the first), with
-the outlines. Park layers are labelled with the park names; every field has its Chinese alias.
+then its zones by county and by park; the ``city_indicators`` table last, related to the city outline on
+``zone_id`` (identifying the city lists every indicator). One indicator is on at the start (the map spec's
+``indicators.start``, as the web map; else the first), with the outlines. Park layers are labelled with the park names; every field has its Chinese alias.
 """
 
 from __future__ import annotations

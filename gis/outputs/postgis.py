@@ -1,16 +1,21 @@
-"""Export of finished runs to PostGIS, and reading the exported history back.
+"""Export of finished runs to PostGIS, as QGIS expects it, and reading the exported history back.
 
-One schema holds the history of many runs: a ``runs`` table (one row per run, with the whole
-``run.json`` as jsonb), an ``indicators`` table (the rows of ``indicators.csv``) and one table per
-GeoPackage layer, named exactly as the layer. Every row carries the ``run_id`` of its run and its
-position in the run's file (``run_row``); ``(run_id, run_row)`` is the primary key, and ``run_id``
-references ``runs`` with ``ON DELETE CASCADE``. A run is exported in one transaction: all of it
-or nothing. Exporting a run again replaces that run's rows and leaves the other runs alone.
+One schema holds the history of many runs: a ``runs`` table (one row per run, with the whole ``run.json``
+as jsonb) and, for ``indicators.csv`` and each GeoPackage layer, a history table ``<plain>_history`` (every
+exported run) and a view ``<plain>`` that shows the latest run (plain names: ``permeable.share.county`` ->
+``permeable_share_county``; see :mod:`gis.outputs.postgis_tables`). Every row carries the ``run_id`` of its
+run and its position in the run's file (``run_row``); ``run_id`` references ``runs`` with ``ON DELETE
+CASCADE``. Columns are typed by the data dictionary, tables, views and columns are commented, and the
+GeoPackage's QGIS styles go to ``public.layer_styles`` for the views (:mod:`gis.outputs.postgis_styles`).
+
+A run is exported in one transaction: all of it or nothing. Exporting a run again replaces that run's rows
+and leaves the other runs alone. A schema written by the earlier layout (tables named as the layers) is
+migrated in the same transaction, its history kept.
 
 Every name and value from a data file is untrusted: identifiers are quoted with
-:class:`psycopg.sql.Identifier`; values travel as data, never inside SQL text: bound parameters,
-or rows of ``COPY ... FROM STDIN`` (geometries as hex EWKB with SRID 4490, parsed by PostGIS).
-The URL's password, if any, never appears in a message or a log line.
+:class:`psycopg.sql.Identifier`; values travel as data, never inside SQL text: bound parameters, rows of
+``COPY ... FROM STDIN`` (geometries as hex EWKB with SRID 4490, parsed by PostGIS), or (for ``COMMENT``,
+which takes no parameters) literals quoted by psycopg. The URL's password never appears in a message or a log line.
 """
 
 from __future__ import annotations
@@ -19,51 +24,91 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
-import geopandas as gpd
-import numpy as np
 import pandas as pd
 import psycopg
 import pyogrio
-import shapely
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from gis.errors import DataError, GisError, UsageError
 from gis.outputs.folder import RunOutputs
+from gis.outputs.postgis_gpkg import NOT_DATA_LAYERS, read_default_styles, read_layer_infos
+from gis.outputs.postgis_styles import STYLE_SCHEMA, STYLE_TABLE, ViewStyle, write_styles
+from gis.outputs.postgis_tables import (
+    GEOMETRY_COLUMN,
+    HISTORY_SUFFIX,
+    INDICATORS,
+    RUNS_TABLE,
+    Destination,
+    check_identifier,
+    comment,
+    comment_runs,
+    destinations,
+    latest_run_query,
+    migrate_earlier_layout,
+    quote,
+    replace_view,
+    scalar,
+    table_columns,
+    write_history,
+)
 
 log = logging.getLogger(__name__)
 
-OUTPUT_SRID = 4490
-RUNS_TABLE = "runs"
-INDICATORS_TABLE = "indicators"
-RESERVED_COLUMNS = ("run_id", "run_row")
 RUN_COLUMNS = ("run_id", "started", "finished", "project", "synthetic", "rows")
 
-_MAX_IDENTIFIER_BYTES = 63  # PostgreSQL's NAMEDATALEN - 1: longer names would be cut silently
 _CONNECT_TIMEOUT_S = 10
-_MULTI = {"Point": shapely.MultiPoint, "LineString": shapely.MultiLineString, "Polygon": shapely.MultiPolygon}
-_GEOMETRY_FAMILIES = tuple(_MULTI)
-_TIMESTAMP, _TIMESTAMPTZ = "timestamp without time zone", "timestamp with time zone"  # as format_type() spells them
 
 
 @dataclass(frozen=True)
 class ExportSummary:
-    """What :func:`export_run` wrote: rows per table (layers, ``indicators``, ``runs``)."""
+    """What :func:`export_run` wrote: rows per history table (and ``runs``), the views, the styles."""
 
     run_id: str
     target: str  # the database URL without its password
     schema: str
     tables: dict[str, int]
+    views: dict[str, str] = field(default_factory=dict)
+    """GeoPackage layer (and ``indicators``) -> the view that shows its latest run."""
+    styles_written: int = 0
+    styles_kept: tuple[str, ...] = ()
+    """Views whose default style stays a planner's own (ours was stored beside it, not as default)."""
+    styles_skipped: str = ""
+    """Why no style was written ('' when they were)."""
+    migrated: dict[str, str] = field(default_factory=dict)
+    """Tables of an earlier export's layout -> the history table they were renamed to."""
 
     @property
     def rows(self) -> int:
         """Rows written, all tables together."""
         return sum(self.tables.values())
+
+    def line(self) -> str:
+        """The one line `gis export` prints: what was written where, then the notes."""
+        tables = len(self.tables) - (RUNS_TABLE in self.tables)
+        head = (
+            f"exported run {self.run_id} to {self.target} schema {self.schema}: {tables} history tables and "
+            f"{len(self.views)} views of the latest run, {self.rows} rows"
+        )
+        return "; ".join([head, *self.notes()])
+
+    def notes(self) -> list[str]:
+        """Lines for the planner about styles and migration (none when there is nothing to say)."""
+        lines = []
+        if self.migrated:
+            lines.append(f"renamed {len(self.migrated)} tables of an earlier export to their history names (every run kept)")
+        if self.styles_skipped:
+            lines.append(f"styles not written: {self.styles_skipped}")
+        elif self.styles_written:
+            lines.append(f"{self.styles_written} QGIS styles written to {STYLE_SCHEMA}.{STYLE_TABLE} as the views' defaults")
+        if self.styles_kept:
+            shown = ", ".join(self.styles_kept[:3]) + (f" and {len(self.styles_kept) - 3} more" if len(self.styles_kept) > 3 else "")
+            lines.append(f"kept your own default style for {shown} (ours is stored beside it)")
+        return lines
 
 
 @dataclass(frozen=True)
@@ -102,7 +147,7 @@ def export_run(run: RunOutputs, url: str, *, schema: str = "planning") -> Export
         ``postgresql://USER@HOST:PORT/DB``; the password comes from PGPASSWORD or ~/.pgpass
         (as libpq does) or from the URL.
     schema
-        Created if missing. Tables are created or given new columns as needed.
+        Created if missing. Tables and views are created, given new columns or migrated as needed.
 
     Raises
     ------
@@ -112,71 +157,104 @@ def export_run(run: RunOutputs, url: str, *, schema: str = "planning") -> Export
         The run's names or values cannot be stored (the transaction is rolled back).
     """
     target = _target(url)
-    where = f"{target.label} schema {_quote(schema)}"
-    _check_identifier(schema, "schema name", where, error=UsageError)
+    where = f"{target.label} schema {quote(schema)}"
+    check_identifier(schema, "schema name", where, error=UsageError)
     run_id = _run_id(run)
-    declared = _declared_geometry_types(run)
-    for layer in run.layers:
-        _check_identifier(layer, "layer name", f"{run.geopackage}: layer {_quote(layer)}")
-        if layer in (RUNS_TABLE, INDICATORS_TABLE):
-            msg = f"{run.geopackage}: layer {_quote(layer)} has the name of a table of the export; rename the layer"
-            raise DataError(msg)
+    layers = [layer for layer in run.layers if layer not in NOT_DATA_LAYERS]
+    for layer in layers:
+        check_identifier(layer, "layer name", f"{run.geopackage}: layer {quote(layer)}")
+    infos = read_layer_infos(run.geopackage)
+    declared_geometry = {str(name): (str(kind) if kind else None) for name, kind in pyogrio.list_layers(run.geopackage)}
+    places = destinations(layers, {name: info.description for name, info in infos.items()}, str(run.geopackage))
 
     tables: dict[str, int] = {}
-    columns: dict[str, list[str]] = {}
-    with _errors(target, f"{where}, run {_quote(run_id)}"), _connect(target) as conn:
+    record: dict[str, dict] = {}
+    with _errors(target, f"{where}, run {quote(run_id)}"), _connect(target) as conn:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"gis-plan export {schema}",))
         _require_postgis(conn, target)
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         _create_runs_table(conn, schema)
+        migrated = migrate_earlier_layout(conn, schema, where)
         runs = sql.Identifier(schema, RUNS_TABLE)
         conn.execute(sql.SQL("DELETE FROM {} WHERE run_id = %s").format(runs), (run_id,))  # cascades
         conn.execute(
             sql.SQL("INSERT INTO {} (run_id, started, finished, project, synthetic, record) VALUES (%s, %s, %s, %s, %s, %s)").format(runs),
             (run_id, _timestamp(run, "started"), _timestamp(run, "finished"), _project_name(run.record), run.synthetic, Jsonb(run.record)),
         )
-        for table in [INDICATORS_TABLE, *run.layers]:
-            frame = run.indicators if table == INDICATORS_TABLE else run.read_layer(table)
-            columns[table] = [str(c) for c in frame.columns]
-            located = f"{where}, table {_quote(table)}, run {_quote(run_id)}"
-            tables[table] = _write_table(conn, target, schema, table, frame, run_id, where=located, declared_type=declared.get(table))
+        for source, dest in places.items():
+            frame = run.indicators if source == INDICATORS else run.read_layer(source)
+            located = f"{where}, table {quote(dest.history)} (layer {quote(source)}), run {quote(run_id)}"
+            info = infos.get(source)
+            with _errors(target, located):
+                tables[dest.history] = write_history(
+                    conn, schema, dest, frame, run_id, where=located,
+                    declared=None if info is None else info.columns, declared_geometry=declared_geometry.get(source),
+                )
+                comment(conn, schema, dest, replace_view(conn, schema, dest))
+            record[source] = {"rows": tables[dest.history], "columns": [str(c) for c in frame.columns], "table": dest.history, "view": dest.view}
+        written = {dest.history for dest in places.values()}
+        for dest in migrated.values():  # layers of earlier runs that this run does not have: their views too
+            if dest.history not in written:
+                comment(conn, schema, dest, replace_view(conn, schema, dest))
         tables[RUNS_TABLE] = 1
-        record = {name: {"rows": rows, "columns": columns[name]} for name, rows in tables.items() if name in columns}
         conn.execute(sql.SQL("UPDATE {} SET tables = %s WHERE run_id = %s").format(runs), (Jsonb(record), run_id))
-    summary = ExportSummary(run_id=run_id, target=target.label, schema=schema, tables=tables)
-    log.debug("run %s exported to %s schema %s: %d tables, %d rows", run_id, target.label, _quote(schema), len(tables), summary.rows)  # `gis export` prints it
+        latest = scalar(conn, latest_run_query(schema))
+        if latest == run_id:
+            styled = _view_styles(conn, schema, run, places)
+            with _errors(target, f"{where}, {STYLE_SCHEMA}.{STYLE_TABLE}"):
+                styles = write_styles(conn, schema, styled, run_id, where=where)
+            skipped = ""
+        else:
+            styles, skipped = None, f"run {latest} is later than this one: the views show it and keep its styles"
+    summary = ExportSummary(
+        run_id=run_id, target=target.label, schema=schema, tables=tables,
+        views={source: dest.view for source, dest in places.items()},
+        styles_written=styles.written if styles else 0, styles_kept=styles.kept if styles else (), styles_skipped=skipped,
+        migrated={old: dest.history for old, dest in migrated.items()},
+    )
+    log.debug("run %s exported to %s schema %s: %d tables, %d rows", run_id, target.label, quote(schema), len(tables), summary.rows)  # `gis export` prints it
     return summary
+
+
+def _view_styles(conn: psycopg.Connection, schema: str, run: RunOutputs, places: dict[str, Destination]) -> list[ViewStyle]:
+    """The GeoPackage's default style of each exported layer whose view has a geometry."""
+    styles = read_default_styles(run.geopackage)
+    found = []
+    for source, dest in places.items():
+        if source in styles and GEOMETRY_COLUMN in table_columns(conn, schema, dest.history):
+            found.append(ViewStyle(view=dest.view, geometry_column=GEOMETRY_COLUMN, style=styles[source]))
+    return found
 
 
 def list_runs(url: str, *, schema: str) -> pd.DataFrame:
     """The exported runs, oldest first: run_id, started, finished, project, synthetic, rows.
 
-    ``rows`` counts the run's rows in the ``indicators`` table.
+    ``rows`` counts the run's rows in the indicators history table.
     """
-    with _history(url, schema) as (conn, _):
+    with _history(url, schema) as (conn, _, indicators):
         query = sql.SQL(
             "SELECT r.run_id, r.started, r.finished, r.project, r.synthetic,"
             " (SELECT count(*) FROM {indicators} i WHERE i.run_id = r.run_id) AS rows"
-            " FROM {runs} r ORDER BY r.started, r.run_id"
-        ).format(indicators=sql.Identifier(schema, INDICATORS_TABLE), runs=sql.Identifier(schema, RUNS_TABLE))
+            " FROM {runs} r ORDER BY r.started NULLS FIRST, r.run_id"  # the last is the latest, as the views read it
+        ).format(indicators=sql.Identifier(schema, indicators), runs=sql.Identifier(schema, RUNS_TABLE))
         rows = conn.execute(query).fetchall()
     return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
 
 
 def read_indicators(url: str, run_id: str, *, schema: str) -> pd.DataFrame:
     """The indicator rows of one exported run, with the columns and row order of its indicators.csv."""
-    with _history(url, schema) as (conn, where):
+    with _history(url, schema) as (conn, where, indicators):
         found = conn.execute(
             sql.SQL("SELECT tables -> %s -> 'columns' FROM {} WHERE run_id = %s").format(sql.Identifier(schema, RUNS_TABLE)),
-            (INDICATORS_TABLE, run_id),
+            (INDICATORS, run_id),
         ).fetchone()
         if found is None:
-            msg = f"{where}: no exported run {_quote(run_id)}; list the exported runs with `gis history`"
+            msg = f"{where}: no exported run {quote(run_id)}; list the exported runs with `gis history`"
             raise UsageError(msg)
-        present = _table_columns(conn, schema, INDICATORS_TABLE)
+        present = table_columns(conn, schema, indicators)
         names = [c for c in (found[0] or present) if c in present and c != "run_row"]  # run_id if the CSV had it
         query = sql.SQL("SELECT {} FROM {} WHERE run_id = %s ORDER BY run_row").format(
-            sql.SQL(", ").join(map(sql.Identifier, names)), sql.Identifier(schema, INDICATORS_TABLE)
+            sql.SQL(", ").join(map(sql.Identifier, names)), sql.Identifier(schema, indicators)
         )
         rows = conn.execute(query, (run_id,)).fetchall()
     return pd.DataFrame(rows, columns=names)
@@ -186,14 +264,13 @@ def read_indicators(url: str, run_id: str, *, schema: str) -> pd.DataFrame:
 
 
 @contextmanager
-def _history(url: str, schema: str) -> Iterator[tuple[psycopg.Connection, str]]:
-    """A connection to a schema that holds exported runs, and the place named in its messages."""
+def _history(url: str, schema: str) -> Iterator[tuple[psycopg.Connection, str, str]]:
+    """A connection to a schema that holds exported runs, the place named in its messages and its indicators history table."""
     target = _target(url)
-    where = f"{target.label} schema {_quote(schema)}"
-    _check_identifier(schema, "schema name", where, error=UsageError)
+    where = f"{target.label} schema {quote(schema)}"
+    check_identifier(schema, "schema name", where, error=UsageError)
     with _errors(target, where), _connect(target) as conn:
-        _require_history(conn, target, schema)
-        yield conn, where
+        yield conn, where, _require_history(conn, target, schema)
 
 
 def _target(url: str) -> _Target:
@@ -261,24 +338,24 @@ def _errors(target: _Target, where: str) -> Iterator[None]:
 
 def _require_postgis(conn: psycopg.Connection, target: _Target) -> None:
     """Fail clearly when the database has no PostGIS."""
-    if _scalar(conn, "SELECT to_regtype('geometry')") is None:
+    if scalar(conn, "SELECT to_regtype('geometry')") is None:
         msg = f"{target.label}: the database has no PostGIS; run `CREATE EXTENSION postgis;` in it as its owner"
         raise UsageError(msg)
 
 
-def _require_history(conn: psycopg.Connection, target: _Target, schema: str) -> None:
-    """Fail clearly when ``schema`` holds no exported runs."""
-    for table in (RUNS_TABLE, INDICATORS_TABLE):
-        if not _table_columns(conn, schema, table):
-            msg = f"{target.label} schema {_quote(schema)}: no exported runs (no table {table}); export a run first (`gis export`) or fix --schema"
+def _require_history(conn: psycopg.Connection, target: _Target, schema: str) -> str:
+    """The indicators history table of ``schema`` (``indicators`` in a schema of the earlier layout); a UsageError when
+    ``schema`` holds no exported runs."""
+    indicators = next((t for t in (INDICATORS + HISTORY_SUFFIX, INDICATORS) if "run_id" in table_columns(conn, schema, t)), None)
+    for table, found in ((RUNS_TABLE, bool(table_columns(conn, schema, RUNS_TABLE))), (INDICATORS + HISTORY_SUFFIX, indicators is not None)):
+        if not found:
+            msg = f"{target.label} schema {quote(schema)}: no exported runs (no table {table}); export a run first (`gis export`) or fix --schema"
             raise UsageError(msg)
-
-
-# -- tables ------------------------------------------------------------------------------------
+    return str(indicators)
 
 
 def _create_runs_table(conn: psycopg.Connection, schema: str) -> None:
-    """The ``runs`` table: one row per exported run."""
+    """The ``runs`` table (one row per exported run), commented."""
     conn.execute(
         sql.SQL(
             "CREATE TABLE IF NOT EXISTS {} ("
@@ -292,244 +369,7 @@ def _create_runs_table(conn: psycopg.Connection, schema: str) -> None:
             " exported timestamp with time zone NOT NULL DEFAULT now())"
         ).format(sql.Identifier(schema, RUNS_TABLE))
     )
-
-
-def _write_table(
-    conn: psycopg.Connection,
-    target: _Target,
-    schema: str,
-    table: str,
-    frame: pd.DataFrame,
-    run_id: str,
-    *,
-    where: str,
-    declared_type: str | None = None,
-) -> int:
-    """Create or extend ``schema.table`` for ``frame`` and insert its rows for ``run_id``; return the row count."""
-    if "run_id" in frame.columns:  # the file's own run_id column: the same as the one every row gets
-        others = sorted({str(value) for value in frame["run_id"].dropna()} - {run_id})
-        if others:
-            msg = f"{where}: column run_id holds {others[0]!r}, not the id of this run; export the run's own outputs"
-            raise DataError(msg)
-        frame = frame.drop(columns="run_id")
-    geometry = frame.active_geometry_name if isinstance(frame, gpd.GeoDataFrame) else None
-    names = [str(c) for c in frame.columns]
-    for name in names:
-        _check_identifier(name, "column name", where)
-        if name in RESERVED_COLUMNS:
-            msg = f"{where}: column {_quote(name)} clashes with a column the export adds; rename it"
-            raise DataError(msg)
-    if len(set(names)) != len(names):
-        msg = f"{where}: duplicate column names {sorted({n for n in names if names.count(n) > 1})}"
-        raise DataError(msg)
-    spatial = None  # (column, PostGIS type)
-    if geometry is not None:
-        _check_srid(frame, where)
-        spatial = (geometry, _geometry_type(frame.geometry, declared_type))
-    wanted = {name: _sql_type(frame[name]) for name in names if name != geometry}
-
-    qualified = sql.Identifier(schema, table)
-    with _errors(target, where):
-        existing = _table_columns(conn, schema, table)
-        if not existing:
-            _create_table(conn, schema, table, names, wanted, spatial)
-        elif spatial is not None:
-            spatial = (geometry, _extend_table(conn, qualified, existing, wanted, spatial))
-        else:
-            _extend_table(conn, qualified, existing, wanted, None)
-
-    attributes = [name for name in names if name != geometry]
-    cells = [frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in attributes]
-    if spatial is not None:
-        cells.append(_ewkb(frame.geometry, spatial[1]))
-    columns = ["run_id", "run_row", *attributes, *([geometry] if geometry is not None else [])]
-    copy = sql.SQL("COPY {} ({}) FROM STDIN").format(qualified, sql.SQL(", ").join(map(sql.Identifier, columns)))
-    # COPY's text format: each value is parsed by its column's type (a geometry from hex EWKB), never as SQL
-    with _errors(target, where), conn.cursor() as cursor, cursor.copy(copy) as stream:
-        for number, row in enumerate(zip(*cells, strict=True) if cells else [()] * len(frame)):
-            stream.write_row((run_id, number, *row))
-    return len(frame)
-
-
-def _create_table(
-    conn: psycopg.Connection,
-    schema: str,
-    table: str,
-    names: list[str],
-    wanted: dict[str, str | None],
-    spatial: tuple[str, str] | None,
-) -> None:
-    """A new table: run_id and run_row first, then the frame's columns; GIST on the geometry."""
-    qualified = sql.Identifier(schema, table)
-    definitions = [
-        sql.SQL("run_id text NOT NULL REFERENCES {} (run_id) ON DELETE CASCADE").format(sql.Identifier(schema, RUNS_TABLE)),
-        sql.SQL("run_row integer NOT NULL"),
-    ]
-    for name in names:
-        kind = _geometry_sql(spatial[1]) if spatial and name == spatial[0] else sql.SQL(wanted[name] or "text")
-        definitions.append(sql.SQL("{} {}").format(sql.Identifier(name), kind))
-    definitions.append(sql.SQL("PRIMARY KEY (run_id, run_row)"))  # its btree serves WHERE run_id = ...
-    conn.execute(sql.SQL("CREATE TABLE {} ({})").format(qualified, sql.SQL(", ").join(definitions)))
-    if spatial is not None:
-        conn.execute(sql.SQL("CREATE INDEX ON {} USING gist ({})").format(qualified, sql.Identifier(spatial[0])))
-
-
-def _extend_table(
-    conn: psycopg.Connection,
-    qualified: sql.Identifier,
-    existing: dict[str, str],
-    wanted: dict[str, str | None],
-    spatial: tuple[str, str] | None,
-) -> str:
-    """Add new columns, widen bigint to double and a geometry type as the run needs; return the geometry type to write."""
-    alter = sql.SQL("ALTER TABLE {} ").format(qualified)
-    for name, kind in wanted.items():
-        if name not in existing:
-            conn.execute(alter + sql.SQL("ADD COLUMN IF NOT EXISTS {} {}").format(sql.Identifier(name), sql.SQL(kind or "text")))
-        elif existing[name] == "bigint" and kind == "double precision":  # else 1.5 would be stored as 2
-            conn.execute(alter + sql.SQL("ALTER COLUMN {} TYPE double precision").format(sql.Identifier(name)))
-        elif existing[name] == "text" and kind not in (None, "text") and _all_null(conn, qualified, name):
-            # made as text while every value was null: give it the type its first values have
-            column = sql.Identifier(name)
-            conn.execute(alter + sql.SQL("ALTER COLUMN {} TYPE {} USING NULL").format(column, sql.SQL(kind)))
-    if spatial is None:
-        return ""
-    geometry, geometry_type = spatial
-    if geometry not in existing:
-        conn.execute(alter + sql.SQL("ADD COLUMN IF NOT EXISTS {} {}").format(sql.Identifier(geometry), _geometry_sql(geometry_type)))
-        conn.execute(sql.SQL("CREATE INDEX ON {} USING gist ({})").format(qualified, sql.Identifier(geometry)))
-        return geometry_type
-    typmod = re.fullmatch(r"geometry\((\w+),(\d+)\)", existing[geometry])
-    if typmod is None:  # an untyped geometry column takes anything
-        return geometry_type
-    have = typmod.group(1)
-    merged = _merge_geometry_types(have, geometry_type)
-    if merged != have:
-        using = sql.SQL("ST_Multi({})" if merged.startswith("Multi") else "{}").format(sql.Identifier(geometry))
-        conn.execute(
-            alter + sql.SQL("ALTER COLUMN {} TYPE {} USING {}").format(sql.Identifier(geometry), _geometry_sql(merged), using)
-        )
-    return merged
-
-
-def _all_null(conn: psycopg.Connection, qualified: sql.Identifier, column: str) -> bool:
-    """Whether ``column`` holds no value in any row."""
-    query = sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {} WHERE {} IS NOT NULL)").format(qualified, sql.Identifier(column))
-    return bool(_scalar(conn, query))
-
-
-def _scalar(conn: psycopg.Connection, query: sql.Composable | str, params: tuple[Any, ...] = ()) -> Any:
-    """The first value of the first row of a query (None when there is no row)."""
-    row = conn.execute(query, params).fetchone()  # type: ignore[arg-type]  # psycopg types literal queries strictly
-    return None if row is None else row[0]
-
-
-def _table_columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
-    """Column names and types of ``schema.table`` in table order; empty when there is no such table."""
-    rows = conn.execute(
-        "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
-        " JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"
-        " ORDER BY a.attnum",
-        (schema, table),
-    ).fetchall()
-    return dict(rows)
-
-
-# -- types -------------------------------------------------------------------------------------
-
-
-def _sql_type(column: pd.Series) -> str | None:
-    """The column type for a frame's column; None when it holds no value to tell by."""
-    present = column.dropna()
-    if present.empty:
-        return None
-    dtype = column.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "bigint"
-    if pd.api.types.is_float_dtype(dtype):
-        return "double precision"
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        return _TIMESTAMPTZ
-    if pd.api.types.is_datetime64_dtype(dtype):
-        return _TIMESTAMP
-    kinds = {type(value) for value in present}
-    if all(issubclass(kind, (bool, np.bool_)) for kind in kinds):
-        return "boolean"
-    if all(issubclass(kind, (int, np.integer)) and not issubclass(kind, (bool, np.bool_)) for kind in kinds):
-        return "bigint"
-    if all(issubclass(kind, (int, float, np.integer, np.floating)) and not issubclass(kind, (bool, np.bool_)) for kind in kinds):
-        return "double precision"
-    if all(issubclass(kind, bytes) for kind in kinds):
-        return "bytea"
-    if all(issubclass(kind, datetime) for kind in kinds):
-        aware = {value.tzinfo is not None for value in present}
-        return _TIMESTAMPTZ if aware == {True} else _TIMESTAMP if aware == {False} else "text"
-    return "text"
-
-
-def _geometry_type(geometries: gpd.GeoSeries, declared: str | None) -> str:
-    """PostGIS type for a layer: its one family (Multi when any part or the GeoPackage is Multi), else Geometry."""
-    present = geometries[geometries.notna() & ~geometries.is_empty]
-    declared_base = (declared or "").split(" ")[0]
-    z = bool(present.has_z.any()) if len(present) else (declared or "").endswith(" Z")
-    types = set(present.geom_type)
-    if not types:
-        known = {*_GEOMETRY_FAMILIES, *(f"Multi{f}" for f in _GEOMETRY_FAMILIES)}
-        base = declared_base if declared_base in known else "Geometry"
-    else:
-        families = {kind.removeprefix("Multi") for kind in types}
-        family = families.pop() if len(families) == 1 else None
-        if family in _GEOMETRY_FAMILIES:
-            multi = any(kind.startswith("Multi") for kind in types) or declared_base.startswith("Multi")
-            base = f"Multi{family}" if multi else family
-        else:
-            base = "Geometry"
-    return base + ("Z" if z else "")
-
-
-def _ewkb(geometries: gpd.GeoSeries, geometry_type: str) -> list[str | None]:
-    """Hex EWKB (SRID 4490) of each geometry; single parts made Multi when the column is Multi."""
-    values = np.asarray(geometries.array, dtype=object)
-    multi = _MULTI.get(geometry_type.removesuffix("Z").removeprefix("Multi")) if geometry_type.startswith("Multi") else None
-    if multi is not None:
-        single = multi.__name__.removeprefix("Multi")
-        values = np.array(
-            [(multi([g]) if not g.is_empty else multi()) if g is not None and g.geom_type == single else g for g in values], dtype=object
-        )
-    return shapely.to_wkb(shapely.set_srid(values, OUTPUT_SRID), hex=True, include_srid=True).tolist()
-
-
-def _merge_geometry_types(have: str, want: str) -> str:
-    """A column type that holds both the stored geometries and the new ones."""
-    if have == want or have.removesuffix("Z") == "Geometry" or have == f"Multi{want}":
-        return have
-    if want == f"Multi{have}":
-        return want
-    return "GeometryZ" if have.endswith("Z") else "Geometry"
-
-
-def _geometry_sql(geometry_type: str) -> sql.Composable:
-    """``geometry(Type, 4490)``; the type name is one this module made, never one from a file."""
-    if not re.fullmatch(r"(Multi)?(Point|LineString|Polygon)Z?|GeometryZ?|GeometryCollectionZ?", geometry_type):
-        msg = f"unexpected geometry type {geometry_type!r}"
-        raise ValueError(msg)
-    return sql.SQL("geometry({}, {})").format(sql.SQL(geometry_type), sql.Literal(OUTPUT_SRID))
-
-
-def _declared_geometry_types(run: RunOutputs) -> dict[str, str | None]:
-    """Geometry type of each GeoPackage layer as declared in the file (``MultiPolygon``, ``Point Z``, ...)."""
-    return {str(name): (str(kind) if kind else None) for name, kind in pyogrio.list_layers(run.geopackage)}
-
-
-def _check_srid(frame: gpd.GeoDataFrame, where: str) -> None:
-    """Every layer of a run is in the output CRS; refuse anything else rather than mislabel it."""
-    epsg = frame.crs.to_epsg() if frame.crs is not None else None
-    if epsg != OUTPUT_SRID:
-        msg = f"{where}: CRS is {frame.crs} but runs are written in EPSG:{OUTPUT_SRID}; run `gis run` again"
-        raise DataError(msg)
+    comment_runs(conn, schema)
 
 
 # -- small helpers -----------------------------------------------------------------------------
@@ -562,18 +402,6 @@ def _project_name(record: dict) -> str | None:
     if isinstance(project, dict):
         return None if project.get("name") is None else str(project["name"])
     return None if project is None else str(project)
-
-
-def _check_identifier(name: object, what: str, where: str, *, error: type[GisError] = DataError) -> None:
-    """A name PostgreSQL keeps as it is once quoted: text, not empty, no NUL, at most 63 bytes."""
-    if not isinstance(name, str) or not name or "\x00" in name or len(name.encode("utf-8")) > _MAX_IDENTIFIER_BYTES:
-        msg = f"{where}: {what} {name!r} cannot be a PostgreSQL name (1 to {_MAX_IDENTIFIER_BYTES} bytes, no NUL); rename it"
-        raise error(msg)
-
-
-def _quote(name: str) -> str:
-    """A name for a message, quoted as SQL would."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _first_line(text: str) -> str:

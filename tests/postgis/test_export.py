@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
-import sqlite3
-from contextlib import closing
 from datetime import datetime
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -16,14 +11,13 @@ import psycopg
 import pyogrio
 import pytest
 import shapely
-from click.testing import CliRunner
+from pgruns import copy_run, count, history, relations, run_counts, write_run
 from psycopg import sql
 from shapely.geometry import MultiPolygon, Point, box
 
-from gis.cli import main
 from gis.errors import DataError, UsageError
 from gis.outputs import postgis
-from gis.outputs.folder import RunOutputs, read_run
+from gis.outputs.folder import read_run
 
 # The GeoPackage's QGIS style table (layer_styles) has an update_time GDAL reads with a warning.
 
@@ -31,83 +25,19 @@ HOSTILE = 'x"; DROP TABLE runs; --'
 HOSTILE_VALUE = "it's \"quoted\"; DROP TABLE runs; --"
 
 
-@pytest.fixture(scope="module")
-def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The output folder of one run of the sample project at a tenth of its scale."""
-    root = tmp_path_factory.mktemp("postgis")
-    runner = CliRunner()
-    result = runner.invoke(main, ["sample", str(root / "city"), "--scale", "0.1", "--seed", "7"])
-    assert result.exit_code == 0, result.output
-    result = runner.invoke(main, ["run", "--no-pdf", "--project", str(root / "city"), "--out", str(root / "out")])
-    assert result.exit_code == 0, result.output
-    return root / "out"
-
-
-def copy_run(source: Path, dest: Path, run_id: str) -> RunOutputs:
-    """A copy of a run's outputs under another run id (in run.json and in the layers' run_id columns)."""
-    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("history", "*.html", "*.xlsx"))
-    record = json.loads((dest / "run.json").read_text(encoding="utf-8"))
-    record["run_id"] = run_id
-    (dest / "run.json").write_text(json.dumps(record), encoding="utf-8")
-    with closing(sqlite3.connect(dest / "planning.gpkg")) as gpkg, gpkg:
-        for (layer,) in gpkg.execute("SELECT table_name FROM gpkg_contents").fetchall():
-            quoted = '"' + layer.replace('"', '""') + '"'
-            if "run_id" in {row[1] for row in gpkg.execute(f"PRAGMA table_info({quoted})")}:
-                # the R-tree triggers call SpatiaLite functions sqlite3 lacks; geometries do not change
-                triggers = gpkg.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (layer,)).fetchall()
-                for name, _ in triggers:
-                    gpkg.execute('DROP TRIGGER "' + name.replace('"', '""') + '"')
-                gpkg.execute(f"UPDATE {quoted} SET run_id = ?", (run_id,))
-                for _, definition in triggers:
-                    gpkg.execute(definition)
-    return read_run(dest)
-
-
-def write_run(folder: Path, run_id: str, layers: dict[str, gpd.GeoDataFrame], indicators: pd.DataFrame) -> RunOutputs:
-    """A hand-made run folder: run.json, indicators.csv and planning.gpkg."""
-    folder.mkdir(parents=True)
-    record = {"run_id": run_id, "project": {"name": "Test city"}, "started": "2026-01-01T00:00:00+00:00",
-              "finished": "2026-01-01T00:00:01+00:00", "synthetic": True}
-    (folder / "run.json").write_text(json.dumps(record), encoding="utf-8")
-    indicators.to_csv(folder / "indicators.csv", index=False)
-    for name, frame in layers.items():
-        frame.to_file(folder / "planning.gpkg", layer=name, driver="GPKG", engine="pyogrio")
-    return read_run(folder)
-
-
-def count(url: str, schema: str, table: str, run_id: str | None = None) -> int:
-    """Rows of ``schema.table`` (of one run when given)."""
-    query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table))
-    with psycopg.connect(url) as conn:
-        if run_id is None:
-            return conn.execute(query).fetchone()[0]
-        return conn.execute(query + sql.SQL(" WHERE run_id = %s"), (run_id,)).fetchone()[0]
-
-
-def tables_in(url: str, schema: str) -> set[str]:
-    """Names of the tables in ``schema``."""
-    with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)).fetchall()
-    return {name for (name,) in rows}
-
-
-def run_counts(url: str, schema: str, run: RunOutputs) -> dict[str, int]:
-    """Rows of one run in every table of the export."""
-    run_id = run.record["run_id"]
-    return {table: count(url, schema, table, run_id) for table in ["runs", "indicators", *run.layers]}
-
-
 def test_export_writes_every_layer_the_indicators_and_the_record(postgis_url, schema, sample_out):
     run = read_run(sample_out)
     run_id = run.record["run_id"]
+    data = [layer for layer in run.layers if layer not in ("layer_styles", "qgis_projects")]
     declared = {str(name): str(kind).upper().replace(" ", "") for name, kind in pyogrio.list_layers(run.geopackage) if kind}
-    spatial_layers = [layer for layer in run.layers if layer in declared]
-    assert spatial_layers
+    spatial_layers = [layer for layer in data if layer in declared]
+    assert spatial_layers and "layer_styles" in run.layers  # the GeoPackage's style table is not exported as data
     summary = postgis.export_run(run, postgis_url, schema=schema)
 
     assert summary.run_id == run_id and summary.schema == schema
-    assert tables_in(postgis_url, schema) == {"runs", "indicators", *run.layers}
-    expected = {"indicators": len(run.indicators), "runs": 1} | {layer: len(run.read_layer(layer)) for layer in run.layers}
+    assert relations(postgis_url, schema) == {"runs", "indicators_history", *map(history, data)}
+    assert relations(postgis_url, schema, "v") == {"indicators", *(history(layer).removesuffix("_history") for layer in data)}
+    expected = {"indicators_history": len(run.indicators), "runs": 1} | {history(layer): len(run.read_layer(layer)) for layer in data}
     assert summary.tables == expected
     for table, rows in expected.items():
         assert count(postgis_url, schema, table) == rows == count(postgis_url, schema, table, run_id), table
@@ -125,20 +55,24 @@ def test_export_writes_every_layer_the_indicators_and_the_record(postgis_url, sc
             " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0] WHERE n.nspname = %s AND a.attname = 'run_id'",
             (schema,),
         ).fetchall()}
-        srids = {conn.execute(sql.SQL("SELECT DISTINCT ST_SRID(geometry) FROM {}").format(sql.Identifier(schema, layer))).fetchone()[0]
+        srids = {conn.execute(sql.SQL("SELECT DISTINCT ST_SRID(geometry) FROM {}").format(sql.Identifier(schema, history(layer)))).fetchone()[0]
                  for layer in spatial_layers}
         first = spatial_layers[0]
         shapes = conn.execute(
-            sql.SQL("SELECT ST_AsBinary(geometry) FROM {} ORDER BY run_row").format(sql.Identifier(schema, first))
+            sql.SQL("SELECT ST_AsBinary(geometry) FROM {} ORDER BY run_row").format(sql.Identifier(schema, history(first)))
         ).fetchall()
         stored = conn.execute(
             sql.SQL("SELECT started, finished, project, synthetic, record FROM {} WHERE run_id = %s").format(sql.Identifier(schema, "runs")),
             (run_id,),
         ).fetchone()
-    assert {name: (srid, kind) for name, srid, kind in spatial} == {layer: (4490, declared[layer]) for layer in spatial_layers}
+    tables_and_views = {name: (srid, kind) for name, srid, kind in spatial}
+    for layer in spatial_layers:  # the history table and its view
+        plain = history(layer).removesuffix("_history")
+        assert tables_and_views.pop(history(layer)) == tables_and_views.pop(plain) == (4490, declared[layer]), layer
+    assert tables_and_views == {}
     assert srids == {4490}
-    assert gist == set(spatial_layers)
-    assert keyed == {"runs", "indicators", *run.layers}  # a btree led by run_id on every table
+    assert gist == set(map(history, spatial_layers))
+    assert keyed == {"runs", "indicators_history", *map(history, data)}  # a btree led by run_id on every table
     started, finished, project, synthetic, record = stored
     assert record == run.record
     assert started == datetime.fromisoformat(run.record["started"])
@@ -169,7 +103,8 @@ def test_export_again_replaces_the_run_and_keeps_the_history(postgis_url, schema
     new = postgis.read_indicators(postgis_url, "20990101T000000Z-second", schema=schema)
     pd.testing.assert_frame_equal(old, first.indicators, check_dtype=False)
     assert new.loc[0, "value"] == 0.123456 != old.loc[0, "value"]
-    assert count(postgis_url, schema, "indicators") == 2 * len(first.indicators)
+    assert count(postgis_url, schema, "indicators_history") == 2 * len(first.indicators)
+    assert count(postgis_url, schema, "indicators") == len(first.indicators)  # the view: the latest run only
 
 
 def test_a_value_postgis_refuses_midway_rolls_the_whole_run_back(postgis_url, schema, sample_out, tmp_path):
@@ -193,23 +128,24 @@ def test_a_value_postgis_refuses_midway_rolls_the_whole_run_back(postgis_url, sc
         postgis.export_run(read_run(bad.out_dir), postgis_url, schema=schema)
     message = str(raised.value)
     assert "\n" not in message and second_layer in message and numeric in message and "rolled back" in message
+    assert "'many'" in message and "double precision" in message and history(second_layer) in message
     assert "127.0.0.1" in message and schema in message
-    for table in ["runs", "indicators", first_layer, second_layer]:
+    for table in ["runs", "indicators_history", history(first_layer), history(second_layer)]:
         assert count(postgis_url, schema, table, "20990101T000000Z-bad") == 0, table
     assert run_counts(postgis_url, schema, good) == before
 
 
 def test_a_failure_after_the_first_table_leaves_nothing_not_even_the_schema(postgis_url, schema, sample_out, monkeypatch):
-    write_table = postgis._write_table
+    write_history = postgis.write_history
     written: list[str] = []
 
-    def fail_on_second(conn, target, schema_name, table, *args, **kwargs):
+    def fail_on_second(conn, schema_name, dest, *args, **kwargs):
         if written:
             raise RuntimeError("disk on fire")
-        written.append(table)
-        return write_table(conn, target, schema_name, table, *args, **kwargs)
+        written.append(dest.source)
+        return write_history(conn, schema_name, dest, *args, **kwargs)
 
-    monkeypatch.setattr(postgis, "_write_table", fail_on_second)
+    monkeypatch.setattr(postgis, "write_history", fail_on_second)
     with pytest.raises(RuntimeError, match="disk on fire"):
         postgis.export_run(read_run(sample_out), postgis_url, schema=schema)
     assert written == ["indicators"]
@@ -227,11 +163,12 @@ def test_hostile_names_and_values_round_trip_and_drop_nothing(postgis_url, tmp_p
     postgis.export_run(run, postgis_url, schema=schema)
     postgis.export_run(run, postgis_url, schema=schema)
 
-    assert tables_in(postgis_url, schema) == {"runs", "indicators", HOSTILE}
+    assert relations(postgis_url, schema) == {"runs", "indicators_history", "x_drop_table_runs_history"}
+    assert relations(postgis_url, schema, "v") == {"indicators", "x_drop_table_runs"}
     with psycopg.connect(postgis_url) as conn:
         rows = conn.execute(
             sql.SQL("SELECT {}, n, ST_GeometryType(geometry), run_id FROM {} ORDER BY run_row").format(
-                sql.Identifier(HOSTILE), sql.Identifier(schema, HOSTILE)
+                sql.Identifier(HOSTILE), sql.Identifier(schema, "x_drop_table_runs")
             )
         ).fetchall()
         assert conn.execute("SELECT to_regtype('geometry') IS NOT NULL").fetchone()[0]  # public and PostGIS still there
@@ -262,21 +199,24 @@ def test_later_runs_add_columns_and_widen_types(postgis_url, schema, tmp_path):
 
     with psycopg.connect(postgis_url) as conn:
         types = dict(conn.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s AND table_name = 'sites'", (schema,)
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s AND table_name = 'sites_history'", (schema,)
         ).fetchall())
         rows = conn.execute(
             sql.SQL("SELECT run_id, n, target, extra, GeometryType(geometry) FROM {} ORDER BY run_id, run_row").format(
-                sql.Identifier(schema, "sites"))
+                sql.Identifier(schema, "sites_history"))
         ).fetchall()
         geometry_types = dict(conn.execute(
             "SELECT f_table_name, type FROM geometry_columns WHERE f_table_schema = %s", (schema,)
         ).fetchall())
-        areas = conn.execute(sql.SQL("SELECT ST_AsText(geometry) FROM {} ORDER BY run_id").format(sql.Identifier(schema, "areas"))).fetchall()
+        areas = conn.execute(sql.SQL("SELECT ST_AsText(geometry) FROM {} ORDER BY run_id").format(sql.Identifier(schema, "areas_history"))).fetchall()
+        shown = conn.execute(sql.SQL("SELECT run_row, n, target, extra FROM {} ORDER BY run_row").format(sql.Identifier(schema, "sites"))).fetchall()
     assert types["n"] == types["target"] == "double precision" and types["extra"] == "text"
-    assert geometry_types == {"sites": "POINT", "areas": "MULTIPOLYGON", "mixed": "GEOMETRY"}
+    assert geometry_types == {"sites_history": "POINT", "areas_history": "MULTIPOLYGON", "mixed_history": "GEOMETRY",
+                              "sites": "POINT", "areas": "MULTIPOLYGON", "mixed": "GEOMETRY"}  # the views follow their tables
     stored = [shapely.from_wkt(text) for (text,) in areas]
     assert [g.geom_type for g in stored] == ["MultiPolygon", "MultiPolygon"]
     assert stored[0].equals(multi) and stored[1].equals(square)
+    assert shown == [(0, 1.5, 0.25, "x"), (1, 2.0, None, "y")]  # the view: the later run, with its new column
     assert rows == [("run-a", 1, None, None, "POINT"), ("run-a", 2, None, None, "POINT"),
                     ("run-b", 1.5, 0.25, "x", "POINT"), ("run-b", 2.0, None, "y", "POINT")]
     assert list(postgis.read_indicators(postgis_url, "run-a", schema=schema).columns) == ["indicator", "value"]
@@ -344,7 +284,7 @@ def test_a_run_id_column_of_the_file_must_be_the_runs_own(postgis_url, schema, t
     frame = gpd.GeoDataFrame({"run_id": ["run-a", "run-a"], "k": [1, 2]}, geometry=[Point(111, 34), Point(112, 35)], crs=4490)
     indicators = pd.DataFrame({"indicator": ["a.b"], "value": [1.0]})
     postgis.export_run(write_run(tmp_path / "a", "run-a", {"sites": frame}, indicators), postgis_url, schema=schema)
-    assert count(postgis_url, schema, "sites", "run-a") == 2
+    assert count(postgis_url, schema, "sites_history", "run-a") == 2
     with pytest.raises(DataError, match="column run_id holds 'run-a'"):
         postgis.export_run(write_run(tmp_path / "b", "run-b", {"sites": frame}, indicators), postgis_url, schema=schema)
     assert count(postgis_url, schema, "runs") == 1
