@@ -35,7 +35,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from gis.errors import DataError, GisError, UsageError
-from gis.outputs.folder import RunOutputs
+from gis.outputs.folder import RunOutputs, current_year
 from gis.outputs.postgis_gpkg import NOT_DATA_LAYERS, read_default_styles, read_layer_infos
 from gis.outputs.postgis_styles import STYLE_SCHEMA, STYLE_TABLE, ViewStyle, write_styles
 from gis.outputs.postgis_tables import (
@@ -56,6 +56,7 @@ from gis.outputs.postgis_tables import (
     table_columns,
     write_history,
 )
+from gis.outputs.summary import plan_targets
 
 log = logging.getLogger(__name__)
 
@@ -227,18 +228,40 @@ def _view_styles(conn: psycopg.Connection, schema: str, run: RunOutputs, places:
 
 
 def list_runs(url: str, *, schema: str) -> pd.DataFrame:
-    """The exported runs, oldest first: run_id, started, finished, project, synthetic, rows.
+    """The exported runs, oldest first: run_id, started, finished, project, synthetic, rows, and the run's plan
+    targets (counted at the level the plan sets them, as ``gis history --out`` counts them), met and short.
 
     ``rows`` counts the run's rows in the indicators history table.
     """
     with _history(url, schema) as (conn, _, indicators):
         query = sql.SQL(
             "SELECT r.run_id, r.started, r.finished, r.project, r.synthetic,"
-            " (SELECT count(*) FROM {indicators} i WHERE i.run_id = r.run_id) AS rows"
+            " (SELECT count(*) FROM {indicators} i WHERE i.run_id = r.run_id) AS rows, r.record ->> 'data_year'"
             " FROM {runs} r ORDER BY r.started NULLS FIRST, r.run_id"  # the last is the latest, as the views read it
         ).format(indicators=sql.Identifier(schema, indicators), runs=sql.Identifier(schema, RUNS_TABLE))
         rows = conn.execute(query).fetchall()
-    return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
+        present = table_columns(conn, schema, indicators)
+        wanted = [c for c in ("run_id", "indicator", "zone_type", "status", "target", "year") if c in present]
+        judged = pd.DataFrame(
+            conn.execute(sql.SQL("SELECT {} FROM {}").format(
+                sql.SQL(", ").join(map(sql.Identifier, wanted)), sql.Identifier(schema, indicators))).fetchall(),
+            columns=wanted,
+        )
+    runs = pd.DataFrame([row[:-1] for row in rows], columns=list(RUN_COLUMNS))
+    counts = [_target_counts(judged[judged["run_id"] == row[0]], row[-1]) if {"indicator", "zone_type", "status", "target"} <= set(wanted)
+              else (None, None, None) for row in rows]
+    runs[["targets", "targets_met", "targets_gap"]] = pd.DataFrame(counts, index=runs.index, dtype="Int64")
+    return runs
+
+
+def _target_counts(rows: pd.DataFrame, data_year: str | None) -> tuple[int, int, int]:
+    """A run's plan targets: all, met, short (of its data year's rows)."""
+    year = int(data_year) if data_year and str(data_year).isdigit() else None
+    if "year" in rows.columns:
+        rows = rows.assign(year=pd.to_numeric(rows["year"], errors="coerce"))
+    targets = plan_targets(current_year(rows, year))
+    status = targets["status"].value_counts()
+    return len(targets), int(status.get("met", 0)), int(status.get("gap", 0))
 
 
 def read_indicators(url: str, run_id: str, *, schema: str) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from shapely.geometry import MultiPolygon, Point, box
 from gis.errors import DataError, UsageError
 from gis.outputs import postgis
 from gis.outputs.folder import read_run
+from gis.outputs.summary import plan_targets
 
 # The GeoPackage's QGIS style table (layer_styles) has an update_time GDAL reads with a warning.
 
@@ -95,9 +96,12 @@ def test_export_again_replaces_the_run_and_keeps_the_history(postgis_url, schema
     postgis.export_run(read_run(second.out_dir), postgis_url, schema=schema)
 
     runs = postgis.list_runs(postgis_url, schema=schema)
-    assert list(runs.columns) == ["run_id", "started", "finished", "project", "synthetic", "rows"]
+    assert list(runs.columns) == ["run_id", "started", "finished", "project", "synthetic", "rows", "targets", "targets_met", "targets_gap"]
     assert list(runs["run_id"]) == [first.record["run_id"], "20990101T000000Z-second"]  # same start: by run_id
     assert list(runs["rows"]) == [len(first.indicators)] * 2
+    targets = plan_targets(first.indicators)  # as `gis history --out` counts them: at the level the plan sets them
+    expected = [len(targets), (targets["status"] == "met").sum(), (targets["status"] == "gap").sum()]
+    assert runs.loc[0, ["targets", "targets_met", "targets_gap"]].tolist() == expected and expected[0] > 50
     assert run_counts(postgis_url, schema, first) == before
     old = postgis.read_indicators(postgis_url, first.record["run_id"], schema=schema)
     new = postgis.read_indicators(postgis_url, "20990101T000000Z-second", schema=schema)
