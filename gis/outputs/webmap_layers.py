@@ -75,6 +75,7 @@ class MapContext:
     choices: dict[str, PanelIndicator] = field(default_factory=dict)  # the panel's indicators, by id
     checks: dict[str, list[PanelLayer]] = field(default_factory=dict)  # the panel's checkboxes, by group ("facilities", "context")
     zone_names: dict[tuple[str, str], str] = field(default_factory=dict)  # every zone's name by (zone_type, zone_id)
+    titles: dict[str, Title] = field(default_factory=dict)  # indicator titles, found once each (_indicator_title)
 
     def t(self, zh: str, en: str | None) -> str:
         """A label in the map's language, escaped: '中文', 'English' or '中文 English'."""
@@ -294,7 +295,13 @@ def _short_title(ctx: MapContext, zh: object, en: object) -> str:
 
 
 def _indicator_title(ctx: MapContext, indicator: str) -> Title:
-    """An indicator's title in Chinese and English: run.json's, else its rows', else its id."""
+    """An indicator's title in Chinese and English: run.json's, else its rows', else its id (found once per map)."""
+    if indicator not in ctx.titles:
+        ctx.titles[indicator] = _find_title(ctx, indicator)
+    return ctx.titles[indicator]
+
+
+def _find_title(ctx: MapContext, indicator: str) -> Title:
     rows = ctx.run.indicators.loc[ctx.run.indicators["indicator"] == indicator]
     zh, en = (str(rows["title_zh"].iloc[0]), str(rows["title_en"].iloc[0])) if not rows.empty else (indicator, indicator)
     pair = spec_pair(ctx.run.record, indicator, "title")
@@ -852,13 +859,21 @@ def _facility_layer(
 def _line_ends(lines: list[LineString]) -> dict[tuple[float, float], list[tuple[int, int, np.ndarray]]]:
     """The lines' ends by node (to 0.1 m): (line, 0 for its start or 1 for its end, unit direction into the line)."""
     nodes: dict[tuple[float, float], list[tuple[int, int, np.ndarray]]] = {}
-    for i, line in enumerate(lines):
-        xy = np.asarray(line.coords)[:, :2]
-        for end, (at, towards) in enumerate(((xy[0], xy[1]), (xy[-1], xy[-2]))):
-            step = towards - at
-            norm = float(np.hypot(*step))
-            if norm > 0:
-                nodes.setdefault((round(float(at[0]), 1), round(float(at[1]), 1)), []).append((i, end, step / norm))
+    if not lines:
+        return nodes
+    xy, which = shapely.get_coordinates(np.asarray(lines, dtype=object), return_index=True)
+    first = np.searchsorted(which, np.arange(len(lines)))  # each line's first vertex; its last is before the next line's first
+    last = np.append(first[1:], len(which)) - 1
+    at = np.stack([first, last], axis=1)  # (line, end): the vertex at the end, and the one next to it
+    towards = np.stack([first + 1, last - 1], axis=1)
+    step = xy[towards] - xy[at]
+    norm = np.hypot(step[..., 0], step[..., 1])
+    keys = xy[at].tolist()
+    for i in range(len(lines)):
+        for end in (0, 1):
+            if norm[i, end] > 0:
+                x, y = keys[i][end]
+                nodes.setdefault((round(x, 1), round(y, 1)), []).append((i, end, step[i, end] / norm[i, end]))
     return nodes
 
 
