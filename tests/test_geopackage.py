@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import xml.etree.ElementTree as ET
+from contextlib import closing
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
+import shapely
 import yaml
 from click.testing import CliRunner
 
 from gis.cli import main
+from gis.outputs.geopackage import GPKG_VERSION, geopackage_version
+from gis.outputs.gpkg_writer import gdal_metadata_xml, geopackage_writer
 from gis.project.vocabulary import output_fields
 
 REFERENCE = Path(__file__).resolve().parent.parent
@@ -181,3 +188,116 @@ def test_columns_have_the_dictionary_types_when_every_value_is_missing(two_runs)
         empty = connection.execute('SELECT count(*) FROM "charging.coverage.county" WHERE target IS NOT NULL').fetchone()[0]
     assert empty == 0
     assert (columns["target"], columns["shortfall"], columns["baseline"], columns["year"]) == ("REAL", "REAL", "REAL", "INTEGER")
+
+
+# Metadata whose XML the writer stores itself (quotes, markup, Chinese, keys differing in case, an empty value) ...
+_PLAIN = {"DESCRIPTION": "a layer", "FIELD_b": 'q"uo\'te <a> & b  ', "FIELD_A": "中文 ü", "FIELD_a_b": "",
+          "FIELD_Z": "z", "FIELD__x": "under", "FIELD_1": "one"}
+# ... and metadata only GDAL writes exactly: it sorts a non-ASCII key by the platform's char, drops control characters.
+_GDAL_ONLY = {"DESCRIPTION": "another", "FIELD_é": "é", "FIELD_ctl": "a\x01b"}
+
+
+def _small_layers() -> dict[str, tuple[pd.DataFrame, dict[str, str], dict[str, str]]]:
+    """Seven layers (frame, metadata, layer options): the writer leaves the metadata of the first to GDAL (it makes
+    the metadata tables), of the third and fourth too (GDAL's alone to write); it stores that of the second before
+    the third is written (and GDAL rewrites it, as it rewrites every layer's), that of the fifth and seventh at the end."""
+    points = gpd.GeoDataFrame({"v": [1, 2]}, geometry=[shapely.Point(111, 34), shapely.Point(112, 35)], crs="EPSG:4490")
+    squares = gpd.GeoDataFrame({"v": [1.5]}, geometry=[shapely.box(111, 34, 111.1, 34.1)], crs="EPSG:4490")
+    table = pd.DataFrame({"v": ["x", None]})
+    return {
+        "first": (points, _PLAIN, {}),
+        "second": (squares, {**_PLAIN, "FIELD_Z": "zz"}, {"SPATIAL_INDEX": "YES"}),
+        "third": (points, _GDAL_ONLY, {}),
+        "fourth": (points, {"DESCRIPTION": "not the layer option's", "FIELD_v": "v"}, {"DESCRIPTION": "replaced"}),
+        "fifth": (table, {"DESCRIPTION": "a table", "FIELD_v": "v & w"}, {}),
+        "sixth": (points, {"DESCRIPTION": "no field described"}, {}),
+        "seventh": (squares, {**_PLAIN, "FIELD_b": "<b>", "FIELD_0": "zero"}, {"SPATIAL_INDEX": "YES"}),
+    }
+
+
+def _metadata(path: Path) -> tuple[list[tuple], list[tuple]]:
+    """Every layer's metadata row (without its timestamp), in order, and the extensions the file declares."""
+    with closing(sqlite3.connect(path)) as connection:
+        rows = connection.execute(
+            "SELECT r.table_name, r.reference_scope, r.column_name, r.row_id_value, m.id, m.md_scope, m.md_standard_uri, "
+            "m.mime_type, m.metadata FROM gpkg_metadata_reference r JOIN gpkg_metadata m ON m.id = r.md_file_id "
+            "ORDER BY r.rowid").fetchall()
+        extensions = connection.execute("SELECT * FROM gpkg_extensions ORDER BY rowid").fetchall()
+    return rows, extensions
+
+
+def _write_through_one_writer(path: Path) -> None:
+    with geopackage_writer(path, version=GPKG_VERSION) as writer:
+        for name, (frame, items, options) in _small_layers().items():
+            writer.write(frame, name, metadata=items, layer_options={"DESCRIPTION": items["DESCRIPTION"], **options},
+                         promote_to_multi=isinstance(frame, gpd.GeoDataFrame))
+
+
+def test_one_writer_stores_every_layer_and_the_metadata_gdal_would(tmp_path):
+    """The layers written through one writer hold what GDAL writes when it sets each layer's metadata itself
+    (pyogrio, one layer at a time: the old way, whose cost grew with the square of the number of layers)."""
+    reference = tmp_path / "gdal.gpkg"
+    for name, (frame, items, options) in _small_layers().items():
+        pyogrio.write_dataframe(frame, reference, layer=name, driver="GPKG", promote_to_multi=isinstance(frame, gpd.GeoDataFrame),
+                                layer_metadata=items, layer_options={"DESCRIPTION": items["DESCRIPTION"], **options},
+                                **({} if reference.exists() else {"dataset_options": {"VERSION": GPKG_VERSION}}))
+    path = tmp_path / "one.gpkg"
+    _write_through_one_writer(path)
+
+    layers = pyogrio.list_layers(path).tolist()
+    assert layers == [["first", "MultiPoint"], ["second", "MultiPolygon"], ["third", "MultiPoint"], ["fourth", "MultiPoint"],
+                      ["sixth", "MultiPoint"], ["seventh", "MultiPolygon"], ["fifth", None]]  # tables without geometry last
+    assert layers == pyogrio.list_layers(reference).tolist()
+    assert geopackage_version(path) == 10200
+    rows, extensions = _metadata(path)
+    assert [row[0] for row in rows] == ["first", "second", "third", "fourth", "fifth", "seventh"]  # "sixth" has no field
+    assert (rows, extensions) == _metadata(reference)
+    contents = "SELECT table_name, data_type, identifier, description, srs_id FROM gpkg_contents ORDER BY rowid"
+    with closing(sqlite3.connect(path)) as connection, closing(sqlite3.connect(reference)) as gdal:
+        assert connection.execute(contents).fetchall() == gdal.execute(contents).fetchall()
+        fourth = "SELECT description FROM gpkg_contents WHERE table_name = 'fourth'"
+        assert connection.execute(fourth).fetchone() == ("replaced",)  # GDAL keeps the layer option's description
+    second = pyogrio.read_info(path, layer="second")["layer_metadata"]
+    assert (second["FIELD_Z"], second["FIELD_b"], second["FIELD_A"]) == ("zz", 'q"uo\'te <a> & b  ', "中文 ü")
+    assert pyogrio.read_info(path, layer="fifth")["layer_metadata"] == {"DESCRIPTION": "a table", "FIELD_v": "v & w"}
+    with closing(sqlite3.connect(path)) as connection:
+        assert connection.execute("SELECT v FROM fifth ORDER BY fid").fetchall() == [("x",), (None,)]
+
+
+def test_the_writer_stores_gdals_xml_itself_or_leaves_it_to_gdal(tmp_path):
+    """The XML is GDAL's to the byte where the writer writes it (keys sorted regardless of case, only &, < and >
+    escaped); metadata it cannot write exactly is refused, and the writer hands it to GDAL."""
+    reference = tmp_path / "gdal.gpkg"
+    frame = _small_layers()["first"][0]
+    pyogrio.write_dataframe(frame, reference, layer="first", driver="GPKG", layer_metadata=_PLAIN)
+    stored = _metadata(reference)[0][0][-1]
+    assert gdal_metadata_xml(_PLAIN) == stored
+    keys = [mdi.get("key") for mdi in ET.fromstring(stored).iter("MDI")]
+    assert keys == ["FIELD_1", "FIELD_A", "FIELD_a_b", "FIELD_b", "FIELD_Z", "FIELD__x"]
+    assert '<MDI key="FIELD_b">q"uo\'te &lt;a&gt; &amp; b  </MDI>' in stored
+    assert gdal_metadata_xml({"DESCRIPTION": "only the description"}) is None  # GDAL keeps it in gpkg_contents
+    for items in ({"FIELD_é": "x"}, {"FIELD_c": "a\x01b"}, {"FIELD_c": " leading blank"}, {"FIELD_c": "\ufeffbom"},
+                  {"FIELD_c": "c", "FIELD_C": "C"}):
+        with pytest.raises(ValueError, match="left to GDAL"):
+            gdal_metadata_xml(items)
+
+
+def _validator() -> list[str] | None:
+    """A command running GDAL's validate_gpkg.py: the venv has no GDAL bindings, the system's Python may."""
+    system = Path("/usr/bin/python3")
+    if not system.exists():
+        return None
+    found = subprocess.run([system, "-c", "import osgeo_utils.samples.validate_gpkg as v; print(v.__file__)"],
+                           capture_output=True, text=True, check=False)
+    return [str(system), found.stdout.strip()] if found.returncode == 0 else None
+
+
+def test_gdal_validator_accepts_a_file_of_one_writer(tmp_path, two_runs):
+    command = _validator()
+    if command is None:
+        pytest.skip("GDAL's validate_gpkg.py is not installed (python3-gdal)")
+    path = tmp_path / "one.gpkg"
+    _write_through_one_writer(path)
+    for checked_path in (path, two_runs[0]):
+        checked = subprocess.run([*command, "--extra", str(checked_path)], capture_output=True, text=True, check=False)
+        assert (checked.returncode, checked.stdout.strip(), checked.stderr.strip()) == (0, "", ""), checked_path

@@ -12,22 +12,19 @@ layer and in the ``data_dictionary`` table; QGIS styles in the web map's colours
 
 from __future__ import annotations
 
-import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from gis.engines.local import IndicatorResult, RunResult
 from gis.methods.zones import measured_within_builtup
 from gis.outputs.folder import CITY_LAYER, CITY_TABLE
 from gis.outputs.geopackage_project import WrittenLayer, write_project
+from gis.outputs.gpkg_writer import GeoPackageWriter, geopackage_writer
 from gis.outputs.qgis_styles import (
     LayerStyle,
     ZoneSymbols,
@@ -50,7 +47,6 @@ GPKG_VERSION = "1.2"  # QGIS 3.22 (Debian) warns on 1.4, GDAL's newest default
 LEVEL_ORDER = ("city", "county", "park")
 COUNTIES_LAYER = "counties"
 GEOMETRY_COLUMN = "geom"
-_SYNC_OPTION = "OGR_SQLITE_SYNCHRONOUS"
 
 
 def zone_layer_name(indicator: str, level: str) -> str:
@@ -120,27 +116,33 @@ def typed(frame: pd.DataFrame) -> pd.DataFrame:
     so a column whose values are all missing in this run is still written as what it is (``target`` real, not text).
 
     A column the dictionary does not know, or whose values do not fit its type (a city's own data), is left as it is."""
-    frame = frame.copy()
-    for column in frame.columns:
+    converted: dict[str, pd.Series] = {}
+    for column, values in frame.items():
         kind = field_type(str(column)) if column != "geometry" else None
         if kind is None:
             continue
-        values = frame[column]
         try:
             if kind == "text":
-                frame[column] = values.astype(object).where(values.notna(), None).map(lambda v: v if v is None else str(v))
+                converted[column] = _as_text(values)
             elif kind == "real":
-                frame[column] = pd.to_numeric(values, errors="raise").astype("float64")
+                converted[column] = pd.to_numeric(values, errors="raise").astype("float64")
             elif values.isna().all():
-                frame[column] = pd.Series(pd.NA, index=frame.index, dtype=_DTYPES[kind])
+                converted[column] = pd.Series(pd.NA, index=frame.index, dtype=_DTYPES[kind])
             else:
-                frame[column] = values.astype(_DTYPES[kind])
+                converted[column] = values.astype(_DTYPES[kind])
         except (ValueError, TypeError):
             continue
-    return frame
+    return frame.assign(**converted)  # one new frame, not a column set at a time (pandas' cost per column)
 
 
-def _write_layer(path: Path, frame: pd.DataFrame, layer: str, description: str, crs: str) -> pd.DataFrame:
+def _as_text(values: pd.Series) -> pd.Series:
+    """``values`` as text, missing ones None (pandas makes it a string column unless every value is missing)."""
+    missing = values.isna().to_numpy()
+    texts = [None if gone else str(value) for value, gone in zip(values.astype(object).to_numpy(), missing, strict=True)]
+    return pd.Series(texts, index=values.index, name=values.name)
+
+
+def _write_layer(writer: GeoPackageWriter, frame: pd.DataFrame, layer: str, description: str, crs: str) -> pd.DataFrame:
     """Write one layer (in ``crs``, described for QGIS; a frame without geometry as an attribute table); return
     it as it reads back."""
     spatial = isinstance(frame, gpd.GeoDataFrame)
@@ -149,14 +151,11 @@ def _write_layer(path: Path, frame: pd.DataFrame, layer: str, description: str, 
         if column != "geometry" and frame[column].dtype == object:
             frame[column] = frame[column].map(lambda v: v if v is None or isinstance(v, bool | int | float) else str(v))
     fields = {f"FIELD_{c}": describe_output(c) for c in frame.columns if c != "geometry" and describe_output(c)}
-    options = {"dataset_options": {"VERSION": GPKG_VERSION}} if not path.exists() else {}
     layer_options = {"DESCRIPTION": description}
     if spatial:
         layer_options |= {"SPATIAL_INDEX": "YES" if len(frame) >= SPATIAL_INDEX_FROM else "NO", "GEOMETRY_NAME": GEOMETRY_COLUMN}
-    pyogrio.write_dataframe(
-        frame, path, layer=layer, driver="GPKG", promote_to_multi=spatial,
-        layer_options=layer_options, layer_metadata={"DESCRIPTION": description, **fields}, **options,
-    )
+    writer.write(frame, layer, metadata={"DESCRIPTION": description, **fields}, layer_options=layer_options,
+                 promote_to_multi=spatial)
     return as_read_back(frame) if spatial else frame.reset_index(drop=True)
 
 
@@ -169,32 +168,14 @@ def _geometry_kind(frame: gpd.GeoDataFrame) -> str:
     return "polygon"
 
 
-@contextmanager
-def _unsynced_sqlite() -> Iterator[None]:
-    """Let SQLite skip its fsync after each layer (GDAL's OGR_SQLITE_SYNCHRONOUS=OFF) for the block.
-
-    The file is a new one in a staging folder: a crash leaves a partial file nobody reads, and
-    :func:`write_geopackage` syncs it once at the end instead of after each of its layers.
-    """
-    previous = pyogrio.get_gdal_config_option(_SYNC_OPTION)
-    pyogrio.set_gdal_config_options({_SYNC_OPTION: "OFF"})
-    try:
-        yield
-    finally:
-        pyogrio.set_gdal_config_options({_SYNC_OPTION: previous})
-
-
 def write_geopackage(
     result: RunResult, path: Path, *, run_id: str, extra_layers: dict[str, tuple[gpd.GeoDataFrame, str]] | None = None
 ) -> dict[str, pd.DataFrame]:
     """Write every layer, the proposal layers (``extra_layers``: name -> frame, description), the data
     dictionary and the QGIS styles into the new file ``path``; return the layers by name, in order,
     as they read back."""
-    with _unsynced_sqlite():
-        written = _write_layers(result, path, run_id=run_id, extra_layers=extra_layers)
-    with path.open("rb+") as handle:
-        os.fsync(handle.fileno())
-    return written
+    with geopackage_writer(path, version=GPKG_VERSION) as writer:
+        return _write_layers(result, writer, run_id=run_id, extra_layers=extra_layers)
 
 
 def _zone_symbols(frames: dict[str, gpd.GeoDataFrame], map_spec: MapSpec, indicator: str, unit: str) -> ZoneSymbols | None:
@@ -217,7 +198,7 @@ def _zone_symbols(frames: dict[str, gpd.GeoDataFrame], map_spec: MapSpec, indica
 
 
 def _write_layers(
-    result: RunResult, path: Path, *, run_id: str, extra_layers: dict[str, tuple[gpd.GeoDataFrame, str]] | None
+    result: RunResult, writer: GeoPackageWriter, *, run_id: str, extra_layers: dict[str, tuple[gpd.GeoDataFrame, str]] | None
 ) -> dict[str, pd.DataFrame]:
     crs = result.project.catalog.project.output_crs
     map_spec = load_map_spec(result.project.root)
@@ -229,7 +210,7 @@ def _write_layers(
 
     def write(name: str, frame: pd.DataFrame, description: str, style: tuple[str, str] | None = None, *,
               role: str, spec: Spec | None = None) -> None:
-        written[name] = _write_layer(path, frame, name, description, crs)
+        written[name] = _write_layer(writer, frame, name, description, crs)
         if style is not None:
             styles.append(LayerStyle(name, GEOMETRY_COLUMN, style_name(name), style[0], style[1], description))
         dictionary.extend((name, c, describe_output(c)) for c in frame.columns if c != "geometry")
@@ -285,10 +266,10 @@ def _write_layers(
         write(name, frame, description, (gaps_qml(kind, colour, opacity=opacity), gaps_sld(name, kind, colour, opacity=opacity)),
               role="proposals", spec=proposed)
     table = pd.DataFrame(dictionary, columns=["layer", "field", "description"])
-    pyogrio.write_dataframe(table, path, layer="data_dictionary", driver="GPKG",
-                            layer_options={"DESCRIPTION": "What every field of every layer means"})
-    write_layer_styles(path, styles)
-    write_project(path, shown, result.project.catalog, crs=crs, start=map_spec.indicators.start, synthetic=result.synthetic)
+    description = "What every field of every layer means"
+    writer.write(table, "data_dictionary", metadata={}, layer_options={"DESCRIPTION": description})
+    write_layer_styles(writer.path, styles, sync=False)  # the writer syncs the file once, at the end
+    write_project(writer.path, shown, result.project.catalog, crs=crs, start=map_spec.indicators.start, synthetic=result.synthetic)
     return written
 
 

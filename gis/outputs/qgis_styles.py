@@ -12,6 +12,7 @@ value are rules (QGIS's graduated renderer has no class for NULL): one per value
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -236,9 +237,13 @@ CREATE TABLE IF NOT EXISTS layer_styles (
 )"""
 
 
-def write_layer_styles(path: Path, styles: list[LayerStyle]) -> None:
-    """Store the styles in the GeoPackage's ``layer_styles`` table, each the default of its layer."""
-    with sqlite3.connect(path) as connection:
+def write_layer_styles(path: Path, styles: list[LayerStyle], *, sync: bool = True) -> None:
+    """Store the styles in the GeoPackage's ``layer_styles`` table, each the default of its layer.
+
+    ``sync=False`` skips SQLite's fsync: for a new file its writer syncs once when it is complete."""
+    with closing(sqlite3.connect(path)) as connection, connection:
+        if not sync:
+            connection.execute("PRAGMA synchronous = OFF")
         connection.execute(_LAYER_STYLES)
         connection.execute(
             "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES (?, ?, ?, ?)",
