@@ -26,14 +26,8 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
-from gis.engines.local import run_project
-from gis.engines.result import RunResult
 from gis.errors import UsageError
 from gis.methods.registry import validate_specs
-from gis.outputs.folder import RunOutputs, read_run
-from gis.outputs.i18n import Lang
-from gis.outputs.report import write_report
-from gis.outputs.write import write_outputs
 from gis.project.check import check_project
 from gis.project.config import ProjectConfig, read_project
 from gis.project.layers import LayerReader
@@ -43,6 +37,13 @@ from gis.proposals import propose, validate_proposals
 
 if TYPE_CHECKING:
     import folium
+
+    from gis.engines.result import RunResult
+    from gis.outputs.folder import RunOutputs
+    from gis.outputs.i18n import Lang
+
+# The writers of the outputs (the workbook's openpyxl, the report's jinja2, the map's folium) are imported by the
+# methods that write them: loading and checking a project never pays for them.
 
 ENGINES = ("local", "dask")
 log = logging.getLogger("gis")
@@ -85,6 +86,8 @@ def run(project: ProjectConfig, *, engine: str = "local", scheduler: str | None 
         workers: int = 2, on_step: Callable[[str], None] | None = None) -> Result:
     """Run the project's indicators on the local engine or on Dask; ``on_step`` is told each step's name as it starts."""
     if engine == "local":
+        from gis.engines.local import run_project
+
         if scheduler:
             msg = "a scheduler goes with engine 'dask'"
             raise UsageError(msg)
@@ -135,12 +138,16 @@ class Result:
         """Write every output (as ``gis run`` does) into ``out_dir``; return the run record.
 
         ``pdf=False`` writes the report and the brief as HTML only (``gis run --no-pdf``)."""
+        from gis.outputs.write import write_outputs
+
         record = write_outputs(self.run, Path(out_dir), pdf=pdf)
         self._saved = Path(out_dir)
         return record
 
     def _outputs(self) -> RunOutputs:
         """The run's files: where it was saved, else a scratch folder kept as long as this object."""
+        from gis.outputs.folder import read_run
+
         if self._saved is None:
             scratch = tempfile.mkdtemp(prefix="gis-result-")
             weakref.finalize(self, shutil.rmtree, scratch, ignore_errors=True)
@@ -157,6 +164,8 @@ class Result:
 
     def report(self, path: str | Path, *, lang: Lang = "both") -> Path:
         """Write the HTML report to ``path`` (``lang``: both, zh or en)."""
+        from gis.outputs.report import write_report
+
         return write_report(self._outputs(), Path(path), layers=self.run.layers, lang=lang)
 
     def to_geopackage(self, path: str | Path) -> Path:

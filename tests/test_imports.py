@@ -10,7 +10,13 @@ is ``from gis.a import b`` to ``gis.a`` itself when every name it takes is a sub
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
+
+import geopandas as gpd
+from shapely.geometry import Point
 
 PACKAGE = Path(__file__).resolve().parent.parent / "gis"
 
@@ -115,3 +121,96 @@ def test_cycles_are_found_in_a_hand_made_graph() -> None:
 def test_no_import_cycle() -> None:
     found = cycles(import_graph())
     assert not found, "import cycles in gis/: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+# --- what each command imports ------------------------------------------------------------------------
+
+HEAVY = ("folium", "branca", "openpyxl", "weasyprint", "dask", "distributed", "jinja2", "matplotlib")
+"""Libraries imported only by the code that writes their files (map, workbook, report and brief, PDFs) or runs
+on them (Dask): a command that writes none of those files must not pay for them."""
+
+_LOADED = f"print(json.dumps(sorted(m for m in {list(HEAVY)!r} if m in sys.modules)))"
+"""A line printing which of :data:`HEAVY` the interpreter has imported, as a JSON list."""
+
+_COMMAND = f"""
+import json, sys
+from gis.cli.main import main
+try:
+    main(sys.argv[1:], prog_name="gis", standalone_mode=False)
+    code = 0
+except SystemExit as exc:
+    code = exc.code or 0
+print(code)
+{_LOADED}
+"""
+"""``gis ARGS`` in this process, then its exit code and the heavy libraries it imported."""
+
+
+def _fresh(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a fresh interpreter (nothing imported yet) with ``args``."""
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False, timeout=300)
+
+
+def _heavy_after(statement: str) -> list[str]:
+    """The heavy libraries a fresh interpreter has imported after ``statement``."""
+    done = _fresh(f"import json, sys\n{statement}\n{_LOADED}")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _command(*args: str) -> tuple[int, list[str], str]:
+    """``gis ARGS`` in a fresh interpreter: its exit code, the heavy libraries it imported and its standard error."""
+    done = _fresh(_COMMAND, *args)
+    lines = done.stdout.splitlines()
+    assert len(lines) >= 2, done.stderr
+    return int(lines[-2]), json.loads(lines[-1]), done.stderr
+
+
+def test_import_gis_and_the_command_line_import_no_writer() -> None:
+    assert _heavy_after("import gis") == []
+    assert _heavy_after("import gis.cli.main") == []
+    assert _heavy_after("import gis; gis.load_project") == [], "the API module itself imports no writer"
+    assert _heavy_after("import gis.outputs.write") == [], "writing outputs imports each writer where it writes"
+    assert _heavy_after("import gis.outputs.webmap") == ["branca", "folium", "jinja2"], "the probe sees an import"
+
+
+def _tiny_project(make_project) -> Path:
+    lots = gpd.GeoDataFrame(
+        {"id": ["L1", "L2"], "name": ["a", "b"], "spaces": [100, 100], "charger_spaces": [30, 10]},
+        geometry=[Point(500_100, 3_800_100), Point(501_500, 3_800_500)], crs="EPSG:4546",
+    )
+    spec = {
+        "id": "charging.parking_share", "method": "ratio", "inputs": {"features": "lots"},
+        "parameters": {"numerator": "charger_spaces", "denominator": "spaces"},
+        "target": {"comparator": ">=", "clause": "二(四)", "wording": "test", "value": 0.25},
+        "shortfall": {"unit": "spaces", "factor": 1, "decimals": 0},
+    }
+    return make_project({"lots": lots}, [spec])
+
+
+def test_commands_import_only_what_their_files_need(make_project, tmp_path: Path) -> None:
+    root = _tiny_project(make_project)
+    out = tmp_path / "out"
+
+    assert _command("--help")[:2] == (0, [])
+
+    code, heavy, said = _command("check", "--project", str(root), "--out", str(tmp_path / "check"))
+    assert code == 0, said
+    assert "1 of 1 indicators will run" in said, "the check did its work"
+    assert heavy == []
+    for command in ("layers", "targets"):
+        code, heavy, said = _command(command, "--project", str(root), "--format", "csv")
+        assert (code, heavy) == (0, []), said
+
+    code, heavy, said = _command("-q", "run", "--project", str(root), "--out", str(out), "--no-pdf")
+    assert code == 0, said
+    assert (out / "map.html").is_file() and (out / "gaps.xlsx").is_file() and not (out / "report.pdf").exists()
+    assert heavy == ["branca", "folium", "jinja2", "openpyxl"], "the map, the workbook and the report's: no PDF, no Dask"
+
+    for command in (["history"], ["diff", "latest"]):
+        code, heavy, said = _command(*command, "--out", str(out))
+        assert (code, heavy) == (0, []), said
+    code, heavy, said = _command("report", "--out", str(out), "--no-pdf")
+    assert (code, heavy) == (0, ["jinja2", "openpyxl"]), said
+    code, heavy, said = _command("map", "--out", str(out))
+    assert (code, heavy) == (0, ["branca", "folium", "jinja2"]), said

@@ -155,7 +155,7 @@ def test_a_failure_writing_the_staging_folder_names_the_output(case, monkeypatch
     def full_disk(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr("gis.outputs.write.write_workbook", full_disk)
+    monkeypatch.setattr("gis.outputs.workbook.write_workbook", full_disk)  # imported by write.py where gaps.xlsx is written
     code, output = run_cli(project, out)
 
     assert code == 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from gis.values import is_missing
+if TYPE_CHECKING:
+    import pandas as pd
 
 console = Console(stderr=True)
 """Messages, progress and the tables meant for people: on standard error."""
@@ -15,6 +17,8 @@ console = Console(stderr=True)
 
 def print_frame(frame: pd.DataFrame, title: str, output_format: str) -> None:
     """A DataFrame as a rich table on the console, or as CSV on standard output."""
+    from gis.values import is_missing
+
     if output_format == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
         return

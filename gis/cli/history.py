@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from gis.cli.console import console, print_frame
 from gis.cli.options import db_option, format_option, out_option, schema_option
 from gis.errors import DataError, UsageError
-from gis.outputs.text import format_bare
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @click.command()
@@ -83,6 +85,10 @@ def diff(run_a: str, run_b: str, out_dir: Path, db_url: str | None, schema: str,
 
 def readable_diff(changes: pd.DataFrame) -> pd.DataFrame:
     """The diff with value, status and shortfall each as 'before → after', shares in percent."""
+    import pandas as pd
+
+    from gis.outputs.text import format_bare
+
     rows = []
     for row in changes.itertuples(index=False):
         unit = row.shortfall_unit if isinstance(row.shortfall_unit, str) else ""

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from gis.outputs.i18n import LANGS
+from gis.bilingual import LANGS
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -10,15 +10,17 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from gis.api import load_project
 from gis.cli.console import console, print_listing
 from gis.cli.options import format_option, project_option
 from gis.errors import UsageError
-from gis.project.config import reference_root
+
+# The project's modules (and what they import) are imported by the commands that use them: `gis --help` needs none.
 
 
 def _copy_reference(dest: Path) -> None:
     """Copy the reference project's catalog, specs and map specs into ``dest``."""
+    from gis.project.config import reference_root
+
     source = reference_root()
     (dest / "layers").mkdir(parents=True, exist_ok=True)
     shutil.copy2(source / "layers" / "catalog.yaml", dest / "layers" / "catalog.yaml")
@@ -39,10 +41,19 @@ def _own_project(directory: Path) -> bool:
 
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--region", type=click.Choice(["sanmenxia", "henan"]), default="sanmenxia", show_default=True,
+              help="sanmenxia: the reference city (6 counties); henan: the whole province (157 counties, 18 cities, "
+                   "10 m land cover generated tile by tile).")
 @click.option("--seed", type=int, default=2025, show_default=True, help="Random seed of the synthetic data.")
-@click.option("--scale", type=float, default=1.0, show_default=True, help="Multiplies feature counts and refines rasters.")
-def sample(directory: Path, seed: int, scale: float) -> None:
-    """Build the sample project of the reference city (synthetic data, real county boundaries) in DIRECTORY.
+@click.option("--scale", type=float, default=1.0, show_default=True,
+              help="Multiplies feature counts; below 1 also coarsens the rasters (henan: land cover 10 m / sqrt(scale), "
+                   "e.g. 0.01 gives 100 m for a quick variant).")
+@click.option("--tile", type=click.IntRange(min=512), default=None, metavar="CELLS",
+              help="henan: cells per side of a generated raster tile, a multiple of 512 (default 4096, about 1.2 GB at "
+                   "peak; 2048 needs less memory).  Changes the memory used, not the data.")
+def sample(directory: Path, region: str, seed: int, scale: float, tile: int | None) -> None:
+    """Build a sample project (synthetic data, real county boundaries) in DIRECTORY: the reference city, or with
+    --region henan the whole province.
 
     A folder made by `gis init` is refused: its catalog points at your own files in layers/data/, so the sample
     would never be read there; build the sample in a folder of its own to see a worked example.
@@ -50,17 +61,39 @@ def sample(directory: Path, seed: int, scale: float) -> None:
     if not math.isfinite(scale) or scale <= 0:
         msg = f"--scale must be a positive number, not {scale}"
         raise UsageError(msg)
+    if tile is not None and (region != "henan" or tile % 512):
+        msg = (f"--tile {tile}: give a multiple of 512 (e.g. 2048)" if region == "henan"
+               else "--tile applies to --region henan only (the Sanmenxia rasters are small enough to make at once)")
+        raise UsageError(msg)
     if _own_project(directory):
         msg = (f"{directory} is a project of your own: its catalog points at your files in {directory / 'layers' / 'data'}, "
                "not at sample data, so a sample built here would not be used; put your files there (gis check says which), "
                "or build the sample in a new folder: gis sample SAMPLE_DIR")
         raise UsageError(msg)
-    from gis.sample import build_sample
+    catalog = directory / "layers" / "catalog.yaml"
+    if catalog.exists():
+        from gis.project.catalog import read_catalog
+        from gis.sample.province.geography import PROVINCE_ID
 
-    if not (directory / "layers" / "catalog.yaml").exists():
-        _copy_reference(directory)
-    with console.status("building synthetic sample data"):
-        files = build_sample(directory / "layers" / "sample", seed=seed, scale=scale)
+        found = "henan" if read_catalog(catalog).project.city.id == PROVINCE_ID else "sanmenxia"
+        if found != region:
+            msg = (f"{directory} holds the {found} sample; build the {region} sample in a new folder: "
+                   f"gis sample NEW_DIR --region {region}")
+            raise UsageError(msg)
+    if region == "henan":
+        from gis.sample.province import build_province, write_province_project
+
+        if not catalog.exists():
+            write_province_project(directory)
+        with console.status("building the synthetic Henan sample (the rasters tile by tile)"):
+            files = build_province(directory / "layers" / "sample", seed=seed, scale=scale, **({"tile": tile} if tile else {}))
+    else:
+        from gis.sample import build_sample
+
+        if not catalog.exists():
+            _copy_reference(directory)
+        with console.status("building synthetic sample data"):
+            files = build_sample(directory / "layers" / "sample", seed=seed, scale=scale)
     console.print(f"sample data (SYNTHETIC except county boundaries): {len(files)} files in {directory / 'layers' / 'sample'}")
 
 
@@ -105,6 +138,7 @@ def check(project_dir: Path, out_dir: Path) -> None:
 
     The table never replaces a run's own data_quality.csv: given a run's output folder, it goes to OUT/check/.
     """
+    from gis.api import load_project
     from gis.methods.registry import spec_layers
     from gis.outputs.write import check_table_folder, write_quality_table
     from gis.project.check import CANNOT_RUN, NOT_ASSESSED, WILL_RUN, check_indicators, check_project
@@ -149,6 +183,7 @@ def check(project_dir: Path, out_dir: Path) -> None:
 @format_option("csv", "md")
 def layers(project_dir: Path, output_format: str) -> None:
     """List the catalog: each layer, its file, source and whether the data is there."""
+    from gis.api import load_project
     from gis.outputs.tables import layers_table
 
     project = load_project(project_dir)
@@ -160,6 +195,7 @@ def layers(project_dir: Path, output_format: str) -> None:
 @format_option("csv", "md")
 def targets(project_dir: Path, output_format: str) -> None:
     """List the indicators and their targets (--format md gives the README's table)."""
+    from gis.api import load_project
     from gis.outputs.tables import targets_table
 
     project = load_project(project_dir)

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gis.api import load_project
-from gis.api import run as run_analyses
 from gis.cli.console import console
 from gis.cli.options import lang_option, out_option, pdf_option, project_option
 from gis.errors import UsageError
-from gis.outputs.i18n import Lang
-from gis.outputs.plan_coverage import coverage_line, plan_coverage
-from gis.outputs.summary import assessed_line, headline
-from gis.outputs.text import format_bare, format_number, format_value, zone_shortfalls
-from gis.values import is_missing
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from gis.bilingual import Lang
 
 log = logging.getLogger("gis")
 
@@ -28,6 +25,10 @@ log = logging.getLogger("gis")
 def print_gaps(indicators: pd.DataFrame, *, target_year: int, project_name: str, synthetic: bool) -> None:
     """One line per indicator with a gap: the city (or top) row and the zones that fall short; then one line
     listing the indicators not assessed, each with the layer it lacks."""
+    from gis.outputs.summary import assessed_line, headline
+    from gis.outputs.text import format_bare, format_number, format_value, zone_shortfalls
+    from gis.values import is_missing
+
     counts = indicators["status"].value_counts().to_dict()
     rows = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("met", "gap", "no_data", "no_target", "not_assessed") if k != "not_assessed" or k in counts)
     console.print(f"[bold]Plan targets {target_year}[/]: {escape(headline(indicators))}", highlight=False)
@@ -71,6 +72,11 @@ def print_gaps(indicators: pd.DataFrame, *, target_year: int, project_name: str,
 def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, ...], engine: str,
         scheduler: str | None, workers: int, lang: Lang, pdf: bool) -> None:
     """Run every analysis of a project and write indicators.csv, planning.gpkg and run.json."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from gis.api import load_project
+    from gis.api import run as run_analyses
+    from gis.outputs.plan_coverage import coverage_line, plan_coverage
     from gis.outputs.write import write_outputs
 
     if scheduler and engine != "dask":

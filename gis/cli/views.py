@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from gis.cli.console import console
 from gis.cli.options import lang_option, out_option, pdf_option
-from gis.outputs.i18n import Lang
+
+if TYPE_CHECKING:
+    from gis.bilingual import Lang
 
 
 @click.command("map")

@@ -24,6 +24,7 @@ import pyogrio
 import yaml
 
 from gis.errors import ConfigError, UsageError
+from gis.project._yaml import load_yaml
 from gis.project.catalog import read_catalog
 from gis.project.vocabulary import input_fields
 
@@ -60,7 +61,7 @@ class Project:
 
     def layers(self) -> dict[str, Any]:
         """The catalog's ``layers`` as plain data."""
-        data = yaml.safe_load(self.catalog_path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(self.catalog_path)[0] or {}
         return dict(data.get("layers") or {})
 
 

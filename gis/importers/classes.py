@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gis.errors import UsageError
+from gis.project._yaml import parse_yaml
 from gis.project.catalog import LandClass
 
 LANDUSE_TABLES = ("gbt21010_2017", "landuse_2023")
@@ -119,7 +119,7 @@ def normalise_code(value: object) -> str:
 
 def _load(name: str) -> dict[str, Any]:
     text = (importlib.resources.files("gis.importers") / "tables" / f"{name}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return parse_yaml(text, f"gis/importers/tables/{name}.yaml")[0]
 
 
 @cache

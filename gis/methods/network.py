@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 from shapely.ops import substring
+
+if TYPE_CHECKING:
+    from scipy.sparse import coo_matrix
 
 NODE_TOLERANCE_M = 0.01
 """End points closer than this are one node; a road ending within this of a grade-separated road joins it."""
@@ -89,6 +91,8 @@ def build_network(lines: Sequence[object] | np.ndarray, separated: Sequence[bool
 
 def _graph(network: RoadNetwork, source_to: np.ndarray, source_cost: np.ndarray) -> coo_matrix:
     """The directed graph of the network (both ways along every edge) plus a source node joined to ``source_to``."""
+    from scipy.sparse import coo_matrix  # scipy is imported by the runs that walk a network, not by every command
+
     source = network.nodes
     a = np.concatenate([network.start, network.end, np.full(len(source_to), source)])
     b = np.concatenate([network.end, network.start, source_to])
@@ -140,6 +144,8 @@ def service_lines(network: RoadNetwork, facilities: Sequence[object] | np.ndarra
     access = distance - left
     cost = np.concatenate([access + along, access + (length - along)])  # to the edge's start and end
     reach = cost < distance
+    from scipy.sparse.csgraph import dijkstra
+
     graph = _graph(network, to[reach], cost[reach]).tocsr()
     far = dijkstra(graph, directed=True, indices=network.nodes, limit=distance)[: network.nodes]
     spare_start = distance - far[network.start]  # inf distance gives -inf: not reached

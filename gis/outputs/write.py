@@ -26,19 +26,18 @@ from gis.outputs._files import (
     replaced_whole,
     staging_folder,
 )
-from gis.outputs.brief import write_brief, write_brief_pdf
 from gis.outputs.folder import RunOutputs
-from gis.outputs.geopackage import write_geopackage
 from gis.outputs.history import HISTORY_DIR, history_root
 from gis.outputs.i18n import Lang
 from gis.outputs.pdf import pdf_engine, warn_missing, write_pdf
 from gis.outputs.plan_coverage import coverage_counts, plan_coverage
-from gis.outputs.report import report_context, write_report
-from gis.outputs.workbook import write_workbook
 from gis.project.catalog import SYNTHETIC_NOTE
 from gis.project.layers import LayerReader
 from gis.project.quality import QualityNote, quality_table
 from gis.proposals import proposal_frames, propose
+
+# Each writer is imported where its file is written (the workbook's openpyxl, the report's and the brief's jinja2,
+# the map's folium, the PDFs' WeasyPrint): `gis check`, which writes data_quality.csv only, imports none of them.
 
 PDF_FILES = ("report.pdf", "brief.pdf")
 """The printed outputs: written when WeasyPrint can run (it needs Pango), else left out of the run's set."""
@@ -82,6 +81,7 @@ def package_versions() -> dict[str, str]:
 def write_views(run: RunOutputs, folder: Path, *, layers: LayerReader | None = None, lang: Lang = "both", pdf: bool = True) -> list[Path]:
     """The views a planner opens first, made from the run's own files: map, report, brief and workbook."""
     from gis.outputs.webmap import write_map  # folium is heavy: imported when a map is written
+    from gis.outputs.workbook import write_workbook
 
     return [
         write_map(run, folder / "map.html", layers=layers, lang=lang),
@@ -106,6 +106,9 @@ def write_printed(run: RunOutputs, folder: Path, *, layers: LayerReader | None =
     The run's layers are read once for all four. ``step`` (a one-item list) is set to the name being
     written, for the caller's error message.
     """
+    from gis.outputs.brief import write_brief, write_brief_pdf
+    from gis.outputs.report import report_context, write_report
+
     step = step if step is not None else [""]
     context = report_context(run, layers=layers, lang=lang)
     step[0] = "report.html"
@@ -136,6 +139,8 @@ def check_table_folder(out_dir: Path) -> Path:
 def rebuild_report(run: RunOutputs, out_dir: Path, *, lang: Lang = "both", pdf: bool = True) -> list[Path]:
     """Rewrite the report, the brief (HTML, and PDF when WeasyPrint can run) and ``gaps.xlsx`` of a finished run
     in ``out_dir``: all are replaced, or none. A PDF not made this time is removed with the rest (never left stale)."""
+    from gis.outputs.workbook import write_workbook
+
     names = (*PRINTED_FILES, "gaps.xlsx")
     unchanged = f"nothing was written; {', '.join(str(out_dir / name) for name in names)} are as they were"
     remove_stale_scratch(out_dir)
@@ -285,7 +290,9 @@ def _write_staging(result: RunResult, staging: Path, run_id: str, out_dir: Path,
 
     An error names the output (as it would be in ``out_dir``) that was being written.
     """
-    from gis.outputs.webmap import write_map  # folium is heavy: imported when a map is written
+    from gis.outputs.geopackage import write_geopackage
+    from gis.outputs.webmap import write_map
+    from gis.outputs.workbook import write_workbook
 
     step = "indicators.csv"
     try:

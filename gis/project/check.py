@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from pyproj import CRS
 
 from gis.errors import DataError
 from gis.project.catalog import Catalog
+from gis.project.georef import crs_code
 from gis.project.layers import LayerReader
 from gis.project.rasters import inspect_raster, open_raster
 from gis.project.specs import Spec
@@ -51,7 +53,7 @@ def _check_raster(project: LayerReader, name: str) -> list[Finding]:
                 text = f"codes {unknown[:10]} are not in 'layers.{name}.classes'"
                 findings.append(Finding("warning", name, f"{path}: {text}; they count as not permeable"))
                 project.note(name, text, "counted as not permeable; add them to the class table", field="classes")
-        summary = f"{dataset.width}x{dataset.height} cells of {abs(dataset.transform.a):g} m, {dataset.crs.to_string()}"
+        summary = f"{dataset.width}x{dataset.height} cells of {abs(dataset.transform.a):g} m, {crs_code(CRS.from_user_input(dataset.crs.to_wkt()))}"
     findings.append(Finding("ok", name, summary))
     return findings
 

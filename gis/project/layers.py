@@ -225,7 +225,7 @@ class LayerReader:
         if county:
             self._check_area_of_use(name, path, frame, crs_from)
         if frame.crs != CRS.from_user_input(self.crs):
-            self.note(name, f"stored in {frame.crs.to_string()}", f"reprojected to {self.crs} for measuring", severity="info")
+            self.note(name, f"stored in {frame.crs.to_string()}", f"reprojected to {crs_code(CRS.from_user_input(self.crs))} for measuring", severity="info")
         stored, frame = frame, frame.to_crs(self.crs)
         if county and not frame.empty:
             self._check_zone(name, frame)

@@ -11,7 +11,7 @@ import importlib.resources
 from dataclasses import dataclass
 from functools import cache
 
-import yaml
+from gis.project._yaml import parse_yaml
 
 FIELD_TYPES = ("text", "integer", "real", "boolean")
 SHAPEFILE_NAME_MAX = 10
@@ -40,7 +40,7 @@ class OutputField:
 @cache
 def _dictionary() -> dict:
     text = (importlib.resources.files("gis.project") / "dictionary.yaml").read_text(encoding="utf-8")
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return parse_yaml(text, "gis/project/dictionary.yaml")[0]
 
 
 def input_fields(layer: str) -> dict[str, str]:

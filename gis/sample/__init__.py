@@ -15,6 +15,8 @@ and :mod:`~gis.sample.rasters`; then, each from a random stream of its own, the 
 (:mod:`~gis.sample.roads`), the county statistics, projects, buildings and institutions of
 :mod:`~gis.sample.energy` and the polluters, fuel outlets, water and villages of
 :mod:`~gis.sample.environment`; :mod:`~gis.sample.writers` writes the files.
+
+The province sample (all of Henan, ``gis sample DIR --region henan``) is :mod:`gis.sample.province`.
 """
 
 from __future__ import annotations
