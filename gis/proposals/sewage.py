@@ -262,7 +262,12 @@ def propose_sewer_extensions(ctx: Context, item: IndicatorResult, settings: Sewe
     gaps["collection_m"] = [plan.collection_m for plan in plans]
     gaps["trunk_m"] = [plan.trunk_m for plan in plans]
     gaps["length_m"] = gaps["collection_m"] + gaps["trunk_m"]
-    gaps["left_km2"] = [_left(geom, all_lines, distance, params.min_gap_area_m2).area / 1e6 for geom in gaps.geometry.values]
+    tree = shapely.STRtree(np.asarray(all_lines, dtype=object))  # a line farther than distance from a gap cannot cover it
+    gaps["left_km2"] = [
+        _left(geom, [all_lines[i] for i in np.sort(tree.query(geom, predicate="dwithin", distance=distance))], distance,
+              params.min_gap_area_m2).area / 1e6
+        for geom in gaps.geometry.values
+    ]
     gaps["closed_km2"] = (gaps[area_field] - gaps["left_km2"]).clip(lower=0)
     gaps["lines"] = [plan.lines for plan in plans]
     if settings.population is not None and settings.population not in reader.catalog.layers:
