@@ -214,3 +214,14 @@ def test_commands_import_only_what_their_files_need(make_project, tmp_path: Path
     assert (code, heavy) == (0, ["jinja2", "openpyxl"]), said
     code, heavy, said = _command("map", "--out", str(out))
     assert (code, heavy) == (0, ["branca", "folium", "jinja2"]), said
+
+
+def test_reading_a_finished_run_imports_no_raster_library() -> None:
+    """`gis history`, `gis diff` and `gis export` read run folders: no exactextract or rasterio (0.4 s) for that."""
+    probe = "print(json.dumps(sorted(m for m in ('exactextract', 'rasterio', 'gis.proposals.registry') if m in sys.modules)))"
+    for statement in ("import gis.outputs.history", "import gis.outputs.folder", "from gis.proposals import PROPOSAL_COLUMNS"):
+        done = _fresh(f"import json, sys\n{statement}\n{probe}")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout.splitlines()[-1]) == [], statement
+    done = _fresh("import json, sys\nfrom gis.proposals import propose\n" + probe)
+    assert json.loads(done.stdout.splitlines()[-1]) == ["exactextract", "gis.proposals.registry", "rasterio"], "the probe sees them"

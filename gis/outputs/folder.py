@@ -13,7 +13,7 @@ import pyogrio
 
 from gis.errors import DataError, UsageError
 from gis.outputs.plan_coverage import PLAN_COVERAGE_COLUMNS
-from gis.proposals import PROPOSAL_COLUMNS
+from gis.proposals.columns import PROPOSAL_COLUMNS
 
 RUN_FILES = ("indicators.csv", "planning.gpkg", "run.json")
 CITY_LAYER = "city"  # the city's outline in the GeoPackage (gis.outputs.geopackage writes it)

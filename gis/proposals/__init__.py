@@ -24,12 +24,37 @@ table in Chinese and English (``action_zh``/``action_en``, ``unit``/``unit_zh``,
 :mod:`~gis.proposals.registry` the kinds, the check of the blocks when a project loads, and :func:`propose`.
 """
 
-from gis.proposals.common import PROPOSAL_COLUMNS, PROPOSAL_FIELDS, Proposals, proposals_layer_name
-from gis.proposals.greedy import greedy_cover
-from gis.proposals.registry import KINDS, ProposalSettings, proposal_kind, proposal_settings, propose, validate_proposals
-from gis.proposals.write import proposal_frames, write_proposals
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from gis.proposals.columns import PROPOSAL_COLUMNS, PROPOSAL_FIELDS
+
+if TYPE_CHECKING:
+    from gis.proposals.common import Proposals, proposals_layer_name
+    from gis.proposals.greedy import greedy_cover
+    from gis.proposals.registry import KINDS, ProposalSettings, proposal_kind, proposal_settings, propose, validate_proposals
+    from gis.proposals.write import proposal_frames, write_proposals
 
 __all__ = [
     "KINDS", "PROPOSAL_COLUMNS", "PROPOSAL_FIELDS", "ProposalSettings", "Proposals", "greedy_cover", "proposal_frames", "proposal_kind",
     "proposal_settings", "proposals_layer_name", "propose", "validate_proposals", "write_proposals",
 ]
+
+_WHERE = {
+    "Proposals": "common", "proposals_layer_name": "common", "greedy_cover": "greedy", "KINDS": "registry",
+    "ProposalSettings": "registry", "proposal_kind": "registry", "proposal_settings": "registry", "propose": "registry",
+    "validate_proposals": "registry", "proposal_frames": "write", "write_proposals": "write",
+}
+"""Where each name lives: imported when first asked for, so that reading a finished run's proposals.csv
+(``PROPOSAL_COLUMNS``) does not import the kinds and the methods they use."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"gis.proposals.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    msg = f"module 'gis.proposals' has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -25,7 +25,8 @@ from gis.project._yaml import key_error, validate
 from gis.project.config import ProjectConfig
 from gis.project.specs import Spec
 from gis.proposals.charging import COVERAGE_SITES, FAST_CHARGING, PARKING_SPACES, CoverageSettings, FastSettings, ParkingSettings
-from gis.proposals.common import PROPOSAL_COLUMNS, Context, Kind, KindSettings, Part, Proposals, not_assessed
+from gis.proposals.columns import PROPOSAL_COLUMNS
+from gis.proposals.common import Context, Kind, KindSettings, Part, Proposals, not_assessed
 from gis.proposals.heating import COAL_BOILERS, CoalSettings
 from gis.proposals.permeable import PERMEABLE_BLOCKS, PermeableSettings
 from gis.proposals.projects import PROJECT_TOTALS, ProjectTotalsSettings
