@@ -32,9 +32,12 @@ test: lint
 	$(BIN)/python -m pytest
 
 # Benchmarks against the peers a user would otherwise use (not part of `make test`; ~12 min once the samples exist).
+# `make bench SCALE=province` measures the whole province instead (SCALE=1,10,province mixes; province0.01 is a
+# quick 100 m variant); WORKLOADS=run,only picks workloads (default: all; at the province: sample, run, only).
+BENCH_SCALES := 1,4,10
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	$(BIN)/python tests/benchmarks/bench.py --scales 1,4,10 --work build/bench
+	$(BIN)/python tests/benchmarks/bench.py --scales $(or $(SCALE),$(BENCH_SCALES)) --work build/bench $(if $(WORKLOADS),--workloads $(WORKLOADS))
 
 # The README's screenshots, taken by the test suite's headless Chromium from the sample run.
 screenshots: $(STAMP)

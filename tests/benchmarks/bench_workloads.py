@@ -208,8 +208,19 @@ def join(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable[[ob
 # --- the whole run against reading every input once ------------------------------------------
 
 
+def _written_values(out: Path) -> dict:
+    """The values of the indicators.csv a run wrote, in a fixed row order (indicator, zone, year)."""
+    import pandas as pd
+
+    table = pd.read_csv(out / "indicators.csv", dtype={"zone_id": str})
+    keys = [k for k in ("indicator", "zone_type", "zone_id", "year") if k in table.columns]
+    table = table.sort_values(keys, kind="stable")
+    return {"value": table["value"].to_numpy(dtype=float), "key": table[keys].astype(str).agg("|".join, axis=1).to_numpy(dtype=str)}
+
+
 def run(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable[[object], dict]]:
-    """``gis run`` (analyses and every output), its analyses alone, them on Dask, or one read of every input
+    """``gis run`` (analyses and every output), its analyses alone, them on Dask, the whole run on Dask
+    (``gis run --engine dask`` against the cluster), or one read of every input
     (every layer of the catalog and every earlier year of it, as the run reads them)."""
     out = scale_dir / "bench-out" / tool
     if tool == "gis":
@@ -221,7 +232,24 @@ def run(tool: str, scale_dir: Path) -> tuple[Callable[[], object], Callable[[obj
             main(["-q", "run", "--project", str(scale_dir), "--out", str(out)], standalone_mode=False)
             return None
 
-        return work, lambda r: {}
+        return work, lambda r: _written_values(out)
+    if tool == "dask-run":
+        import gis.engines.dask
+        import gis.outputs.write  # noqa: F401 - imported before the clock, like every other tool's libraries
+        from gis.cli import main
+
+        cluster = _cluster()
+
+        def whole_on_cluster() -> object:
+            main(["-q", "run", "--project", str(scale_dir), "--out", str(out), "--engine", "dask",
+                  "--scheduler", cluster.scheduler_address], standalone_mode=False)
+            return None
+
+        def written(r: object) -> dict:
+            cluster.close()
+            return _written_values(out)
+
+        return whole_on_cluster, written
     if tool == "analyses":
         from gis.api import load_project
         from gis.engines.local import run_project
