@@ -8,6 +8,7 @@ a column the dictionary does not know, the type the GeoPackage declares (never o
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from gis.errors import DataError, OutputError
+from gis.errors import DataError, OutputError, UsageError
 from gis.outputs._files import fix_for, reason
 from gis.outputs.folder import RunOutputs, damaged, rerun_fix, unreadable
 from gis.outputs.names import plain_names
@@ -274,3 +275,14 @@ def _read_frame(run: RunOutputs, layer: str) -> pd.DataFrame:
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name != "geometry":
         frame = frame.rename_geometry("geometry")
     return frame
+
+
+def check_target_folder(target: Path) -> None:
+    """The folder ``target`` goes into exists and may be written; else a :class:`UsageError` naming it and the fix."""
+    parent = target.parent
+    if not parent.is_dir():
+        msg = f"{target}: the folder {parent} does not exist; create it or choose another --to"
+        raise UsageError(msg)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        msg = f"{target}: the folder {parent} may not be written; choose another --to"
+        raise UsageError(msg)

@@ -36,6 +36,7 @@ from gis.outputs.exchange import (
     ExchangeLayer,
     ExchangeSummary,
     FieldAlias,
+    check_target_folder,
     crs_label,
     field_aliases,
     read_exchange_layers,
@@ -92,13 +93,7 @@ def check_gdb_target(target: Path) -> Path:
     if target.suffix.lower() != ".gdb":
         msg = f"{target}: a File Geodatabase is a folder whose name ends in .gdb; give --to a name such as plan.gdb"
         raise UsageError(msg)
-    parent = target.parent
-    if not parent.is_dir():
-        msg = f"{target}: the folder {parent} does not exist; create it or choose another --to"
-        raise UsageError(msg)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        msg = f"{target}: the folder {parent} may not be written; choose another --to"
-        raise UsageError(msg)
+    check_target_folder(target)
     if target.exists() and not target.is_dir():
         msg = f"{target}: a file of that name is in the way (a File Geodatabase is a folder); move it or choose another --to"
         raise UsageError(msg)

@@ -23,7 +23,6 @@ The zip is written to a temporary file beside the target and renamed onto it whe
 
 from __future__ import annotations
 
-import os
 import shutil
 import unicodedata
 import zipfile
@@ -39,6 +38,7 @@ from gis.outputs.exchange import (
     ExchangeLayer,
     ExchangeSummary,
     FieldAlias,
+    check_target_folder,
     crs_label,
     field_aliases,
     plural,
@@ -143,13 +143,7 @@ def check_zip_target(target: Path) -> Path:
     if target.suffix.lower() != ".zip":
         msg = f"{target}: zipped Shapefiles go to a file whose name ends in .zip; give --to a name such as plan.zip"
         raise UsageError(msg)
-    parent = target.parent
-    if not parent.is_dir():
-        msg = f"{target}: the folder {parent} does not exist; create it or choose another --to"
-        raise UsageError(msg)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        msg = f"{target}: the folder {parent} may not be written; choose another --to"
-        raise UsageError(msg)
+    check_target_folder(target)
     if target.is_dir():
         msg = f"{target}: a folder of that name is in the way of the zip; move it or choose another --to"
         raise UsageError(msg)
