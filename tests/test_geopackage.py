@@ -15,6 +15,7 @@ import pytest
 import shapely
 import yaml
 from click.testing import CliRunner
+from gpkg_validator import gpkg_validator
 
 from gis.cli import main
 from gis.outputs.geopackage import GPKG_VERSION, geopackage_version
@@ -282,18 +283,8 @@ def test_the_writer_stores_gdals_xml_itself_or_leaves_it_to_gdal(tmp_path):
             gdal_metadata_xml(items)
 
 
-def _validator() -> list[str] | None:
-    """A command running GDAL's validate_gpkg.py: the venv has no GDAL bindings, the system's Python may."""
-    system = Path("/usr/bin/python3")
-    if not system.exists():
-        return None
-    found = subprocess.run([system, "-c", "import osgeo_utils.samples.validate_gpkg as v; print(v.__file__)"],
-                           capture_output=True, text=True, check=False)
-    return [str(system), found.stdout.strip()] if found.returncode == 0 else None
-
-
 def test_gdal_validator_accepts_a_file_of_one_writer(tmp_path, two_runs):
-    command = _validator()
+    command = gpkg_validator()
     if command is None:
         pytest.skip("GDAL's validate_gpkg.py is not installed (python3-gdal)")
     path = tmp_path / "one.gpkg"

@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
+from gpkg_validator import gpkg_validator
 from shapely.geometry import Point, box
 
 from gis.errors import DataError
@@ -249,18 +250,8 @@ def test_bad_input_is_named(gpkg):
     assert not gpkg.with_name("nothing.gpkg").exists()  # not made empty by SQLite
 
 
-def _validator() -> list[str] | None:
-    """A command running GDAL's validate_gpkg.py: the venv has no GDAL bindings, the system's Python may."""
-    system = Path("/usr/bin/python3")
-    if not system.exists():
-        return None
-    found = subprocess.run([system, "-c", "import osgeo_utils.samples.validate_gpkg as v; print(v.__file__)"],
-                           capture_output=True, text=True, check=False)
-    return [str(system), found.stdout.strip()] if found.returncode == 0 else None
-
-
 def test_gdal_validator_accepts_the_extra_table(gpkg):
-    command = _validator()
+    command = gpkg_validator()
     if command is None:
         pytest.skip("GDAL's validate_gpkg.py is not installed (python3-gdal)")
     _write_project(gpkg)
