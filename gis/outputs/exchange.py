@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +21,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from gis.errors import DataError, OutputError, UsageError
-from gis.outputs._files import fix_for, reason
+from gis.errors import DataError, GisError, OutputError, UsageError
+from gis.outputs._files import STAGING, fix_for, reason, remove_stale_scratch, scratch_folder
 from gis.outputs.folder import RunOutputs, damaged, rerun_fix, unreadable
 from gis.outputs.names import plain_names
 from gis.project.vocabulary import output_field
@@ -232,6 +233,29 @@ def crs_label(layers: list[ExchangeLayer]) -> str:
             code = crs.to_epsg()
             return f"EPSG:{code}" if code else crs.name
     return "no CRS"
+
+
+@contextmanager
+def staged_export(target: Path) -> Iterator[tuple[Path, str]]:
+    """A scratch folder beside ``target`` to build an export in, and what is on disk should it fail (for messages).
+
+    Leftovers of an interrupted export are removed first; the folder is removed at the end, whatever happens.
+    An OS or GDAL error in the block becomes an :class:`OutputError` naming ``target``, why, the fix and
+    what is on disk; a :class:`GisError` passes as it is."""
+    unchanged = f"{target} is as it was" if target.exists() else "nothing was written"
+    remove_stale_scratch(target.parent)
+    try:
+        staging = scratch_folder(target.parent, STAGING)
+    except OSError as exc:
+        raise write_failed(target, exc, unchanged) from exc
+    try:
+        yield staging, unchanged
+    except GisError:
+        raise
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise write_failed(target, exc, unchanged) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_failed(target: Path, exc: BaseException, unchanged: str) -> OutputError:

@@ -30,8 +30,8 @@ from xml.sax.saxutils import escape
 import pandas as pd
 import pyogrio
 
-from gis.errors import GisError, OutputError, UsageError
-from gis.outputs._files import BACKUP, STAGING, fix_for, reason, remove_stale_scratch, scratch_folder
+from gis.errors import OutputError, UsageError
+from gis.outputs._files import BACKUP, fix_for, reason, scratch_folder
 from gis.outputs.exchange import (
     ExchangeLayer,
     ExchangeSummary,
@@ -40,7 +40,7 @@ from gis.outputs.exchange import (
     crs_label,
     field_aliases,
     read_exchange_layers,
-    write_failed,
+    staged_export,
 )
 from gis.outputs.folder import RunOutputs
 
@@ -69,21 +69,9 @@ def export_filegdb(run: RunOutputs, target: Path) -> ExchangeSummary:
         The geodatabase could not be written or swapped in; ``target`` is then as it was.
     """
     target = check_gdb_target(target)
-    unchanged = f"{target} is as it was" if target.exists() else "nothing was written"
-    remove_stale_scratch(target.parent)
-    try:
-        staging = scratch_folder(target.parent, STAGING)
-    except OSError as exc:
-        raise write_failed(target, exc, unchanged) from exc
-    try:
+    with staged_export(target) as (staging, unchanged):
         summary = _write_gdb(run, staging / target.name, target)
         _swap_in(staging / target.name, target, unchanged)
-    except GisError:
-        raise
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise write_failed(target, exc, unchanged) from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return summary
 
 

@@ -23,7 +23,6 @@ The zip is written to a temporary file beside the target and renamed onto it whe
 
 from __future__ import annotations
 
-import shutil
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -32,8 +31,8 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
-from gis.errors import GisError, UsageError
-from gis.outputs._files import STAGING, remove_stale_scratch, replaced_whole, scratch_folder
+from gis.errors import UsageError
+from gis.outputs._files import replaced_whole
 from gis.outputs.exchange import (
     ExchangeLayer,
     ExchangeSummary,
@@ -43,7 +42,7 @@ from gis.outputs.exchange import (
     field_aliases,
     plural,
     read_exchange_layers,
-    write_failed,
+    staged_export,
 )
 from gis.outputs.folder import RunOutputs
 from gis.project.catalog import SYNTHETIC_NOTE
@@ -117,23 +116,11 @@ def export_shapefiles(run: RunOutputs, target: Path, *, encoding: str = "utf-8")
         msg = f"--encoding {encoding}: not one of {', '.join(ENCODINGS)}; use utf-8 (the default) or gbk"
         raise UsageError(msg)
     dbf = ENCODINGS[encoding.lower()]
-    unchanged = f"{target} is as it was" if target.exists() else "nothing was written"
-    remove_stale_scratch(target.parent)
-    try:
-        staging = scratch_folder(target.parent, STAGING)
-    except OSError as exc:
-        raise write_failed(target, exc, unchanged) from exc
-    try:
+    with staged_export(target) as (staging, _):
         summary, files = _write_shapefiles(run, staging, target, dbf)
         with replaced_whole(target) as partial, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in files:
                 archive.write(path, path.name)
-    except GisError:
-        raise
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise write_failed(target, exc, unchanged) from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return summary
 
 
