@@ -23,7 +23,7 @@ import shapely
 from gis.engines.local import IndicatorResult, RunResult
 from gis.methods.zones import measured_within_builtup
 from gis.outputs.folder import CITY_LAYER, CITY_TABLE
-from gis.outputs.geopackage_project import WrittenLayer, write_project
+from gis.outputs.geopackage_project import ROLE_NAMES, WrittenLayer, write_project
 from gis.outputs.gpkg_writer import GeoPackageWriter, geopackage_writer
 from gis.outputs.qgis_styles import (
     LayerStyle,
@@ -230,7 +230,7 @@ def _write_layers(
                 city_rows.append(pd.DataFrame(frame.drop(columns="geometry")))
                 continue
             name = zone_layer_name(spec.id, level)
-            description = f"{spec.title.zh}（{LEVEL_NAMES[level]}）/ {spec.title.en}, by {level} (plan clause {spec.clause}){note}"
+            description = f"{spec.title.zh}（{ROLE_NAMES[level][0]}）/ {spec.title.en}, by {level} (plan clause {spec.clause}){note}"
             write(name, frame, description, None if symbols is None else (zones_qml(symbols), zones_sld(name, symbols)),
                   role=level, spec=spec)
         gaps = _gap_frame(item, run_id)
@@ -271,9 +271,6 @@ def _write_layers(
     write_layer_styles(writer.path, styles, sync=False)  # the writer syncs the file once, at the end
     write_project(writer.path, shown, result.project.catalog, crs=crs, start=map_spec.indicators.start, synthetic=result.synthetic)
     return written
-
-
-LEVEL_NAMES = {"city": "全市", "county": "县区", "park": "园区"}
 
 
 def _outlines(result: RunResult, level: str, run_id: str) -> gpd.GeoDataFrame | None:
