@@ -137,11 +137,14 @@ class Result:
     def save(self, out_dir: str | Path, *, pdf: bool = True) -> dict:
         """Write every output (as ``gis run`` does) into ``out_dir``; return the run record.
 
-        ``pdf=False`` writes the report and the brief as HTML only (``gis run --no-pdf``)."""
-        from gis.outputs.write import write_outputs
+        ``pdf=False`` writes the report and the brief as HTML only (``gis run --no-pdf``).  A run of some
+        indicators only (``run(only=...)``) writes its numbers (indicators.csv, data_quality.csv,
+        planning.gpkg, run.json), into ``out_dir/only/`` when ``out_dir`` holds a whole run."""
+        from gis.outputs.write import is_partial, partial_run_folder, write_outputs
 
-        record = write_outputs(self.run, Path(out_dir), pdf=pdf)
-        self._saved = Path(out_dir)
+        folder = partial_run_folder(Path(out_dir)) if is_partial(self.run) else Path(out_dir)
+        record = write_outputs(self.run, folder, pdf=pdf)
+        self._saved = folder
         return record
 
     def _outputs(self) -> RunOutputs:

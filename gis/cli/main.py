@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 import traceback
 
 import click
 
-from gis.cli.history import diff, export, history
-from gis.cli.importers import import_group
-from gis.cli.project import check, init, layers, sample, targets
-from gis.cli.run import run
-from gis.cli.views import map_command, report
 from gis.errors import GisError
+
+COMMANDS = {
+    "sample": "gis.cli.project:sample", "init": "gis.cli.project:init", "check": "gis.cli.project:check",
+    "layers": "gis.cli.project:layers", "targets": "gis.cli.project:targets", "run": "gis.cli.run:run",
+    "map": "gis.cli.views:map_command", "report": "gis.cli.views:report", "history": "gis.cli.history:history",
+    "diff": "gis.cli.history:diff", "export": "gis.cli.history:export", "import": "gis.cli.importers:import_group",
+}
+"""Each command and where it is defined: a command's module is imported when that command runs (or ``--help``
+lists them all), so that ``gis run`` does not load the export or import code."""
 
 log = logging.getLogger("gis")
 
@@ -30,6 +35,17 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 class GisGroup(click.Group):
     """Turns the package's errors into one line and an exit code; -v prints the traceback before the line, never
     changing the exit code (2 for usage, 1 for data, ... as :class:`~gis.errors.GisError` says)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, name = COMMANDS[cmd_name].split(":")
+        command = getattr(importlib.import_module(module), name)
+        assert isinstance(command, click.Command) and command.name == cmd_name, COMMANDS[cmd_name]
+        return command
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -64,7 +80,3 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     ctx.obj = {"verbose": verbose, "quiet": quiet}
     _setup_logging(verbose, quiet)
 
-
-for _command in (sample, init, check, layers, targets, run, map_command, report, history, diff, export):
-    main.add_command(_command)
-main.add_command(import_group)

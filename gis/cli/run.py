@@ -77,7 +77,7 @@ def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, .
     from gis.api import load_project
     from gis.api import run as run_analyses
     from gis.outputs.plan_coverage import coverage_line, plan_coverage
-    from gis.outputs.write import write_outputs
+    from gis.outputs.write import is_partial, partial_run_folder, write_outputs
 
     if scheduler and engine != "dask":
         msg = "--scheduler goes with --engine dask"
@@ -96,9 +96,17 @@ def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, .
 
         result = run_analyses(project, engine=engine, scheduler=scheduler, only=list(only) or None, workers=workers, on_step=step).run
         progress.update(task, description="writing outputs", completed=total + 1)
-        record = write_outputs(result, out_dir, lang=lang, pdf=pdf)
+        partial = is_partial(result)
+        folder = partial_run_folder(out_dir) if partial else out_dir
+        record = write_outputs(result, folder, lang=lang, pdf=pdf)
     if not ctx.obj["quiet"]:
         print_gaps(result.indicators, target_year=project.catalog.project.target_year, project_name=project.name,
                    synthetic=result.synthetic)
-        console.print(coverage_line(plan_coverage(project.register, result.indicators)), highlight=False)
-        console.print(f"run {record['run_id']}: {len(result.results)} indicators written to {out_dir}/ ({', '.join(record['outputs'])})")
+        if not partial:
+            console.print(coverage_line(plan_coverage(project.register, result.indicators)), highlight=False)
+        console.print(f"run {record['run_id']}: {len(result.results)} indicators written to {folder}/ ({', '.join(record['outputs'])})",
+                      highlight=False)
+        if partial:
+            kept = f"; {out_dir}/ keeps the whole run" if folder != out_dir else ""
+            console.print(f"a partial run (--only): its numbers only, no proposals, map or report ('gis map --out {folder}' "
+                          f"and 'gis report --out {folder}' make them){kept}", highlight=False)

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyogrio
 
@@ -36,6 +37,9 @@ from gis.project.layers import LayerReader
 from gis.project.quality import QualityNote, quality_table
 from gis.proposals import proposal_frames, propose
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 # Each writer is imported where its file is written (the workbook's openpyxl, the report's and the brief's jinja2,
 # the map's folium, the PDFs' WeasyPrint): `gis check`, which writes data_quality.csv only, imports none of them.
 
@@ -48,6 +52,12 @@ OUTPUT_FILES = (
 )
 HISTORY_FILES = ("indicators.csv", "proposals.csv", "run.json", "data_quality.csv", "plan_coverage.csv")
 """The files of a run kept under ``history/RUN_ID/`` for ``gis history`` and ``gis diff``."""
+PARTIAL_FILES = ("indicators.csv", "data_quality.csv", "planning.gpkg", "run.json")
+"""What a partial run (``gis run --only``) writes: its numbers.  The proposals, the plan's coverage and the
+views (map, report, brief, workbook) belong to a whole run; ``gis map`` and ``gis report`` make the views of
+a partial run on demand."""
+PARTIAL_DIR = "only"
+"""The folder inside ``--out`` a partial run goes to when ``--out`` holds a whole run (kept as it is)."""
 OLD_PARTIAL_NAME = re.compile(r"^\.(?:map|report|gaps|data_quality)-[a-z0-9_]{8}\.(?:html|xlsx|csv)$")
 """A half-written view of an older version (``tempfile.mkstemp``'s name beside the file): always stale."""
 CHECK_DIR = "check"
@@ -130,6 +140,26 @@ def holds_run(folder: Path) -> bool:
     return any(os.path.lexists(folder / name) for name in (*OUTPUT_FILES, HISTORY_DIR) if name != "data_quality.csv")
 
 
+def is_partial(result: RunResult) -> bool:
+    """Whether ``result`` measured only some of its project's indicators (``gis run --only``)."""
+    return {r.spec.id for r in result.results} != {spec.id for spec in result.project.specs}
+
+
+def holds_whole_run(folder: Path) -> bool:
+    """Whether ``folder`` holds the outputs of a whole run (its run.json does not say ``partial``)."""
+    try:
+        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and not record.get("partial", False)
+
+
+def partial_run_folder(out_dir: Path) -> Path:
+    """Where a partial run writes: ``out_dir``, or ``out_dir/only/`` when ``out_dir`` holds a whole run,
+    so that checking one indicator never replaces the whole run's map, report and proposals."""
+    return out_dir / PARTIAL_DIR if holds_whole_run(out_dir) else out_dir
+
+
 def check_table_folder(out_dir: Path) -> Path:
     """Where ``gis check`` writes its table: ``out_dir``, or ``out_dir/check/`` when ``out_dir`` holds a run,
     so that a check never replaces a run's own ``data_quality.csv``."""
@@ -176,17 +206,46 @@ def write_quality_table(notes: list[QualityNote], out_dir: Path) -> Path:
     return path
 
 
-def run_record(result: RunResult, run_id: str, outputs: list[str]) -> dict:
-    """Versions, parameters, input checksums, times and notes of a run."""
+Checksums = dict[tuple[str, int, int], str]
+"""sha256 of input files by (file, bytes, modification time in ns), as earlier runs recorded them."""
+
+
+def recorded_checksums(*folders: Path) -> Checksums:
+    """The input checksums the run.json in each of ``folders`` recorded (an unreadable or old record gives none)."""
+    known: Checksums = {}
+    for folder in folders:
+        try:
+            inputs = json.loads((folder / "run.json").read_text(encoding="utf-8")).get("inputs", {})
+            for entry in inputs.values():
+                if entry.get("sha256") and isinstance(entry.get("bytes"), int) and isinstance(entry.get("mtime_ns"), int):
+                    known[(str(entry["file"]), entry["bytes"], entry["mtime_ns"])] = str(entry["sha256"])
+        except (OSError, ValueError, AttributeError, TypeError):
+            continue
+    return known
+
+
+def run_record(result: RunResult, run_id: str, outputs: list[str], *, known: Checksums | None = None) -> dict:
+    """Versions, parameters, input checksums, times and notes of a run.
+
+    Each input file is read once, however many layers it holds; one with the size and modification time
+    an earlier record gives (``known``) keeps that record's checksum instead of being read again (as git
+    and rsync judge a file unchanged)."""
     project = result.project
     inputs = {}
+    known = dict(known or {})
     for name, path in project.input_files().items():
         entry = project.catalog.layers[name]
+        stat = path.stat() if path.exists() else None
+        checksum = None
+        if stat is not None:
+            key = (str(path), stat.st_size, stat.st_mtime_ns)
+            checksum = known[key] = known.get(key) or file_sha256(path)  # a file of several layers is read once
         inputs[name] = {
             "file": str(path),
             "layer": entry.layer,
-            "sha256": file_sha256(path) if path.exists() else None,
-            "bytes": path.stat().st_size if path.exists() else None,
+            "sha256": checksum,
+            "bytes": stat.st_size if stat is not None else None,
+            "mtime_ns": stat.st_mtime_ns if stat is not None else None,
             "synthetic": entry.synthetic,
             "provenance": entry.provenance.model_dump(),
         }
@@ -247,6 +306,8 @@ def write_outputs(result: RunResult, out_dir: Path, *, lang: Lang = "both", pdf:
     The files of the run (and its history entry, ``out_dir/history/RUN_ID/``, kept for ``gis diff``)
     appear together or not at all: any failure leaves ``out_dir`` as it was and raises an error
     that names the file, the fix and what is on disk. Scratch left by killed runs is removed first.
+    A partial run (:func:`is_partial`) writes its numbers only (:data:`PARTIAL_FILES`); the caller
+    chooses its folder (:func:`partial_run_folder`).
     """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -262,7 +323,9 @@ def write_outputs(result: RunResult, out_dir: Path, *, lang: Lang = "both", pdf:
     run_id = f"{result.started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     staging = staging_folder(out_dir, unchanged)
     try:
-        record, kept = _write_staging(result, staging, run_id, out_dir, lang=lang, unchanged=unchanged, pdf=pdfs_wanted(pdf))
+        partial = is_partial(result)
+        record, kept = _write_staging(result, staging, run_id, out_dir, lang=lang, unchanged=unchanged,
+                                      pdf=not partial and pdfs_wanted(pdf), partial=partial)
         made_root = not root.exists()
         try:
             root.mkdir(exist_ok=True)
@@ -284,15 +347,29 @@ def write_outputs(result: RunResult, out_dir: Path, *, lang: Lang = "both", pdf:
     return record
 
 
-def _write_staging(result: RunResult, staging: Path, run_id: str, out_dir: Path, *, lang: Lang,
-                   unchanged: str, pdf: bool) -> tuple[dict, Path]:
-    """Every output of the run, and its history entry, written into ``staging``: the record and the entry's folder.
-
-    An error names the output (as it would be in ``out_dir``) that was being written.
-    """
-    from gis.outputs.geopackage import write_geopackage
+def _write_run_views(result: RunResult, staging: Path, layers: dict[str, pd.DataFrame], *, lang: Lang, pdf: bool, step: list[str]) -> None:
+    """The views of a whole run in ``staging``: map, report, brief (and their PDFs), workbook.  ``step`` (a
+    one-item list) is set to the name being written, for the caller's error message."""
     from gis.outputs.webmap import write_map
     from gis.outputs.workbook import write_workbook
+
+    run = RunOutputs(staging, written=layers)
+    step[0] = "map.html"
+    write_map(run, staging / "map.html", layers=result.layers, lang=lang)
+    step[0] = "report.html"
+    write_printed(run, staging, layers=result.layers, lang=lang, pdf=pdf, step=step)
+    step[0] = "gaps.xlsx"
+    write_workbook(run, staging / "gaps.xlsx", lang=lang)
+
+
+def _write_staging(result: RunResult, staging: Path, run_id: str, out_dir: Path, *, lang: Lang,
+                   unchanged: str, pdf: bool, partial: bool) -> tuple[dict, Path]:
+    """Every output of the run, and its history entry, written into ``staging``: the record and the entry's folder.
+
+    A ``partial`` run writes :data:`PARTIAL_FILES` only.  An error names the output (as it would be in
+    ``out_dir``) that was being written.
+    """
+    from gis.outputs.geopackage import write_geopackage
 
     step = "indicators.csv"
     try:
@@ -300,37 +377,41 @@ def _write_staging(result: RunResult, staging: Path, run_id: str, out_dir: Path,
         step = "data_quality.csv"
         quality = quality_table(result.notes)
         quality.to_csv(staging / step, index=False, encoding="utf-8")
-        step = "proposals.csv"
-        proposals = propose(result)
-        proposals.table.to_csv(staging / step, index=False, encoding="utf-8")
-        step = "plan_coverage.csv"
-        coverage = plan_coverage(result.project.register, result.indicators)
-        coverage.to_csv(staging / step, index=False, encoding="utf-8")
+        rows = {"indicators.csv": len(result.indicator_history), "data_quality.csv": len(quality)}
+        extra_layers, proposal_notes, coverage = None, [], None
+        if not partial:
+            step = "proposals.csv"
+            proposals = propose(result)
+            proposals.table.to_csv(staging / step, index=False, encoding="utf-8")
+            extra_layers, proposal_notes = proposal_frames(proposals, run_id, synthetic=result.synthetic), proposals.notes
+            step = "plan_coverage.csv"
+            coverage = plan_coverage(result.project.register, result.indicators)
+            coverage.to_csv(staging / step, index=False, encoding="utf-8")
+            rows |= {"proposals.csv": len(proposals.table), "plan_coverage.csv": len(coverage)}
         step = "planning.gpkg"
-        layers = write_geopackage(result, staging / step, run_id=run_id, extra_layers=proposal_frames(proposals, run_id, synthetic=result.synthetic))
+        layers = write_geopackage(result, staging / step, run_id=run_id, extra_layers=extra_layers)
         step = "run.json"
-        record = run_record(result, run_id, [name for name in OUTPUT_FILES if pdf or name not in PDF_FILES])
+        written = PARTIAL_FILES if partial else OUTPUT_FILES
+        outputs = [name for name in OUTPUT_FILES if name in written and (pdf or name not in PDF_FILES)]
+        record = run_record(result, run_id, outputs, known=recorded_checksums(out_dir, *([out_dir.parent] if partial else [])))
+        record["partial"] = partial
         record["geopackage_layers"] = list(layers)
-        record["proposal_notes"] = proposals.notes
-        record["table_rows"] = {"indicators.csv": len(result.indicator_history), "proposals.csv": len(proposals.table),
-                                "data_quality.csv": len(quality), "plan_coverage.csv": len(coverage)}
-        record["plan_coverage"] = coverage_counts(coverage) if not coverage.empty else None
+        record["proposal_notes"] = proposal_notes
+        record["table_rows"] = rows
+        record["plan_coverage"] = coverage_counts(coverage) if coverage is not None and not coverage.empty else None
         (staging / step).write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-        run = RunOutputs(staging, written=layers)
-        step = "map.html"
-        write_map(run, staging / step, layers=result.layers, lang=lang)
-        printing = [step]  # write_printed names the file it is writing, for the message of an error
-        try:
-            write_printed(run, staging, layers=result.layers, lang=lang, pdf=pdf, step=printing)
-        finally:
-            step = printing[0]
-        step = "gaps.xlsx"
-        write_workbook(run, staging / step, lang=lang)
+        if not partial:
+            doing = ["map.html"]  # the view being written, for the message of an error
+            try:
+                _write_run_views(result, staging, layers, lang=lang, pdf=pdf, step=doing)
+            finally:
+                step = doing[0]
         step = f"{HISTORY_DIR}/{run_id}"
         kept = staging / "history-entry"
         kept.mkdir()
         for name in HISTORY_FILES:
-            shutil.copy2(staging / name, kept / name)
+            if (staging / name).exists():
+                shutil.copy2(staging / name, kept / name)
     except GisError as exc:
         if not isinstance(exc, OutputError):
             _say_what_is_on_disk(exc, unchanged)

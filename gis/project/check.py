@@ -40,7 +40,7 @@ def _check_raster(project: LayerReader, name: str) -> list[Finding]:
     entry = project.entry(name)
     path = project.layer_path(name)
     findings = []
-    inspect_raster(project, name)
+    inspect_raster(project, name, every_cell=True)
     with open_raster(path, name) as dataset:
         if dataset.nodata is None:
             findings.append(Finding("warning", name, f"{path}: no nodata value declared; every cell counts as data"))

@@ -32,6 +32,14 @@ MARGIN_DEGREES = 0.2
 
 def crs_code(crs: CRS) -> str:
     """``EPSG:4546``, or the CRS's name when it has no EPSG code."""
+    return _code_of(crs.to_wkt())
+
+
+@lru_cache(maxsize=64)
+def _code_of(wkt: str) -> str:
+    """:func:`crs_code` of a CRS by its WKT: the EPSG search of a CRS without a code (a custom Albers) takes
+    tens of milliseconds, and a run asks for the same few CRSs many times."""
+    crs = CRS.from_wkt(wkt)
     code = crs.to_epsg(min_confidence=90)
     return f"EPSG:{code}" if code else crs.name
 

@@ -86,9 +86,14 @@ def reading(path: Path, layer: str, block: tuple[int, int] | None = None) -> Ite
         raise unreadable(path, layer, exc, block) from exc
 
 
-def inspect_raster(project: LayerReader, layer: str) -> None:
-    """Check, once per run, that a raster is where it should be and can be read; record what a run
-    should say about it: no nodata, another CRS."""
+def inspect_raster(project: LayerReader, layer: str, *, every_cell: bool = False) -> None:
+    """Check, once per run, that a raster is where it should be and overlaps the study area; record what a
+    run should say about it: no nodata, another CRS.
+
+    ``every_cell`` (``gis check``) also reads every cell over the study area, so that a damaged tile is
+    found before any work.  A run does not: that would read the raster twice, and a tile a measurement
+    needs and cannot read stops it anyway, named the same way (:func:`reading`), before anything is written.
+    """
     if layer in project.inspected_rasters:
         return
     project.inspected_rasters.add(layer)
@@ -100,7 +105,8 @@ def inspect_raster(project: LayerReader, layer: str) -> None:
             action = "zones reprojected to it" if is_metric(dataset) else f"classes warped (nearest) to {project.crs} for cell areas"
             project.note(layer, f"raster in {dataset.crs.to_string()}", action, field="raster", severity="info")
         window = _study_window(project, layer, path, dataset)
-        _check_readable(path, layer, dataset, window)
+        if every_cell:
+            _check_readable(path, layer, dataset, window)
 
 
 def _corners(dataset: rasterio.DatasetReader) -> np.ndarray:
