@@ -45,43 +45,64 @@ def zonal_sums(path: Path, layer: str, polygons: gpd.GeoDataFrame) -> np.ndarray
     return result["sum"].fillna(0.0).to_numpy(dtype=float)
 
 
-def class_areas(path: Path, layer: str, polygons: gpd.GeoDataFrame, classes: list[LandClass], flag: str) -> pd.DataFrame:
-    """Per polygon: area (m2) of the classes with ``flag``, of all counted classes, and of unmapped codes.
+@dataclass(frozen=True)
+class CodeAreas:
+    """The area (m2) of each land-cover code in each polygon: parallel arrays of (polygon, code, area)."""
 
-    Excluded classes (water) are left out of both sides; nodata cells count nowhere.
-    """
-    columns = ["numerator", "denominator", "unmapped"]
+    polygon: np.ndarray
+    code: np.ndarray
+    area: np.ndarray
+    index: pd.Index
+    """The polygons' index, in the order ``polygon`` counts them."""
+
+    def total(self, codes: set[int], *, inside: bool = True) -> np.ndarray:
+        """Per polygon, the area of the ``codes`` (``inside=False``: of every other code)."""
+        keep = np.isin(self.code, list(codes)) == inside
+        return np.bincount(self.polygon[keep], weights=self.area[keep], minlength=len(self.index))
+
+
+def code_areas(path: Path, layer: str, polygons: gpd.GeoDataFrame) -> CodeAreas:
+    """Per polygon (in its CRS, metric), the area of each code of the raster, from exact cell coverage; nodata cells
+    count nowhere.  A raster in degrees is warped (nearest) to the polygons' CRS first."""
     if polygons.empty:
-        return pd.DataFrame(columns=columns, dtype=float)
-    flagged = {c.code for c in classes if getattr(c, flag)}
-    excluded = {c.code for c in classes if c.excluded}
-    known = {c.code for c in classes}
+        return CodeAreas(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64), np.zeros(0), polygons.index)
     with open_raster(path, layer) as source, reading(path, layer, source.block_shapes[0]):
         dataset = source if is_metric(source) else WarpedVRT(source, crs=polygons.crs, resampling=Resampling.nearest)
         with dataset:
             cell = cell_area_m2(dataset)
             shapes = polygons[["geometry"]].to_crs(dataset.crs)
             stats = exact_extract(RasterioRasterSource(dataset, 1), shapes, ["unique", "frac", "count"], output="pandas")
-    # One array of (polygon, code, area) for all polygons, summed per polygon in the order of the codes.
     codes = [np.atleast_1d(c) for c in stats["unique"]]
     lengths = np.array([len(c) for c in codes], dtype=np.intp)
     code = np.concatenate(codes).astype(np.int64) if lengths.sum() else np.zeros(0, dtype=np.int64)
     frac = np.concatenate([np.atleast_1d(f) for f in stats["frac"]]).astype(float) if lengths.sum() else np.zeros(0)
     area = frac * np.repeat(stats["count"].to_numpy(dtype=float), lengths) * cell
-    polygon = np.repeat(np.arange(len(stats)), lengths)
+    return CodeAreas(np.repeat(np.arange(len(stats)), lengths), code, area, polygons.index)
 
-    def total(keep: np.ndarray) -> np.ndarray:
-        return np.bincount(polygon[keep], weights=area[keep], minlength=len(stats))
 
+def class_totals(areas: CodeAreas, classes: list[LandClass], flag: str) -> pd.DataFrame:
+    """Per polygon: area (m2) of the classes with ``flag``, of all counted classes, and of unmapped codes.
+
+    Excluded classes (water) are left out of both sides.
+    """
+    flagged = {c.code for c in classes if getattr(c, flag)}
+    excluded = {c.code for c in classes if c.excluded}
+    known = {c.code for c in classes}
     return pd.DataFrame(
         {
-            "numerator": total(np.isin(code, list(flagged))),
-            "denominator": total(~np.isin(code, list(excluded))),
-            "unmapped": total(~np.isin(code, list(known))),
+            "numerator": areas.total(flagged),
+            "denominator": areas.total(excluded, inside=False),
+            "unmapped": areas.total(known, inside=False),
         },
-        columns=columns,
-        index=polygons.index,
+        columns=["numerator", "denominator", "unmapped"],
+        index=areas.index,
     )
+
+
+def class_areas(path: Path, layer: str, polygons: gpd.GeoDataFrame, classes: list[LandClass], flag: str) -> pd.DataFrame:
+    """Per polygon: area (m2) of the classes with ``flag``, of all counted classes, and of unmapped codes
+    (:func:`class_totals` of :func:`code_areas`)."""
+    return class_totals(code_areas(path, layer, polygons), classes, flag)
 
 
 @dataclass(frozen=True, eq=False)

@@ -24,7 +24,7 @@ from pydantic import Field
 from gis.bilingual import Bilingual
 from gis.engines.result import IndicatorResult
 from gis.methods.attributes import ratio_value, ratios
-from gis.methods.raster import RasterShareParams, class_areas, masked_zones
+from gis.methods.raster import RasterShareParams, class_totals, code_areas, masked_zones
 from gis.project.catalog import LandClass
 from gis.project.config import ProjectConfig
 from gis.project.specs import Spec
@@ -140,12 +140,11 @@ def _blocks(ctx: Context, item: IndicatorResult, settings: PermeableSettings, co
         return blocks
     classes = reader.entry(raster).classes or []
     path = reader.layer_path(raster)
-    areas = class_areas(path, raster, blocks, classes, params.flag)
-    convertible = _convertible(classes, settings, params.flag)
-    marked = [c.model_copy(update={"permeable": c.code in convertible}) for c in classes]
+    by_code = code_areas(path, raster, blocks)  # one pass over the raster for the shares and the convertible ground
+    areas = class_totals(by_code, classes, params.flag)
     blocks["impervious_m2"] = (areas["denominator"] - areas["numerator"]).clip(lower=0).values
     blocks["own_share"] = ratios(areas["numerator"], areas["denominator"]).values
-    blocks["convertible_m2"] = class_areas(path, raster, blocks, marked, "permeable")["numerator"].values
+    blocks["convertible_m2"] = by_code.total(_convertible(classes, settings, params.flag) & {c.code for c in classes})
     blocks["roof_m2"] = 0.0
     if buildings is not None:
         footprints = reader.read_vector(buildings)
