@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gis.errors import DataError
 from gis.methods.conditions import first_blank, is_blank, numbers_of, verdict
-from gis.methods.zones import Zones, label_rows, sum_by_zone, sums_per_level
+from gis.methods.zones import UNASSIGNED, UNASSIGNED_NAME, Zones, in_counties, label_rows, sum_by_zone, sums_per_level
 from gis.project.layers import LayerReader
 from gis.project.specs import Condition, MissingValues, Spec
 
@@ -192,19 +192,33 @@ def read_features(
 def sums_by_attribute(
     project: LayerReader, frame: pd.DataFrame, columns: list[str], zone_field: str, zones: Zones, levels: Sequence[str], layer: str
 ) -> pd.DataFrame:
-    """Sums per county for a table whose rows name their county, and the city as their sum."""
+    """Sums per county for a table whose rows name their county, and the city as their sum.
+
+    A county id not in the county layer stops the run (a typo), unless the catalog says the inputs
+    reach beyond the counties (``zones.county.inputs_beyond``): then its rows are summed in the
+    ``unassigned`` row, as features outside every county are.
+    """
     counties = zones.level("county")
     if zone_field not in frame.columns:
         msg = f"layer '{layer}' has no field '{zone_field}' naming the county; map it in the catalog"
         raise DataError(msg)
-    unknown = sorted(set(frame[zone_field].astype(str)) - set(counties["zone_id"]))
-    if unknown:
-        msg = f"layer '{layer}' field '{zone_field}': '{unknown[0]}' is no county id of the county layer; use one of {', '.join(counties['zone_id'])}"
-        raise DataError(msg)
-    grouped = frame.groupby(frame[zone_field].astype(str))[columns].sum()
+    ids = frame[zone_field].astype(str)
+    grouped = frame.groupby(ids)[columns].sum()
     county = grouped.reindex(counties["zone_id"], fill_value=0.0)
     county.index.name = "zone_id"
     out = []
+    unknown = sorted(set(ids) - set(counties["zone_id"]))
+    if unknown and not project.inputs_beyond:
+        msg = (f"layer '{layer}' field '{zone_field}': '{unknown[0]}' is no county id of the county layer; use one of "
+               f"{', '.join(counties['zone_id'])} (or, if the table covers more than the counties on purpose, set "
+               f"'zones.county.inputs_beyond: true' in {project.catalog_path})")
+        raise DataError(msg)
+    if unknown:
+        _note_unknown_ids(project, layer, zone_field, unknown)
+        rest = pd.DataFrame([grouped.loc[unknown].sum()], index=pd.Index([UNASSIGNED], name="zone_id")).reset_index()
+        rest.insert(0, "zone_type", UNASSIGNED)
+        rest.insert(2, "zone_name", UNASSIGNED_NAME)
+        out.append(rest)
     for level in levels:
         if level == "county":
             out.append(label_rows(county.reset_index(), zones, "county"))
@@ -212,6 +226,16 @@ def sums_by_attribute(
             city = pd.DataFrame([county.sum()], index=pd.Index(zones.level("city")["zone_id"], name="zone_id"))
             out.append(label_rows(city.reset_index(), zones, "city"))
     return pd.concat(out, ignore_index=True)
+
+
+def _note_unknown_ids(project: LayerReader, layer: str, zone_field: str, unknown: list[str]) -> None:
+    """Say once per run (not once per indicator reading the table) which county ids of a table are beyond the counties."""
+    problem = f"{len(unknown)} county ids beyond the counties (zones.county.inputs_beyond)"
+    if any(note.layer == layer and note.field == zone_field and note.problem.startswith(problem) for note in project.notes):
+        return
+    shown = ", ".join(unknown[:SHOWN_IDS]) + (", ..." if len(unknown) > SHOWN_IDS else "")
+    project.note(layer, f"{problem}: {shown}", "their rows are summed in the 'unassigned' row, not in any county or the city",
+                 field=zone_field, severity="info")
 
 
 # --- ratio of sums -------------------------------------------------------------------------
@@ -281,7 +305,7 @@ def measure_ratio(project: LayerReader, zones: Zones, spec: Spec, params: RatioP
         below["shortfall"] = np.ceil((threshold * below["denominator"] - below["numerator"]).round(9))
         keep = ["id", *[c for c in params.label_fields if c in below.columns], "numerator", "denominator", "value", "shortfall"]
         gaps = gpd.GeoDataFrame(below[keep], geometry=below.geometry, crs=frame.crs)
-    return Measurement(rows=with_ratio(rows), kind="ratio", gaps=gaps, notes=blanks.notes)
+    return Measurement(rows=with_ratio(rows), kind="ratio", gaps=in_counties(gaps, zones), notes=blanks.notes)
 
 
 # --- totals --------------------------------------------------------------------------------
@@ -317,7 +341,7 @@ def measure_total(project: LayerReader, zones: Zones, spec: Spec, params: TotalP
     if ceiling and isinstance(frame, gpd.GeoDataFrame) and not frame.empty:
         keep = ["id", *[c for c in params.label_fields if c in frame.columns and c != "id"], "numerator"]
         gaps = gpd.GeoDataFrame(frame[keep].rename(columns={"numerator": "value"}), geometry=frame.geometry, crs=frame.crs)
-    return Measurement(rows=rows, kind="amount", gaps=gaps, notes=blanks.notes)
+    return Measurement(rows=rows, kind="amount", gaps=in_counties(gaps, zones), notes=blanks.notes)
 
 
 # --- features inside the coverage of another layer -----------------------------------------
@@ -354,7 +378,7 @@ def measure_within(project: LayerReader, zones: Zones, spec: Spec, params: Withi
     keep = ["id", *[c for c in params.label_fields if c in inside.columns]]
     keep += [c for c in (params.group_field, "distance_m") if c and c in inside.columns]
     gaps = gpd.GeoDataFrame(inside[keep], geometry=inside.geometry, crs=project.crs)
-    return Measurement(rows=rows, kind="amount", gaps=gaps, notes=blanks.notes)
+    return Measurement(rows=rows, kind="amount", gaps=in_counties(gaps, zones), notes=blanks.notes)
 
 
 # --- presence of facilities in zones -------------------------------------------------------
@@ -389,16 +413,14 @@ def measure_presence(project: LayerReader, zones: Zones, spec: Spec, params: Pre
     for level in spec.zone_types:
         if level == "park" and "park" in zones.levels:
             frames.append(label_rows(own[["zone_id", "numerator", "denominator"]], zones, "park").dropna(subset=["numerator"]))
-        elif level in ("county", "city"):
+        elif level in ("county", "city"):  # a zone counts where its representative point lies; the city is the sum of the counties
             points = units.copy()
             points["geometry"] = units.geometry.representative_point()
-            if level == "county":
-                sums = sum_by_zone(points, ["numerator", "denominator"], zones.level("county"), project=project).reset_index()
-            else:
-                sums = pd.DataFrame([units[["numerator", "denominator"]].sum()])
-                sums.insert(0, "zone_id", zones.level("city")["zone_id"].iloc[0])
-            frames.append(label_rows(sums, zones, level))
+            sums = sum_by_zone(points, ["numerator", "denominator"], zones.level("county"), project=project)
+            if level == "city":
+                sums = pd.DataFrame([sums.sum()], index=pd.Index(zones.level("city")["zone_id"], name="zone_id"))
+            frames.append(label_rows(sums.reset_index(), zones, level))
     gaps_frame = units.loc[units["numerator"] == 0]
     keep = ["id", *[c for c in ("name", "kind") if c in gaps_frame.columns], "present_amount"]
     gaps = gpd.GeoDataFrame(gaps_frame[keep], geometry=gaps_frame.geometry, crs=project.crs)
-    return Measurement(rows=with_ratio(pd.concat(frames, ignore_index=True)), kind="ratio", gaps=gaps, notes=blanks.notes)
+    return Measurement(rows=with_ratio(pd.concat(frames, ignore_index=True)), kind="ratio", gaps=in_counties(gaps, zones), notes=blanks.notes)

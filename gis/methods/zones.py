@@ -50,6 +50,14 @@ class Zones:
         return dict(zip(counties["zone_id"], counties["zone_name"], strict=True))
 
 
+def in_counties(features: gpd.GeoDataFrame | None, zones: Zones) -> gpd.GeoDataFrame | None:
+    """The features that meet a county: what a run's gap lists name (a wider area's layer adds none from elsewhere)."""
+    if features is None or features.empty:
+        return features
+    area = zones.level("city").geometry.iloc[0]
+    return features.loc[shapely.intersects(features.geometry.values, area)]
+
+
 def _zone_frame(frame: gpd.GeoDataFrame, zone_type: str) -> gpd.GeoDataFrame:
     out = gpd.GeoDataFrame(
         {
@@ -69,7 +77,11 @@ def _zone_frame(frame: gpd.GeoDataFrame, zone_type: str) -> gpd.GeoDataFrame:
 
 
 def build_zones(project: LayerReader) -> Zones:
-    """Read the zone layers of the catalog; the city is the union of the counties."""
+    """Read the zone layers of the catalog; the city is the union of the counties.
+
+    The parks are those that meet a county: a parks layer of a wider area (the province's, read
+    for some of its counties) adds no rows for parks elsewhere.
+    """
     levels: dict[str, gpd.GeoDataFrame] = {}
     settings = project.catalog.zones
     counties = project.read_vector(settings["county"].layer)
@@ -84,7 +96,9 @@ def build_zones(project: LayerReader) -> Zones:
         crs=counties.crs,
     )
     if "park" in settings:
-        levels["park"] = _zone_frame(project.read_vector(settings["park"].layer), "park")
+        parks = project.read_vector(settings["park"].layer)
+        parks = parks.loc[parks.geometry.intersects(levels["city"].geometry.iloc[0]).to_numpy()]
+        levels["park"] = _zone_frame(parks, "park")
     builtup = None
     if "builtup" in settings:
         builtup = _zone_frame(project.read_vector(settings["builtup"].layer), "builtup")

@@ -199,6 +199,12 @@ class ZoneLevel(_Strict):
     overlap_tolerance_m2: float = Field(
         10_000.0, ge=0, description="zones of this level may overlap by this much (digitising slivers); more is an error"
     )
+    inputs_beyond: bool = Field(
+        False,
+        description="counties only: the layers and tables cover more than these counties on purpose (the city's or the "
+        "province's files read for some of its counties): features and rows beyond them are read, count where distance "
+        "does (coverage, within) and are summed in the 'unassigned' row, instead of stopping the run",
+    )
 
 
 class Catalog(BaseModel):
@@ -251,6 +257,10 @@ def read_catalog(path: Path) -> Catalog:
         raise ConfigError(msg)
     if "county" not in catalog.zones:
         msg = f"{path}: key 'zones.county' is required: the counties are the zones every indicator reports at"
+        raise ConfigError(msg)
+    beyond = [level for level, zone in catalog.zones.items() if zone.inputs_beyond and level != "county"]
+    if beyond:
+        msg = f"{path}: key 'zones.{beyond[0]}.inputs_beyond' is for the counties only; set 'zones.county.inputs_beyond' instead"
         raise ConfigError(msg)
     if not catalog.metric_crs_is_projected():
         msg = f"{path}: key 'project.crs' must be a projected CRS in metres (the local CGCS2000 3-degree Gauss-Kruger zone)"

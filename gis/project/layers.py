@@ -44,8 +44,9 @@ from gis.project.quality import QualityLog, QualityNote
 from gis.project.specs import Spec
 
 MIN_OUTSIDE_TO_REFUSE = 3
-"""A layer with more than half of its features outside the study area, and at least this many, is refused;
-fewer strays are kept in the 'unassigned' row and noted."""
+"""A layer with more than half of its features outside the study area, and at least this many, is refused
+(unless the catalog says the inputs reach beyond the counties: ``zones.county.inputs_beyond``); fewer
+strays are kept in the 'unassigned' row and noted."""
 AREA_OF_USE_MARGIN_DEGREES = 1.0
 """How far beyond its CRS's area of use (degrees) the county layer may reach: cities straddle zone edges."""
 FIT_MAX_POINTS = 2000
@@ -233,11 +234,9 @@ class LayerReader:
             outside = ~frame.geometry.intersects(self.study_area()).to_numpy()
             self._check_inside(name, path, stored, outside, crs_from)
             warned = source_geographic and self._check_web_map_offset(name, frame)
-            if source_geographic and entry.coordinates == "as_declared" and not warned:
-                self._warn_web_map_shift(name, stored, outside)
-            for feature_id in frame.loc[outside, "id"]:
-                self.note(name, "outside every county", "kept in the 'unassigned' row, not in any county or the city",
-                          feature_id=feature_id, field="geometry")
+            if source_geographic and entry.coordinates == "as_declared" and not warned and not self.inputs_beyond:
+                self._warn_web_map_shift(name, stored, outside)  # with inputs beyond the counties, points outside are expected
+            self._note_outside(name, frame, outside)
         return frame
 
     def _assign_crs(self, name: str, path: Path, frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str]:
@@ -362,23 +361,51 @@ class LayerReader:
             problem, action = found
             self.note(name, f"project.crs {self.crs}: {problem}", action, field="geometry")
 
+    @property
+    def inputs_beyond(self) -> bool:
+        """Whether the catalog says the layers reach beyond the counties on purpose (``zones.county.inputs_beyond``)."""
+        return self.catalog.zones["county"].inputs_beyond
+
     def _check_inside(self, name: str, path: Path, stored: gpd.GeoDataFrame, outside: np.ndarray, source: str) -> None:
-        """Stop when most of a layer lies outside the study area: a wrong CRS or web-map coordinates, not a few strays."""
+        """Stop when most of a layer lies outside the study area: a wrong CRS or web-map coordinates, not a few strays.
+
+        With ``zones.county.inputs_beyond`` (the province's files read for some of its counties) only
+        coordinates that another CRS explains stop the run (web-map offsets are found by the fit to the
+        reference layers, :meth:`_check_web_map_offset`, not by features outside the counties).
+        """
         count, total = int(outside.sum()), len(outside)
         if count < MIN_OUTSIDE_TO_REFUSE or count * 2 <= total:
             return
         strays = stored.loc[outside]
-        hint = self._web_map_hint(name, strays)
+        hint = None if self.inputs_beyond else self._web_map_hint(name, strays)  # strays beyond the counties are no shifted points
         if hint is None:
             xy = _sample_xy(strays)
             fit = self.fitting_crs(name, xy, stored.crs)
+            if fit is None and self.inputs_beyond:
+                return
             if fit is None and share_inside(to_lonlat(xy, stored.crs), self._study_lonlat()) > 0.5:
                 hint = (f"they lie around the study area in the CRS it declares ({crs_code(stored.crs)}), so the CRS looks right: "
                         f"check the layer's extent (another area's data?) and the counties of layer '{self.county_layer}'")
             else:
                 hint = f"it {self._declared(stored, source)}; {self._crs_fix(name, fit, source, f'its coordinates (like {example(xy)})')}"
+            if fit is None:
+                hint += (f"; if the layers cover more than the counties on purpose (the province's files read for some of its "
+                         f"counties), set 'zones.county.inputs_beyond: true' in {self.catalog_path}")
         msg = f"{path}: {self.describe(name)} has {count} of {total} features outside the study area (every county of layer '{self.county_layer}'); {hint}"
         raise DataError(msg)
+
+    def _note_outside(self, name: str, frame: gpd.GeoDataFrame, outside: np.ndarray) -> None:
+        """Note the features outside every county: one by one (strays), or in one line when the inputs reach beyond the counties."""
+        if not outside.any():
+            return
+        parks = "park" in self.catalog.zones and self.catalog.zones["park"].layer == name
+        kept = "in the 'unassigned' row, not in any county or the city" + ("; no park row" if parks else "")
+        if self.inputs_beyond:
+            self.note(name, f"{int(outside.sum())} of {len(outside)} features outside the counties (zones.county.inputs_beyond)",
+                      f"read: they count where distance does (coverage, within), {kept}", field="geometry", severity="info")
+            return
+        for feature_id in frame.loc[outside, "id"]:
+            self.note(name, "outside every county", f"kept {kept}", feature_id=feature_id, field="geometry")
 
     def _inside_as_web_map(self, lonlat: gpd.GeoDataFrame, datum: WebDatum) -> int:
         """How many features of a lon/lat frame fall inside the study area when read as GCJ-02 or BD-09."""
