@@ -209,3 +209,18 @@ def test_the_key_is_for_the_counties_only(sample_run, tmp_path):
     path.write_text(yaml.safe_dump(catalog, allow_unicode=True, sort_keys=False), encoding="utf-8")
     with pytest.raises(gis.ConfigError, match=r"'zones.park.inputs_beyond' is for the counties only; set 'zones.county.inputs_beyond'"):
         gis.load_project(one)
+
+
+def test_a_target_set_for_counties_beyond_the_run_is_passed_over_and_said(sample_run, tmp_path):
+    # The city's spec sets targets county by county; a one-county run judges its own county by its entry.
+    lushi, hubin = "156411224", "156411202"
+    one = one_county_project(sample_run[0], lushi, tmp_path)
+    path = one / "analyses" / "sewage.sludge_safe.yaml"
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec["target"]["by_zone"] = {lushi: 0.9, hubin: 0.97}
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    result = gis.load_project(one).run(only=["sewage.sludge_safe"])
+    rows = result.indicators.set_index(["zone_type", "zone_id"])
+    assert rows.loc[("county", lushi), "target"] == 0.9
+    said = result.data_quality[result.data_quality["problem"].str.contains("target.by_zone names 1 zones beyond the counties")]
+    assert len(said) >= 1 and said["problem"].str.endswith(hubin).all()

@@ -79,14 +79,20 @@ def unmeasured_rows(zones: Zones, spec: Spec, reason: str) -> pd.DataFrame:
 
 
 def check_zone_ids(layers: LayerReader, zones: Zones, spec: Spec) -> None:
-    """Refuse a target's ``by_zone`` naming a zone the indicator is not judged at (a misspelt county code)."""
+    """Refuse a target's ``by_zone`` naming a zone the indicator is not judged at (a misspelt county code).
+
+    With ``zones.county.inputs_beyond`` (some counties of a wider area) the other counties' entries
+    are expected: they are passed over, said once in the run's notes with the ids, not refused."""
     target = spec.target
     if target is None or not target.by_zone:
         return
     levels = [level for level in spec.zone_types if level in target.zone_types and level in zones.levels]
     known = {str(zone_id): level for level in levels for zone_id in zones.level(level)["zone_id"]}
     unknown = [zone_id for zone_id in target.by_zone if zone_id not in known]
-    if unknown:
+    if unknown and layers.inputs_beyond:
+        layers.note(layers.county_layer, f"{spec.id}: target.by_zone names {len(unknown)} zones beyond the counties: "
+                    f"{', '.join(unknown)}", "not judged in this run (zones.county.inputs_beyond)", field="id", severity="info")
+    elif unknown:
         listed = "; ".join(f"{level} {', '.join(i for i, lv in known.items() if lv == level)}" for level in levels)
         msg = (f"no zone '{unknown[0]}' among the zones {spec.id} is judged at ({listed}); "
                "fix the zone id (a county's code, as in the county layer's id field)")
