@@ -126,3 +126,15 @@ def test_a_worker_error_reaches_the_caller_as_it_is(sample: Path, scheduler: str
     shutil.copytree(sample, copy, ignore=shutil.ignore_patterns("landcover.tif"))
     with pytest.raises(DataError, match=r"landcover\.tif: raster 'landcover' not found"):
         run_project_dask(load_project(copy), scheduler=scheduler, only=["charging.fleet", "permeable.share"])
+
+
+def test_the_longest_indicators_start_first(sample: Path) -> None:
+    """Coverage along the roads first, then coverage, then raster and overlay indicators, the sums of attributes last."""
+    from gis.engines.dask import PART_PRIORITY, _priority
+
+    project = load_project(sample)
+    rank = {spec.id: _priority(spec, project) for spec in project.specs}
+    assert rank["charging.coverage_network"] > rank["charging.coverage"] > rank["permeable.share"] > PART_PRIORITY
+    assert rank["sewage.blank_areas"] == rank["charging.coverage"]
+    assert rank["sewage.park_network"] == rank["permeable.share"]  # presence: parks overlaid with the sewer network
+    assert rank["charging.fleet"] == rank["energy.total"] == 0 < PART_PRIORITY

@@ -12,10 +12,17 @@ that, each part a task of its own started by the indicator's task (see
 :func:`gis.methods.parts.by_parts`).  Every zone is measured on its own either way, so the
 numbers are the local engine's, bit for bit.
 
+The indicators expected to take longest (coverage along the roads, then other coverages, then
+those that read a raster or overlay polygons) start first, and the parts of a measurement
+go before the indicators not yet started that are quick: the long work is spread over the
+workers early and the quick tasks fill the gaps at the end.
+
 The data-quality notes a worker records come back with its results, tagged by what made
 them: reading a layer or inspecting a raster (said once per run, by whichever indicator
 reads the layer first in spec order) or the measurement itself (said every time).  The
-client replays them in the local engine's order, so ``data_quality.csv`` is the same.
+client replays them in the local engine's order, so ``data_quality.csv`` is the same.  The
+client does not read the layers the workers read: what reads them after the run (the web
+map) reads them then, and their reading notes, said already, are not said again.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from gis.engines.local import run_indicator, select_specs, specs_for_year
 from gis.engines.result import IndicatorResult, RunResult
 from gis.errors import DataError, UsageError
+from gis.methods.parts import task_name
 from gis.methods.zones import MIN_FEATURES_PER_PART, Zones, build_zones
 from gis.project.config import ProjectConfig, read_project
 from gis.project.layers import LayerReader
@@ -44,6 +52,12 @@ from gis.project.rasters import inspect_raster
 from gis.project.specs import Spec
 
 __all__ = ["run_project_dask"]
+
+PART_PRIORITY = 1
+"""The Dask priority of the parts of a measurement: above the quick indicators (0), below the slow ones (:func:`_priority`).
+
+Parts of equal priority run in the order they were made, so the indicator that cut its work
+first gets it back first and finishes while the others' parts run."""
 
 Origin = tuple[str, str]
 """What a once-per-run note comes from: ("vector", layer) read, or ("raster", layer) inspected."""
@@ -96,15 +110,17 @@ class _TracedReader(LayerReader):
         return self.shared.part_features
 
     def run_parts(self, func: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
-        """``[func(part) for part in parts]``, each part a task on the cluster (the first first), in order."""
+        """``[func(part) for part in parts]``, each part a task on the cluster (the first first), in order.
+
+        Each part goes with ``func`` to whichever worker is free first (no data placed on a worker
+        beforehand, which would tie the parts to it).
+        """
         from distributed import worker_client
 
-        named = getattr(func, "func", func)  # a functools.partial is named by its function
-        name = getattr(named, "__qualname__", None) or type(named).__qualname__
-        prefix = f"gis-part-{name}-{uuid.uuid4().hex[:8]}"
+        prefix = f"gis-part-{task_name(func)}-{uuid.uuid4().hex[:8]}"
         with worker_client() as client:  # this task leaves its thread while the parts run
-            futures = [
-                client.submit(func, part, key=f"{prefix}-{i}", priority=len(parts) - i, pure=False) for i, part in enumerate(parts)
+            futures = [  # after the slow indicators not yet started (_priority), before the quick ones; first come, first run
+                client.submit(func, part, key=f"{prefix}-{i}", priority=PART_PRIORITY, pure=False) for i, part in enumerate(parts)
             ]
             return client.gather(futures)
 
@@ -266,18 +282,52 @@ def _run_task(state_name: str, spec: Spec, year: int | None) -> _Outcome:
 # --- the client side ---------------------------------------------------------------------------
 
 
-def _remember(layers: LayerReader, origins: list[Origin]) -> None:
-    """Leave the client's reader as the local engine leaves it: the layers read, the rasters inspected.
+class _SaidReader(LayerReader):
+    """The client's reader: a layer the workers read already is read here only when something asks
+    for it (the web map), and what its reading finds is not said again (the workers said it)."""
 
-    What reads them later (the web map) then finds them cached and says nothing twice.
+    def __init__(self, project: ProjectConfig) -> None:
+        super().__init__(project)
+        self.said_layers: set[str] = set()
+        self._reading = threading.Lock()
+
+    def read_vector(self, name: str) -> Any:
+        """A vector layer (cached); one the workers read is read quietly the first time."""
+        if name in self.said_layers and name not in self._vectors:
+            with self._reading:
+                if name not in self._vectors:
+                    quiet = LayerReader(self.project)
+                    quiet.share(self)  # the same cache: what it reads, this reader has read
+                    quiet.log = QualityLog()
+                    quiet.read_vector(name)
+        return super().read_vector(name)
+
+
+def _remember(layers: _SaidReader, origins: list[Origin]) -> None:
+    """Leave the client's reader as the local engine leaves it: the layers read (when asked), the rasters inspected.
+
+    What reads them later (the web map) says nothing twice.
     """
-    quiet = _TracedReader(layers)
-    quiet.log = QualityLog()  # said already, by the workers
     for kind, layer in dict.fromkeys(origins):
         if kind == "vector":
-            quiet.read_vector(layer)
+            layers.said_layers.add(layer)
         else:
             layers.inspected_rasters.add(layer)
+
+
+def _priority(spec: Spec, project: ProjectConfig) -> int:
+    """How early an indicator's task starts: the longer it is expected to take, the earlier (longest first).
+
+    Coverage along the roads (noding and walking a network, then widening the reached roads) is
+    the slowest, then a coverage (buffers merged per zone), then an indicator that reads a raster
+    or overlays polygons; the others (sums of attributes) are quick and fill the gaps at the end,
+    after the parts of the slow ones (``PART_PRIORITY``).
+    """
+    if spec.method == "coverage":
+        return 3_000_000 if spec.parameters.get("distance") == "network" else 2_000_000
+    layers = project.catalog.layers
+    reads_raster = any(name in layers and layers[name].kind == "raster" for name in spec.inputs.values())
+    return 1_000_000 if reads_raster or spec.method in ("raster_share", "area_share", "presence", "within") else 0
 
 
 @contextmanager
@@ -343,22 +393,28 @@ def run_project_dask(
     specs = select_specs(project, only)
     if on_step:
         on_step("zones")
-    layers = LayerReader(project)
-    traced = _TracedReader(layers)
-    zones = build_zones(traced)
-    said = {origin for kind, origin in traced.end()[0] if kind == "once"}
     years = {year: specs_for_year(project, specs, year) for year in project.catalog.years()}
     tasks: list[tuple[int | None, Spec]] = [(None, spec) for spec in specs]
     tasks += [(year, spec) for year, chosen in years.items() for spec in chosen]
 
     state = _RunState(str(Path(project.root).resolve()), uuid.uuid4().hex[:12], part_seconds, part_features)
+    layers = _SaidReader(project)
     with _connect(scheduler, workers) as client:
         client.register_plugin(state, name=state.name)
         try:
+            first = sorted(tasks, key=lambda task: -_priority(task[1], project))  # sent in order: idle workers take the first that come
             futures = {
-                client.submit(_run_task, state.name, spec, year, key=f"gis-{state.token}-{year or 'data'}-{spec.id}", pure=False): (year, spec)
-                for year, spec in tasks
+                client.submit(_run_task, state.name, spec, year, key=f"gis-{state.token}-{year or 'data'}-{spec.id}",
+                              priority=_priority(spec, project), pure=False): (year, spec)
+                for year, spec in first
             }
+            traced = _TracedReader(layers)  # the client's zones are built while the workers start on the indicators
+            try:
+                zones = build_zones(traced)
+            except BaseException:
+                client.cancel(list(futures))  # the workers would meet the same error; they need not work on
+                raise
+            said = {origin for kind, origin in traced.end()[0] if kind == "once"}
             waiting = {year: len(chosen) for year, chosen in years.items()}
             for future in as_completed(futures, loop=client.loop):
                 year, spec = futures[future]
@@ -369,7 +425,8 @@ def run_project_dask(
                         waiting[year] -= 1
                         if not waiting[year]:
                             on_step(f"year {year}")
-            outcomes = {(year, spec.id): f.result() for f, (year, spec) in futures.items()}  # the first failure in spec order is raised
+            by_task = {(year, spec.id): f for f, (year, spec) in futures.items()}
+            outcomes = {(year, spec.id): by_task[(year, spec.id)].result() for year, spec in tasks}  # the first failure in spec order is raised
         finally:
             client.unregister_worker_plugin(state.name)
 

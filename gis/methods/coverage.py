@@ -8,7 +8,7 @@ see :mod:`gis.methods.network`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -86,6 +86,12 @@ class _Uncovered:
     raster: tuple[Path, str] | None
     to_unit: float
     crs: str
+
+    def for_pieces(self, pieces: gpd.GeoDataFrame) -> _Uncovered:
+        """The rule with only the facilities that reach ``pieces``: the same answer for them, bit for bit
+        (the same buffers merged in the same order), and less for a part's task to carry to a worker."""
+        pairs = shapely.STRtree(np.asarray(self.facilities.values)).query(pieces.geometry.values, predicate="dwithin", distance=self.distance)
+        return replace(self, facilities=self.facilities.iloc[np.unique(pairs[1])])
 
     def near(self, pieces: gpd.GeoDataFrame) -> np.ndarray:
         """Per piece, how many facilities reach it."""
@@ -200,7 +206,7 @@ def measure_coverage(project: LayerReader, zones: Zones, spec: Spec, params: Cov
         pieces = base_pieces(project, spec, params, level_zones, blanks)
         cells = pieces.geometry.area / cell_m2 if raster_base else pd.Series(0.0, index=pieces.index)
         seconds = rule.near(pieces) * SECONDS_PER_FACILITY + cells * SECONDS_PER_CELL
-        measured = by_parts(project, rule, pieces, seconds)
+        measured = by_parts(project, rule, pieces, seconds, narrow=rule.for_pieces)
         pieces["total"] = measured.loc[measured["part"] == "total", "amount"]
         holes = measured.loc[measured["part"] == "uncovered"].drop(columns="part").rename(columns={"amount": "uncovered"})
         holes = holes.reset_index(drop=True)

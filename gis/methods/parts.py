@@ -25,6 +25,25 @@ class SpreadsWork(Protocol):
         ...
 
 
+def task_name(func: Callable[[Any], Any]) -> str:
+    """What the tasks of ``func``'s parts are called: its name (a partial's function's, a callable object's class's)."""
+    named = getattr(func, "func", func)
+    if isinstance(named, _EachItsOwn):
+        return named.name
+    return getattr(named, "__qualname__", None) or type(named).__qualname__
+
+
+class _EachItsOwn:
+    """Measures a part, given with the function made for it (``narrow``): ``(func, part) -> func(part)``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, pair: tuple[Callable[[pd.DataFrame], pd.DataFrame], pd.DataFrame]) -> pd.DataFrame:
+        func, part = pair
+        return func(part)
+
+
 def by_parts(
     project: object,
     func: Callable[[pd.DataFrame], pd.DataFrame],
@@ -32,13 +51,16 @@ def by_parts(
     seconds: Sequence[float],
     *,
     min_rows: int = 1,
+    narrow: Callable[[pd.DataFrame], Callable[[pd.DataFrame], pd.DataFrame]] | None = None,
 ) -> pd.DataFrame:
     """``func(frame)``; on a cluster, ``func`` of consecutive parts of ``frame``, concatenated.
 
     ``func`` must treat each row on its own (its output for a frame is its outputs for the
     frame's parts, in order), so both give the same rows, bit for bit.  ``seconds`` is the
     expected cost of each row, for cutting the frame into parts of about equal work; no part
-    has fewer than ``min_rows`` rows but the last.
+    has fewer than ``min_rows`` rows but the last.  ``narrow(part)``, when given, is a function
+    that measures ``part`` as ``func`` does, bit for bit, with only what the part needs (the
+    facilities near it): what a part's task carries to its worker.
     """
     if not isinstance(project, SpreadsWork) or len(frame) < 2:
         return func(frame)
@@ -55,6 +77,10 @@ def by_parts(
     costs.append(done)
     parts = [frame.iloc[start:stop] for start, stop in zip(cuts[:-1], cuts[1:], strict=True)]
     largest_first = sorted(range(len(parts)), key=lambda i: -costs[i])  # the longest parts start first
-    results = project.run_parts(func, [parts[i] for i in largest_first])
+    chosen = [parts[i] for i in largest_first]
+    if narrow is None:
+        results = project.run_parts(func, chosen)
+    else:
+        results = project.run_parts(_EachItsOwn(task_name(func)), [(narrow(part), part) for part in chosen])
     in_order = sorted(zip(largest_first, results, strict=True), key=lambda pair: pair[0])
     return pd.concat([result for _, result in in_order])

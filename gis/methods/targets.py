@@ -188,12 +188,16 @@ def judge_trajectory(rows: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     start_year, end_year = catalog.project.baseline_year, catalog.project.target_year
     rows = rows.copy()
     key = ["indicator", "zone_type", "zone_id"]
-    current = rows[rows["year"] == catalog.data_year].set_index(key)
-    measured = rows[rows["year"] == start_year].set_index(key)["value"]
+    now = rows[rows["year"] == catalog.data_year]  # looked up per row in dicts: .loc per row took a second at the province
+    columns = ["status", "target", "baseline", "comparator"]
+    current = {k: dict(zip(columns, v, strict=True)) for k, v in zip(now[key].itertuples(index=False, name=None),
+                                                                     now[columns].itertuples(index=False, name=None), strict=True)}
+    then = rows[rows["year"] == start_year]
+    measured = dict(zip(then[key].itertuples(index=False, name=None), then["value"], strict=True))
     path, verdict = [], []
     for row in rows.itertuples(index=False):
         index = (row.indicator, row.zone_type, row.zone_id)
-        final = current.loc[index] if index in current.index else None
+        final = current.get(index)
         if row.status == "not_assessed" or (final is not None and final["status"] == "not_assessed"):
             path.append(math.nan)
             verdict.append("not_assessed")
