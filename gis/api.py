@@ -140,9 +140,9 @@ class Result:
         ``pdf=False`` writes the report and the brief as HTML only (``gis run --no-pdf``).  A run of some
         indicators only (``run(only=...)``) writes its numbers (indicators.csv, data_quality.csv,
         planning.gpkg, run.json), into ``out_dir/only/`` when ``out_dir`` holds a whole run."""
-        from gis.outputs.write import is_partial, partial_run_folder, write_outputs
+        from gis.outputs.write import run_folder, write_outputs
 
-        folder = partial_run_folder(Path(out_dir)) if is_partial(self.run) else Path(out_dir)
+        folder = run_folder(self.run, Path(out_dir))
         record = write_outputs(self.run, folder, pdf=pdf)
         self._saved = folder
         return record

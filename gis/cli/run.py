@@ -77,7 +77,7 @@ def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, .
     from gis.api import load_project
     from gis.api import run as run_analyses
     from gis.outputs.plan_coverage import coverage_line, plan_coverage
-    from gis.outputs.write import is_partial, partial_run_folder, write_outputs
+    from gis.outputs.write import is_partial, run_folder, write_outputs
 
     if scheduler and engine != "dask":
         msg = "--scheduler goes with --engine dask"
@@ -97,7 +97,7 @@ def run(ctx: click.Context, project_dir: Path, out_dir: Path, only: tuple[str, .
         result = run_analyses(project, engine=engine, scheduler=scheduler, only=list(only) or None, workers=workers, on_step=step).run
         progress.update(task, description="writing outputs", completed=total + 1)
         partial = is_partial(result)
-        folder = partial_run_folder(out_dir) if partial else out_dir
+        folder = run_folder(result, out_dir)
         record = write_outputs(result, folder, lang=lang, pdf=pdf)
     if not ctx.obj["quiet"]:
         print_gaps(result.indicators, target_year=project.catalog.project.target_year, project_name=project.name,

@@ -154,10 +154,10 @@ def holds_whole_run(folder: Path) -> bool:
     return isinstance(record, dict) and not record.get("partial", False)
 
 
-def partial_run_folder(out_dir: Path) -> Path:
-    """Where a partial run writes: ``out_dir``, or ``out_dir/only/`` when ``out_dir`` holds a whole run,
-    so that checking one indicator never replaces the whole run's map, report and proposals."""
-    return out_dir / PARTIAL_DIR if holds_whole_run(out_dir) else out_dir
+def run_folder(result: RunResult, out_dir: Path) -> Path:
+    """Where ``result`` is written: ``out_dir``, or ``out_dir/only/`` for a partial run when ``out_dir`` holds a
+    whole run, so that checking one indicator never replaces the whole run's map, report and proposals."""
+    return out_dir / PARTIAL_DIR if is_partial(result) and holds_whole_run(out_dir) else out_dir
 
 
 def check_table_folder(out_dir: Path) -> Path:
@@ -307,7 +307,7 @@ def write_outputs(result: RunResult, out_dir: Path, *, lang: Lang = "both", pdf:
     appear together or not at all: any failure leaves ``out_dir`` as it was and raises an error
     that names the file, the fix and what is on disk. Scratch left by killed runs is removed first.
     A partial run (:func:`is_partial`) writes its numbers only (:data:`PARTIAL_FILES`); the caller
-    chooses its folder (:func:`partial_run_folder`).
+    chooses its folder (:func:`run_folder`).
     """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
