@@ -20,7 +20,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gis.errors import DataError
 from gis.methods.conditions import first_blank, is_blank, numbers_of, verdict
-from gis.methods.zones import UNASSIGNED, UNASSIGNED_NAME, Zones, in_counties, label_rows, sum_by_zone, sums_per_level
+from gis.methods.zones import (
+    UNASSIGNED,
+    UNASSIGNED_NAME,
+    Zones,
+    in_counties,
+    label_rows,
+    needs_counties,
+    sum_by_zone,
+    summed_from_counties,
+    sums_per_level,
+)
 from gis.project.layers import LayerReader
 from gis.project.specs import Condition, MissingValues, Spec
 
@@ -219,12 +229,12 @@ def sums_by_attribute(
         rest.insert(0, "zone_type", UNASSIGNED)
         rest.insert(2, "zone_name", UNASSIGNED_NAME)
         out.append(rest)
+    above = dict(summed_from_counties(county, zones, levels))
     for level in levels:
         if level == "county":
             out.append(label_rows(county.reset_index(), zones, "county"))
-        elif level == "city":
-            city = pd.DataFrame([county.sum()], index=pd.Index(zones.level("city")["zone_id"], name="zone_id"))
-            out.append(label_rows(city.reset_index(), zones, "city"))
+        elif level in above:
+            out.append(label_rows(above[level].reset_index(), zones, level))
     return pd.concat(out, ignore_index=True)
 
 
@@ -410,16 +420,18 @@ def measure_presence(project: LayerReader, zones: Zones, spec: Spec, params: Pre
     units["present_amount"] = amount
     own = units.rename(columns={"id": "zone_id"})
     frames = []
+    county: pd.DataFrame | None = None
     for level in spec.zone_types:
         if level == "park" and "park" in zones.levels:
             frames.append(label_rows(own[["zone_id", "numerator", "denominator"]], zones, "park").dropna(subset=["numerator"]))
-        elif level in ("county", "city"):  # a zone counts where its representative point lies; the city is the sum of the counties
-            points = units.copy()
-            points["geometry"] = units.geometry.representative_point()
-            sums = sum_by_zone(points, ["numerator", "denominator"], zones.level("county"), project=project)
-            if level == "city":
-                sums = pd.DataFrame([sums.sum()], index=pd.Index(zones.level("city")["zone_id"], name="zone_id"))
-            frames.append(label_rows(sums.reset_index(), zones, level))
+        elif needs_counties([level]):  # a zone counts where its representative point lies; the levels above sum the counties
+            if county is None:
+                points = units.copy()
+                points["geometry"] = units.geometry.representative_point()
+                county = sum_by_zone(points, ["numerator", "denominator"], zones.level("county"), project=project)
+            sums = county if level == "county" else dict(summed_from_counties(county, zones, [level])).get(level)
+            if sums is not None:
+                frames.append(label_rows(sums.reset_index(), zones, level))
     gaps_frame = units.loc[units["numerator"] == 0]
     keep = ["id", *[c for c in ("name", "kind") if c in gaps_frame.columns], "present_amount"]
     gaps = gpd.GeoDataFrame(gaps_frame[keep], geometry=gaps_frame.geometry, crs=project.crs)

@@ -23,7 +23,7 @@ from gis.methods.attributes import Blanks, Measurement, Params, read_features, w
 from gis.methods.network import build_network, service_lines
 from gis.methods.parts import by_parts
 from gis.methods.raster import SECONDS_PER_CELL, cell_area_m2, zonal_sums
-from gis.methods.zones import Zones, label_rows
+from gis.methods.zones import Zones, label_rows, needs_counties, summed_from_counties
 from gis.project.layers import LayerReader
 from gis.project.rasters import inspect_raster, open_raster
 from gis.project.specs import Condition, Spec
@@ -199,7 +199,7 @@ def measure_coverage(project: LayerReader, zones: Zones, spec: Spec, params: Cov
     frames: list[tuple[str, pd.DataFrame]] = []
     gap_frames: list[gpd.GeoDataFrame] = []
     county_sums: pd.DataFrame | None = None
-    for level in [lvl for lvl in ("county", "park") if lvl in spec.zone_types or (lvl == "county" and "city" in spec.zone_types)]:
+    for level in [lvl for lvl in ("county", "park") if lvl in spec.zone_types or (lvl == "county" and needs_counties(spec.zone_types))]:
         if level not in zones.levels:
             continue
         level_zones = zones.level(level)
@@ -222,9 +222,8 @@ def measure_coverage(project: LayerReader, zones: Zones, spec: Spec, params: Cov
             gap_frames.append(holes.rename(columns={"zone_id": "county_id"}))
         if level in spec.zone_types:
             frames.append((level, sums))
-    if "city" in spec.zone_types and county_sums is not None:
-        city = pd.DataFrame([county_sums.sum()], index=pd.Index(zones.level("city")["zone_id"], name="zone_id"))
-        frames.insert(0, ("city", city))
+    if county_sums is not None:
+        frames[:0] = summed_from_counties(county_sums, zones, spec.zone_types)
     rows = pd.concat([label_rows(sums.reset_index(), zones, level) for level, sums in frames], ignore_index=True)
     if params.value == "covered_share":
         rows["numerator"] = rows["total"] - rows["uncovered"]

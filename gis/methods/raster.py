@@ -19,7 +19,7 @@ from rasterio.vrt import WarpedVRT
 from gis.errors import DataError
 from gis.methods.attributes import Measurement, Params, ratios, with_ratio
 from gis.methods.parts import by_parts
-from gis.methods.zones import Zones, label_rows
+from gis.methods.zones import Zones, label_rows, needs_counties, summed_from_counties
 from gis.project.catalog import LandClass
 from gis.project.layers import LayerReader
 from gis.project.rasters import inspect_raster, is_metric, open_raster, reading
@@ -164,7 +164,7 @@ def masked_share(
     measured: Callable[[gpd.GeoDataFrame], pd.DataFrame], unmapped: Callable[[gpd.GeoDataFrame], None], mask_label: str,
 ) -> Measurement:
     """Share of flagged area per zone from ``measured`` (numerator, denominator, unmapped areas of each piece of
-    a zone inside the mask): counties and parks summed from their pieces, the city from the counties.
+    a zone inside the mask): counties and parks summed from their pieces, the city and the prefectures from the counties.
 
     ``unmapped`` says, once, what the county pieces hold of codes the class table lacks.  Shared by the
     raster and the polygon shares, so both count the same way.
@@ -172,7 +172,7 @@ def masked_share(
     frames = []
     gaps = None
     county_sums = None
-    for level in [lvl for lvl in ("county", "park") if lvl in spec.zone_types or (lvl == "county" and "city" in spec.zone_types)]:
+    for level in [lvl for lvl in ("county", "park") if lvl in spec.zone_types or (lvl == "county" and needs_counties(spec.zone_types))]:
         if level not in zones.levels:
             continue
         level_zones = zones.level(level)[["zone_id", "geometry"]]
@@ -188,9 +188,8 @@ def masked_share(
                 gaps = _below_target(pieces, spec, project)
         if level in spec.zone_types:
             frames.append(label_rows(sums.reset_index(), zones, level))
-    if "city" in spec.zone_types and county_sums is not None:
-        city = pd.DataFrame([county_sums.sum()], index=pd.Index(zones.level("city")["zone_id"], name="zone_id"))
-        frames.insert(0, label_rows(city.reset_index(), zones, "city"))
+    if county_sums is not None:
+        frames[:0] = [label_rows(sums.reset_index(), zones, level) for level, sums in summed_from_counties(county_sums, zones, spec.zone_types)]
     rows = with_ratio(pd.concat(frames, ignore_index=True))
     if mask is not None:
         rows["zone_name"] = rows["zone_name"] + " " + mask_label

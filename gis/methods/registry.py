@@ -244,8 +244,8 @@ def validate_spec_against(project: ProjectConfig, spec: Spec, path: Path) -> Bas
     if absent_layers(project, spec):
         return params  # not assessed: its zone types are not looked at
     for level in spec.zone_types:
-        if level == "park" and "park" not in project.catalog.zones:
-            raise fail(("zone_types",), "zone type 'park' needs 'zones.park' in the catalog")
+        if level in ("park", "prefecture") and level not in project.catalog.zones:
+            raise fail(("zone_types",), f"zone type '{level}' needs 'zones.{level}' in the catalog")
     return params
 
 

@@ -1,4 +1,4 @@
-"""Zones (city, counties, parks, built-up areas) and extensive sums of features per zone."""
+"""Zones (city, prefectures, counties, parks, built-up areas) and extensive sums of features per zone."""
 
 from __future__ import annotations
 
@@ -16,10 +16,17 @@ from gis.methods.parts import by_parts
 from gis.project.config import ProjectConfig
 from gis.project.layers import LayerReader
 from gis.project.specs import Spec
+from gis.values import is_missing
 
 ZONE_COLUMNS = ["zone_type", "zone_id", "zone_name"]
 UNASSIGNED = "unassigned"
 UNASSIGNED_NAME = "未分配 unassigned (outside every county)"
+SUMMED_FROM_COUNTIES = ("city", "prefecture")
+"""The levels whose rows are sums of the county rows: the city (every county) and each prefecture (its counties)."""
+PREFECTURE_COVER = 0.999
+"""The least share of a prefecture's area its counties in the run must cover for it to be reported: its row is the sum of
+its counties, so a prefecture missing one (a county run alone, a district left out of the export) would be understated.
+Boundaries of one source tile exactly; a county left out is rarely under 0.2 % of its prefecture."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,13 @@ class Zones:
         keep = shapely.is_empty(inside) | (shapely.area(inside) <= 0)
         geometry = np.where(keep, shapes.geometry.values, inside)
         return gpd.GeoDataFrame({"zone_id": shapes["zone_id"].to_numpy()}, geometry=list(geometry), crs=shapes.crs)
+
+    def prefecture_of(self) -> pd.Series:
+        """Each county's prefecture id, indexed by county id (empty without a prefecture level; None for a county of none)."""
+        counties = self.levels["county"]
+        if "prefecture_id" not in counties:
+            return pd.Series(dtype=object)
+        return pd.Series(counties["prefecture_id"].to_numpy(), index=pd.Index(counties["zone_id"], name="zone_id"))
 
     def county_names(self) -> dict[str, str]:
         """County id to name."""
@@ -80,7 +94,8 @@ def build_zones(project: LayerReader) -> Zones:
     """Read the zone layers of the catalog; the city is the union of the counties.
 
     The parks are those that meet a county: a parks layer of a wider area (the province's, read
-    for some of its counties) adds no rows for parks elsewhere.
+    for some of its counties) adds no rows for parks elsewhere.  The prefectures (a province's
+    cities) are those whose counties in the run tile them (:func:`_prefectures`).
     """
     levels: dict[str, gpd.GeoDataFrame] = {}
     settings = project.catalog.zones
@@ -88,13 +103,16 @@ def build_zones(project: LayerReader) -> Zones:
     if counties.empty:
         msg = f"{project.layer_path(settings['county'].layer)}: the county layer has no features"
         raise DataError(msg)
-    levels["county"] = _zone_frame(counties, "county")
     city = project.catalog.project.city
     levels["city"] = gpd.GeoDataFrame(
         {"zone_type": ["city"], "zone_id": [city.id], "zone_name": [city.name], "zone_name_en": [city.name_en]},
         geometry=[shapely.union_all(counties.geometry.values)],
         crs=counties.crs,
     )
+    county_zones = _zone_frame(counties, "county")
+    if "prefecture" in settings:
+        levels["prefecture"], county_zones["prefecture_id"] = _prefectures(project, counties)
+    levels["county"] = county_zones
     if "park" in settings:
         parks = project.read_vector(settings["park"].layer)
         parks = parks.loc[parks.geometry.intersects(levels["city"].geometry.iloc[0]).to_numpy()]
@@ -103,6 +121,84 @@ def build_zones(project: LayerReader) -> Zones:
     if "builtup" in settings:
         builtup = _zone_frame(project.read_vector(settings["builtup"].layer), "builtup")
     return Zones(levels=levels, builtup=builtup)
+
+
+def _prefectures(project: LayerReader, counties: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str | None]]:
+    """The prefectures to report, in their layer's order, and each county's prefecture id (None: of no prefecture reported).
+
+    A county's prefecture is named by ``zones.county.prefecture_field`` or, without it, is the one
+    holding the county's representative point.  A prefecture is reported when its counties in the
+    run cover it (:data:`PREFECTURE_COVER`); one they do not is left out with a note, its counties
+    still reported.
+    """
+    settings = project.catalog.zones
+    county_layer, layer = settings["county"].layer, settings["prefecture"].layer
+    frame = project.read_vector(layer)
+    frame = frame.assign(id=frame["id"].astype(str))
+    field = settings["county"].prefecture_field
+    county_ids = counties["id"].astype(str).to_numpy()
+    if field:
+        if field not in counties.columns:
+            msg = (f"{project.layer_path(county_layer)}: layer '{county_layer}' has no field '{field}' (zones.county.prefecture_field); "
+                   f"map it under 'layers.{county_layer}.fields' or remove the key to place counties by location")
+            raise DataError(msg)
+        parents = [None if is_missing(value) else str(value).strip() for value in counties[field]]
+        known = set(frame["id"])
+        stray = next(((county, parent) for county, parent in zip(county_ids, parents, strict=True) if parent not in known), None)
+        if stray is not None:
+            county, parent = stray
+            said = f"names prefecture '{parent}', which is not in layer '{layer}'" if parent else "is blank"
+            msg = (f"{project.layer_path(county_layer)}: county '{county}' field '{field}' {said} ({project.layer_path(layer)}); "
+                   "give every county the id of its prefecture")
+            raise DataError(msg)
+    else:
+        points = gpd.GeoDataFrame({"county": county_ids}, geometry=counties.geometry.representative_point().values, crs=counties.crs)
+        joined = gpd.sjoin(points, frame[["id", "geometry"]], predicate="within", how="left")
+        joined = joined[~joined.index.duplicated(keep="first")]
+        parents = [None if is_missing(value) else str(value) for value in joined["id"]]
+        if None in parents:
+            county = county_ids[parents.index(None)]
+            msg = (f"{project.layer_path(county_layer)}: county '{county}' lies in no prefecture of layer '{layer}' "
+                   f"({project.layer_path(layer)}); fix the boundaries, or name each county's prefecture with "
+                   "'zones.county.prefecture_field'")
+            raise DataError(msg)
+    keep = []
+    for prefecture_id, outline in zip(frame["id"], frame.geometry.values, strict=True):
+        mine = [geometry for geometry, parent in zip(counties.geometry.values, parents, strict=True) if parent == prefecture_id]
+        if not mine:
+            continue
+        area = shapely.area(outline)
+        covered = shapely.area(shapely.intersection(outline, shapely.union_all(mine))) / area if area > 0 else 0.0
+        if covered >= PREFECTURE_COVER:
+            keep.append(prefecture_id)
+            continue
+        project.note(layer, f"its counties in this run cover {covered:.1%} of it", "no prefecture row: a prefecture's row "
+                     "is the sum of its counties, and some are not in the county layer; its counties are reported",
+                     feature_id=prefecture_id, field="geometry")
+    kept = set(keep)
+    prefectures = _zone_frame(frame.loc[frame["id"].isin(kept)], "prefecture")
+    return prefectures, [parent if parent in kept else None for parent in parents]
+
+
+def summed_from_counties(county: pd.DataFrame, zones: Zones, levels: Sequence[str]) -> list[tuple[str, pd.DataFrame]]:
+    """The rows of the levels above the counties that ``levels`` asks for, city first: sums of ``county`` (indexed by county id).
+
+    The city is the sum of every county, a prefecture that of its counties (:meth:`Zones.prefecture_of`).
+    """
+    out = []
+    if "city" in levels:
+        out.append(("city", pd.DataFrame([county.sum()], index=pd.Index(zones.level("city")["zone_id"], name="zone_id"))))
+    if "prefecture" in levels and "prefecture" in zones.levels:
+        parents = zones.prefecture_of().reindex(county.index).to_numpy()
+        sums = county.groupby(parents).sum().reindex(zones.level("prefecture")["zone_id"])
+        sums.index.name = "zone_id"
+        out.append(("prefecture", sums))
+    return out
+
+
+def needs_counties(levels: Sequence[str]) -> bool:
+    """Whether reporting ``levels`` takes the county sums (the counties themselves, or a level summed from them)."""
+    return any(level in levels for level in ("county", *SUMMED_FROM_COUNTIES))
 
 
 def catalog_names(project: LayerReader | None) -> dict[tuple[str, str], tuple[str, str]]:
@@ -183,7 +279,7 @@ def sum_by_zone(
 def sums_per_level(
     features: gpd.GeoDataFrame, columns: list[str], zones: Zones, levels: Sequence[str], *, project: object = None
 ) -> pd.DataFrame:
-    """Rows of extensive sums for each requested level; the city row is the sum of the county rows.
+    """Rows of extensive sums for each requested level, in the order of ``levels``; the city's and the prefectures' rows are sums of the county rows.
 
     What lies outside every county is not dropped: it gets a row of its own, zone_type
     ``unassigned``, which no target applies to.
@@ -196,13 +292,13 @@ def sums_per_level(
         row.insert(0, "zone_type", UNASSIGNED)
         row.insert(2, "zone_name", UNASSIGNED_NAME)
         frames.append(row)
+    above = dict(summed_from_counties(county, zones, levels))
     for level in levels:
-        if level == "county":
+        if level in above:
+            sums = above[level]
+        elif level == "county":
             sums = county
-        elif level == "city":
-            city_id = zones.level("city")["zone_id"].iloc[0]
-            sums = pd.DataFrame([county.sum()], index=pd.Index([city_id], name="zone_id"))
-        elif level in zones.levels:
+        elif level in zones.levels and level not in SUMMED_FROM_COUNTIES:
             sums = sum_by_zone(features, columns, zones.level(level), project=project)
         else:
             continue

@@ -34,6 +34,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
 }
 ZONE_TYPE_LABELS: dict[str, tuple[str, str]] = {
     "city": ("市", "city"),
+    "prefecture": ("地级市", "prefecture"),
     "county": ("县(市、区)", "county"),
     "park": ("园区", "park"),
 }

@@ -205,6 +205,11 @@ class ZoneLevel(_Strict):
         "province's files read for some of its counties): features and rows beyond them are read, count where distance "
         "does (coverage, within) and are summed in the 'unassigned' row, instead of stopping the run",
     )
+    prefecture_field: str | None = Field(
+        None,
+        description="counties only, with a 'prefecture' level: the county layer's field holding the id of each county's "
+        "prefecture (default: the prefecture whose polygon holds the county's representative point)",
+    )
 
 
 class Catalog(BaseModel):
@@ -213,7 +218,7 @@ class Catalog(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     project: ProjectSettings
-    zones: dict[Literal["county", "park", "builtup"], ZoneLevel]
+    zones: dict[Literal["county", "prefecture", "park", "builtup"], ZoneLevel]
     layers: dict[str, LayerEntry]
     synthetic_provenance: Provenance | None = Field(None, description="an anchor reused by the layers")
 
@@ -261,6 +266,14 @@ def read_catalog(path: Path) -> Catalog:
     beyond = [level for level, zone in catalog.zones.items() if zone.inputs_beyond and level != "county"]
     if beyond:
         msg = f"{path}: key 'zones.{beyond[0]}.inputs_beyond' is for the counties only; set 'zones.county.inputs_beyond' instead"
+        raise ConfigError(msg)
+    if catalog.zones["county"].prefecture_field and "prefecture" not in catalog.zones:
+        msg = (f"{path}: key 'zones.county.prefecture_field' names each county's prefecture, but there is no 'zones.prefecture' "
+               "level; add it (the layer of the prefectures) or remove the key")
+        raise ConfigError(msg)
+    misplaced = [level for level, zone in catalog.zones.items() if zone.prefecture_field and level != "county"]
+    if misplaced:
+        msg = f"{path}: key 'zones.{misplaced[0]}.prefecture_field' is for the counties only; set 'zones.county.prefecture_field' instead"
         raise ConfigError(msg)
     if not catalog.metric_crs_is_projected():
         msg = f"{path}: key 'project.crs' must be a projected CRS in metres (the local CGCS2000 3-degree Gauss-Kruger zone)"

@@ -57,7 +57,7 @@ def _area_text(area_m2: float) -> str:
     return f"{area_m2 / 1e6:,.3f} km2" if area_m2 >= 1e5 else f"{area_m2:,.0f} m2"
 
 
-ZoneLevelName = Literal["county", "park", "builtup"]
+ZoneLevelName = Literal["county", "prefecture", "park", "builtup"]
 
 
 def separate_overlaps(project: ProjectConfig, log: QualityLog, level: ZoneLevelName, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

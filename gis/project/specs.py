@@ -12,7 +12,7 @@ from gis.bilingual import Bilingual, EnText, Lang, ZhText, label
 from gis.errors import ConfigError
 from gis.project._yaml import load_yaml, validate
 
-ZoneType = Literal["city", "county", "park"]
+ZoneType = Literal["city", "prefecture", "county", "park"]
 Comparator = Literal[">=", "<=", "=="]
 MissingValues = Literal["stop", "skip"]
 """What a blank number means to an indicator: ``stop`` the run, or ``skip`` (leave out) the features that have one."""

@@ -1,10 +1,11 @@
 """The project folder of the province sample: the reference specs and map spec, and a catalog rewritten for Henan.
 
 The catalog is the reference one with the province as the top zone, the Albers CRS, the files of
-:func:`gis.sample.province.build.build_province`, each county's ``city_id`` and a ``cities`` layer
-(the prefecture level, for a later change to report at).  Its comments are kept: the rewrite is a
+:func:`gis.sample.province.build.build_province`, and the 18 cities as the prefecture level (layer
+``cities``; each county names its own in ``city_id``).  Its comments are kept: the rewrite is a
 few exact replacements, each checked, so a change of the reference catalog that breaks one fails
-loudly here instead of writing a catalog that points at the wrong files.
+loudly here instead of writing a catalog that points at the wrong files.  The specs are the
+reference ones reported by prefecture too (:func:`spec_text`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from gis.project.catalog import read_catalog
 from gis.project.config import reference_root
+from gis.project.specs import Spec, read_spec
 from gis.sample.province.build import GPKG_NAME
 from gis.sample.province.crs import METRIC_CRS, METRIC_NAME
 from gis.sample.province.geography import PROVINCE_ID, PROVINCE_NAME, PROVINCE_NAME_EN
@@ -45,6 +47,35 @@ def _replace(text: str, old: str, new: str, *, count: int | None = 1) -> str:
     return text.replace(old, new)
 
 
+_ZONES = "zones:\n  county:\n    layer: counties\n"
+_PROVINCE_ZONES = ("zones:\n  county:\n    layer: counties\n    prefecture_field: city_id   # each county's prefecture-level city\n"
+                   "  prefecture:                  # the 18 cities: their rows sum their counties'\n    layer: cities\n")
+
+
+def spec_text(reference: str, spec: Spec) -> str:
+    """A reference spec's text reported by prefecture wherever it is by county.
+
+    Its target applies to the prefectures where it applies to the counties, and where it is the
+    city's share (a rate each city of the province is held to) without a baseline table (which has
+    no prefecture rows); a city total (tonnes, a count) stays the province's.
+    """
+    if "county" not in spec.zone_types:
+        return reference
+    target = spec.target
+    judged = target is not None and ("county" in target.zone_types or (
+        "city" in target.zone_types and spec.unit == "share" and not target.baseline_layer))
+    out = []
+    for line in reference.splitlines(keepends=True):
+        if line.startswith("zone_types: [") or (judged and line.startswith("  zone_types: [")):
+            head, rest = line.split("[", 1)
+            levels, tail = rest.split("]", 1)
+            names = [name.strip() for name in levels.split(",")]
+            names.insert(names.index("county") if "county" in names else len(names), "prefecture")
+            line = f"{head}[{', '.join(names)}]{tail}"
+        out.append(line)
+    return "".join(out)
+
+
 def catalog_text(reference: str) -> str:
     """The reference catalog's text rewritten for the province sample."""
     lines = reference.splitlines(keepends=True)
@@ -67,6 +98,7 @@ def catalog_text(reference: str) -> str:
                        f"  crs: '{wkt}'\n")
     project = _replace(project, '    id: "156411200"\n    name: 三门峡市\n    name_en: Sanmenxia\n',
                        f'    id: "{PROVINCE_ID}"\n    name: {PROVINCE_NAME}\n    name_en: {PROVINCE_NAME_EN}\n')
+    rest = _replace(rest, _ZONES, _PROVINCE_ZONES)
     rest = _replace(rest, "Synthetic sample data for the Sanmenxia reference project", "Synthetic sample data for the Henan province sample")
     rest = _replace(rest, "sample/sanmenxia.gpkg", f"sample/{GPKG_NAME}", count=None)
     rest = _replace(rest, "    fields: {id: id, name: name, name_en: name_en}\n",
@@ -93,7 +125,10 @@ def write_province_project(directory: Path) -> list[Path]:
     catalog.parent.mkdir(parents=True, exist_ok=True)
     catalog.write_text(catalog_text((source / "layers" / "catalog.yaml").read_text(encoding="utf-8")), encoding="utf-8")
     read_catalog(catalog)  # fails here, naming the key, if the rewrite broke the catalog
-    shutil.copytree(source / "analyses", directory / "analyses", dirs_exist_ok=True)
+    specs = directory / "analyses"
+    shutil.copytree(source / "analyses", specs, dirs_exist_ok=True)  # the plan register too
+    for path in sorted((source / "analyses").glob("*.yaml")):
+        (specs / path.name).write_text(spec_text(path.read_text(encoding="utf-8"), read_spec(path)), encoding="utf-8")
     plan = directory / "maps" / "plan.yaml"
     plan.parent.mkdir(exist_ok=True)
     plan.write_text(map_text((source / "maps" / "plan.yaml").read_text(encoding="utf-8")), encoding="utf-8")
