@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 import rasterio
@@ -14,6 +15,7 @@ from rasterio.windows import Window
 
 from gis.cli import main
 from gis.project.catalog import read_catalog
+from gis.project.specs import read_spec
 from gis.sample.province import PROVINCE_FILES, PROVINCE_ID
 from gis.sample.province.crs import METRIC_CRS
 from gis.sample.province.geography import Province, make_province
@@ -67,6 +69,26 @@ def test_157_counties_in_18_cities(project: Path) -> None:
     assert per_city["156419001"] == 1
     assert dict(zip(cities["id"], cities["counties"], strict=True)) == per_city.to_dict()
     assert set(pyogrio.read_dataframe(gpkg, layer="builtup")["county_id"]) == set(counties["id"])
+
+
+def test_the_18_cities_are_the_prefecture_level(project: Path, tmp_path: Path) -> None:
+    catalog = read_catalog(project / "layers" / "catalog.yaml")
+    assert catalog.zones["prefecture"].layer == "cities" and catalog.zones["county"].prefecture_field == "city_id"
+    specs = {path.stem: read_spec(path) for path in (project / "analyses").glob("*.yaml")}
+    share, total = specs["permeable.share"], specs["energy.total"]
+    assert share.zone_types == ["city", "prefecture", "county"] and share.target and share.target.zone_types == ["city", "prefecture"]
+    assert total.target and total.target.zone_types == ["city"]  # the province's tonnes are no city's
+    assert specs["industry.park_pilots"].zone_types == ["city", "park"]  # not by county: not by prefecture
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", "--project", str(project), "--out", str(out), "--only", "permeable.share"])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(out / "indicators.csv", dtype={"zone_id": str})
+    prefectures, counties = rows[rows["zone_type"] == "prefecture"], rows[rows["zone_type"] == "county"]
+    assert len(prefectures) == 18 and prefectures["status"].isin(["met", "gap"]).all()
+    parents = pyogrio.read_dataframe(project / "layers" / "sample" / "henan.gpkg", layer="counties").set_index("id")["city_id"]
+    summed = counties.groupby(counties["zone_id"].map(parents))[["numerator", "denominator"]].sum()
+    mine = prefectures.set_index("zone_id")[["numerator", "denominator"]]
+    assert np.allclose(mine.loc[summed.index].to_numpy(), summed.to_numpy(), rtol=1e-12)
 
 
 def test_rasters_tiled_compressed_and_complete(project: Path) -> None:
