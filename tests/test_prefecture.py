@@ -6,12 +6,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from shapely.geometry import LineString, Point, box
 from tinyproject import X0, Y0, target
 
 from gis import load_project
+from gis.cli import main
 from gis.engines.local import run_project
 from gis.errors import ConfigError, DataError
+from gis.project.check import check_project
 
 SHORTFALL = {"unit": "spaces", "factor": 1, "rounding": "ceil"}
 
@@ -152,3 +155,27 @@ def test_the_prefecture_field_needs_the_level(make_project):
                                                                    "target": target(value=0.25)}], zones=zones)
     with pytest.raises(ConfigError, match=r"'zones.county.prefecture_field'.*no 'zones.prefecture' level"):
         load_project(root)
+
+
+def _prefecture_findings(root) -> list[tuple[str, str]]:
+    return [(f.severity, f.message) for f in check_project(load_project(root).layers()) if f.layer == "prefectures"]
+
+
+def test_check_says_how_the_counties_group_and_what_would_stop_a_run(make_project, tmp_path):
+    root = make_project({"counties": COUNTIES, "prefectures": PREFECTURES, "lots": _lots()}, [_parking_spec()], zones=ZONES)
+    assert _prefecture_findings(root)[-1] == ("ok", "2 prefectures reported, their 3 counties grouped by pref")
+    counties = COUNTIES.assign(pref=["P1", "", "P2"])
+    counties.to_file(root / "layers" / "data" / "test.gpkg", layer="counties", driver="GPKG", engine="pyogrio")
+    severity, message = _prefecture_findings(root)[-1]
+    assert severity == "error" and "county 'B' field 'pref' is blank" in message
+    checked = CliRunner().invoke(main, ["check", "--project", str(root), "--out", str(tmp_path / "checked")])
+    assert checked.exit_code == 1
+
+
+def test_check_names_a_prefecture_left_out(make_project):
+    root = make_project({"counties": COUNTIES[COUNTIES["id"] != "B"], "prefectures": PREFECTURES, "lots": _lots()},
+                        [_parking_spec()], zones=ZONES)
+    read, *said = _prefecture_findings(root)  # the layer as read, then how the counties group
+    assert read == ("ok", "2 features")
+    assert said[0][0] == "warning" and said[0][1].startswith("prefecture 'P1': its counties in this run cover 50.0% of it")
+    assert said[1:] == [("ok", "1 prefecture reported, their 2 counties grouped by pref")]

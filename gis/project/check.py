@@ -11,6 +11,7 @@ from gis.errors import DataError
 from gis.project.catalog import Catalog
 from gis.project.georef import crs_code
 from gis.project.layers import LayerReader
+from gis.project.prefectures import county_prefectures
 from gis.project.rasters import inspect_raster, open_raster
 from gis.project.specs import Spec
 
@@ -107,6 +108,31 @@ def _check_layers(project: LayerReader, names: list[str], label: str = "") -> li
     return findings
 
 
+def _check_prefectures(project: LayerReader, findings: list[Finding]) -> list[Finding]:
+    """How the counties fall into the prefectures, as a run groups them: an error where a run would stop, a warning per
+    prefecture left out; nothing when either layer already has an error (said above) or there is no prefecture level."""
+    zones = project.catalog.zones
+    if "prefecture" not in zones:
+        return []
+    county_layer, layer = zones["county"].layer, zones["prefecture"].layer
+    if any(f.severity == "error" and f.layer in (county_layer, layer) for f in findings):
+        return []
+    counties = project.read_vector(county_layer)
+    if counties.empty:
+        return []
+    before = len(project.notes)
+    try:
+        kept, _ = county_prefectures(project, counties)
+    except DataError as exc:
+        project.note(layer, str(exc), "run refused until fixed", severity="error")
+        return [Finding("error", layer, str(exc))]
+    left_out = [note for note in project.notes[before:] if note.layer == layer]
+    said = [Finding("warning", layer, f"prefecture '{note.feature_id}': {note.problem}; {note.action}") for note in left_out]
+    plural = "" if len(kept) == 1 else "s"
+    return [*said, Finding("ok", layer, f"{len(kept)} prefecture{plural} reported, their {len(counties)} counties grouped by "
+                                        f"{zones['county'].prefecture_field or 'location'}")]
+
+
 def check_project(project: LayerReader) -> list[Finding]:
     """Read every layer as a run would, every earlier year's too; collect what is wrong instead of stopping at the first.
 
@@ -114,6 +140,7 @@ def check_project(project: LayerReader) -> list[Finding]:
     those of an earlier year are tagged with the year.
     """
     findings = _check_layers(project, list(project.catalog.layers))
+    findings.extend(_check_prefectures(project, findings))
     for year in project.catalog.years():
         then = project.for_year(year)
         with_data = [name for name, entry in project.catalog.layers.items() if year in entry.years]
