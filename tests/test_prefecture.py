@@ -15,6 +15,7 @@ from gis.cli import main
 from gis.engines.local import run_project
 from gis.errors import ConfigError, DataError
 from gis.project.check import check_project
+from gis.proposals import propose
 
 SHORTFALL = {"unit": "spaces", "factor": 1, "rounding": "ceil"}
 
@@ -179,3 +180,20 @@ def test_check_names_a_prefecture_left_out(make_project):
     assert read == ("ok", "2 features")
     assert said[0][0] == "warning" and said[0][1].startswith("prefecture 'P1': its counties in this run cover 50.0% of it")
     assert said[1:] == [("ok", "1 prefecture reported, their 2 counties grouped by pref")]
+
+
+def test_proposals_meet_each_prefectures_target_from_its_own_lots(make_project):
+    # Targets of 0.30 for the city and each prefecture (not the counties).  P1 (A + B): 50 of 200, needs
+    # 0.30 * 200 - 50 = 10 spaces; lowest share first: L1 (10 of 100, in A) takes the 10.  P2 (D: 60 of
+    # 200) is met.  The city (110 of 400, short by 10) is the prefecture proposals together: 120 of 400.
+    spec = _parking_spec(target=target(value=0.30, zone_types=["city", "prefecture"]), proposal={"kind": "parking_spaces"})
+    table = propose(run_project(load_project(make_project(
+        {"counties": COUNTIES, "prefectures": PREFECTURES, "lots": _lots()}, [spec], zones=ZONES)))).table
+    zones = table[table["row_type"] == "zone"].set_index("zone_id")
+    assert list(zones.index) == ["C", "P1"]
+    assert zones.loc["P1", "quantity"] == 10 and zones.loc["P1", "value_after"] == pytest.approx(0.30)
+    assert zones.loc["C", "quantity"] == 10 and zones.loc["C", "value_after"] == pytest.approx(0.30)
+    assert "the prefecture proposals together" in zones.loc["C", "detail"]
+    assert "各地级市建议之和" in zones.loc["C", "detail_zh"]
+    items = table[table["row_type"] == "item"]
+    assert items[["zone_id", "item_id", "quantity"]].values.tolist() == [["P1", "L1", 10]]

@@ -33,7 +33,7 @@ from gis.proposals.common import (
     city_row,
     count_items,
     county_of,
-    county_targets,
+    in_zone,
     item_level,
     item_row,
     layer_problem,
@@ -44,9 +44,10 @@ from gis.proposals.common import (
     row,
     shortfall_of,
     zone_rows,
+    zone_targets,
 )
 from gis.proposals.greedy import greedy_cover
-from gis.proposals.texts import COUNTY_TOGETHER, action, cat, counted, names_of, need_them_all, same, say
+from gis.proposals.texts import action, cat, counted, names_of, need_them_all, same, say, together
 from gis.values import is_missing
 
 # --- charging coverage: new sites by greedy maximal covering -------------------------------
@@ -263,8 +264,8 @@ def _coverage_why(value: float, target: float, sites: int, limit: int | None) ->
 
 def _coverage_city_detail(item: IndicatorResult, settings: CoverageSettings) -> Bilingual:
     """Why the city row of new sites is the county proposals together."""
-    if county_targets(item):
-        return COUNTY_TOGETHER
+    if zone_targets(item):
+        return together(item_level(item))
     share = "" if settings.coverage_target is None else f" {settings.coverage_target:.0%}"
     return say(f"各县建议之和：proposal.coverage_target{share}是逐县适用的规划设定（规划未设县级数值）",
                f"the county proposals together: proposal.coverage_target{share} is a planning setting applied in each county "
@@ -336,11 +337,11 @@ def propose_parking_spaces(ctx: Context, item: IndicatorResult, settings: Parkin
             picks.append((zone, index, spaces, ratio_value(running, float(zone["denominator"]))))
 
     for zone in targets:
-        equip(zone, frame[frame["county_id"] == str(zone["zone_id"])] if level == "county" else frame, float(zone["numerator"]))
-    if level == "county" and city is not None and city["status"] in ("gap", "met") and not is_missing(city["target"]):
+        equip(zone, in_zone(frame, zone, ctx.zones), float(zone["numerator"]))
+    if level != "city" and city is not None and city["status"] in ("gap", "met") and not is_missing(city["target"]):
         added = frame["add"].sum()
         if float(city["numerator"]) + added < float(city["target"]) * float(city["denominator"]) - 1e-9:
-            equip(city, frame, float(city["numerator"]) + added)  # county targets met; the city still short (lots outside every county)
+            equip(city, frame, float(city["numerator"]) + added)  # zone targets met; the city still short (lots outside every county)
     if not picks:
         return part
     if settings.rule == "lowest_share_first":
@@ -353,16 +354,16 @@ def propose_parking_spaces(ctx: Context, item: IndicatorResult, settings: Parkin
     for zone, *_ in picks:
         if not any(z is zone for z in order):
             order.append(zone)
-    if level == "county" and city is not None and not is_missing(city["target"]) and not any(z is city for z in order):
+    if level != "city" and city is not None and not is_missing(city["target"]) and not any(z is city for z in order):
         order.insert(0, city)
     rank_of: dict[Any, int] = {}
     for zone in order:
         mine = [p for p in picks if p[0] is zone]
         spaces = float(frame["add"].sum()) if zone["zone_type"] == "city" else float(sum(p[2] for p in mine))
         value = ratio_value(float(zone["numerator"]) + spaces, float(zone["denominator"]))
-        detail = rule_text if mine else COUNTY_TOGETHER
+        detail = rule_text if mine else together(level)
         part.rows.append(row(item, zone, counted(verb, f"{spaces:,.0f}"), spaces, SPACES, value,
-                             detail=cat(detail, _parking_why(zone, spaces, value))))
+                             detail=cat(detail, _parking_why(zone, spaces, value, level))))
         for rank, (_, index, count, after) in enumerate(mine, start=1):
             rank_of.setdefault(index, rank)
             lot = frame.loc[index]
@@ -395,7 +396,7 @@ SPACES = say("个车位", "spaces")
 """The unit of parking spaces to equip."""
 
 
-def _parking_why(zone: pd.Series, spaces: float, value: float) -> Bilingual:
+def _parking_why(zone: pd.Series, spaces: float, value: float, level: str) -> Bilingual:
     """Why the spaces to equip differ from the zone's shortfall (empty when they do not)."""
     short = shortfall_of(zone)
     if short is None:
@@ -406,7 +407,7 @@ def _parking_why(zone: pd.Series, spaces: float, value: float) -> Bilingual:
                    f"; the lots' free spaces close only {spaces:,.0f} of a shortfall of {short:,.0f} spaces: "
                    f"{rest:,.0f} more need new or larger lots")
     if spaces > short + 0.5:
-        return need_them_all(say(f"{spaces:,.0f}个车位", f"{spaces:,.0f} spaces"), say(f"{short:,.0f}个车位", f"{short:,.0f}"))
+        return need_them_all(say(f"{spaces:,.0f}个车位", f"{spaces:,.0f} spaces"), say(f"{short:,.0f}个车位", f"{short:,.0f}"), level)
     return same("")
 
 
@@ -474,7 +475,8 @@ def propose_fast_charging(ctx: Context, item: IndicatorResult, settings: FastSet
     part.rows = count_items(item, gaps, action("服务区建设快速充电设施", "install fast chargers at the service area"), say("个服务区", "service areas"),
                             1.0, detail, layer,
                             rule=say("所有尚无快充设施的服务区，并列出最近的现有快充站",
-                                     "every service area without fast charging, with the nearest existing fast charger"))
+                                     "every service area without fast charging, with the nearest existing fast charger"),
+                            zones=ctx.zones)
     columns = ["id", "indicator", "county_id", *[c for c in ("name", "expressway") if c in gaps], "station_id", "station_name", "distance_km"]
     part.layers[proposals_layer_name(spec.id)] = point_layer(gaps.assign(indicator=spec.id), columns, reader.crs)
     return part

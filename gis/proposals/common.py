@@ -25,7 +25,7 @@ from gis.methods.zones import Zones
 from gis.project.config import ProjectConfig
 from gis.project.layers import LayerReader
 from gis.project.specs import Spec
-from gis.proposals.texts import COUNTY_TOGETHER, amount, cat, counted, need_them_all, same, say
+from gis.proposals.texts import amount, cat, counted, need_them_all, same, say, together
 from gis.values import is_missing
 
 
@@ -196,15 +196,40 @@ def zone_rows(item: IndicatorResult, level: str, status: str | None = "gap") -> 
     return rows if status is None else rows[rows["status"] == status]
 
 
-def county_targets(item: IndicatorResult) -> bool:
-    """Whether the plan (the spec's ``target.zone_types``) sets a target for each county."""
-    has_counties = bool((item.rows["zone_type"] == "county").any())
-    return has_counties and item.spec.target is not None and "county" in item.spec.target.zone_types
+ITEM_LEVELS = ("county", "prefecture")
+"""The levels below the city whose targets proposals meet zone by zone, the finest first."""
 
 
 def item_level(item: IndicatorResult) -> str:
-    """Items are listed under counties when counties have targets, else under the city."""
-    return "county" if county_targets(item) else "city"
+    """Where items are listed: under each county when the plan (the spec's ``target.zone_types``) sets the counties a
+    target, else under each prefecture when it sets the prefectures one, else under the city."""
+    target = item.spec.target
+    for level in ITEM_LEVELS:
+        if target is not None and level in target.zone_types and bool((item.rows["zone_type"] == level).any()):
+            return level
+    return "city"
+
+
+def zone_targets(item: IndicatorResult) -> bool:
+    """Whether the plan sets a target for each zone below the city (each county, or each prefecture)."""
+    return item_level(item) != "city"
+
+
+def zone_of(frame: pd.DataFrame, level: str, zones: Zones) -> pd.Series:
+    """The id of each row's zone of ``level`` from its ``county_id``: the county itself, or its prefecture (None outside)."""
+    counties = frame["county_id"].astype(object).where(frame["county_id"].notna(), None)
+    if level == "county":
+        return counties.map(lambda county: None if county is None else str(county))
+    parents = zones.prefecture_of()
+    return counties.map(lambda county: None if county is None else parents.get(str(county)))
+
+
+def in_zone(frame: pd.DataFrame, zone: pd.Series, zones: Zones) -> pd.DataFrame:
+    """The rows of ``frame`` (with ``county_id``) in ``zone``: every row for the city, else those of its counties."""
+    level = str(zone["zone_type"])
+    if level == "city":
+        return frame
+    return frame[zone_of(frame, level, zones) == str(zone["zone_id"])]
 
 
 def city_row(item: IndicatorResult) -> pd.Series | None:
@@ -221,17 +246,17 @@ def shortfall_of(zone: pd.Series) -> float | None:
 
 def count_items(
     item: IndicatorResult, features: gpd.GeoDataFrame, action: Bilingual, unit: Bilingual, step: float,
-    detail_of: Callable[[pd.Series], Bilingual], layer: str, *, rule: Bilingual,
+    detail_of: Callable[[pd.Series], Bilingual], layer: str, *, rule: Bilingual, zones: Zones,
 ) -> list[dict[str, Any]]:
     """Rows for a count or ratio of features fixed one at a time (service areas, boilers).
 
     ``features`` (with ``county_id``, in the order to fix them) each change the zone's numerator
     by ``step`` (+1: one more equipped, -1: one fewer left). Each zone takes the first features
-    of its own that bring it to its target, no more. Where the plan sets county targets the
-    items are listed under each county and the city row is the county proposals together (plus
-    any feature outside every county the city still needs, listed under the city); where it
-    sets a city target only, the city takes the first features of the whole list, ranked across
-    counties. A zone row whose count differs from its shortfall says why in ``detail``.
+    of its own that bring it to its target, no more. Where the plan sets county (or prefecture)
+    targets the items are listed under each county (prefecture) and the city row is their
+    proposals together (plus any feature outside every county the city still needs, listed under
+    the city); where it sets a city target only, the city takes the first features of the whole
+    list, ranked across counties. A zone row whose count differs from its shortfall says why in ``detail``.
     """
     ratio = item.rows["denominator"].notna().any()
 
@@ -257,17 +282,18 @@ def count_items(
                        f"; the {unit.en} the layers hold close only {count:,} of a shortfall of {short_text.en}: "
                        f"{rest.en} more need a plan the layers cannot give")
         if count > short + 1e-9:
-            return need_them_all(amount(count, unit), amount(short, unit))
+            return need_them_all(amount(count, unit), amount(short, unit), level)
         return same("")
 
     city = city_row(item)
     city_target = city is not None and not is_missing(city["target"]) and city["status"] in ("gap", "met")
     lists: list[tuple[pd.Series, pd.DataFrame, int]] = []  # zone, its items, items counted before them
     rows: list[dict[str, Any]] = []
-    if county_targets(item):
+    level = item_level(item)
+    if level != "city":
         taken: list[Any] = []
-        for _, zone in zone_rows(item, "county").iterrows():
-            mine = features[features["county_id"] == str(zone["zone_id"])]
+        for _, zone in zone_rows(item, level).iterrows():
+            mine = in_zone(features, zone, zones)
             picks = mine.iloc[: needed(zone, len(mine))]
             taken += list(picks.index)
             lists.append((zone, picks, 0))
@@ -276,7 +302,7 @@ def count_items(
             extra = rest.iloc[: needed(city, len(rest), len(taken))]  # still short: features outside every county
             total = len(taken) + len(extra)
             if total:
-                detail = COUNTY_TOGETHER
+                detail = together(level)
                 if not extra.empty:
                     detail = cat(detail, say(f"，另有{len(extra)}个位于各县之外，列在市级之下",
                                              f", and {len(extra)} outside every county, listed under the city"))

@@ -120,7 +120,8 @@ def propose_coal_boilers(ctx: Context, item: IndicatorResult, settings: CoalSett
                                                  "phase out the coal boiler or loose coal (network or clean heat)"),
                             COAL_USERS, -1.0, detail, layer,
                             rule=say("供热管网覆盖范围内的全部燃煤锅炉，按规模从大到小（先 capacity_mw，再 heated_area_m2）",
-                                     "every coal boiler inside network coverage, largest first (capacity_mw, then heated_area_m2)"))
+                                     "every coal boiler inside network coverage, largest first (capacity_mw, then heated_area_m2)"),
+                            zones=ctx.zones)
     outside_action = action("供热管网覆盖范围外的燃煤锅炉或散煤：就地清洁改造或延伸管网",
                             "coal boiler or loose coal outside network coverage: clean on site or extend the network")
     counties = ctx.zones.level("county").set_index("zone_id")
@@ -166,7 +167,7 @@ def _clean_after(ctx: Context, item: IndicatorResult, clean: IndicatorResult, co
     changed = frame[frame["id"].astype(str).isin(set(converted["id"].astype(str)))].copy()
     changed["gain"] = changed["denominator"] - changed["numerator"]
     changed["boilers"] = 1.0
-    levels: list[str] = [lvl for lvl in spec.zone_types if lvl in ("city", "county")]
+    levels: list[str] = [lvl for lvl in spec.zone_types if lvl in ("city", "prefecture", "county")]
     gains = sums_per_level(changed, ["gain", "boilers"], ctx.zones, levels).set_index(["zone_type", "zone_id"])
     rows = []
     for _, zone in clean.rows.iterrows():

@@ -37,7 +37,8 @@ from gis.proposals.common import (
     absent_note,
     allocate,
     city_row,
-    county_targets,
+    in_zone,
+    item_level,
     item_row,
     layer_problem,
     meets,
@@ -46,7 +47,7 @@ from gis.proposals.common import (
     shortfall_of,
     zone_rows,
 )
-from gis.proposals.texts import COUNTY_TOGETHER, action, cat, layer_name, need_them_all, same, say
+from gis.proposals.texts import action, cat, layer_name, need_them_all, same, say, together
 from gis.values import is_missing
 
 
@@ -182,15 +183,16 @@ def propose_permeable_blocks(ctx: Context, item: IndicatorResult, settings: Perm
     the land cover (exact cell coverage), capped at ``max_convert_share``; the blocks with the
     most room first, so the shortfall closes with the fewest blocks, the last only for what is
     still missing. The shortfall converted is the one ``indicators.csv`` states (rounded up).
-    Where the plan sets county targets each county takes blocks of its own and the city row is
-    them together (plus blocks the city still needs); with a city target only, the city takes
-    blocks across counties. What the cap leaves short is said in ``detail``.
+    Where the plan sets county (or prefecture) targets each county (prefecture) takes blocks of
+    its own and the city row is them together (plus blocks the city still needs); with a city
+    target only, the city takes blocks across counties. What the cap leaves short is said in ``detail``.
     """
     spec, reader, part = item.spec, ctx.reader, Part()
     params = RasterShareParams.model_validate(spec.parameters)
     city = city_row(item)
-    by_county = county_targets(item)
-    zones = [z for _, z in zone_rows(item, "county").iterrows()] if by_county else []
+    level = item_level(item)
+    by_zone = level != "city"
+    zones = [z for _, z in zone_rows(item, level).iterrows()] if by_zone else []
     city_gap = city is not None and not is_missing(city["target"]) and city["status"] == "gap"
     if not zones and not city_gap:
         return part
@@ -217,11 +219,11 @@ def propose_permeable_blocks(ctx: Context, item: IndicatorResult, settings: Perm
     taken_all: dict[Any, float] = {}
     plans: list[tuple[pd.Series, list[tuple[Any, float]], float]] = []  # zone, (block, m2), m2 counted before
     for zone in zones:
-        pool = blocks[blocks["county_id"] == str(zone["zone_id"])]
+        pool = in_zone(blocks, zone, ctx.zones)
         taken = allocate(((i, float(pool.loc[i, "room_m2"])) for i in pool.index), _need_m2(item, zone, 0.0))
         taken_all.update(taken)
         plans.append((zone, taken, 0.0))
-    if city is not None and (city_gap or (by_county and taken_all)) and not is_missing(city["target"]):
+    if city is not None and (city_gap or (by_zone and taken_all)) and not is_missing(city["target"]):
         before = sum(taken_all.values())
         rest = blocks.drop(index=list(taken_all))
         extra = allocate(((i, float(rest.loc[i, "room_m2"])) for i in rest.index), _need_m2(item, city, before))
@@ -247,11 +249,11 @@ def propose_permeable_blocks(ctx: Context, item: IndicatorResult, settings: Perm
         if not taken and before == 0:
             continue
         after = ratio_value(float(zone["numerator"]) + total, float(zone["denominator"]))
-        detail = rule if before == 0 else cat(COUNTY_TOGETHER, say("；", "; "), rule)
+        detail = rule if before == 0 else cat(together(level), say("；", "; "), rule)
         km2 = f"{total / 1e6:.3f} km2"
         part.rows.append(row(
             item, zone, _zone_action(km2), total / 1e6, KM2, after,
-            detail=cat(detail, _why(item, zone, total, after, settings)),
+            detail=cat(detail, _why(item, zone, total, after, settings, level)),
         ))
         part.rows += rows
     if chosen:
@@ -285,7 +287,7 @@ KM2 = same("km2")
 """The unit of the ground to make permeable."""
 
 
-def _why(item: IndicatorResult, zone: pd.Series, total_m2: float, after: float, settings: PermeableSettings) -> Bilingual:
+def _why(item: IndicatorResult, zone: pd.Series, total_m2: float, after: float, settings: PermeableSettings, level: str) -> Bilingual:
     """Why the km2 converted differ from the zone's shortfall (empty when they do not)."""
     short = shortfall_of(zone)
     if short is None or item.spec.shortfall is None:
@@ -299,7 +301,7 @@ def _why(item: IndicatorResult, zone: pd.Series, total_m2: float, after: float, 
                    f"; capped at {cap} per block the convertible ground gives only {total:,.3f} of the "
                    f"{short:,.3f} {unit.en}: {short - total:,.3f} more need another measure (green roofs, new parks)")
     if total > short + 1e-9 * max(short, 1.0) + 5e-4:
-        return need_them_all(same(f"{total:,.3f}"), same(f"{short:,.3f}"))
+        return need_them_all(same(f"{total:,.3f}"), same(f"{short:,.3f}"), level)
     return same("")
 
 

@@ -23,6 +23,7 @@ from gis.proposals.common import (
     Part,
     Problem,
     county_of,
+    in_zone,
     item_row,
     meets,
     point_layer,
@@ -77,7 +78,7 @@ def propose_project_totals(ctx: Context, item: IndicatorResult, settings: Projec
     unit = spec.unit
     entry = reader.catalog.layers[layer]
     for zone in zones:
-        mine = open_ if zone["zone_type"] == "city" else open_[open_["county_id"] == str(zone["zone_id"])]
+        mine = in_zone(open_, zone, ctx.zones)
         value = float(zone["value"])
         short = shortfall_of(zone)
         if short is None:

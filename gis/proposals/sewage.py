@@ -39,16 +39,17 @@ from gis.proposals.common import (
     Problem,
     absent_note,
     city_row,
-    county_targets,
+    in_zone,
     item_level,
     item_row,
     layer_problem,
     nearest,
     proposals_layer_name,
     row,
+    zone_of,
     zone_rows,
 )
-from gis.proposals.texts import COUNTY_TOGETHER, action, cat, counted, say
+from gis.proposals.texts import action, cat, counted, say, together
 from gis.values import is_missing
 
 SPUR_ROUNDS = 4
@@ -288,7 +289,7 @@ def propose_sewer_extensions(ctx: Context, item: IndicatorResult, settings: Sewe
         return float(frame["people"].sum()) if frame["people"].notna().any() else None
 
     for zone in zones:
-        mine = gaps if zone["zone_type"] == "city" else gaps[gaps["county_id"].astype(str) == str(zone["zone_id"])]
+        mine = in_zone(gaps, zone, ctx.zones)
         if mine.empty:
             continue
         before = float(zone["value"])
@@ -313,17 +314,16 @@ def propose_sewer_extensions(ctx: Context, item: IndicatorResult, settings: Sewe
             detail=_zone_detail(rule, len(mine), float(mine["collection_m"].sum()), float(mine["trunk_m"].sum()), before, after, distance),
         ))
         part.rows += rows
-    if level == "county" and city is not None and not is_missing(city["target"]) and part.rows:
+    if level != "city" and city is not None and not is_missing(city["target"]) and part.rows:
         before = float(city["value"])
         after = max(before - float(gaps["closed_km2"].sum()), 0.0)
         detail = _zone_detail(rule, len(gaps), float(gaps["collection_m"].sum()), float(gaps["trunk_m"].sum()), before, after, distance)
-        if county_targets(item):
-            detail = cat(COUNTY_TOGETHER, say("：", ": "), detail)
+        detail = cat(together(level), say("：", ": "), detail)
         part.rows.insert(0, row(
             item, city, counted(verb, f"{len(gaps):,}"), float(gaps["length_m"].sum()) / 1000, SEWER_KM, after,
             adds=people_of(gaps), adds_unit=PEOPLE_SERVED, detail=detail,
         ))
-    ranks = gaps.groupby(gaps["county_id"].astype(str)).cumcount() + 1 if level == "county" else np.arange(1, len(gaps) + 1)
+    ranks = gaps.groupby(zone_of(gaps, level, ctx.zones).fillna("")).cumcount() + 1 if level != "city" else np.arange(1, len(gaps) + 1)
     part.layers[proposals_layer_name(spec.id)] = gpd.GeoDataFrame(
         {
             "id": gaps["id"].astype(str).values,

@@ -68,10 +68,23 @@ def names_of(reader: LayerReader, layers: list[str]) -> Bilingual:
 COUNTY_TOGETHER = say("各县建议之和（规划对每个县均设有目标）", "the county proposals together (the plan sets a target in every county)")
 """The detail of a city row that sums the county proposals."""
 
+PREFECTURE_TOGETHER = say("各地级市建议之和（规划对每个地级市均设有目标）",
+                          "the prefecture proposals together (the plan sets a target in every prefecture)")
+"""The detail of a city row that sums the prefecture proposals."""
+
 NEED_THEM_ALL = say("各县目标需全部完成", "the county targets need them all")
 """Why a city total exceeds the city shortfall: each county must meet its own target."""
 
+NEED_THEM_ALL_PREFECTURES = say("各地级市目标需全部完成", "the prefecture targets need them all")
+"""Why a city total exceeds the city shortfall: each prefecture must meet its own target."""
 
-def need_them_all(total: Bilingual, short: Bilingual) -> Bilingual:
+
+def together(level: str) -> Bilingual:
+    """The detail of a city row that sums the proposals of ``level`` (county or prefecture)."""
+    return PREFECTURE_TOGETHER if level == "prefecture" else COUNTY_TOGETHER
+
+
+def need_them_all(total: Bilingual, short: Bilingual, level: str = "county") -> Bilingual:
     """'; 2,395 spaces against a shortfall of 1,449: the county targets need them all' (a total above the shortfall)."""
-    return cat(say("；合计", "; "), total, say("，多于缺口", " against a shortfall of "), short, say("：", ": "), NEED_THEM_ALL)
+    reason = NEED_THEM_ALL_PREFECTURES if level == "prefecture" else NEED_THEM_ALL
+    return cat(say("；合计", "; "), total, say("，多于缺口", " against a shortfall of "), short, say("：", ": "), reason)
