@@ -37,8 +37,10 @@ _GEOMETRY_NAMES = {"POINT": "Point", "LINESTRING": "LineString", "POLYGON": "Pol
                    "MULTILINESTRING": "MultiLineString", "MULTIPOLYGON": "MultiPolygon", "GEOMETRY": "Unknown",
                    "GEOMETRYCOLLECTION": "GeometryCollection"}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_KIND_TITLES = {"city": "（全市）", "county": "（县区）", "park": "（园区）", "gaps": "：缺口要素", "proposals": "：改进建议"}
-_TABLE_TITLES = {"data_dictionary": "数据字典", "city_indicators": "全市各指标", "city": "市域范围"}
+_KIND_TITLES = {"city": "（全市）", "prefecture": "（地级市）", "county": "（县区）", "park": "（园区）", "gaps": "：缺口要素",
+                "proposals": "：改进建议"}
+_TABLE_TITLES = {"data_dictionary": "数据字典", "city_indicators": "全市各指标", "city": "市域范围", "counties": "县区界线",
+                 "prefectures": "地级市界线"}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ from gis.proposals.columns import PROPOSAL_COLUMNS
 RUN_FILES = ("indicators.csv", "planning.gpkg", "run.json")
 CITY_LAYER = "city"  # the city's outline in the GeoPackage (gis.outputs.geopackage writes it)
 CITY_TABLE = "city_indicators"  # every indicator's city row
-ZONE_LEVELS = ("city", "county", "park")
+ZONE_LEVELS = ("city", "prefecture", "county", "park")
+"""The zone levels of an indicator's layers (``<id>.prefecture``, ``<id>.county``...), top to bottom: the order of
+its rows in :meth:`RunOutputs.read_layer`."""
 
 
 @dataclass(frozen=True)
@@ -107,11 +109,13 @@ class RunOutputs:
         return None if rows.empty else rows.reset_index(drop=True)
 
     def has_layer(self, name: str) -> bool:
-        """Whether ``name`` is a layer, or an indicator with zone rows (``<id>.county``, ``<id>.park``, its city row)."""
+        """Whether ``name`` is a layer, or an indicator with zone rows (``<id>.prefecture``, ``<id>.county``, ``<id>.park``,
+        its city row)."""
         return name in self.layers or bool(self._level_layers(name)) or self._city_part(name) is not None
 
     def read_layer(self, name: str) -> gpd.GeoDataFrame:
-        """A layer of the GeoPackage in the output CRS (CGCS2000); an indicator id gives its zones at every level."""
+        """A layer of the GeoPackage in the output CRS (CGCS2000); an indicator id gives its zones at every level, in
+        :data:`ZONE_LEVELS` order (a view showing one level picks it by ``zone_type``)."""
         if name not in self._read:
             self._read[name] = self._load_layer(name)
         return self._read[name].copy()

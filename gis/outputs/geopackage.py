@@ -1,8 +1,10 @@
 """``planning.gpkg``: the run's layers for the planning GIS, in CGCS2000, styled and documented.
 
-One layer per indicator and zone level below the city (``permeable.share.county``) and one per kind
-of gap feature (``permeable.share.gaps``); the city once: its outline (``city``) and the table of
-every indicator's city row (``city_indicators``).  Every feature has a ``feature_id`` that stays the
+One layer per indicator and zone level below the city (``permeable.share.prefecture`` where the project
+has a prefecture level, ``permeable.share.county``, ``.park``) and one per kind of gap feature
+(``permeable.share.gaps``); the outlines once: the counties (``counties``), the prefectures
+(``prefectures``, only with that level) and the city (``city``), with the table of every indicator's city
+row (``city_indicators``).  Every feature has a ``feature_id`` that stays the
 same across runs, and the ``run_id`` of the run that wrote it.  Columns have the data dictionary's
 types (never guessed from a run's values).  Field meanings are in the GeoPackage metadata of each
 layer and in the ``data_dictionary`` table; QGIS styles in the web map's colours are in
@@ -22,7 +24,7 @@ import shapely
 
 from gis.engines.local import IndicatorResult, RunResult
 from gis.methods.zones import measured_within_builtup
-from gis.outputs.folder import CITY_LAYER, CITY_TABLE
+from gis.outputs.folder import CITY_LAYER, CITY_TABLE, ZONE_LEVELS
 from gis.outputs.geopackage_project import ROLE_NAMES, WrittenLayer, write_project
 from gis.outputs.gpkg_writer import GeoPackageWriter, geopackage_writer
 from gis.outputs.qgis_styles import (
@@ -44,8 +46,12 @@ from gis.project.specs import Spec
 from gis.project.vocabulary import describe_output, field_type
 
 GPKG_VERSION = "1.2"  # QGIS 3.22 (Debian) warns on 1.4, GDAL's newest default
-LEVEL_ORDER = ("city", "county", "park")
+LEVEL_ORDER = ZONE_LEVELS
 COUNTIES_LAYER = "counties"
+PREFECTURES_LAYER = "prefectures"
+PREFECTURE_OUTLINE_MM = 1.6
+"""The prefecture outlines' width in QGIS (the counties' and the city's are 0.8 mm): a prefecture's boundary reads
+above its counties'."""
 GEOMETRY_COLUMN = "geom"
 
 
@@ -178,13 +184,19 @@ def write_geopackage(
         return _write_layers(result, writer, run_id=run_id, extra_layers=extra_layers)
 
 
-def _zone_symbols(frames: dict[str, gpd.GeoDataFrame], map_spec: MapSpec, indicator: str, unit: str) -> ZoneSymbols | None:
-    """The web map's classes of an indicator's zones (those below the city, else the city), None without zones."""
+def _zone_symbols(frames: dict[str, gpd.GeoDataFrame], map_spec: MapSpec, indicator: str, unit: str,
+                  level: str | None = None) -> ZoneSymbols | None:
+    """The web map's classes of an indicator's zones, None without zones: the prefectures' own (``level``
+    "prefecture": a prefecture's total is some counties' sum, its classes are not the counties'), else those of
+    the zones below the city and the prefectures (counties and parks), else the city's."""
     if not frames:
         return None
-    judged = pd.concat(frames.values())
-    below = judged[judged["zone_type"] != "city"]
-    basis = below if not below.empty else judged
+    if level == "prefecture":
+        basis = frames.get("prefecture", gpd.GeoDataFrame())
+    else:
+        judged = pd.concat(frames.values())
+        below = judged[~judged["zone_type"].isin(("city", "prefecture"))]
+        basis = below if not below.empty else judged[judged["zone_type"] != "prefecture"]
     if basis.empty:
         return None
     classes = classify_zones(basis, map_spec, indicator)
@@ -224,11 +236,13 @@ def _write_layers(
         spec = item.spec
         note = f" — {SYNTHETIC_NOTE}" if item.synthetic else ""
         frames = _zone_frames(result, item, run_id)
-        symbols = _zone_symbols(frames, map_spec, spec.id, spec.unit)
+        shared = _zone_symbols(frames, map_spec, spec.id, spec.unit)
+        own = {"prefecture": _zone_symbols(frames, map_spec, spec.id, spec.unit, "prefecture")} if "prefecture" in frames else {}
         for level, frame in frames.items():
             if level == "city":  # one table for every indicator's city row, beside one city outline
                 city_rows.append(pd.DataFrame(frame.drop(columns="geometry")))
                 continue
+            symbols = own.get(level, shared)
             name = zone_layer_name(spec.id, level)
             description = f"{spec.title.zh}（{ROLE_NAMES[level][0]}）/ {spec.title.en}, by {level} (plan clause {spec.clause}){note}"
             write(name, frame, description, None if symbols is None else (zones_qml(symbols), zones_sld(name, symbols)),
@@ -241,19 +255,27 @@ def _write_layers(
             colour, opacity = map_spec.gaps.colour, map_spec.gaps.fill_opacity
             write(name, gaps, description, (gaps_qml(kind, colour, opacity=opacity), gaps_sld(name, kind, colour, opacity=opacity)),
                   role="gaps", spec=spec)
+    outline = map_spec.county_outline_colour
+    province = "prefecture" in result.project.catalog.zones  # prefectures beneath: the top zone is a province
     counties = _outlines(result, "county", run_id)
     if counties is not None and not counties.empty:
         description = f"县区界线 / county outlines, labelled with their names{synthetic_note}"
-        outline = map_spec.county_outline_colour
         write(COUNTIES_LAYER, counties, description, (outline_qml(outline), outline_sld(COUNTIES_LAYER, outline)), role="counties")
+    prefectures = _outlines(result, "prefecture", run_id)
+    if prefectures is not None and not prefectures.empty:
+        description = f"地级市界线 / prefecture outlines, labelled with their names{synthetic_note}"
+        styled = (outline_qml(outline, width_mm=PREFECTURE_OUTLINE_MM), outline_sld(PREFECTURES_LAYER, outline, width_px=3))
+        write(PREFECTURES_LAYER, prefectures, description, styled, role="prefectures")
     city = _outlines(result, "city", run_id)
     if city is not None:
-        description = f"{city['zone_name'].iloc[0]}：市域范围 / the city's outline (every indicator's city row: {CITY_TABLE}){synthetic_note}"
-        outline = map_spec.county_outline_colour
+        area = ("省域范围", "province") if province else ("市域范围", "city")
+        description = (f"{city['zone_name'].iloc[0]}：{area[0]} / the {area[1]}'s outline (every indicator's {area[1]} row: "
+                       f"{CITY_TABLE}){synthetic_note}")
         write(CITY_LAYER, city, description, (outline_qml(outline), outline_sld(CITY_LAYER, outline)), role="city")
     if city_rows:
         table = pd.concat(city_rows, ignore_index=True)
-        description = f"全市各指标 / every indicator's city row (value, target, status, shortfall){synthetic_note}"
+        whole = ("全省", "province") if province else ("全市", "city")
+        description = f"{whole[0]}各指标 / every indicator's {whole[1]} row (value, target, status, shortfall){synthetic_note}"
         write(CITY_TABLE, table, description, role="city_table")
     colour, opacity = map_spec.proposals.colour, map_spec.proposals.fill_opacity
     specs = {item.spec.id: item.spec for item in result.results}
@@ -274,7 +296,7 @@ def _write_layers(
 
 
 def _outlines(result: RunResult, level: str, run_id: str) -> gpd.GeoDataFrame | None:
-    """The zones of ``level`` (city, county), once: zone_type, zone_id, zone_name, zone_name_en, with feature_id and run_id."""
+    """The zones of ``level`` (city, prefecture, county), once: zone_type, zone_id, zone_name, zone_name_en, with feature_id and run_id."""
     if level not in result.zones.levels:
         return None
     zones = result.zones.level(level)[["zone_type", "zone_id", "zone_name", "zone_name_en", "geometry"]].copy()

@@ -54,6 +54,16 @@ EXTENT_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
+class LabelStyle:
+    """How a layer's labels are drawn: their size in points, bold or not, and their priority (0-10: where labels
+    collide, QGIS keeps the higher priority's)."""
+
+    size: float = 9
+    bold: bool = False
+    priority: int = 5
+
+
+@dataclass(frozen=True)
 class ProjectLayer:
     """One GeoPackage layer or table as the project shows it."""
 
@@ -79,6 +89,8 @@ class ProjectLayer:
     the aliased fields. A boolean field gets QGIS's check box."""
     display_field: str | None = None
     """The field that names a feature in identify results and relation lists; defaults to ``label_field``."""
+    label_style: LabelStyle = LabelStyle()
+    """How the labels of ``label_field`` look (the prefecture names larger and bold, above the county names)."""
 
 
 @dataclass(frozen=True)
@@ -195,17 +207,18 @@ _PLACEMENTS = {
 }
 
 
-def _labeling(parent: ET.Element, label_field: str, geometry: str) -> None:
+def _labeling(parent: ET.Element, label_field: str, geometry: str, look: LabelStyle) -> None:
     """Dark grey labels with a white halo, so they read over any fill: in a polygon's middle, beside a point,
     along a line."""
     labeling = _sub(parent, "labeling", type="simple")
     settings = _sub(labeling, "settings", calloutType="simple")
-    style = _sub(settings, "text-style", fieldName=label_field, isExpression="0", fontSize="9", fontSizeUnit="Point",
-                 textColor="40,40,40,255", textOpacity="1", fontWeight="50", multilineHeight="1", namedStyle="")
+    style = _sub(settings, "text-style", fieldName=label_field, isExpression="0", fontSize=f"{look.size:g}", fontSizeUnit="Point",
+                 textColor="40,40,40,255", textOpacity="1", fontWeight="75" if look.bold else "50", multilineHeight="1",
+                 namedStyle="Bold" if look.bold else "")
     _sub(style, "text-buffer", bufferDraw="1", bufferSize="0.8", bufferSizeUnits="MM", bufferColor="255,255,255,255",
          bufferOpacity="0.9", bufferNoFill="1", bufferJoinStyle="128", bufferBlendMode="0")
     _sub(settings, "text-format", wrapChar="", multilineAlign="3", formatNumbers="0", decimals="3")
-    _sub(settings, "placement", **{"priority": "5", "dist": "0", "quadOffset": "4", "xOffset": "0", "yOffset": "0",
+    _sub(settings, "placement", **{"priority": str(look.priority), "dist": "0", "quadOffset": "4", "xOffset": "0", "yOffset": "0",
                                    "offsetType": "0", "distUnits": "MM", **_PLACEMENTS[geometry]})
     _sub(settings, "rendering", drawLabels="1", obstacle="1", obstacleFactor="1", obstacleType="1", displayAll="0",
          upsidedownLabels="0", labelPerPart="0", mergeLines="0", minFeatureSize="0", limitNumLabels="0",
@@ -246,7 +259,7 @@ def _maplayer(parent: ET.Element, layer: ProjectLayer, crs: _Crs, gpkg_name: str
     if layer.geometry is not None:
         element.append(_renderer(layer))
         if layer.label_field is not None:
-            _labeling(element, layer.label_field, layer.geometry)
+            _labeling(element, layer.label_field, layer.geometry, layer.label_style)
         _sub(element, "blendMode", "0")
         _sub(element, "featureBlendMode", "0")
         _sub(element, "layerOpacity", "1")

@@ -142,19 +142,19 @@ def gaps_qml(geometry: str, colour: str, *, opacity: float) -> str:
     return _qml(f'<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0"><symbols>{symbol}</symbols></renderer-v2>')
 
 
-def outline_qml(colour: str) -> str:
-    """A boundary drawn as a line with no fill (the city outline, above the indicator layers)."""
-    layer = _options({"color": "0,0,0,0", "outline_color": _rgba(colour), "outline_width": "0.8",
+def outline_qml(colour: str, *, width_mm: float = 0.8) -> str:
+    """A boundary drawn as a line ``width_mm`` wide with no fill (the city outline, above the indicator layers)."""
+    layer = _options({"color": "0,0,0,0", "outline_color": _rgba(colour), "outline_width": f"{width_mm:g}",
                       "outline_style": "solid", "style": "no", "joinstyle": "round"})
     symbol = ('<symbol type="fill" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
               f'<layer class="SimpleFill" enabled="1" locked="0" pass="0">{layer}</layer></symbol>')
     return _qml(f'<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0"><symbols>{symbol}</symbols></renderer-v2>')
 
 
-def outline_sld(layer: str, colour: str) -> str:
-    """The outline of :func:`outline_qml` as SLD."""
+def outline_sld(layer: str, colour: str, *, width_px: float = 2) -> str:
+    """The outline of :func:`outline_qml` as SLD (``width_px`` wide)."""
     stroke = (f'<se:PolygonSymbolizer><se:Stroke><se:SvgParameter name="stroke">{colour}</se:SvgParameter>'
-              '<se:SvgParameter name="stroke-width">2</se:SvgParameter></se:Stroke></se:PolygonSymbolizer>')
+              f'<se:SvgParameter name="stroke-width">{width_px:g}</se:SvgParameter></se:Stroke></se:PolygonSymbolizer>')
     return _sld(layer, f"<se:Rule><se:Name>{escape(layer)}</se:Name>{stroke}</se:Rule>")
 
 
