@@ -37,6 +37,8 @@ _GEOMETRY_NAMES = {"POINT": "Point", "LINESTRING": "LineString", "POLYGON": "Pol
                    "MULTILINESTRING": "MultiLineString", "MULTIPOLYGON": "MultiPolygon", "GEOMETRY": "Unknown",
                    "GEOMETRYCOLLECTION": "GeometryCollection"}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_TITLE_END = re.compile(r"\s?/ ")
+"""Where a layer description's Chinese title ends and its English begins (a unit's slash, 'kgce/m2', has no space after it)."""
 _KIND_TITLES = {"city": "（全市）", "prefecture": "（地级市）", "county": "（县区）", "park": "（园区）", "gaps": "：缺口要素",
                 "proposals": "：改进建议"}
 _TABLE_TITLES = {"data_dictionary": "数据字典", "city_indicators": "全市各指标", "city": "市域范围", "counties": "县区界线",
@@ -198,9 +200,10 @@ def typed_columns(frame: pd.DataFrame, kinds: dict[str, str | None]) -> pd.DataF
 
 
 def layer_title_zh(layer: str, description: str, titles: dict[str, str]) -> str:
-    """A layer's Chinese title: the Chinese part of its description (before ' / '), else the indicator's
-    Chinese title from run.json with the kind of layer, else a table's own title, else the layer name."""
-    head = description.split(" / ")[0].strip()
+    """A layer's Chinese title: the Chinese part of its description (before '/ ', with or without a space before
+    the slash: '可渗透地面面积比例（建成区）（县区）/ Permeable …'), else the indicator's Chinese title from run.json with
+    the kind of layer, else a table's own title, else the layer name."""
+    head = _TITLE_END.split(description, maxsplit=1)[0].strip()
     if _CJK.search(head):
         return head
     indicator, _, kind = layer.rpartition(".")
