@@ -22,18 +22,31 @@ if TYPE_CHECKING:
 log = logging.getLogger("gis")
 
 
+COUNTIES_LISTED = 8
+"""Counties named in a row of the gap table above prefectures (largest shortfall first; every one is in gaps.xlsx)."""
+
+
 def print_gaps(indicators: pd.DataFrame, *, target_year: int, project_name: str, synthetic: bool) -> None:
     """One line per indicator with a gap: the city (or top) row and the zones that fall short; then one line
-    listing the indicators not assessed, each with the layer it lacks."""
-    from gis.outputs.summary import assessed_line, headline
-    from gis.outputs.text import format_bare, format_number, format_value, zone_shortfalls
+    listing the indicators not assessed, each with the layer it lacks.
+
+    Above prefectures (a province) the top row is the province's, the prefectures short have a column of
+    their own before the counties, and the counties are counted with the largest shortfalls named."""
+    from gis.outputs.summary import assessed_line, has_prefectures, headline, top_words
+    from gis.outputs.text import format_bare, format_number, format_value
     from gis.values import is_missing
 
     counts = indicators["status"].value_counts().to_dict()
     rows = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("met", "gap", "no_data", "no_target", "not_assessed") if k != "not_assessed" or k in counts)
     console.print(f"[bold]Plan targets {target_year}[/]: {escape(headline(indicators))}", highlight=False)
+    levels = has_prefectures(indicators)
+    top = top_words(indicators)[1]
     table = Table(title=f"Gaps against the {target_year} targets", caption=f"zone rows: {rows}")
-    for column in ("indicator", "city", "target", "shortfall (city)", "zones with a gap"):
+    below = "zones with a gap" if not levels else "counties with a gap" if not (indicators["zone_type"] == "park").any() else "counties, parks with a gap"
+    columns = [
+        "indicator", top, "target", f"shortfall ({top})", *(["prefectures with a gap"] if levels else []), below
+    ]
+    for column in columns:
         table.add_column(column, overflow="fold")
     for indicator, rows in indicators.groupby("indicator", sort=True):
         gaps = rows[rows["status"] == "gap"]
@@ -44,16 +57,36 @@ def print_gaps(indicators: pd.DataFrame, *, target_year: int, project_name: str,
         city_value = "n/a" if is_missing(city["value"]) else format_value(city["value"], unit)
         target = "" if is_missing(city["target"]) else f"{city['comparator']} {format_bare(city['target'], unit)}"
         shortfall = f"{format_number(city['shortfall'])} {city['shortfall_unit']}" if city["status"] == "gap" else city["status"]
-        zones = gaps[gaps["zone_type"] != "city"]
-        unit_of_gaps = zones["shortfall_unit"].dropna().iloc[0] if zones["shortfall_unit"].notna().any() else ""
-        names = zone_shortfalls(list(zip(zones["zone_name"], zones["shortfall"], strict=True)), unit_of_gaps)
-        table.add_row(str(indicator), city_value, target, shortfall, names)
+        zones = gaps[~gaps["zone_type"].isin(["city", "prefecture"])]
+        places = [_named(gaps[gaps["zone_type"] == "prefecture"])] if levels else []
+        counted = rows[rows["zone_type"].isin(zones["zone_type"].unique()) & rows["status"].isin(["met", "gap", "no_data"])]
+        places.append(_named(zones, most=COUNTIES_LISTED, of=len(counted)) if levels else _named(zones))
+        table.add_row(str(indicator), city_value, target, shortfall, *places)
     console.print(table)
     line = assessed_line(indicators)
     if line:
         console.print(line, highlight=False)
     if synthetic:
         console.print(f"[bold yellow]Inputs include SYNTHETIC sample data: the numbers show the method, not {project_name}.[/]")
+
+
+def _named(gaps: pd.DataFrame, *, most: int | None = None, of: int = 0) -> str:
+    """The zones of ``gaps`` with their shortfalls, the unit said once; with ``most``, 'N of M short:' and the ``most``
+    largest shortfalls, then how many more."""
+    import pandas as pd
+
+    from gis.outputs.text import zone_shortfalls
+
+    if gaps.empty:
+        return ""
+    unit = gaps["shortfall_unit"].dropna().iloc[0] if gaps["shortfall_unit"].notna().any() else ""
+    if most is None:
+        return zone_shortfalls(list(zip(gaps["zone_name"], gaps["shortfall"], strict=True)), unit)
+    order = pd.to_numeric(gaps["shortfall"], errors="coerce").sort_values(ascending=False, kind="stable", na_position="last").index
+    shown = gaps.loc[order[:most]]
+    listed = zone_shortfalls(list(zip(shown["zone_name"], shown["shortfall"], strict=True)), unit)
+    more = f"; +{len(gaps) - most} more in gaps.xlsx" if len(gaps) > most else ""
+    return f"{len(gaps)} of {of} short: {listed}{more}"
 
 
 @click.command()

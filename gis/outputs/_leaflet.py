@@ -7,11 +7,14 @@ in a feature's text would be evaluated as a template.  Here the features go into
 one JSON literal beside the layer's small script, which holds nothing from the data.
 
 Popups and tooltips are ready-made, escaped HTML (see :mod:`gis.outputs.webmap_layers`); styles are a short
-table that each feature points into, so thousands of features in one colour cost one style.
+table that each feature points into, so thousands of features in one colour cost one style.  Layers of the same
+shapes (every indicator's prefectures) may share them: the geometries go into the page once, under a name
+(:func:`shapes_name`), and each layer holds only its properties.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any
@@ -35,6 +38,18 @@ def script_json(value: Any) -> str:  # noqa: ANN401 - any JSON value
     return _COMMENT_OPEN.sub(r"<\\u0021--", _SCRIPT_END.sub(r"<\\/\1", text))
 
 
+def shapes_name(geometries: np.ndarray) -> str:
+    """The JavaScript name of a list of geometries, the same for the same geometries (their WKB): layers drawing the
+    same shapes share one copy of them."""
+    digest = hashlib.sha1(b"".join(shapely.to_wkb(geometries)), usedforsecurity=False).hexdigest()[:16]
+    return f"gis_shapes_{digest}"
+
+
+def _geometries(geometries: np.ndarray) -> str:
+    """A JSON array of GeoJSON geometries (the text from GEOS in one call)."""
+    return "[" + ",".join(shapely.to_geojson(geometries)) + "]"
+
+
 def _features(geometries: np.ndarray, properties: list[dict[str, Any]]) -> str:
     """A JSON array of GeoJSON features; the geometry text comes from GEOS in one call."""
     texts = shapely.to_geojson(geometries)
@@ -48,13 +63,20 @@ class FeatureLayer(Layer):
     ``styles`` has one Leaflet path style per feature; ``popups`` and ``tooltips`` one HTML
     text per feature, or None for a layer that does not react to the mouse (empty popups: a tooltip only).  Points become
     circle markers of ``radius`` pixels.  Use it like any folium layer (``add_to`` a map,
-    a feature group or a marker cluster; it appears in the layer control when named).
+    a feature group or a marker cluster; it appears in the layer control when named).  With ``shared``, the
+    geometries go into the page once for every layer of the same ones (:func:`shapes_name`).
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
+        {%- if this.shapes %}
+        var {{ this.get_name() }} = L.geoJson({{ this.get_name() }}_data.features.map(function(feature, i) {
+            return {type: "Feature", geometry: {{ this.shapes }}[i], properties: feature.properties};
+        }), {
+        {%- else %}
         var {{ this.get_name() }} = L.geoJson({{ this.get_name() }}_data.features, {
+        {%- endif %}
             pane: {{ this.pane|tojson }},
             interactive: {{ this.interactive|tojson }},
             style: function(feature) { return {{ this.get_name() }}_data.styles[feature.properties.s]; },
@@ -98,6 +120,7 @@ class FeatureLayer(Layer):
         radius: float = 6.0,
         highlight: dict[str, Any] | None = None,
         popup_width: int = 420,
+        shared: bool = False,
     ) -> None:
         super().__init__(name=name, overlay=True, control=name is not None, show=show)
         self._name = "FeatureLayer"
@@ -114,8 +137,10 @@ class FeatureLayer(Layer):
             properties = [{"s": i} for i in indexes]
         self.interactive = popups is not None and tooltips is not None
         self.has_popups = popups is not None and any(popups)  # tooltips only (context lines): no popup bound
-        features = _features(frame.geometry.values, properties)
         unique = [json.loads(key) for key in table]
+        self.shapes = shapes_name(frame.geometry.values) if shared else None
+        self._shapes = _geometries(frame.geometry.values) if shared else ""
+        features = script_json([{"properties": p} for p in properties]) if shared else _features(frame.geometry.values, properties)
         self._data = f'{{"features":{features},"styles":{script_json(unique)}}}'
 
     # branca types Element.render as returning str, but MacroElement.render (our base) returns None
@@ -123,5 +148,7 @@ class FeatureLayer(Layer):
         """Put the features into the page verbatim, then the layer's script (which reads them)."""
         figure = self.get_root()
         assert isinstance(figure, Figure)  # a layer is rendered as part of its map's page
+        if self.shapes and self.shapes not in figure.script._children:  # the first layer of these shapes writes them
+            figure.script.add_child(RawHtml(f"var {self.shapes} = {self._shapes};"), name=self.shapes)
         figure.script.add_child(RawHtml(f"var {self.get_name()}_data = {self._data};"), name=f"{self.get_name()}_data")
         super().render(**kwargs)

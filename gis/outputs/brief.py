@@ -24,7 +24,7 @@ from gis.outputs.pdf import CJK_FONTS, render_pdf
 from gis.outputs.report import Context, headlines, project_title, report_context, synthetic_note, templates, theme_heading, theme_names
 from gis.outputs.report_sections import ReportContext, Words, gap_zones, top_gap_features
 from gis.outputs.report_svg import overview_svg
-from gis.outputs.summary import LevelTally, plan_targets, target_tallies
+from gis.outputs.summary import LevelTally, has_prefectures, plan_targets, target_tallies
 from gis.outputs.text import as_text, comparator_sign, format_bare, format_shortfall, format_value, zone_shortfalls
 from gis.project.layers import LayerReader
 from gis.values import is_missing
@@ -100,6 +100,8 @@ class Brief:
     gap_count: int
     colours: dict[str, str] = field(default_factory=dict)
     gap_colour: str = ""
+    province: bool = False
+    """Whether the run reports prefectures (its top zone a province): the overview shades them, the columns say so."""
 
     @property
     def html_lang(self) -> str:
@@ -115,8 +117,8 @@ def _title(words: Words, first: pd.Series) -> str:
     return (en or zh) if words.lang == "en" else (zh or en)
 
 
-LEVEL_WORDS = {"county": ("", ""), "park": ("园区", "parks")}
-"""The word after a count of zones short: none for counties (the column says it), 'parks' for parks."""
+LEVEL_WORDS = {"prefecture": ("地级市", "pref."), "county": ("", ""), "park": ("园区", "parks")}
+"""The word after a count of zones short: none for counties (the column says it), 'pref.' for prefectures, 'parks' for parks."""
 
 
 def _bare_target(comparator: object, target: object, unit: str) -> str:
@@ -127,13 +129,14 @@ def _bare_target(comparator: object, target: object, unit: str) -> str:
 
 
 def _zones_short(words: Words, group: pd.DataFrame) -> str:
-    """'3/6 counties' for each level below the city the plan sets targets at; '' when none."""
+    """'3/6 counties' for each level below the city the plan sets targets at ('17/18 pref.' first); '' when none."""
     parts = []
-    for level in ("county", "park"):
+    for level in ("prefecture", "county", "park"):
         rows = group[(group["zone_type"] == level) & group["status"].isin(["met", "gap", "no_data"])]
         if not rows.empty and (rows["status"].isin(["met", "gap"]).any() or rows["target"].notna().any()):
             short = int((rows["status"] == "gap").sum())
-            parts.append(f"{short}/{len(rows)} {words.t(*LEVEL_WORDS[level])}".strip())
+            said = words.solo(*LEVEL_WORDS[level]) if level == "prefecture" else words.t(*LEVEL_WORDS[level])  # short: a narrow column
+            parts.append(f"{short}/{len(rows)} {said}".strip())
     return ", ".join(parts)
 
 
@@ -236,9 +239,11 @@ def _feature_counties(ctx: ReportContext, indicator: str) -> list[tuple[str, int
 
 
 def _where(ctx: ReportContext, indicator: str, group: pd.DataFrame) -> str:
-    """Where a gap is: the zones short with their shortfalls, else the counties holding most gap features."""
+    """Where a gap is: the zones short with their shortfalls (above prefectures, the prefectures short when there are),
+    else the counties holding most gap features."""
     words = ctx.words
-    short = gap_zones(group).head(3)
+    prefectures = group[group["zone_type"] == "prefecture"]
+    short = gap_zones(prefectures if (prefectures["status"] == "gap").any() else group).head(3)
     if not short.empty:
         unit = as_text(short["shortfall_unit"].dropna().iloc[0]) if short["shortfall_unit"].notna().any() else ""
         pairs = [(words.zone(t, i, n), s) for t, i, n, s in zip(short["zone_type"], short["zone_id"], short["zone_name"], short["shortfall"], strict=True)]
@@ -281,13 +286,15 @@ def _top_gaps(ctx: ReportContext, indicators: pd.DataFrame, limit: int = TOP_GAP
 
 
 def _overview(ctx: ReportContext, indicators: pd.DataFrame) -> Markup | None:
-    """The counties shaded by the targets set per county they fall short of."""
-    if ctx.context is None or ctx.context.empty:
+    """The counties shaded by the targets set per county they fall short of; above prefectures, the prefectures by the
+    targets set per prefecture."""
+    level, zones = ("prefecture", ctx.prefectures) if ctx.prefectures is not None and not ctx.prefectures.empty else ("county", ctx.context)
+    if zones is None or zones.empty:
         return None
-    short = indicators[(indicators["zone_type"] == "county") & (indicators["status"] == "gap")]
+    short = indicators[(indicators["zone_type"] == level) & (indicators["status"] == "gap")]
     counts = {str(k): int(v) for k, v in short["zone_id"].astype(str).value_counts().items()}
-    names = {str(i): ctx.words.zone("county", i, n) for i, n in zip(ctx.context["zone_id"], ctx.context["zone_name"], strict=True)}
-    return overview_svg(ctx.context, counts, names=names, lang=ctx.lang, palette=ctx.palette)
+    names = {str(i): ctx.words.zone(level, i, n) for i, n in zip(zones["zone_id"], zones["zone_name"], strict=True)}
+    return overview_svg(zones, counts, names=names, lang=ctx.lang, palette=ctx.palette)
 
 
 # --- building, rendering, writing ----------------------------------------------------------------------
@@ -322,6 +329,7 @@ def build_brief(run: RunOutputs, context: Context) -> Brief:
         gap_count=sum(len(theme.rows) for theme in themes),
         colours=dict(ctx.palette.status),
         gap_colour=ctx.palette.of("gap"),
+        province=has_prefectures(indicators),
     )
 
 

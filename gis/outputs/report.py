@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyproj
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from gis.bilingual import Bilingual
@@ -27,6 +28,7 @@ from gis.outputs.i18n import STATUS_LABELS, TRAJECTORY_LABELS, Lang, check_lang,
 from gis.outputs.pdf import CJK_FONTS
 from gis.outputs.plan_coverage import coverage_counts
 from gis.outputs.report_sections import (
+    ABOVE_COUNTIES,
     GEOGRAPHIC_CRS,
     TOP_GAPS,
     ProposalSection,
@@ -44,6 +46,7 @@ from gis.outputs.report_sections import (
 from gis.outputs.run_texts import reason_text
 from gis.outputs.summary import (
     LevelTally,
+    has_prefectures,
     headline,
     indicator_summary,
     not_assessed,
@@ -90,6 +93,7 @@ class _Report:
     indicator_count: int
     summary: list[dict[str, Any]]
     gaps_by_zone: list[dict[str, Any]]
+    """The zones below the city (below the prefectures, above them) with their gaps, most first."""
     sections: list[Section]
     inputs: list[dict[str, Any]]
     parameters: list[dict[str, str]]
@@ -119,6 +123,10 @@ class _Report:
     theme_names: dict[str, Bilingual] = field(default_factory=dict)
     """The catalog's name of each theme, in both languages (empty when the project could not be read)."""
     """The catalog's title of each layer, in both languages (empty when the project could not be read)."""
+    prefecture_gaps: list[dict[str, Any]] = field(default_factory=list)
+    """The prefectures with their gaps, most first (empty without a prefecture level)."""
+    province: bool = False
+    """Whether the run reports prefectures: its top zone is then a province (the page says 全省, province)."""
 
     def __post_init__(self) -> None:
         words = Words(self.lang)
@@ -242,8 +250,14 @@ class _Report:
     def level_words(self) -> dict[str, str]:
         """The heading of each level of targets."""
         words = Words(self.lang)
-        return {"city": words.t("全市目标", "City targets"), "county": words.t("分县(市、区)目标", "Targets set per county"),
-                "park": words.t("分园区目标", "Targets set per park")}
+        city = words.t("全省目标", "Province targets") if self.province else words.t("全市目标", "City targets")
+        return {"city": city, "prefecture": words.t("分地级市目标", "Targets set per prefecture"),
+                "county": words.t("分县(市、区)目标", "Targets set per county"), "park": words.t("分园区目标", "Targets set per park")}
+
+    @staticmethod
+    def crs_label(crs: object) -> str:
+        """A CRS as the page names it: an authority code as it is ('EPSG:4546'), a CRS written out in full (WKT) by its name."""
+        return crs_label(crs)
 
     @property
     def html_lang(self) -> str:
@@ -252,6 +266,18 @@ class _Report:
 
 
 # --- the project behind the run ----------------------------------------------------------------------
+
+
+def crs_label(crs: object) -> str:
+    """A CRS as a page names it: a short code as it is ('EPSG:4546'), one written out (WKT, PROJ JSON) by its name
+    ('CGCS2000 / Albers Henan'); '' when missing."""
+    text = as_text(crs)
+    if len(text) <= 40 or "[" not in text and "{" not in text:
+        return text
+    try:
+        return str(pyproj.CRS.from_user_input(text).name)
+    except pyproj.exceptions.CRSError:
+        return text
 
 
 def project_title(record: dict[str, Any], title: Bilingual | None, lang: Lang) -> str:
@@ -331,18 +357,21 @@ def _metric_crs(run: RunOutputs, project: LayerReader | None) -> str:
 # --- the summary and the run record --------------------------------------------------------------------
 
 
-def _summary_rows(summary: pd.DataFrame, ctx: ReportContext, trajectories: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]:
+COUNTIES_NAMED = 10
+"""Counties named in the summary's 'Where' cell above prefectures, largest shortfall first (every one is in gaps.xlsx)."""
+
+
+def _summary_rows(summary: pd.DataFrame, ctx: ReportContext, trajectories: dict[str, dict[str, Any] | None], *,
+                  province: bool = False) -> list[dict[str, Any]]:
+    """The summary table's rows; above prefectures (``province``) each with its zones short by level (``levels``)."""
     words, lang = ctx.words, ctx.lang
     rows = []
     for item in summary.to_dict("records"):
         unit = ctx.unit(item["indicator"], "unit", item["unit"])
         short_unit = ctx.unit(item["indicator"], "shortfall_unit", item["shortfall_unit"])
-        names = zone_shortfalls(
-            [(words.zone(t, i, name), short) for (name, short), (t, i) in zip(item["gap_zone_names"], item["gap_zone_ids"], strict=True)],
-            short_unit, lang,
-        )
+        pairs = [(words.zone(t, i, name), short) for (name, short), (t, i) in zip(item["gap_zone_names"], item["gap_zone_ids"], strict=True)]
         shortfall = "" if is_missing(item["shortfall"]) or item["status"] != "gap" else format_shortfall(item["shortfall"], short_unit, lang)
-        rows.append({
+        row = {
             "id": item["indicator"],
             "anchor": anchor(item["indicator"]),
             "title_zh": item["title_zh"],
@@ -354,15 +383,39 @@ def _summary_rows(summary: pd.DataFrame, ctx: ReportContext, trajectories: dict[
             "status_label": words.status(item["status"]),
             "shortfall": shortfall,
             "gap_zones": f"{item['gap_zones']} / {item['target_zones']}" if item["target_zones"] else "—",
-            "gap_zone_names": names,
+            "gap_zone_names": zone_shortfalls(pairs, short_unit, lang),
             "trajectory": trajectories.get(item["indicator"]),
-        })
+            "levels": [],
+        }
+        if province:
+            row["levels"] = _level_cells(item, pairs, short_unit, words)
+        rows.append(row)
     return rows
 
 
-def _gaps_by_zone(indicators: pd.DataFrame, words: Words) -> list[dict[str, Any]]:
-    """Zones below the city with the indicators they fall short of, most gaps first."""
-    gaps = indicators[(indicators["status"] == "gap") & (indicators["zone_type"] != "city")]
+def _level_cells(item: dict[str, Any], pairs: list[tuple[str, object]], unit: str, words: Words) -> list[dict[str, str]]:
+    """The summary's zones short above prefectures, a line per level (its name said): the prefectures short, every one
+    named; the counties (and parks) short, the :data:`COUNTIES_NAMED` largest named and the others counted."""
+    lang = words.lang
+    prefectures = [(words.zone(t, i, name), short)
+                   for (name, short), (t, i) in zip(item["gap_prefecture_names"], item["gap_prefecture_ids"], strict=True)]
+    sizes = pd.to_numeric(pd.Series([short for _, short in pairs], dtype=object), errors="coerce").fillna(float("-inf"))
+    ranked = [pairs[k] for k in sizes.sort_values(ascending=False, kind="stable").index]
+    named = zone_shortfalls(ranked[:COUNTIES_NAMED], unit, lang)
+    more = len(ranked) - COUNTIES_NAMED
+    if more > 0:
+        named += words.t(f"，另 {more} 个", f", +{more} more")
+    cells = []
+    for level, total, short, names in (("prefecture", item["target_prefectures"], item["gap_prefectures"], zone_shortfalls(prefectures, unit, lang)),
+                                       ("county", item["target_zones"], item["gap_zones"], named)):
+        if total or names:
+            cells.append({"level": level, "label": words.zone_type(level), "count": f"{short} / {total}" if total else "—", "names": names})
+    return cells
+
+
+def _gaps_by_zone(indicators: pd.DataFrame, words: Words, *, leave_out: tuple[str, ...] = ("city",)) -> list[dict[str, Any]]:
+    """Zones below the city with the indicators they fall short of, most gaps first; the zone types in ``leave_out`` left out."""
+    gaps = indicators[(indicators["status"] == "gap") & ~indicators["zone_type"].isin(leave_out)]
     out = []
     for (zone_type, zone_id), group in gaps.groupby(["zone_type", "zone_id"], sort=False):
         out.append({
@@ -448,6 +501,7 @@ def report_context(run: RunOutputs, *, layers: LayerReader | None = None, lang: 
         specs=specs,
         layers=zone_layers,
         context=county_context(zone_layers),
+        prefectures=county_context(zone_layers, "prefecture"),
         zone_names=zone_names,
         statuses=dict(zip(ids, summary["status"], strict=True)) if ids else {},
         histories={str(i): rows for i, rows in run.indicator_history.groupby("indicator", sort=False)},
@@ -474,6 +528,7 @@ def _build_report(run: RunOutputs, context: Context) -> _Report:
     trajectories = {i: city_trajectory(rows, ctx.data_year, ctx.words) for i, rows in ctx.histories.items()}
     inputs = _inputs(record, ctx.words)
     city = indicators[indicators["zone_type"] == "city"]
+    province = has_prefectures(everything)
     return _Report(
         run=record,
         synthetic=run.synthetic,
@@ -482,8 +537,10 @@ def _build_report(run: RunOutputs, context: Context) -> _Report:
         tallies=target_tallies(everything),
         headlines=headlines(everything, lang),
         indicator_count=len(ctx.statuses),
-        summary=_summary_rows(summary, ctx, trajectories) if not summary.empty else [],
-        gaps_by_zone=_gaps_by_zone(indicators, ctx.words),
+        summary=_summary_rows(summary, ctx, trajectories, province=province) if not summary.empty else [],
+        gaps_by_zone=_gaps_by_zone(indicators, ctx.words, leave_out=ABOVE_COUNTIES if province else ("city",)),
+        prefecture_gaps=_gaps_by_zone(indicators[indicators["zone_type"] == "prefecture"], ctx.words),
+        province=province,
         sections=sections,
         inputs=inputs,
         parameters=_parameters(record),

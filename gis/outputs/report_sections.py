@@ -40,6 +40,8 @@ GEOGRAPHIC_CRS = "EPSG:4490"
 """The lon/lat (CGCS2000) of the gap features' coordinates."""
 TOP_GAPS = 3  # gap features per indicator in the report; all are in planning.gpkg
 TOP_ZONES = 3  # zones with a gap per indicator in the report; all zone rows are in gaps.xlsx
+ABOVE_COUNTIES = ("city", "prefecture")
+"""The levels above the counties: the rows a list of counties (and parks) leaves out."""
 # Gap features are ranked by the first of these fields they carry: (field, unit label as (zh, en)).
 SIZE_FIELDS = (
     ("shortfall", ("", "")),
@@ -145,6 +147,8 @@ class ReportContext:
     """Indicator -> its texts in both languages (:data:`~gis.project.specs.SPEC_TEXT_KEYS`): run.json's, else the spec's."""
     catalog: Catalog | None = None
     """The project's catalog when it could be read: its title, layer titles and coded values."""
+    prefectures: gpd.GeoDataFrame | None = None
+    """The prefecture outlines (zone_id, zone_name, polygon) of a run with a prefecture level, else None."""
 
     @property
     def lang(self) -> Lang:
@@ -210,13 +214,14 @@ def read_layer(run: RunOutputs, name: str, metric_crs: str) -> gpd.GeoDataFrame 
     return frame.to_crs(metric_crs)
 
 
-def county_context(layers: dict[str, gpd.GeoDataFrame | None]) -> gpd.GeoDataFrame | None:
-    """The counties (zone_name, polygon) of the indicator layer where they cover most ground."""
+def county_context(layers: dict[str, gpd.GeoDataFrame | None], level: str = "county") -> gpd.GeoDataFrame | None:
+    """The counties (zone_name, polygon) of the indicator layer where they cover most ground (with ``level``
+    "prefecture", the prefectures: None in a run without them)."""
     best, best_area = None, 0.0
     for frame in layers.values():
         if frame is None or "zone_type" not in frame:
             continue
-        counties = frame.loc[frame["zone_type"] == "county", ["zone_id", "zone_name", frame.geometry.name]]
+        counties = frame.loc[frame["zone_type"] == level, ["zone_id", "zone_name", frame.geometry.name]]
         area = float(counties.area.sum()) if not counties.empty else 0.0
         if area > best_area:
             best, best_area = counties, area
@@ -291,7 +296,7 @@ class Section:
     city: dict[str, str] | None
     """The city row: value, target, status, shortfall with its unit."""
     rows: list[dict[str, str]]
-    """The zones below the city with a gap, largest shortfall first (at most :data:`TOP_ZONES`)."""
+    """The zones below the prefectures with a gap, largest shortfall first (at most :data:`TOP_ZONES`)."""
     zone_total: int
     zone_gaps: int
     map: Markup | None
@@ -302,6 +307,20 @@ class Section:
     proposal: Proposal | None = None
     wording_translated: bool = False
     """Whether ``wording`` is an English rendering of the plan's Chinese (the English page)."""
+    prefectures: list[dict[str, str]] = field(default_factory=list)
+    """Every prefecture's row, in the table's order (empty without a prefecture level): the table before the counties."""
+    prefecture_total: int = 0
+    prefecture_gaps: int = 0
+    """The prefectures judged (met, gap, no data) and those short."""
+    shortfall_unit: str = ""
+    """The unit of the shortfalls in the page's language (the prefecture table says it once, in its heading)."""
+
+    @property
+    def prefecture_pairs(self) -> list[tuple[dict[str, str], dict[str, str] | None]]:
+        """The prefecture rows in two columns of one table: the first half down the left, the rest down the right."""
+        half = (len(self.prefectures) + 1) // 2
+        right: list[dict[str, str] | None] = [*self.prefectures[half:], None]
+        return list(zip(self.prefectures[:half], right[:half], strict=True))
 
 
 @dataclass
@@ -371,7 +390,9 @@ def section(ctx: ReportContext, indicator: str, group: pd.DataFrame) -> Section:
     year = first_target_year(group)
     city = group[group["zone_type"] == "city"]
     below = group[group["zone_type"] != "city"]
-    judged = below[below["status"].isin(["met", "gap", "no_data"])]
+    prefectures = group[group["zone_type"] == "prefecture"]
+    judged = below[below["status"].isin(["met", "gap", "no_data"]) & (below["zone_type"] != "prefecture")]
+    judged_prefectures = prefectures[prefectures["status"].isin(["met", "gap", "no_data"])]
     wording = as_text(target.get("wording"))
     return Section(
         id=indicator,
@@ -394,9 +415,14 @@ def section(ctx: ReportContext, indicator: str, group: pd.DataFrame) -> Section:
         reading=ctx.say(indicator, "reading", as_text(target.get("reading")) or as_text(first.get("reading"))),
         notes=_notes(ctx, indicator, source),
         city=_zone_row(city.iloc[0], unit, short_unit, ctx.words) if not city.empty else None,
-        rows=[_zone_row(row, unit, short_unit, ctx.words) for _, row in gap_zones(group).head(TOP_ZONES).iterrows()],
+        rows=[_zone_row(row, unit, short_unit, ctx.words) for _, row in gap_zones(group, leave_out=ABOVE_COUNTIES).head(TOP_ZONES).iterrows()],
         zone_total=len(judged),
         zone_gaps=int((judged["status"] == "gap").sum()),
+        prefectures=[_zone_row(row, unit, short_unit, ctx.words) for _, row in prefectures.iterrows()]
+        if prefectures["value"].notna().any() or not judged_prefectures.empty else [],
+        prefecture_total=len(judged_prefectures),
+        shortfall_unit=unit_text(short_unit, lang) if not is_missing(short_unit) else "",
+        prefecture_gaps=int((judged_prefectures["status"] == "gap").sum()),
         map=_section_map(ctx, layer, gaps, unit, below),
         statuses=[s for s in STATUSES if s in set(group["status"])],
         gaps=gap_table(ctx, gaps, source, unit, short_unit) if gaps is not None and not gaps.empty else None,
@@ -419,9 +445,10 @@ def _notes(ctx: ReportContext, indicator: str, source: _Source) -> list[str]:
     return run_notes + ([own] if own else [])
 
 
-def gap_zones(group: pd.DataFrame) -> pd.DataFrame:
-    """The rows below the city with a gap, largest shortfall first (those without a shortfall last)."""
-    rows = group[(group["zone_type"] != "city") & (group["status"] == "gap")]
+def gap_zones(group: pd.DataFrame, *, leave_out: tuple[str, ...] = ("city",)) -> pd.DataFrame:
+    """The rows below the city with a gap, largest shortfall first (those without a shortfall last); the zone types in
+    ``leave_out`` left out (:data:`ABOVE_COUNTIES`: the counties and parks alone)."""
+    rows = group[~group["zone_type"].isin(leave_out) & (group["status"] == "gap")]
     order = pd.to_numeric(rows["shortfall"], errors="coerce")
     return rows.assign(_order=order).sort_values("_order", ascending=False, kind="stable", na_position="last").drop(columns="_order")
 
@@ -436,7 +463,7 @@ def _section_map(ctx: ReportContext, layer: gpd.GeoDataFrame | None, gaps: gpd.G
     if not judged and (gaps is None or gaps.empty):
         return None
     return map_svg(shown_names(layer, ctx.words), gaps, context=ctx.context, unit=unit, lang=ctx.lang, palette=ctx.palette,
-                   width=300, height=230)
+                   width=300, height=230, outlines=ctx.prefectures)
 
 
 def _zone_row(row: pd.Series, unit: str, shortfall_unit: str, words: Words) -> dict[str, str]:
@@ -455,6 +482,7 @@ def _zone_row(row: pd.Series, unit: str, shortfall_unit: str, words: Words) -> d
         "status": str(row["status"]),
         "status_label": words.status(row["status"]),
         "shortfall": format_shortfall(row["shortfall"], shortfall_unit or row.get("shortfall_unit"), lang),
+        "shortfall_number": "" if is_missing(row["shortfall"]) else format_number(row["shortfall"]),
         "status_note": note_text(row.get("status_note"), lang),
     }
 

@@ -111,11 +111,14 @@ def map_svg(
     feature_colour: str | None = None,
     lang: Lang = "both",
     palette: Palette = DEFAULT_PALETTE,
+    outlines: gpd.GeoDataFrame | None = None,
 ) -> Markup:
     """A small static map: zones filled by status, the city outlined in its status colour, gap features on top.
 
     Every frame must be in the same metric CRS; ``context`` (county outlines) is drawn dashed
-    beneath when the zones are not counties themselves. Geometries are simplified to under a pixel.
+    beneath when the zones are not counties themselves; ``outlines`` (prefectures) are drawn over the
+    zones, beneath the gap features (prefecture rows of ``zones`` are not filled: their counties are).
+    Geometries are simplified to under a pixel.
     The features on top (``gaps``: polygons, lines or points) are drawn in ``feature_colour``
     (default the palette's gap-feature colour). ``lang`` is the language of the status words in
     the tooltips; the status colours are the ``palette``'s.
@@ -133,6 +136,9 @@ def map_svg(
         f'<rect width="{width}" height="{height}" fill="#fafafa" stroke="#ccc"/>',
     ]
     out += _zone_shapes(shapes, view, context, unit, lang, palette)
+    if outlines is not None and not outlines.empty:
+        data = "".join(_path_data(g, view) for g in outlines.geometry.simplify(0.75 / view.scale))
+        out.append(f'<path class="outlines" d="{data}" fill="none" stroke="#424242" stroke-width="1.3"/>')
     if gap_shapes is not None and not gap_shapes.empty:
         out += _feature_marks(gap_shapes, view, feature_colour or palette.gap_features)
     out.append(_scale_bar(view, width, height))
@@ -147,7 +153,7 @@ def _zone_shapes(
     tolerance = 0.75 / view.scale
     out = []
     city = shapes[shapes["zone_type"] == "city"]
-    others = shapes[shapes["zone_type"] != "city"]
+    others = shapes[~shapes["zone_type"].isin(["city", "prefecture"])]
     if context is not None and not context.empty and not _draws_counties(others, context):
         data = "".join(_path_data(g, view) for g in context.geometry.simplify(tolerance))
         out.append(f'<path d="{data}" fill="none" stroke="{palette.context}" stroke-width="0.6" stroke-dasharray="2 2"/>')

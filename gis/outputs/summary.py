@@ -20,22 +20,22 @@ def indicator_summary(indicators: pd.DataFrame) -> pd.DataFrame:
     """One row per indicator (in table order): its city row, overall status and the zones with a gap.
 
     ``status`` is the city's status when there is a city row, else the worst zone status;
-    ``gap_zones`` counts the zones below the city (counties, parks) with a gap and
+    ``gap_zones`` counts the zones below the prefectures (counties, parks) with a gap and
     ``target_zones`` those with a target; ``gap_zone_names`` lists (name, shortfall) of the
-    zones with a gap and ``gap_zone_ids`` their (zone_type, zone_id); ``target_year`` is the
-    year of the indicator's target (None when the table does not give it).
+    zones with a gap and ``gap_zone_ids`` their (zone_type, zone_id); ``gap_prefectures``,
+    ``target_prefectures``, ``gap_prefecture_names`` and ``gap_prefecture_ids`` say the same of the
+    prefectures (0 and empty without them); ``target_year`` is the year of the indicator's target
+    (None when the table does not give it).
     """
     rows = []
     for indicator, group in indicators.groupby("indicator", sort=False):
         city = group[group["zone_type"] == "city"]
         head = city.iloc[0] if not city.empty else None
-        below = group[group["zone_type"] != "city"]
         if head is not None:
             status = str(head["status"])
         else:
             present = set(group["status"])
             status = next((s for s in ("gap", "no_data", "met", "not_assessed") if s in present), "no_target")
-        gaps = below[below["status"] == "gap"]
         first = group.iloc[0]
         rows.append({
             "indicator": str(indicator),
@@ -51,14 +51,38 @@ def indicator_summary(indicators: pd.DataFrame) -> pd.DataFrame:
             "status": status,
             "shortfall": None if head is None else head["shortfall"],
             "shortfall_unit": as_text(group["shortfall_unit"].dropna().iloc[0]) if group["shortfall_unit"].notna().any() else "",
-            "gap_zones": len(gaps),
-            "target_zones": int((~below["status"].isin(["no_target", "not_assessed"])).sum()),
-            "gap_zone_names": [(str(n), s) for n, s in zip(gaps["zone_name"], gaps["shortfall"], strict=True)],
-            "gap_zone_ids": [(str(t), str(i)) for t, i in zip(gaps["zone_type"], gaps["zone_id"], strict=True)],
+            **_gaps(group[~group["zone_type"].isin(["city", "prefecture"])], "zone"),
+            **_gaps(group[group["zone_type"] == "prefecture"], "prefecture"),
             "reading": as_text(first.get("reading")),
             "target_year": first_target_year(group),
         })
     return pd.DataFrame(rows)
+
+
+def _gaps(rows: pd.DataFrame, word: str) -> dict[str, object]:
+    """The rows with a gap of one indicator: how many (``gap_<word>s``), how many have a target, their (name, shortfall)
+    and their (zone_type, zone_id)."""
+    gaps = rows[rows["status"] == "gap"]
+    return {
+        f"gap_{word}s": len(gaps),
+        f"target_{word}s": int((~rows["status"].isin(["no_target", "not_assessed"])).sum()),
+        f"gap_{word}_names": [(str(n), s) for n, s in zip(gaps["zone_name"], gaps["shortfall"], strict=True)],
+        f"gap_{word}_ids": [(str(t), str(i)) for t, i in zip(gaps["zone_type"], gaps["zone_id"], strict=True)],
+    }
+
+
+def has_prefectures(indicators: pd.DataFrame) -> bool:
+    """Whether the table reports a prefecture level (a province's cities between it and its counties)."""
+    return not indicators.empty and bool((indicators["zone_type"] == "prefecture").any())
+
+
+TOP_WORDS: dict[bool, tuple[str, str]] = {False: ("全市", "city"), True: ("全省", "province")}
+"""What the top zone is called, by whether the table has prefectures: the city, or the province above them."""
+
+
+def top_words(indicators: pd.DataFrame) -> tuple[str, str]:
+    """The top zone's name for the whole in (zh, en): ('全市', 'city'), or ('全省', 'province') above prefectures."""
+    return TOP_WORDS[has_prefectures(indicators)]
 
 
 def first_target_year(rows: pd.DataFrame) -> int | None:
@@ -120,15 +144,15 @@ def assessed_line(indicators: pd.DataFrame) -> str:
 
 # --- plan targets: the headline -----------------------------------------------------------------
 TARGET_STATUSES: tuple[str, ...] = ("met", "gap", "no_data")  # the statuses of a row judged against a target
-LEVELS: tuple[str, ...] = ("city", "county", "park")
+LEVELS: tuple[str, ...] = ("city", "prefecture", "county", "park")
 
 
 @dataclass(frozen=True)
 class LevelTally:
-    """The plan targets set at one level (city, county or park), by status.
+    """The plan targets set at one level (city, prefecture, county or park), by status.
 
-    At the city level a target is one indicator's city row. At the county (park) level a target
-    is one indicator the plan sets for every county (park): it is ``gap`` when any county falls
+    At the city level a target is one indicator's city row. At the prefecture (county, park) level a target
+    is one indicator the plan sets for every prefecture (county, park): it is ``gap`` when any county falls
     short, else ``met`` when any county is measured (a county with nothing to count, 0/0, is
     ``no_data`` in its own row), else ``no_data``; ``rows`` counts the zone rows behind it by status.
     """
@@ -184,13 +208,14 @@ def target_tallies(indicators: pd.DataFrame) -> list[LevelTally]:
 
 
 HEADLINE_WORDS: dict[str, dict[str, str]] = {
-    "en": {"city": "city", "county": "set per county", "park": "set per park", "met": "met", "gap": "gap",
+    "en": {"city": "city", "province": "province", "prefecture": "set per prefecture", "county": "set per county", "park": "set per park",
+           "met": "met", "gap": "gap",
            "no_data": "no data", "targets": "{n} targets", "target": "1 target", "rows": "{gap} of {n} {level} rows short",
-           "county_rows": "county", "park_rows": "park", "none": "no targets judged", "sep": "; ", "list": ", ",
+           "prefecture_rows": "prefecture", "county_rows": "county", "park_rows": "park", "none": "no targets judged", "sep": "; ", "list": ", ",
            "head": ": ", "open": " (", "close": ")"},
-    "zh": {"city": "全市", "county": "分县(市、区)设定", "park": "分园区设定", "met": "达标", "gap": "未达标",
+    "zh": {"city": "全市", "province": "全省", "prefecture": "分地级市设定", "county": "分县(市、区)设定", "park": "分园区设定", "met": "达标", "gap": "未达标",
            "no_data": "无数据", "targets": "{n} 项目标", "target": "1 项目标", "rows": "{n} 个{level}评估中 {gap} 个未达标",
-           "county_rows": "县(市、区)", "park_rows": "园区", "none": "无可评估目标", "sep": "；", "list": "，",
+           "prefecture_rows": "地级市", "county_rows": "县(市、区)", "park_rows": "园区", "none": "无可评估目标", "sep": "；", "list": "，",
            "head": "：", "open": "（", "close": "）"},
 }
 
@@ -199,15 +224,17 @@ def headline(indicators: pd.DataFrame, lang: str = "en") -> str:
     """The plan targets in one line, city first: 'city 59 targets: 12 met, 47 gap; set per county 29 targets: ...'.
 
     Targets are counted at the level the plan sets them; the zone rows behind the targets set per
-    county (park) follow in brackets. ``lang`` is 'en' or 'zh' (anything else: English).
+    prefecture (county, park) follow in brackets. Above prefectures the top zone is the province
+    ('province 59 targets: ...; set per prefecture 39 targets: ...'). ``lang`` is 'en' or 'zh' (anything else: English).
     """
     words = HEADLINE_WORDS["zh" if lang == "zh" else "en"]
+    top = "province" if has_prefectures(indicators) else "city"
     parts = []
     for tally in target_tallies(indicators):
         counts = words["list"].join(f"{tally.targets[s]} {words[s]}" if lang != "zh" else f"{words[s]} {tally.targets[s]}"
                                     for s in TARGET_STATUSES if tally.targets[s] or s != "no_data")
         targets = words["targets"].format(n=tally.total) if tally.total != 1 else words["target"]
-        text = f"{words.get(tally.level, tally.level)} {targets}{words['head']}{counts}"
+        text = f"{words.get(top if tally.level == 'city' else tally.level, tally.level)} {targets}{words['head']}{counts}"
         if tally.level != "city":
             rows = words["rows"].format(gap=tally.rows["gap"], n=sum(tally.rows.values()), level=words.get(f"{tally.level}_rows", tally.level))
             text += f"{words['open']}{rows}{words['close']}"

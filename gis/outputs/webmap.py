@@ -33,7 +33,7 @@ from gis.methods.zones import catalog_names
 from gis.outputs._offline import RawHtml, make_offline, remote_assets
 from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import Lang, check_lang, html_lang, label
-from gis.outputs.summary import not_assessed
+from gis.outputs.summary import has_prefectures, not_assessed, top_words
 from gis.outputs.symbology import load_map_spec
 from gis.outputs.webmap_layers import (
     MapContext,
@@ -47,8 +47,10 @@ from gis.outputs.webmap_layers import (
     add_zone_labels,
     check_ids,
     county_frame,
+    county_parents,
     escape_text,
     not_assessed_legend,
+    prefecture_frame,
     zone_names,
 )
 from gis.outputs.webmap_panel import PRINT_CSS, PRINT_MAP_ID, LayerPanel, NorthArrow, PanelGroup
@@ -60,11 +62,14 @@ from gis.project.specs import Title
 log = logging.getLogger("gis")
 
 _PANES = (
-    ("context", 402), ("zones", 405), ("coverage", 410), ("outlines", 412), ("gaps", 415), ("lines", 420), ("points", 430),
-    ("proposals", 435), ("labels", 640),
+    ("context", 402), ("zones", 405), ("prefectures", 407), ("coverage", 410), ("outlines", 412), ("prefecture_outlines", 413),
+    ("gaps", 415), ("lines", 420), ("points", 430), ("proposals", 435), ("labels", 640),
 )
-"""The map's panes, bottom to top: the context (built-up areas, rivers, roads) beneath the indicator zones, the county
-outlines above them, and the county names above everything, markers and clusters too (Leaflet's marker pane is at 600)."""
+_PREFECTURE_PANES = ("prefectures", "prefecture_outlines")
+"""The panes only a map with a prefecture level has."""
+"""The map's panes, bottom to top: the context (built-up areas, rivers, roads) beneath the indicator zones (the
+prefectures' above the counties'), the county outlines above them and the prefectures' above those, and the zone names
+above everything, markers and clusters too (Leaflet's marker pane is at 600)."""
 
 _TIANDITU = "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
 
@@ -82,12 +87,18 @@ def build_map(
     lang = check_lang(lang)
     layers = layers if layers is not None else _layers_of(run)
     ctx = MapContext(run, spec, layers, run.record["project"]["crs"], catalog_names(layers), lang, zone_names=zone_names(layers))
+    ctx.top = top_words(run.indicators)
     indicators = _indicator_ids(ctx)
+    counties = county_frame(ctx, indicators) if spec.county_outlines or spec.zone_labels or has_prefectures(run.indicators) else None
+    prefectures = prefecture_frame(ctx, indicators) if has_prefectures(run.indicators) else None
+    if prefectures is not None and counties is not None:
+        ctx.parents = county_parents(ctx, counties, prefectures)
     start = _start_indicator(ctx, indicators)
     m = folium.Map(tiles=None, control_scale=False, zoom_snap=0.25, maxZoom=18, minZoom=3)
     _add_basemap(m, basemap or spec.basemap)
     for name, z_index in _PANES:
-        folium.map.CustomPane(name, z_index=z_index).add_to(m)
+        if prefectures is not None or name not in _PREFECTURE_PANES:
+            folium.map.CustomPane(name, z_index=z_index).add_to(m)
     bounds: list[np.ndarray] = []
     ctx.legend.append(_legend_heading(ctx))
     for indicator in indicators:
@@ -98,11 +109,14 @@ def build_map(
     add_coverage(m, ctx, start)
     add_facilities(m, ctx)
     add_context(m, ctx)  # on the lowest pane
-    counties = county_frame(ctx, indicators) if spec.county_outlines or spec.zone_labels else None
     if counties is not None and spec.county_outlines:
         add_county_outlines(m, ctx, counties)
+    if prefectures is not None and spec.county_outlines:
+        add_county_outlines(m, ctx, prefectures, level="prefecture")
+    if prefectures is not None and spec.zone_labels:  # a province's 18 names read at its scale; its 157 counties' on demand
+        add_zone_labels(m, ctx, prefectures, level="prefecture")
     if counties is not None and spec.zone_labels:
-        add_zone_labels(m, ctx, counties)
+        add_zone_labels(m, ctx, counties, on=prefectures is None)
     NorthArrow(ctx.t("北", "N"), ctx.t("北", "north")).add_to(m)  # with the scale bar, beneath the legend
     ctx.legend.append(not_assessed_legend(ctx))  # last: the chosen indicator's sections come first
     _Legend("".join(ctx.legend), ctx.toggles, ctx.t("图例", "Legend")).add_to(m)
@@ -117,6 +131,8 @@ def build_map(
         m.fit_bounds(home, padding_top_left=(30, 30), padding_bottom_right=(340, 10))
     make_offline(m)
     page.header.add_child(RawHtml(_css(spec)), name="gis_css")
+    if prefectures is not None:
+        page.header.add_child(RawHtml(_PREFECTURE_CSS), name="gis_prefecture_css")
     page.header.add_child(RawHtml(PRINT_CSS), name="gis_print_css")
     return m
 
@@ -368,6 +384,8 @@ def _css(spec: MapSpec) -> str:
     return _CSS.replace("GAP_COLOUR", spec.status.gap.colour).replace("MET_COLOUR", spec.status.met.colour)
 
 
+_PREFECTURE_CSS = "<style>.gis-label-prefecture div {font-size: 15px; color: #000;}</style>"
+"""The prefectures' names a little larger than the counties' (a map with a prefecture level)."""
 _CSS = """<style>
 .gis-legend {background: rgba(255,255,255,0.95); padding: 6px 10px; border-radius: 5px; box-shadow: 0 1px 5px rgba(0,0,0,0.4);
   max-height: 48vh; max-width: 360px; overflow-y: auto; font: 12px/1.4 "Noto Sans CJK SC", "Microsoft YaHei", sans-serif;}

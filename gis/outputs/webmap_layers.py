@@ -75,6 +75,9 @@ class MapContext:
     choices: dict[str, PanelIndicator] = field(default_factory=dict)  # the panel's indicators, by id
     checks: dict[str, list[PanelLayer]] = field(default_factory=dict)  # the panel's checkboxes, by group ("facilities", "context")
     zone_names: dict[tuple[str, str], str] = field(default_factory=dict)  # every zone's name by (zone_type, zone_id)
+    parents: dict[str, str] = field(default_factory=dict)  # a county's prefecture as its popup names it (escaped), by county id
+    top: tuple[str, str] = ("全市", "city")  # what the top zone is called: the city, or the province above prefectures
+    prefectures_on: bool = True  # whether the prefecture choropleths are shown at the start (instead of the counties)
     titles: dict[str, Title] = field(default_factory=dict)  # indicator titles, found once each (_indicator_title)
 
     def t(self, zh: str, en: str | None) -> str:
@@ -330,7 +333,8 @@ def _field_label(ctx: MapContext, name: str) -> str:
 # --- indicator layers -------------------------------------------------------------------------------
 
 
-def _zone_popup(ctx: MapContext, row: dict[str, Any], label: str) -> str:
+def _zone_popup(ctx: MapContext, row: dict[str, Any], label: str, *, level: str = "", parent: str | None = None) -> str:
+    """A zone's popup: its name (its ``level`` beside it: 地级市 prefecture) and its row; a county's ``parent`` prefecture named."""
     t = ctx.t
     indicator = str(row["indicator"])
     title = _indicator_title(ctx, indicator)
@@ -356,7 +360,10 @@ def _zone_popup(ctx: MapContext, row: dict[str, Any], label: str) -> str:
     reading = _reading(ctx, row)
     if reading:
         rows.append((t("解读", "reading"), reading))
-    return f"<b>{label}</b>{_table(rows)}"
+    if parent is not None:
+        rows.insert(0, (t("地级市", "prefecture"), parent))
+    said = f" <small>{level}</small>" if level else ""
+    return f"<b>{label}</b>{said}{_table(rows)}"
 
 
 def _zone_colours(
@@ -383,20 +390,24 @@ def _zone_colours(
 
 
 def add_indicator(m: folium.Map, ctx: MapContext, indicator: str, *, show: bool) -> np.ndarray:
-    """One indicator's zones coloured by status or value, with its legend section; returns bounds."""
+    """One indicator's zones coloured by status or value, with its legend section; returns bounds.
+
+    Its prefectures, when the run has them, are a choropleth of their own that follows the indicator
+    (:func:`add_prefectures`); the zones drawn here are those below them."""
     layer = ctx.run.read_layer(indicator)
     city = layer.loc[layer["zone_type"] == "city"]
-    zones = layer.loc[layer["zone_type"] != "city"] if (layer["zone_type"] != "city").any() else city
+    prefectures = layer.loc[layer["zone_type"] == "prefecture"]
+    below = ~layer["zone_type"].isin(["city", "prefecture"])
+    zones = layer.loc[below] if below.any() else prefectures if not prefectures.empty else city
     zones = _to_web(ctx, zones, coverage=True)
     unit = str(layer["unit"].iloc[0])
     fills, entries, by_value = _zone_colours(ctx, zones, indicator, unit)
     labels = [_zone_label(ctx, str(t), str(i), n) for t, i, n in zip(zones["zone_type"], zones["zone_id"], zones["zone_name"], strict=True)]
-    popups = [_zone_popup(ctx, row, label) for row, label in zip(_records(zones), labels, strict=True)]
-    shown_unit = ctx.unit(indicator, unit)
-    tooltips = [  # a zone without a value says only its status ('湖滨区: 无数据'), not a dash before it
-        f"{label}: {_status_text(ctx, str(s))}" if is_missing(v) else f"{label}: {_amount(v, shown_unit, ctx.lang)} — {_status_text(ctx, str(s))}"
-        for label, v, s in zip(labels, zones["value"], zones["status"], strict=True)
-    ]
+    records = _records(zones)
+    parents = ctx.parents if below.any() else {}
+    popups = [_zone_popup(ctx, row, label, parent=parents.get(str(row["zone_id"])) if row["zone_type"] == "county" else None)
+              for row, label in zip(records, labels, strict=True)]
+    tooltips = _zone_tooltips(ctx, labels, zones, ctx.unit(indicator, unit))
     base = {"color": ctx.spec.indicators.outline, "weight": 1, "fillOpacity": ctx.spec.indicators.fill_opacity}
     first = layer.iloc[0]
     title = _indicator_title(ctx, indicator)
@@ -407,18 +418,61 @@ def add_indicator(m: folium.Map, ctx: MapContext, indicator: str, *, show: bool)
     theme = "" if is_missing(first.get("theme")) else str(first["theme"])
     ctx.choices[indicator] = PanelIndicator(indicator, theme, name, geojson.get_name())
     _legend_indicator(ctx, geojson, first, city, entries, by_value, show)
+    if below.any() and not prefectures.empty:
+        add_prefectures(m, ctx, prefectures, city, show=show)
     return zones.total_bounds
+
+
+def _zone_tooltips(ctx: MapContext, labels: list[str], zones: pd.DataFrame, unit: SpecText) -> list[str]:
+    """'湖滨区: 39.2% — 未达标 gap'; a zone without a value says only its status ('湖滨区: 无数据'), not a dash before it."""
+    return [
+        f"{label}: {_status_text(ctx, str(s))}" if is_missing(v) else f"{label}: {_amount(v, unit, ctx.lang)} — {_status_text(ctx, str(s))}"
+        for label, v, s in zip(labels, zones["value"], zones["status"], strict=True)
+    ]
+
+
+PREFECTURE_GROUP = "prefectures"
+"""The panel's group of the prefecture layers: ticked for one indicator, ticked for all (:class:`PanelLayer`)."""
+
+
+def add_prefectures(m: folium.Map, ctx: MapContext, rows: gpd.GeoDataFrame, city: gpd.GeoDataFrame, *, show: bool) -> None:
+    """An indicator's prefectures coloured by status or value (classes of their own), above its counties, which they
+    replace while shown: a checkbox under the indicator, ticked together for every indicator and on at the start
+    (:attr:`MapContext.prefectures_on`); their shapes are in the page once for all (every layer of the same
+    prefectures shares them: a province's map holds each prefecture's shape once)."""
+    indicator = str(rows["indicator"].iloc[0])
+    zones = _to_web(ctx, rows, coverage=True)
+    unit = str(rows["unit"].iloc[0])
+    fills, entries, by_value = _zone_colours(ctx, zones, indicator, unit)
+    level = ctx.t("地级市", "prefecture")
+    labels = [_zone_label(ctx, "prefecture", str(i), n) for i, n in zip(zones["zone_id"], zones["zone_name"], strict=True)]
+    popups = [_zone_popup(ctx, row, label, level=level) for row, label in zip(_records(zones), labels, strict=True)]
+    tooltips = _zone_tooltips(ctx, [f"{label} <small>{level}</small>" for label in labels], zones, ctx.unit(indicator, unit))
+    base = {"color": ctx.spec.indicators.outline, "weight": 1.5, "fillOpacity": ctx.spec.indicators.fill_opacity}
+    styles = [{**base, "fillColor": fill} for fill in fills]
+    on = ctx.prefectures_on
+    layer = FeatureLayer(zones, styles, popups=popups, tooltips=tooltips, show=show and on, pane="prefectures",
+                         highlight={"weight": 3, "color": "#000000"}, shared=True)
+    layer.add_to(m)
+    heading = ctx.t("按地级市", "by prefecture")
+    ctx.choices[indicator].follow.insert(0, PanelLayer(f"{heading} <small>({len(zones)})</small>", layer.get_name(), on,
+                                                       group=PREFECTURE_GROUP, replaces=True))
+    _legend_indicator(ctx, layer, rows.iloc[0], city, entries, by_value, show and on, level="prefecture")
 
 
 def _legend_indicator(
     ctx: MapContext,
-    geojson: FeatureLayer,
+    geojson: folium.map.Layer,
     first: pd.Series,
     city: gpd.GeoDataFrame,
     entries: list[tuple[str, str, int]],
     by_value: bool,
     show: bool,
+    *,
+    level: str = "",
 ) -> None:
+    """The legend section of an indicator's zones (its prefectures, with ``level`` "prefecture"): its title, the top zone's
+    value against the target, and how the zones are coloured."""
     lines = []
     indicator = str(first["indicator"])
     title = _indicator_title(ctx, indicator)
@@ -426,10 +480,13 @@ def _legend_indicator(
         row = city.iloc[0]
         label = _zone_label(ctx, "city", str(row["zone_id"]), row["zone_name"])
         value = "" if is_missing(row["value"]) else f"<b>{_amount(row['value'], ctx.unit(indicator, row['unit']), ctx.lang)}</b> — "
-        lines.append(f"{ctx.t('全市', 'city')} {label}: {value}{_status_text(ctx, str(row['status']))}")
+        lines.append(f"{ctx.t(*ctx.top)} {label}: {value}{_status_text(ctx, str(row['status']))}")
         if not is_missing(row.get("target")):
             lines.append(f"{ctx.t('目标', 'target')}: {_target_text(ctx, row)}")
-    if by_value:
+    if level == "prefecture":
+        heading = ctx.t("地级市按数值着色", "prefectures coloured by value") if by_value else \
+            ctx.t("地级市按目标达成状态着色", "prefectures coloured by status against the target")
+    elif by_value:
         heading = ctx.t("按数值着色", "coloured by value")
     else:
         heading = ctx.t("按目标达成状态着色", "coloured by status against the target")
@@ -467,26 +524,58 @@ def county_frame(ctx: MapContext, indicators: list[str]) -> gpd.GeoDataFrame | N
     return None
 
 
-def add_county_outlines(m: folium.Map, ctx: MapContext, counties: gpd.GeoDataFrame) -> None:
-    """The county outlines, no fill, above the indicator zones (which may be built-up areas only): a checkbox of the context group."""
+def prefecture_frame(ctx: MapContext, indicators: list[str]) -> gpd.GeoDataFrame | None:
+    """The prefectures the run reports (``zone_id``, ``zone_name``, whole polygons) in the metric CRS: the prefecture rows
+    of the first indicator not measured inside a mask (whose zones are whole), else of the first with any; None without."""
+    records = ctx.run.record.get("indicators") or {}
+    whole = [i for i in indicators if not {"mask", "base"} & set((records.get(i) or {}).get("inputs") or {})]
+    for indicator in [*whole, *indicators]:
+        layer = ctx.run.read_layer(indicator)
+        rows = layer.loc[layer["zone_type"] == "prefecture"]
+        if not rows.empty:
+            frame = rows[["zone_id", "zone_name", "geometry"]].copy()
+            frame["zone_id"] = frame["zone_id"].astype(str)
+            return frame.to_crs(ctx.metric_crs)
+    return None
+
+
+def county_parents(ctx: MapContext, counties: gpd.GeoDataFrame, prefectures: gpd.GeoDataFrame) -> dict[str, str]:
+    """Each county's prefecture as a popup names it (escaped), by county id: the prefecture holding a point inside the
+    county (a county of no prefecture the run reports has none)."""
+    points = gpd.GeoDataFrame({"county": counties["zone_id"].astype(str).to_numpy()},
+                              geometry=counties.geometry.representative_point().to_numpy(), crs=counties.crs)
+    joined = gpd.sjoin(points, prefectures[["zone_id", "zone_name", "geometry"]], predicate="within", how="inner")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    return {str(c): _zone_label(ctx, "prefecture", str(i), n) for c, i, n in zip(joined["county"], joined["zone_id"], joined["zone_name"], strict=True)}
+
+
+def add_county_outlines(m: folium.Map, ctx: MapContext, counties: gpd.GeoDataFrame, *, level: str = "county") -> None:
+    """The county outlines, no fill, above the indicator zones (which may be built-up areas only): a checkbox of the context
+    group; with ``level`` "prefecture", the prefecture outlines, twice as wide, above the counties'."""
     web = _to_web(ctx, counties[["zone_id", "geometry"]], coverage=True)
-    style = {"color": ctx.spec.county_outline_colour, "weight": 1.6, "opacity": 0.9, "fill": False, "className": "gis-context"}
-    layer = FeatureLayer(web, [style] * len(web), pane="outlines")
+    colour = ctx.spec.county_outline_colour
+    wide = level == "prefecture"
+    style = {"color": colour, "weight": 3.2 if wide else 1.6, "opacity": 0.9, "fill": False, "className": "gis-context"}
+    layer = FeatureLayer(web, [style] * len(web), pane="prefecture_outlines" if wide else "outlines")
     layer.add_to(m)
-    check(ctx, "context", f'<span class="gis-sw" style="border:2px solid {ctx.spec.county_outline_colour};background:none"></span>'
-          f"{ctx.t('区县界线', 'County outlines')}", layer, on=True)
+    words = ("地级市界线", "Prefecture outlines") if wide else ("区县界线", "County outlines")
+    check(ctx, "context", f'<span class="gis-sw" style="border:{3 if wide else 2}px solid {colour};background:none"></span>'
+          f"{ctx.t(*words)}", layer, on=True)
 
 
-def add_zone_labels(m: folium.Map, ctx: MapContext, counties: gpd.GeoDataFrame) -> None:
-    """County names at a point inside each county, on the top pane with a halo: readable over every layer."""
+def add_zone_labels(m: folium.Map, ctx: MapContext, counties: gpd.GeoDataFrame, *, level: str = "county", on: bool = True) -> None:
+    """County names at a point inside each county, on the top pane with a halo: readable over every layer (with ``level``
+    "prefecture", the prefectures' names, larger); a checkbox of the context group, on at the start when ``on``."""
     points = _to_web(ctx, counties.set_geometry(counties.geometry.representative_point()))
-    group = folium.FeatureGroup(name=ctx.t("区县名称", "County names"), show=True)
+    words = ("地级市名称", "Prefecture names") if level == "prefecture" else ("区县名称", "County names")
+    group = folium.FeatureGroup(name=ctx.t(*words), show=on)
+    css = "gis-label gis-label-prefecture" if level == "prefecture" else "gis-label"
     for zone_id, zone_name, point in zip(points["zone_id"], points["zone_name"], points.geometry, strict=True):
-        label = _zone_label(ctx, "county", str(zone_id), zone_name)
-        icon = folium.DivIcon(html=f"<div>{label}</div>", class_name="gis-label", icon_size=(0, 0))
+        label = _zone_label(ctx, level, str(zone_id), zone_name)
+        icon = folium.DivIcon(html=f"<div>{label}</div>", class_name=css, icon_size=(0, 0))
         folium.Marker([point.y, point.x], icon=icon, interactive=False, pane="labels").add_to(group)
     group.add_to(m)
-    check(ctx, "context", ctx.t("区县名称", "County names"), group, on=True)
+    check(ctx, "context", ctx.t(*words), group, on=on)
 
 
 # --- gap layers -------------------------------------------------------------------------------------
@@ -638,7 +727,7 @@ def _proposal_summary(ctx: MapContext, indicator: str) -> str:
     before, after = _amount(row["value_before"], shown, ctx.lang), _amount(row["value_after"], shown, ctx.lang)
     return (
         f"<div>{escape_text(proposal_text(row, 'action', ctx.lang))}</div>"
-        f"<div>{ctx.t('全市', 'city')}: {before} → <b>{after}</b> {verdict}</div>"
+        f"<div>{ctx.t(*ctx.top)}: {before} → <b>{after}</b> {verdict}</div>"
     )
 
 

@@ -3,7 +3,7 @@ the metric scale bar and the print layout (A3 landscape: title, the chosen indic
 
 folium's ``LayerControl`` lists every layer in one flat list and lets indicators be stacked by mistake; the
 panel here is a small Leaflet control of its own (its script is ``templates/map_panel.js.j2``): the indicator
-zone layers are radio choices under collapsible theme headings, each indicator's gap, proposal and coverage
+zone layers are radio choices under collapsible theme headings, each indicator's prefecture, gap, proposal and coverage
 layers follow the choice (each with its own checkbox under the chosen indicator), and the facility and context
 layers are checkboxes in their groups.  Every label reaches the page as escaped HTML made by
 :mod:`gis.outputs.webmap_layers`; the script puts nothing else from the data into the page.
@@ -27,11 +27,17 @@ PRINT_MAP_ID = "gis-print-indicator"
 
 @dataclass(frozen=True)
 class PanelLayer:
-    """One checkbox of the panel: an escaped HTML label, the layer's JavaScript name, whether it is on at the start."""
+    """One checkbox of the panel: an escaped HTML label, the layer's JavaScript name, whether it is on at the start.
+
+    The layers that follow indicators in one ``group`` (every indicator's prefectures) are ticked together: a
+    reader who shows one indicator by prefecture sees the next one so too.  A layer that ``replaces`` its indicator's
+    zones hides them while it is shown (the prefectures' choropleth instead of the counties')."""
 
     label: str
     layer: str
     on: bool
+    group: str = ""
+    replaces: bool = False
 
 
 @dataclass
@@ -53,6 +59,16 @@ class PanelGroup:
     indicators: tuple[PanelIndicator, ...] = ()
     layers: tuple[PanelLayer, ...] = ()
     open: bool = False
+
+
+def _follow(layer: PanelLayer) -> dict[str, Any]:
+    """A follow layer as the panel's script reads it (``group`` and ``replaces`` only when set)."""
+    out: dict[str, Any] = {"label": layer.label, "layer": layer.layer, "on": layer.on}
+    if layer.group:
+        out["group"] = layer.group
+    if layer.replaces:
+        out["replaces"] = True
+    return out
 
 
 def _template() -> Template:
@@ -87,7 +103,7 @@ class LayerPanel(MacroElement):
             "themes": [
                 {"heading": g.heading, "open": g.open, "items": [
                     {"id": i.indicator, "label": i.label, "zones": i.zones,
-                     "follow": [{"label": f.label, "layer": f.layer, "on": f.on} for f in i.follow]}
+                     "follow": [_follow(f) for f in i.follow]}
                     for i in g.indicators
                 ]}
                 for g in themes

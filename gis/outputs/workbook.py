@@ -41,7 +41,7 @@ from gis.outputs.run_texts import (
     spec_unit,
     theme_title,
 )
-from gis.outputs.summary import first_target_year, headline, indicator_summary, not_assessed, status_counts
+from gis.outputs.summary import first_target_year, has_prefectures, headline, indicator_summary, not_assessed, status_counts
 from gis.outputs.symbology import project_at, run_map_spec, status_colours, status_labels
 from gis.outputs.text import as_text, clause_text, describe_target, unit_text, zone_shortfalls
 from gis.project.config import ProjectConfig
@@ -60,6 +60,8 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="EEEEEE")
 _TITLE_FONT = Font(bold=True, size=13)
 _WARNING_FONT = Font(bold=True, color="B71C1C", size=12)
+PROVINCE_LABEL = ("省", "province")
+"""The top zone's type above prefectures, in a workbook in one language."""
 _ZONE_COLUMNS = (
     ("zone_type", ("类型", "zone type")),
     ("zone_id", ("代码", "zone id")),
@@ -85,6 +87,16 @@ _SUMMARY_COLUMNS = (
     ("gap_zone_names", "未达标地区", "zones with a gap"), ("target_text", "目标说明", "target (en)"), ("sheet", "工作表", "sheet"),
 )
 """The summary's columns (key, zh, en); a workbook in one language has one title column (``title``) for the two."""
+_PREFECTURE_COLUMNS = (
+    ("gap_prefectures", "未达标地级市数", "prefectures with a gap"), ("target_prefectures", "有目标地级市数", "prefectures with a target"),
+    ("gap_prefecture_names", "未达标地级市", "prefectures with a gap"),
+)
+"""The summary's columns of the prefectures, before those of the zones below them, in a run with a prefecture level."""
+_BELOW_PREFECTURES = {
+    "gap_zones": ("未达标县(市、区)及园区数", "counties, parks with a gap"), "target_zones": ("有目标县(市、区)及园区数", "counties, parks with a target"),
+    "gap_zone_names": ("未达标县(市、区)及园区", "counties, parks with a gap"),
+}
+"""The headings of the zone columns in a run with a prefecture level: the zones below the prefectures."""
 _SHARE_COLUMNS = {"value", "target", "baseline"}
 _SHARE_UNIT = ("比例", "share")
 """What the unit column says of a share (its values are percentages)."""
@@ -209,6 +221,7 @@ class _Style:
     record: dict[str, Any]
     project: ProjectConfig | None = None
     zones: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # the catalog's (name, name_en) by zone
+    province: bool = False  # whether the run reports prefectures: its top zone is a province
 
     @property
     def one(self) -> bool:
@@ -239,7 +252,11 @@ class _Style:
         return zone_label(text, self.zones.get((as_text(zone_type), as_text(zone_id))), self.lang)
 
     def zone_type(self, zone_type: object) -> str:
+        """A zone type as the cell shows it: the code in both languages, its label in one (the top zone above
+        prefectures: 省 province)."""
         text = as_text(zone_type)
+        if self.province and text == "city" and self.one:
+            return label(*PROVINCE_LABEL, self.lang)
         return pick(ZONE_TYPE_LABELS, text, self.lang) if self.one and text else text
 
     def unit(self, indicator: str, unit: object, key: str = "unit") -> str:
@@ -295,12 +312,22 @@ def _synthetic_line(run: RunOutputs, style: _Style) -> str:
     return f"{style.label('合成数据', 'SYNTHETIC DATA')}: {note}. {method}"
 
 
-def _summary_columns(style: _Style) -> list[tuple[str, str, str]]:
-    """The summary's columns: one title column in one language (its target text in that language)."""
-    if not style.one:
-        return list(_SUMMARY_COLUMNS)
-    columns = []
+def _summary_columns(style: _Style, *, province: bool = False) -> list[tuple[str, str, str]]:
+    """The summary's columns: one title column in one language (its target text in that language); in a run with
+    prefectures (``province``), theirs before the zones below them."""
+    every: list[tuple[str, str, str]] = []
     for key, zh, en in _SUMMARY_COLUMNS:
+        if province and key == "gap_zones":
+            every += _PREFECTURE_COLUMNS
+        if province and key in _BELOW_PREFECTURES:
+            zh, en = _BELOW_PREFECTURES[key]
+        elif province and key in ("value", "shortfall"):
+            zh, en = {"value": ("全省数值", "province value"), "shortfall": ("缺口", "shortfall (province)")}[key]
+        every.append((key, zh, en))
+    if not style.one:
+        return every
+    columns = []
+    for key, zh, en in every:
         if key == "title_en":
             continue
         if key == "title_zh":
@@ -321,7 +348,8 @@ def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, she
         _put(sheet, 2, 1, _synthetic_line(run, style)).font = _WARNING_FONT
     _put(sheet, 3, 1, _headline(run, style)).font = Font(bold=True, size=12)
     _put(sheet, 4, 1, _zone_rows_line(run, summary, style)).font = Font(bold=bool(not_assessed(run.indicators)))
-    columns = _summary_columns(style)
+    province = has_prefectures(run.indicators)
+    columns = _summary_columns(style, province=province)
     _header(sheet, 5, [style.label(zh, en) for _, zh, en in columns])
     targets = {k: (v or {}).get("target") for k, v in (record.get("indicators") or {}).items()}
     for offset, item in enumerate(summary.to_dict("records")):
@@ -329,6 +357,7 @@ def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, she
         indicator = str(item["indicator"])
         percent = _share_format(item["unit"])
         places = [(_gap_zone_name(run, indicator, name, style) if style.one else name, short) for name, short in item["gap_zone_names"]]
+        cities = [(_gap_zone_name(run, indicator, name, style) if style.one else name, short) for name, short in item["gap_prefecture_names"]]
         shortfall_unit = spec_unit(record, indicator, item["shortfall_unit"], "shortfall_unit") if style.one else item["shortfall_unit"]
         target = describe_target(targets.get(indicator), spec_unit(record, indicator, item["unit"]) if style.one else item["unit"],
                                  lang=style.target_lang, year=item["target_year"], baseline_year=record.get("baseline_year"))
@@ -340,6 +369,8 @@ def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, she
             "shortfall_unit": style.unit(indicator, item["shortfall_unit"], "shortfall_unit") or None,
             "gap_zones": item["gap_zones"], "target_zones": item["target_zones"],
             "gap_zone_names": zone_shortfalls(places, shortfall_unit, style.lang if style.one else "both") or None,
+            "gap_prefectures": item["gap_prefectures"], "target_prefectures": item["target_prefectures"],
+            "gap_prefecture_names": zone_shortfalls(cities, shortfall_unit, style.lang if style.one else "both") or None,
             "target_text": target,
         }
         for column, (key, _, _) in enumerate(columns, start=1):
@@ -354,7 +385,7 @@ def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, she
             else:
                 _put(sheet, row, column, values[key])
     _fit_columns(sheet, 5)
-    for key in ("title" if style.one else "title_en", "gap_zone_names", "target_text"):
+    for key in ("title" if style.one else "title_en", "gap_zone_names", *(["gap_prefecture_names"] if province else []), "target_text"):
         index = [k for k, _, _ in columns].index(key) + 1
         sheet.column_dimensions[get_column_letter(index)].width = 40
 
@@ -530,8 +561,9 @@ def write_workbook(run: RunOutputs, path: Path, *, lang: Lang = "both") -> Path:
     root = (run.record.get("project") or {}).get("root")
     project = project_at(Path(str(root))) if root else None
     zones = catalog_names(LayerReader(project)) if project is not None and lang != "both" else {}
-    style = _Style(lang, run_map_spec(run.record, project.root if project is not None else None), run.record, project, zones)
     indicators = run.indicators
+    style = _Style(lang, run_map_spec(run.record, project.root if project is not None else None), run.record, project, zones,
+                   province=has_prefectures(indicators))
     summary = indicator_summary(indicators)
     book = Workbook()
     book.properties.title = f"{style.label('差距汇总', 'Gap summary')} {run.record.get('run_id', '')}"
