@@ -13,6 +13,7 @@ import openpyxl
 import pandas as pd
 import pyogrio
 import pytest
+from mapdata import page_layers
 
 from gis.api import load_project
 from gis.methods.zones import catalog_names
@@ -170,8 +171,8 @@ def interactive_texts(html: str) -> dict[str, list[str]]:
     """The texts a reader meets only by pointing or clicking, as the page's scripts hold them: every popup and tooltip of
     the GeoJSON layers, the legend, the layer panel's headings and labels, the county names and the north arrow."""
     found: dict[str, list[str]] = {"popups": [], "tooltips": [], "legend": [], "panel": [], "labels": []}
-    for data in re.finditer(r"var \w+_data = (\{.*?\});\n", html):
-        for feature in json.loads(data.group(1))["features"]:
+    for data in page_layers(html).values():
+        for feature in data["features"]:
             properties = feature["properties"]
             found["popups"] += [page_text(properties["popup"])] if properties.get("popup") else []
             found["tooltips"] += [page_text(properties["tooltip"])] if properties.get("tooltip") else []

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,6 +22,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from mapdata import page_layers
 from shapely.geometry import Point, box
 from tinyproject import X0, Y0, target
 
@@ -205,12 +207,16 @@ def _js(text: str) -> str:
 def test_the_map_draws_each_indicator_by_prefecture_sharing_their_shapes(province, tmp_path: Path) -> None:
     run, _ = province
     page = (run.out_dir / "map.html").read_text(encoding="utf-8")
-    # both indicators' prefecture layers draw the same two prefectures: their shapes are in the page once
-    assert len(re.findall(r"var gis_shapes_\w+ = \[", page)) == 1
-    assert len(re.findall(r"gis_shapes_\w+\[i\]", page)) == 2
+    # both indicators' prefecture layers draw the same two prefectures, their county layers the same three counties:
+    # each set of shapes is in the page once
+    layers = page_layers(page)
+    assert len(re.findall(r"var gis_shapes_\w+ = \[", page)) == 2
+    uses = Counter(data["shapes"] for data in layers.values() if "shapes" in data)
+    assert sorted(uses.values()) == [2, 2] and sorted(len(layers[name]["features"]) for name in layers if "shapes" in layers[name]) == [2, 2, 3, 3]
     # a county's popup names its prefecture; a prefecture's says its level; the panel offers the choropleth
-    assert "<tr><th>地级市 prefecture</th><td>一市</td></tr><tr><th>指标 indicator</th>" in page
-    assert "一市</b> <small>地级市 prefecture</small>" in page
+    popups = [f["properties"]["popup"] for data in layers.values() for f in data["features"] if "popup" in f["properties"]]
+    assert any("<tr><th>地级市 prefecture</th><td>一市</td></tr><tr><th>指标 indicator</th>" in text for text in popups)
+    assert any("一市</b> <small>地级市 prefecture</small>" in text for text in popups)
     # the panel and the legend reach the page as JSON
     assert page.count(_js("按地级市 by prefecture")) == 2  # under each indicator
     assert _js("地级市界线 Prefecture outlines") in page and _js("地级市名称 Prefecture names") in page

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from mapdata import page_layers
 from shapely.geometry import LineString, Point, box
 from tinyproject import X0, Y0, item_rows, propose_project, target, zone_row
 
@@ -589,4 +590,5 @@ def test_report_and_map_show_the_proposals(sample, tmp_path):
     assert report.count('class="proposal-indicator"') == len(set(proposals.table["indicator"]))
     page = write_map(run, copy / "map.html").read_text(encoding="utf-8")
     assert json.dumps("建议 proposals · permeable.share")[1:-1] in page  # the layer control's label, as JSON
-    assert XSS not in page and '"tooltip":"建议 proposal · permeable.share: &lt;script&gt;alert(1)&lt;/script&gt;"' in page  # escaped
+    tooltips = {f["properties"].get("tooltip") for data in page_layers(page).values() for f in data["features"]}
+    assert XSS not in page and "建议 proposal · permeable.share: &lt;script&gt;alert(1)&lt;/script&gt;" in tooltips  # escaped

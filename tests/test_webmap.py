@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from mapdata import layer_data, page_layers, readable
 from shapely.geometry import LineString, Point, shape
 
 from gis.api import load_project
@@ -168,7 +169,10 @@ def test_features_are_not_templated(run: RunOutputs, layers: LayerReader) -> Non
     m = folium.Map(tiles=None)
     layer.add_to(m)
     page = m.get_root().render()
-    assert '"popup":"{{ 7 * 7 }}"' in page and '"tooltip":"{% if 1 %}"' in page
+    assert '"{{ 7 * 7 }}"' in page and '"{% if 1 %}"' in page  # pieces of the texts, as they were
+    features = layer_data(page, layer.get_name())["features"]
+    assert [f["properties"]["popup"] for f in features] == ["{{ 7 * 7 }}", "</script><b>"]
+    assert [f["properties"]["tooltip"] for f in features] == ["{% if 1 %}", "<!--"]
     assert "</script><b>" not in page and "<\\/script><b>" in page and "<!--" not in page
 
 
@@ -195,13 +199,15 @@ def test_synthetic_banner(run: RunOutputs, layers: LayerReader, text: str, tmp_p
 
 
 def test_facility_status_from_gaps_layer(run: RunOutputs, text: str) -> None:
-    page = decoded(text)
+    page = decoded(readable(text))
+    popups = [f["properties"]["popup"] for data in page_layers(text).values() for f in data["features"] if f["properties"].get("popup")]
     boilers = run.read_layer("heating.coal_in_network.gaps")
     assert len(boilers) > 0
     for name in boilers["name"]:
-        popup = re.search(rf"<b>{re.escape(html.escape(name))}</b> <small>热源 Heat sources</small>(.*?)\"tooltip\"", page)
-        assert popup, name
-        assert "供热管网覆盖范围内的燃煤锅炉或散煤，须淘汰 coal boiler or loose coal inside heating coverage — phase out" in popup.group(1)
+        heading = f"<b>{html.escape(name)}</b> <small>热源 Heat sources</small>"
+        popup = [text for text in popups if text.startswith(heading)]
+        assert len(popup) == 1, name
+        assert "供热管网覆盖范围内的燃煤锅炉或散煤，须淘汰 coal boiler or loose coal inside heating coverage — phase out" in popup[0]
     assert "不在供热管网覆盖范围内 outside heating-network coverage" in page  # other coal boilers
     assert "无快速充电设施 no fast charging" in page and "有快速充电设施 fast charging" in page
 
@@ -282,13 +288,6 @@ def panel_data(page_text: str) -> dict:
 def plain(label: str) -> str:
     """A panel label without its markup (the swatch), as the reader sees it."""
     return html.unescape(re.sub(r"<[^>]+>", "", label)).strip()
-
-
-def layer_data(page_text: str, layer: str) -> dict:
-    """The features and styles of the layer whose JavaScript name is ``layer``."""
-    data = re.search(rf"var {layer}_data = (.*?);\n", page_text)
-    assert data, layer
-    return json.loads(data.group(1))
 
 
 def _feature_data(page_text: str, label: str) -> tuple[str, dict]:
@@ -515,12 +514,12 @@ def test_derived_map_spec_draws_roads_and_rivers_as_optional_context(make_projec
 @pytest.fixture(scope="module")
 def page_en(run: RunOutputs, tmp_path_factory: pytest.TempPathFactory) -> str:
     path = write_map(run, tmp_path_factory.mktemp("map-en") / "map.html", lang="en")
-    return decoded(path.read_text(encoding="utf-8"))
+    return decoded(readable(path.read_text(encoding="utf-8")))
 
 
 @pytest.fixture(scope="module")
 def page_zh(run: RunOutputs, layers: LayerReader) -> str:
-    return render(run, read_map_spec(PLAN), layers, lang="zh")
+    return readable(render(run, read_map_spec(PLAN), layers, lang="zh"))
 
 
 # the same labels in Chinese and in English, as the page writes them
@@ -551,7 +550,7 @@ def test_map_in_chinese_has_no_english_labels(page_zh: str) -> None:
 
 
 def test_map_in_both_languages_by_default(text: str) -> None:
-    page = decoded(text)
+    page = decoded(readable(text))
     assert '<html lang="zh-Hans">' in page
     for label in ("<th>状态 status</th>", "<b>图例 Legend</b>", "按目标达成状态着色 coloured by status against the target",
                   "缺口 gaps · heating.coal_in_network", "<th>编号 id</th>", "湖滨区 Hubin: ", '"heading": "污水与污泥 Sewage and sludge"',
@@ -579,12 +578,16 @@ window.alert = function (m) { window.__errors.push("alert: " + m); };
 
 _TAIL = """<script>
 window.addEventListener("load", function () { setTimeout(function () {
-  var popups = [];
+  var popups = [], tooltips = [];
   for (var key in window) {
     var layer; try { layer = window[key]; } catch (e) { continue; }
     if (layer && typeof L !== "undefined" && layer instanceof L.GeoJSON && layer.getPopup()) {
       var content = layer.getPopup()._content;
       layer.eachLayer(function (child) { popups.push(content(child).innerHTML); });
+    }
+    if (layer && typeof L !== "undefined" && layer instanceof L.GeoJSON && layer.getTooltip()) {
+      var tip = layer.getTooltip()._content;
+      layer.eachLayer(function (child) { tooltips.push(tip(child)); });
     }
   }
   var box = document.createElement("div"); box.id = "test-popups"; box.hidden = true; box.innerHTML = popups.join("<hr>");
@@ -617,6 +620,7 @@ window.addEventListener("load", function () { setTimeout(function () {
     paths: document.querySelectorAll("path.leaflet-interactive").length,
     banner: (document.querySelector(".gis-banner") || {}).textContent || null,
     popups: popups.length,
+    tooltips: tooltips,
     liveScripts: document.querySelectorAll("#test-popups script, #test-popups img, .gis-legend img").length,
     start: state()
   };
@@ -694,6 +698,10 @@ def test_map_in_headless_chromium(browser: Path, page: Path, run: RunOutputs, tm
     assert facts["paths"] > 5
     assert "SYNTHETIC sample data" in facts["banner"]
     assert facts["popups"] > 100 and facts["liveScripts"] == 0
+    # each tooltip as the browser joins it from the layer's pieces is the text the run wrote, character for character
+    written = [f["properties"]["tooltip"] for data in page_layers(page.read_text(encoding="utf-8")).values()
+               for f in data["features"] if "tooltip" in f["properties"]]
+    assert len(facts["tooltips"]) > 100 and sorted(facts["tooltips"]) == sorted(written)
     assert html.escape(XSS_NAME) in dom  # the hostile name is text inside a popup, not markup
     assert html.escape(TEMPLATE_NAME) in dom  # and a name in Jinja syntax is shown as it is
 

@@ -220,11 +220,14 @@ def _geojson(
     pane: str,
     radius: float | None = None,
     highlight: bool = False,
+    shared: bool = False,
 ) -> FeatureLayer:
-    """A layer of ``frame`` whose popups and tooltips are ready-made, escaped HTML (None: not interactive)."""
+    """A layer of ``frame`` whose popups and tooltips are ready-made, escaped HTML (None: not interactive); with
+    ``shared`` its shapes go into the page once for every layer drawing the same ones (every indicator's counties)."""
     return FeatureLayer(
         frame, styles, popups=popups, tooltips=tooltips, name=name, show=show, pane=pane,
         radius=radius if radius is not None else 6.0, highlight={"weight": 3, "color": "#000000"} if highlight else None,
+        shared=shared,
     )
 
 
@@ -413,7 +416,7 @@ def add_indicator(m: folium.Map, ctx: MapContext, indicator: str, *, show: bool)
     title = _indicator_title(ctx, indicator)
     name = f"{escape_text(indicator)} {_short_title(ctx, title.zh, title.en)} — {ctx.clause(first['clause'])}"
     styles = [{**base, "fillColor": fill} for fill in fills]
-    geojson = _geojson(zones, popups, tooltips, styles, name=name, show=show, pane="zones", highlight=True)
+    geojson = _geojson(zones, popups, tooltips, styles, name=name, show=show, pane="zones", highlight=True, shared=True)
     geojson.add_to(m)
     theme = "" if is_missing(first.get("theme")) else str(first["theme"])
     ctx.choices[indicator] = PanelIndicator(indicator, theme, name, geojson.get_name())
