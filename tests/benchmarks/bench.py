@@ -153,10 +153,14 @@ def applies(workload: str, tool: str, scale: Scale) -> bool:
 
 
 def build_province(work: Path, k: float) -> Path:
-    """The province sample at sample scale ``k`` (``gis sample --region henan``); built once, kept in ``work``."""
+    """The province sample at sample scale ``k`` (``gis sample --region henan``); its data built once, kept in ``work``,
+    its project files (catalog, specs, map spec) written anew from the package each time, as a new build would have them."""
+    from gis.sample.province.project import write_province_project
+
     scale_dir = work / f"province-{k:g}"
     stamp = scale_dir / "layers" / "bench-done"
     if stamp.exists():
+        write_province_project(scale_dir)
         return scale_dir
     print(f"building the province sample at scale {k:g} (gis sample --region henan --scale {k:g})", file=sys.stderr, flush=True)
     subprocess.run([sys.executable, "-m", "gis", "-q", "sample", str(scale_dir), "--region", "henan", "--scale", f"{k:g}"], check=True)
@@ -165,10 +169,12 @@ def build_province(work: Path, k: float) -> Path:
 
 
 def build_inputs(work: Path, scale: float) -> Path:
-    """The sample at ``scale`` and the benchmark's own layers; built once, kept in ``work``."""
+    """The sample at ``scale`` and the benchmark's own layers, built once, kept in ``work``; the benchmark's project (a
+    catalog and one spec) written anew each time, in the package's current keys."""
     scale_dir = work / f"scale-{scale:g}"
     stamp = scale_dir / "layers" / "bench" / "done"
     if stamp.exists():
+        _write_bench_project(scale_dir)
         return scale_dir
     if not (scale_dir / "layers" / "sample" / "landcover.tif").exists():
         print(f"building the sample at scale {scale:g} (gis sample --scale {scale:g})", file=sys.stderr, flush=True)
@@ -278,7 +284,7 @@ def _write_bench_project(scale_dir: Path) -> None:
         "inputs": {"base": "counties", "facilities": "bench_facilities"},
         "parameters": {"distance_m": COVERAGE_DISTANCE_M, "value": "covered_share"},
         "unit": "share",
-        "levels": ["city", "county"],
+        "zone_types": ["city", "county"],
     }
     (root / "analyses" / "bench.coverage.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
