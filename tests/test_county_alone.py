@@ -17,6 +17,8 @@ county tables name five other counties.
 from __future__ import annotations
 
 import io
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -25,9 +27,12 @@ import pandas as pd
 import pyogrio
 import pytest
 import yaml
+from mapdata import page_layers
+from shapely.geometry import shape
 
 import gis
 from gis.api import Result
+from gis.outputs.webmap_layers import MAP_REACH_M
 
 GPKG = Path("layers/sample/sanmenxia.gpkg")
 COUNTIES = ["156411203", "156411224", "156411202"]  # Shanzhou, Lushi, Hubin
@@ -224,3 +229,25 @@ def test_a_target_set_for_counties_beyond_the_run_is_passed_over_and_said(sample
     assert rows.loc[("county", lushi), "target"] == 0.9
     said = result.data_quality[result.data_quality["problem"].str.contains("target.by_zone names 1 zones beyond the counties")]
     assert len(said) >= 1 and said["problem"].str.endswith(hubin).all()
+
+
+def test_a_county_alone_maps_what_lies_near_it_not_the_whole_city(sample_run, alone, tmp_path):
+    # Hubin's map draws the charging stations within 5 km of Hubin (they may serve it), not the city's others.
+    project, _ = sample_run
+    hubin = alone["156411202"]
+    hubin.save(tmp_path / "out", pdf=False)
+    page = (tmp_path / "out" / "map.html").read_text(encoding="utf-8")
+    panel = json.loads(re.search(r"var P = (\{.*?\});\n", page).group(1))  # type: ignore[union-attr]
+    items = [item for group in panel["groups"] for item in group["items"] if "Public charging stations" in item["label"]]
+    assert len(items) == 1
+    inside = re.search(rf"(\w+)\.addTo\({items[0]['layer']}\)", page)  # the stations' layer in its marker cluster
+    assert inside
+    drawn = gpd.GeoSeries([shape(f["geometry"]) for f in page_layers(page)[inside.group(1)]["features"]], crs="EPSG:4326")
+    crs = gis.load_project(project).crs
+    counties = gpd.read_file(project / GPKG, layer="counties", engine="pyogrio").to_crs(crs)
+    area = counties.loc[counties["id"].astype(str) == "156411202"].geometry.iloc[0]
+    stations = gpd.read_file(project / GPKG, layer="charging_stations", engine="pyogrio").to_crs(crs)
+    near = stations.loc[stations.distance(area) <= MAP_REACH_M]
+    assert 0 < len(near) < len(stations)
+    assert len(drawn) == len(near)
+    assert (drawn.to_crs(crs).distance(area) <= MAP_REACH_M + 2).all()  # within 5 km, give or take the map's rounding

@@ -792,6 +792,23 @@ def _coverage_source(ctx: MapContext, index: int, entry: CoverageLayer) -> tuple
     return inputs[layer_key], Condition.model_validate(where) if where else None, float(parameters["distance_m"])
 
 
+MAP_REACH_M = 5_000.0
+"""How far beyond the counties the map draws facilities, coverage and context when the layers reach beyond them on
+purpose (``zones.county.inputs_beyond``): a station just over the border that serves a county shows, the rest of
+the city or province does not."""
+
+
+def near_the_counties(ctx: MapContext, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` (metric CRS) as the map draws it: whole, or, when the layers reach beyond the counties on purpose,
+    the features within :data:`MAP_REACH_M` of them."""
+    layers = ctx.layers
+    if layers is None or not layers.inputs_beyond or frame.empty:
+        return frame
+    counties = layers.read_vector(layers.county_layer)
+    reach = shapely.buffer(shapely.union_all(counties.geometry.values), MAP_REACH_M)
+    return frame.loc[shapely.intersects(frame.geometry.values, reach)]
+
+
 def add_coverage(m: folium.Map, ctx: MapContext, start: str | None) -> None:
     """Areas within an indicator's distance of its covering layer (heating network, stations): they follow their
     indicator in the panel (a checkbox of the context group when the indicator has no layer on the map)."""
@@ -803,7 +820,7 @@ def add_coverage(m: folium.Map, ctx: MapContext, start: str | None) -> None:
             continue
         layer, where, distance = source
         frame = ctx.layers.read_vector(layer)
-        frame = frame.loc[evaluate(frame, where, layer=layer, project=ctx.layers)]
+        frame = near_the_counties(ctx, frame.loc[evaluate(frame, where, layer=layer, project=ctx.layers)])
         if frame.empty:
             continue
         layer_title = ctx.layer_title(layer)
@@ -915,7 +932,7 @@ def _facility_frame(ctx: MapContext, layers: LayerReader, layer: str, entry: Fac
         known = ", ".join(n for n, e in layers.catalog.layers.items() if e.kind == "vector")
         msg = f"{ctx.spec.source}: key 'facilities.{layer}': no vector layer '{layer}' in {layers.catalog_path} (vector layers: {known})"
         raise ConfigError(msg)
-    frame = layers.read_vector(layer)
+    frame = near_the_counties(ctx, layers.read_vector(layer))
     columns = [c for c in frame.columns if c != "geometry"]
     fields = entry.fields or columns
     missing = [f for f in fields if f not in columns]
@@ -1047,7 +1064,7 @@ def add_context(m: folium.Map, ctx: MapContext) -> None:
                 raise ConfigError(msg)
             log.info("map: context layer %s left out: not in the catalog", entry.layer)
             continue
-        frame = ctx.layers.read_vector(entry.layer)
+        frame = near_the_counties(ctx, ctx.layers.read_vector(entry.layer))
         for field_name in [f for f in (entry.label_field, entry.width_by.field if entry.width_by else None) if f]:
             if field_name not in frame.columns:
                 msg = f"{ctx.spec.source}: key 'context.{number}': layer '{entry.layer}' has no field '{field_name}'"
