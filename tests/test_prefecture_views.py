@@ -237,3 +237,17 @@ def test_the_prefecture_choropleth_replaces_the_counties_until_the_reader_untick
     assert facts["start"] == {"chosen": "charging.parking_share", "zones": False, "prefectures": True, "ticked": True}
     assert facts["unticked"] == {"chosen": "charging.parking_share", "zones": True, "prefectures": False, "ticked": False}
     assert facts["next"] == {"chosen": "heating.coal_exit", "zones": True, "prefectures": False, "ticked": False}
+
+
+def test_a_county_popup_names_the_prefecture_the_run_grouped_it_in(make_project, tmp_path: Path) -> None:
+    # County D's field names P1 although D lies in P2's polygon: the run sums D into P1 (and reports no P2, which no
+    # county of the run tiles), and D's popup names 一市, as the run grouped it, not the prefecture around it.
+    counties = COUNTIES.assign(pref=["P1", "P1", "P1"])
+    root = make_project({"counties": counties, "prefectures": PREFECTURES, "lots": LOTS, "boilers": BOILERS}, SPECS, zones=ZONES)
+    _gis_run(root, tmp_path / "out")
+    run = read_run(tmp_path / "out")
+    rows = run.indicators
+    assert rows.loc[rows["zone_type"] == "prefecture", "zone_id"].unique().tolist() == ["P1"]
+    popups = [f["properties"]["popup"] for data in page_layers((tmp_path / "out" / "map.html").read_text(encoding="utf-8")).values()
+              for f in data["features"] if "丁县" in f["properties"].get("popup", "")]
+    assert popups and all("<tr><th>地级市 prefecture</th><td>一市</td></tr>" in text for text in popups)

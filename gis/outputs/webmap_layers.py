@@ -506,15 +506,17 @@ def _legend_indicator(
 
 
 def county_frame(ctx: MapContext, indicators: list[str]) -> gpd.GeoDataFrame | None:
-    """The counties (``zone_id``, ``zone_name``, whole polygons) in the metric CRS: the catalog's county layer, else
-    the county rows of the first indicator not measured inside a mask (whose zones are whole counties); None without."""
+    """The counties (``zone_id``, ``zone_name``, whole polygons) in the metric CRS: the catalog's county layer (with
+    ``prefecture_id`` where ``zones.county.prefecture_field`` names each county's prefecture), else the county rows of
+    the first indicator not measured inside a mask (whose zones are whole counties); None without."""
     if ctx.layers is not None:
         level = ctx.layers.catalog.zones["county"]
         frame = ctx.layers.read_vector(level.layer)
         names = frame[level.name_field] if level.name_field in frame.columns else frame[level.id_field]
-        return gpd.GeoDataFrame(
-            {"zone_id": frame[level.id_field].astype(str), "zone_name": names.astype(str)}, geometry=frame.geometry.values, crs=frame.crs
-        ).to_crs(ctx.metric_crs)
+        columns = {"zone_id": frame[level.id_field].astype(str), "zone_name": names.astype(str)}
+        if level.prefecture_field and level.prefecture_field in frame.columns:
+            columns["prefecture_id"] = frame[level.prefecture_field].astype(str).str.strip()
+        return gpd.GeoDataFrame(columns, geometry=frame.geometry.values, crs=frame.crs).to_crs(ctx.metric_crs)
     records = ctx.run.record.get("indicators") or {}
     whole = [i for i in indicators if not {"mask", "base"} & set((records.get(i) or {}).get("inputs") or {})]
     for indicator in whole or indicators:
@@ -543,8 +545,13 @@ def prefecture_frame(ctx: MapContext, indicators: list[str]) -> gpd.GeoDataFrame
 
 
 def county_parents(ctx: MapContext, counties: gpd.GeoDataFrame, prefectures: gpd.GeoDataFrame) -> dict[str, str]:
-    """Each county's prefecture as a popup names it (escaped), by county id: the prefecture holding a point inside the
-    county (a county of no prefecture the run reports has none)."""
+    """Each county's prefecture as a popup names it (escaped), by county id: the one the county layer names
+    (``prefecture_id``, as the run grouped them), else the prefecture holding a point inside the county; a county of no
+    prefecture the run reports has none."""
+    if "prefecture_id" in counties.columns:
+        names = dict(zip(prefectures["zone_id"].astype(str), prefectures["zone_name"], strict=True))
+        return {str(c): _zone_label(ctx, "prefecture", str(p), names[str(p)])
+                for c, p in zip(counties["zone_id"], counties["prefecture_id"], strict=True) if str(p) in names}
     points = gpd.GeoDataFrame({"county": counties["zone_id"].astype(str).to_numpy()},
                               geometry=counties.geometry.representative_point().to_numpy(), crs=counties.crs)
     joined = gpd.sjoin(points, prefectures[["zone_id", "zone_name", "geometry"]], predicate="within", how="inner")
