@@ -32,6 +32,7 @@ from gis.outputs.brief import render_brief
 from gis.outputs.folder import RunOutputs, read_run
 from gis.outputs.report import render_report
 from gis.outputs.summary import headline, indicator_summary, target_tallies
+from gis.outputs.text import describe_target
 
 LEVELS = ["city", "prefecture", "county"]
 COUNTIES = gpd.GeoDataFrame(
@@ -251,3 +252,12 @@ def test_a_county_popup_names_the_prefecture_the_run_grouped_it_in(make_project,
     popups = [f["properties"]["popup"] for data in page_layers((tmp_path / "out" / "map.html").read_text(encoding="utf-8")).values()
               for f in data["features"] if "丁县" in f["properties"].get("popup", "")]
     assert popups and all("<tr><th>地级市 prefecture</th><td>一市</td></tr>" in text for text in popups)
+
+
+def test_a_target_above_prefectures_is_the_provinces(province) -> None:
+    # The report and the workbook describe the target of the top zone as the province's (省), not a city's (市).
+    run, _ = province
+    page, chinese = render_report(run), render_report(run, lang="zh")
+    assert "≥ 30.0% for province, prefecture, county" in page and "for city, prefecture" not in page
+    assert "省、地级市、县(市、区)：≥ 30.0%" in chinese and "市、地级市" not in chinese.replace("省、地级市", "")
+    assert describe_target({"comparator": ">=", "value": 0.4, "zone_types": ["city", "county"]}, "share", lang="zh") == "市、县(市、区)：≥ 40.0%，达到。"

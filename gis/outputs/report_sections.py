@@ -19,7 +19,7 @@ from gis.outputs.folder import RunOutputs
 from gis.outputs.i18n import STATUS_LABELS, TRAJECTORY_LABELS, YES_NO, ZONE_TYPE_LABELS, Lang, label, pick, value_label, zone_label
 from gis.outputs.report_svg import map_svg, trajectory_svg
 from gis.outputs.run_texts import note_text, proposal_text
-from gis.outputs.summary import first_target_year
+from gis.outputs.summary import first_target_year, has_prefectures
 from gis.outputs.symbology import STATUSES, Palette
 from gis.outputs.text import (
     as_text,
@@ -410,7 +410,7 @@ def section(ctx: ReportContext, indicator: str, group: pd.DataFrame) -> Section:
         wording=ctx.say(indicator, "wording", wording) if wording else "",
         wording_translated=lang == "en" and bool(wording) and not HAN.search(ctx.say(indicator, "wording", wording)),
         target_en=describe_target(source.target, unit, lang="en" if lang == "both" else lang, year=year,
-                                  baseline_year=ctx.run.record.get("baseline_year")),
+                                  baseline_year=ctx.run.record.get("baseline_year"), province=has_prefectures(ctx.run.indicators)),
         target_clause=clause_text(as_text(target.get("clause")) or as_text(first.get("clause")), lang),
         reading=ctx.say(indicator, "reading", as_text(target.get("reading")) or as_text(first.get("reading"))),
         notes=_notes(ctx, indicator, source),

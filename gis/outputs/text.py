@@ -160,7 +160,8 @@ def target_year(target: Mapping[str, Any] | None, year: object = None) -> int | 
 
 
 def describe_target(
-    target: Mapping[str, Any] | None, unit: object, *, lang: Lang = "en", year: object = None, baseline_year: object = None
+    target: Mapping[str, Any] | None, unit: object, *, lang: Lang = "en", year: object = None, baseline_year: object = None,
+    province: bool = False,
 ) -> str:
     """The target in words, from a spec's (or run.json's) target block: English, Chinese, or both.
 
@@ -169,13 +170,22 @@ def describe_target(
     The year is the target's own, else ``year`` (the ``target_year`` of the indicator's rows);
     without either the sentence names none.  ``baseline_year`` (the catalog's, in run.json)
     names the year a relative target (``change``, ``increase``) without a baseline table is
-    measured from.
+    measured from.  With ``province`` (a run that reports prefectures) the top zone is called the province (省).
     """
+    if province and target:
+        target = {**target, "zone_types": [_PROVINCE if t == "city" else t for t in target.get("zone_types") or []],
+                  "value_by_zone_type": {(_PROVINCE if t == "city" else t): v for t, v in (target.get("value_by_zone_type") or {}).items()}}
     if lang == "both":
         return f"{_describe_target_zh(target, unit, year, baseline_year)} {_describe_target_en(target, unit, year, baseline_year)}"
     if lang == "zh":
         return _describe_target_zh(target, unit, year, baseline_year)
     return _describe_target_en(target, unit, year, baseline_year)
+
+
+_PROVINCE = "province"
+"""What a target's ``city`` is called above prefectures (:data:`_ZONE_WORDS`)."""
+_ZONE_WORDS = {**ZONE_TYPE_LABELS, _PROVINCE: ("省", "province")}
+"""The zone types' names in a target's description, the province's among them."""
 
 
 def _natural(change: float, comparator: object) -> bool:
@@ -293,7 +303,7 @@ def _describe_target_zh(target: Mapping[str, Any] | None, unit: object, year: ob
     parts = []
     by_type = target.get("value_by_zone_type") or {}
     if by_type:
-        parts.append("，".join(f"{pick(ZONE_TYPE_LABELS, t, 'zh')} {sign} {format_value(v, unit, 'zh')}" for t, v in by_type.items()))
+        parts.append("，".join(f"{pick(_ZONE_WORDS, t, 'zh')} {sign} {format_value(v, unit, 'zh')}" for t, v in by_type.items()))
     elif target.get("value") is not None:
         parts.append(f"{sign} {format_value(target['value'], unit, 'zh')}")
     if target.get("increase") is not None:
@@ -303,7 +313,7 @@ def _describe_target_zh(target: Mapping[str, Any] | None, unit: object, year: ob
     if target.get("change") is not None:
         parts.append(change_text_zh(target["change"], target.get("comparator"), _baseline_zh(target, baseline_year)))
     joined = " 或 ".join(parts) + ("，取较易达到者" if len(parts) > 1 else "")
-    zones = "、".join(pick(ZONE_TYPE_LABELS, t, "zh") for t in target.get("zone_types") or [])
+    zones = "、".join(pick(_ZONE_WORDS, t, "zh") for t in target.get("zone_types") or [])
     by = target_year(target, year)
     own = _by_zone(target, unit, "zh")
     return f"{zones or '各地区'}：{joined}，{f'{by}年前' if by is not None else ''}达到{f'；分区目标：{own}' if own else ''}。"

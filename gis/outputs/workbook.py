@@ -360,7 +360,8 @@ def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, she
         cities = [(_gap_zone_name(run, indicator, name, style) if style.one else name, short) for name, short in item["gap_prefecture_names"]]
         shortfall_unit = spec_unit(record, indicator, item["shortfall_unit"], "shortfall_unit") if style.one else item["shortfall_unit"]
         target = describe_target(targets.get(indicator), spec_unit(record, indicator, item["unit"]) if style.one else item["unit"],
-                                 lang=style.target_lang, year=item["target_year"], baseline_year=record.get("baseline_year"))
+                                 lang=style.target_lang, year=item["target_year"], baseline_year=record.get("baseline_year"),
+                                 province=style.province)
         values: dict[str, Any] = {
             "indicator": indicator, "title_zh": item["title_zh"], "title_en": item["title_en"], "title": style.title(indicator, item),
             "clause": clause_text(item["clause"], style.lang), "theme": theme_title(style.project, item["theme"], style.lang)
@@ -412,7 +413,7 @@ def _write_indicator(sheet: Worksheet, indicator: str, rows: pd.DataFrame, targe
     wording = spec_text(record, indicator, "wording", style.lang, (target or {}).get("wording")) if style.one \
         else (target or {}).get("wording")
     words = describe_target(target, spec_unit(record, indicator, unit) if style.one else str(unit), lang=style.target_lang,
-                            year=first_target_year(rows), baseline_year=record.get("baseline_year"))
+                            year=first_target_year(rows), baseline_year=record.get("baseline_year"), province=style.province)
     _put(sheet, 3, 1, f"{style.label('目标', 'Target')}{'：' if style.lang == 'zh' else ': '}{wording + ' — ' if wording else ''}{words}")
     _header(sheet, 4, [style.label(zh, en) for _, (zh, en) in _ZONE_COLUMNS])
     percent = _share_format(unit)
