@@ -240,6 +240,23 @@ def test_the_prefecture_choropleth_replaces_the_counties_until_the_reader_untick
     assert facts["next"] == {"chosen": "heating.coal_exit", "zones": True, "prefectures": False, "ticked": False}
 
 
+def test_the_map_spec_may_open_on_the_counties(make_project, tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} not found; CI must install it (apt-get install -y chromium)")
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium to run the browser test")
+    root = make_project({"counties": COUNTIES, "prefectures": PREFECTURES, "lots": LOTS, "boilers": BOILERS}, SPECS, zones=ZONES)
+    (root / "maps").mkdir(exist_ok=True)
+    (root / "maps" / "plan.yaml").write_text("indicators:\n  by_prefecture: false\n", encoding="utf-8")
+    _gis_run(root, tmp_path / "out")
+    probe = tmp_path / "probe.html"
+    probe.write_text((tmp_path / "out" / "map.html").read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>", 1), encoding="utf-8")
+    found = re.search(r'<pre id="test-facts">(.*?)</pre>', _chromium(probe.as_uri(), tmp_path / "profile"), re.DOTALL)
+    assert found, "the page did not finish loading"
+    facts = json.loads(html.unescape(found.group(1)))
+    assert facts["start"] == {"chosen": "charging.parking_share", "zones": True, "prefectures": False, "ticked": False}
+
+
 def test_a_county_popup_names_the_prefecture_the_run_grouped_it_in(make_project, tmp_path: Path) -> None:
     # County D's field names P1 although D lies in P2's polygon: the run sums D into P1 (and reports no P2, which no
     # county of the run tiles), and D's popup names 一市, as the run grouped it, not the prefecture around it.

@@ -88,6 +88,7 @@ def build_map(
     layers = layers if layers is not None else _layers_of(run)
     ctx = MapContext(run, spec, layers, run.record["project"]["crs"], catalog_names(layers), lang, zone_names=zone_names(layers))
     ctx.top = top_words(run.indicators)
+    ctx.prefectures_on = spec.indicators.by_prefecture
     indicators = _indicator_ids(ctx)
     counties = county_frame(ctx, indicators) if spec.county_outlines or spec.zone_labels or has_prefectures(run.indicators) else None
     prefectures = prefecture_frame(ctx, indicators) if has_prefectures(run.indicators) else None

@@ -95,6 +95,10 @@ class IndicatorLayers(_Strict):
     include: Literal["all"] | list[str] = "all"
     exclude: list[str] = Field(default_factory=list)
     start: str | None = Field(None, description="the one indicator shown when the page opens; default the first")
+    by_prefecture: bool = Field(
+        True, description="with a prefecture level: the indicators open on their prefectures (false: on their counties, "
+        "the prefectures a tick away)"
+    )
     fill_opacity: float = Field(0.6, ge=0, le=1)
     outline: Colour = "#404040"
     styles: dict[str, IndicatorStyle] = Field(default_factory=dict, description="by indicator id")
