@@ -166,3 +166,11 @@ def test_written_rasters_do_not_depend_on_the_tile_size(project: Path, province:
             path = write(tmp_path / f"{name}-{tile}.tif", province, land, tile=tile)
             with rasterio.open(path) as dataset:
                 assert np.array_equal(dataset.read(1), expected), (name, tile)
+
+
+def test_each_region_knows_its_sample_by_the_top_zone() -> None:
+    from gis.sample import CITY_ID
+    from gis.sample.regions import REGIONS, region_of
+
+    assert (REGIONS["sanmenxia"].city_id, REGIONS["henan"].city_id) == (CITY_ID, PROVINCE_ID)
+    assert region_of(PROVINCE_ID) == "henan" and region_of("156411200") == "sanmenxia" and region_of("110000") is None

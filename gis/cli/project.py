@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
 import sys
 from pathlib import Path
 
@@ -13,20 +12,9 @@ from rich.table import Table
 from gis.cli.console import console, print_listing
 from gis.cli.options import format_option, project_option
 from gis.errors import UsageError
+from gis.sample.regions import DEFAULT_REGION, REGIONS, region_of
 
 # The project's modules (and what they import) are imported by the commands that use them: `gis --help` needs none.
-
-
-def _copy_reference(dest: Path) -> None:
-    """Copy the reference project's catalog, specs and map specs into ``dest``."""
-    from gis.project.config import reference_root
-
-    source = reference_root()
-    (dest / "layers").mkdir(parents=True, exist_ok=True)
-    shutil.copy2(source / "layers" / "catalog.yaml", dest / "layers" / "catalog.yaml")
-    for folder in ("analyses", "maps"):
-        if (source / folder).is_dir():
-            shutil.copytree(source / folder, dest / folder, dirs_exist_ok=True)
 
 
 def _own_project(directory: Path) -> bool:
@@ -41,29 +29,30 @@ def _own_project(directory: Path) -> bool:
 
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--region", type=click.Choice(["sanmenxia", "henan"]), default="sanmenxia", show_default=True,
-              help="sanmenxia: the reference city (6 counties); henan: the whole province (157 counties, 18 cities, "
-                   "10 m land cover generated tile by tile).")
+@click.option("--region", type=click.Choice(list(REGIONS)), default=DEFAULT_REGION, show_default=True,
+              help="; ".join(f"{name}: {region.help}" for name, region in REGIONS.items()) + ".")
 @click.option("--seed", type=int, default=2025, show_default=True, help="Random seed of the synthetic data.")
 @click.option("--scale", type=float, default=1.0, show_default=True,
-              help="Multiplies feature counts; below 1 also coarsens the rasters (henan: land cover 10 m / sqrt(scale), "
-                   "e.g. 0.01 gives 100 m for a quick variant).")
+              help="Multiplies feature counts; below 1 also coarsens the rasters of a tiled region (land cover 10 m / "
+                   "sqrt(scale), e.g. 0.01 gives 100 m for a quick variant).")
 @click.option("--tile", type=click.IntRange(min=512), default=None, metavar="CELLS",
-              help="henan: cells per side of a generated raster tile, a multiple of 512 (default 4096, about 1.2 GB at "
-                   "peak; 2048 needs less memory).  Changes the memory used, not the data.")
+              help="A region whose rasters are made in tiles: cells per side of a tile, a multiple of 512 (default 4096, "
+                   "about 1.2 GB at peak; 2048 needs less memory).  Changes the memory used, not the data.")
 def sample(directory: Path, region: str, seed: int, scale: float, tile: int | None) -> None:
     """Build a sample project (synthetic data, real county boundaries) in DIRECTORY: the reference city, or with
-    --region henan the whole province.
+    --region another sample (henan: the whole province).
 
     A folder made by `gis init` is refused: its catalog points at your own files in layers/data/, so the sample
     would never be read there; build the sample in a folder of its own to see a worked example.
     """
+    chosen = REGIONS[region]
     if not math.isfinite(scale) or scale <= 0:
         msg = f"--scale must be a positive number, not {scale}"
         raise UsageError(msg)
-    if tile is not None and (region != "henan" or tile % 512):
-        msg = (f"--tile {tile}: give a multiple of 512 (e.g. 2048)" if region == "henan"
-               else "--tile applies to --region henan only (the Sanmenxia rasters are small enough to make at once)")
+    if tile is not None and (not chosen.tiled or tile % 512):
+        tiled = ", ".join(name for name, r in REGIONS.items() if r.tiled)
+        msg = (f"--tile {tile}: give a multiple of 512 (e.g. 2048)" if chosen.tiled
+               else f"--tile applies to a region whose rasters are made in tiles ({tiled}), not {region} (small enough to make at once)")
         raise UsageError(msg)
     if _own_project(directory):
         msg = (f"{directory} is a project of your own: its catalog points at your files in {directory / 'layers' / 'data'}, "
@@ -73,27 +62,16 @@ def sample(directory: Path, region: str, seed: int, scale: float, tile: int | No
     catalog = directory / "layers" / "catalog.yaml"
     if catalog.exists():
         from gis.project.catalog import read_catalog
-        from gis.sample.province.geography import PROVINCE_ID
 
-        found = "henan" if read_catalog(catalog).project.city.id == PROVINCE_ID else "sanmenxia"
+        found = region_of(read_catalog(catalog).project.city.id) or DEFAULT_REGION
         if found != region:
             msg = (f"{directory} holds the {found} sample; build the {region} sample in a new folder: "
                    f"gis sample NEW_DIR --region {region}")
             raise UsageError(msg)
-    if region == "henan":
-        from gis.sample.province import build_province, write_province_project
-
-        if not catalog.exists():
-            write_province_project(directory)
-        with console.status("building the synthetic Henan sample (the rasters tile by tile)"):
-            files = build_province(directory / "layers" / "sample", seed=seed, scale=scale, **({"tile": tile} if tile else {}))
     else:
-        from gis.sample import build_sample
-
-        if not catalog.exists():
-            _copy_reference(directory)
-        with console.status("building synthetic sample data"):
-            files = build_sample(directory / "layers" / "sample", seed=seed, scale=scale)
+        chosen.write_project(directory)
+    with console.status(f"building the synthetic {region} sample" + (" (the rasters tile by tile)" if chosen.tiled else "")):
+        files = chosen.build(directory / "layers" / "sample", seed=seed, scale=scale, **({"tile": tile} if tile else {}))
     console.print(f"sample data (SYNTHETIC except county boundaries): {len(files)} files in {directory / 'layers' / 'sample'}")
 
 

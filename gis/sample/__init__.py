@@ -21,26 +21,25 @@ The province sample (all of Henan, ``gis sample DIR --region henan``) is :mod:`g
 
 from __future__ import annotations
 
-from gis.sample._common import (
-    CITY_ID,
-    COUNTY_CODES,
-    COUNTY_NAMES_EN,
-    LANDCOVER_CLASSES,
-    METRIC_CRS,
-    OUTPUT_CRS,
-    POPULATION_TOTAL,
-    SAMPLE_FILES,
-)
-from gis.sample.build import build_sample
+import importlib
+from typing import Any
 
-__all__ = [
-    "CITY_ID",
-    "COUNTY_CODES",
-    "COUNTY_NAMES_EN",
-    "LANDCOVER_CLASSES",
-    "METRIC_CRS",
-    "OUTPUT_CRS",
-    "POPULATION_TOTAL",
-    "SAMPLE_FILES",
-    "build_sample",
-]
+_EXPORTS = {
+    **dict.fromkeys(
+        ("CITY_ID", "COUNTY_CODES", "COUNTY_NAMES_EN", "LANDCOVER_CLASSES", "METRIC_CRS", "OUTPUT_CRS", "POPULATION_TOTAL", "SAMPLE_FILES"),
+        "gis.sample._common",
+    ),
+    "build_sample": "gis.sample.build",
+}
+"""The package's names and the modules that hold them: imported when first asked for, so that the light modules of
+the package (:mod:`gis.sample.regions`, which the command line reads for its help) cost no numpy or rasterio."""
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - the exported constants and the builder
+    """A name of :data:`_EXPORTS`, from its module."""
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    msg = f"module 'gis.sample' has no attribute {name!r}"
+    raise AttributeError(msg)
