@@ -7,8 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from shapely.geometry import LineString, Point, box
-from tinyproject import X0, Y0, target
+from shapely.geometry import LineString, Point
+from tinyproject import PREFECTURE_COUNTIES as COUNTIES
+from tinyproject import PREFECTURE_LEVELS as LEVELS
+from tinyproject import PREFECTURE_ZONES as ZONES
+from tinyproject import PREFECTURES, X0, Y0, target
 
 from gis import load_project
 from gis.cli import main
@@ -19,19 +22,6 @@ from gis.proposals import propose
 
 SHORTFALL = {"unit": "spaces", "factor": 1, "rounding": "ceil"}
 
-# Three 1 km counties in a row: A and B in prefecture P1 (2 km x 1 km), D in P2.
-COUNTIES = gpd.GeoDataFrame(
-    {"id": ["A", "B", "D"], "name": ["甲县", "乙县", "丁县"], "pref": ["P1", "P1", "P2"]},
-    geometry=[box(X0 + 1000 * i, Y0, X0 + 1000 * (i + 1), Y0 + 1000) for i in range(3)],
-    crs="EPSG:4546",
-)
-PREFECTURES = gpd.GeoDataFrame(
-    {"id": ["P1", "P2"], "name": ["一市", "二市"]},
-    geometry=[box(X0, Y0, X0 + 2000, Y0 + 1000), box(X0 + 2000, Y0, X0 + 3000, Y0 + 1000)],
-    crs="EPSG:4546",
-)
-ZONES = {"county": {"layer": "counties", "prefecture_field": "pref"}, "prefecture": {"layer": "prefectures"}}
-LEVELS = ["city", "prefecture", "county"]
 
 
 def _lots() -> gpd.GeoDataFrame:

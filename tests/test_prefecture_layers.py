@@ -18,8 +18,11 @@ import pandas as pd
 import pyogrio
 import pytest
 from gpkg_validator import gpkg_validator
-from shapely.geometry import Point, box
-from tinyproject import X0, Y0, target
+from shapely.geometry import Point
+from tinyproject import PREFECTURE_COUNTIES as COUNTIES
+from tinyproject import PREFECTURE_LEVELS as LEVELS
+from tinyproject import PREFECTURE_ZONES as ZONES
+from tinyproject import PREFECTURES, X0, Y0, target
 
 from gis import load_project
 from gis.engines.local import run_project
@@ -30,18 +33,6 @@ from gis.outputs.qgis_project import read_qgis_project
 from gis.outputs.shapefile import export_shapefiles
 from gis.outputs.write import write_outputs
 
-COUNTIES = gpd.GeoDataFrame(
-    {"id": ["A", "B", "D"], "name": ["甲县", "乙县", "丁县"], "pref": ["P1", "P1", "P2"]},
-    geometry=[box(X0 + 1000 * i, Y0, X0 + 1000 * (i + 1), Y0 + 1000) for i in range(3)],
-    crs="EPSG:4546",
-)
-PREFECTURES = gpd.GeoDataFrame(
-    {"id": ["P1", "P2"], "name": ["一市", "二市"]},
-    geometry=[box(X0, Y0, X0 + 2000, Y0 + 1000), box(X0 + 2000, Y0, X0 + 3000, Y0 + 1000)],
-    crs="EPSG:4546",
-)
-ZONES = {"county": {"layer": "counties", "prefecture_field": "pref"}, "prefecture": {"layer": "prefectures"}}
-LEVELS = ["city", "prefecture", "county"]
 SHARE, TOTAL = "charging.parking_share", "heating.coal_exit"
 
 

@@ -23,8 +23,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from mapdata import page_layers
-from shapely.geometry import Point, box
-from tinyproject import X0, Y0, target
+from shapely.geometry import Point
+from tinyproject import PREFECTURE_COUNTIES as COUNTIES
+from tinyproject import PREFECTURE_LEVELS as LEVELS
+from tinyproject import PREFECTURE_ZONES as ZONES
+from tinyproject import PREFECTURES, X0, Y0, target
 
 from gis.cli.console import console
 from gis.cli.main import main
@@ -34,18 +37,6 @@ from gis.outputs.report import render_report
 from gis.outputs.summary import headline, indicator_summary, target_tallies
 from gis.outputs.text import describe_target
 
-LEVELS = ["city", "prefecture", "county"]
-COUNTIES = gpd.GeoDataFrame(
-    {"id": ["A", "B", "D"], "name": ["甲县", "乙县", "丁县"], "pref": ["P1", "P1", "P2"]},
-    geometry=[box(X0 + 1000 * i, Y0, X0 + 1000 * (i + 1), Y0 + 1000) for i in range(3)],
-    crs="EPSG:4546",
-)
-PREFECTURES = gpd.GeoDataFrame(
-    {"id": ["P1", "P2"], "name": ["一市", "二市"]},
-    geometry=[box(X0, Y0, X0 + 2000, Y0 + 1000), box(X0 + 2000, Y0, X0 + 3000, Y0 + 1000)],
-    crs="EPSG:4546",
-)
-ZONES = {"county": {"layer": "counties", "prefecture_field": "pref"}, "prefecture": {"layer": "prefectures"}}
 LOTS = gpd.GeoDataFrame(
     {"id": ["L1", "L2", "L3"], "name": ["a", "b", "d"], "spaces": [100, 100, 200], "charger_spaces": [10, 40, 60]},
     geometry=[Point(X0 + 500, Y0 + 500), Point(X0 + 1500, Y0 + 500), Point(X0 + 2500, Y0 + 500)],

@@ -20,6 +20,20 @@ from gis.proposals import Proposals, propose
 X0, Y0 = 500_000.0, 3_800_000.0
 COUNTY_A = box(X0, Y0, X0 + 1000, Y0 + 1000)
 COUNTY_B = box(X0 + 1000, Y0, X0 + 2000, Y0 + 1000)
+# Three 1 km counties in a row in two prefectures: A and B in P1 (2 km x 1 km), D in P2 (each county names its own in
+# "pref"); the catalog's zones for them, and the levels a spec reports them at.
+PREFECTURE_COUNTIES = gpd.GeoDataFrame(
+    {"id": ["A", "B", "D"], "name": ["甲县", "乙县", "丁县"], "pref": ["P1", "P1", "P2"]},
+    geometry=[box(X0 + 1000 * i, Y0, X0 + 1000 * (i + 1), Y0 + 1000) for i in range(3)],
+    crs="EPSG:4546",
+)
+PREFECTURES = gpd.GeoDataFrame(
+    {"id": ["P1", "P2"], "name": ["一市", "二市"]},
+    geometry=[box(X0, Y0, X0 + 2000, Y0 + 1000), box(X0 + 2000, Y0, X0 + 3000, Y0 + 1000)],
+    crs="EPSG:4546",
+)
+PREFECTURE_ZONES = {"county": {"layer": "counties", "prefecture_field": "pref"}, "prefecture": {"layer": "prefectures"}}
+PREFECTURE_LEVELS = ["city", "prefecture", "county"]
 PROVENANCE = {"source": "hand-made test data", "licence": "CC0-1.0", "date": "2026-11-26", "synthetic": True}
 
 

@@ -517,26 +517,28 @@ def county_frame(ctx: MapContext, indicators: list[str]) -> gpd.GeoDataFrame | N
         if level.prefecture_field and level.prefecture_field in frame.columns:
             columns["prefecture_id"] = frame[level.prefecture_field].astype(str).str.strip()
         return gpd.GeoDataFrame(columns, geometry=frame.geometry.values, crs=frame.crs).to_crs(ctx.metric_crs)
-    records = ctx.run.record.get("indicators") or {}
-    whole = [i for i in indicators if not {"mask", "base"} & set((records.get(i) or {}).get("inputs") or {})]
-    for indicator in whole or indicators:
-        layer = ctx.run.read_layer(indicator)
-        counties = layer.loc[layer["zone_type"] == "county"]
-        if not counties.empty:
-            frame = counties[["zone_id", "zone_name", "geometry"]].copy()
-            frame["zone_id"] = frame["zone_id"].astype(str)
-            return frame.to_crs(ctx.metric_crs)
-    return None
+    whole = _whole_zones(ctx, indicators)
+    return _level_rows(ctx, whole or indicators, "county")
 
 
 def prefecture_frame(ctx: MapContext, indicators: list[str]) -> gpd.GeoDataFrame | None:
     """The prefectures the run reports (``zone_id``, ``zone_name``, whole polygons) in the metric CRS: the prefecture rows
     of the first indicator not measured inside a mask (whose zones are whole), else of the first with any; None without."""
+    return _level_rows(ctx, [*_whole_zones(ctx, indicators), *indicators], "prefecture")
+
+
+def _whole_zones(ctx: MapContext, indicators: list[str]) -> list[str]:
+    """The indicators not measured inside a mask or on a base layer: their zones are whole."""
     records = ctx.run.record.get("indicators") or {}
-    whole = [i for i in indicators if not {"mask", "base"} & set((records.get(i) or {}).get("inputs") or {})]
-    for indicator in [*whole, *indicators]:
+    return [i for i in indicators if not {"mask", "base"} & set((records.get(i) or {}).get("inputs") or {})]
+
+
+def _level_rows(ctx: MapContext, indicators: list[str], level: str) -> gpd.GeoDataFrame | None:
+    """The zones of ``level`` (``zone_id``, ``zone_name``, polygons) in the metric CRS, from the first of ``indicators``
+    with rows at that level; None when none has any."""
+    for indicator in indicators:
         layer = ctx.run.read_layer(indicator)
-        rows = layer.loc[layer["zone_type"] == "prefecture"]
+        rows = layer.loc[layer["zone_type"] == level]
         if not rows.empty:
             frame = rows[["zone_id", "zone_name", "geometry"]].copy()
             frame["zone_id"] = frame["zone_id"].astype(str)
