@@ -26,6 +26,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 import yaml
 from mapdata import page_layers
 from shapely.geometry import shape
@@ -251,3 +252,10 @@ def test_a_county_alone_maps_what_lies_near_it_not_the_whole_city(sample_run, al
     assert 0 < len(near) < len(stations)
     assert len(drawn) == len(near)
     assert (drawn.to_crs(crs).distance(area) <= MAP_REACH_M + 2).all()  # within 5 km, give or take the map's rounding
+    # the roads and rivers are cut at 5 km: their parts near Hubin, not the city's whole network
+    context = [item for group in panel["groups"] for item in group["items"] if "Roads" in item["label"] or "Rivers" in item["label"]]
+    assert len(context) == 2
+    for item in context:
+        lines = gpd.GeoSeries([shape(f["geometry"]) for f in page_layers(page)[item["layer"]]["features"]], crs="EPSG:4326").to_crs(crs)
+        vertices = shapely.points(shapely.get_coordinates(lines.values))
+        assert len(vertices) > 0 and shapely.distance(vertices, area).max() <= MAP_REACH_M + 50  # simplified at 20 m, rounded

@@ -807,15 +807,17 @@ purpose (``zones.county.inputs_beyond``): a station just over the border that se
 the city or province does not."""
 
 
-def near_the_counties(ctx: MapContext, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def near_the_counties(ctx: MapContext, frame: gpd.GeoDataFrame, *, cut: bool = False) -> gpd.GeoDataFrame:
     """``frame`` (metric CRS) as the map draws it: whole, or, when the layers reach beyond the counties on purpose,
-    the features within :data:`MAP_REACH_M` of them."""
+    the features within :data:`MAP_REACH_M` of them, with ``cut`` only their parts within it (a river crossing the
+    province, the coverage of a network)."""
     layers = ctx.layers
     if layers is None or not layers.inputs_beyond or frame.empty:
         return frame
     counties = layers.read_vector(layers.county_layer)
     reach = shapely.buffer(shapely.union_all(counties.geometry.values), MAP_REACH_M)
-    return frame.loc[shapely.intersects(frame.geometry.values, reach)]
+    near = frame.loc[shapely.intersects(frame.geometry.values, reach)]
+    return gpd.clip(near, reach, keep_geom_type=True) if cut else near
 
 
 def add_coverage(m: folium.Map, ctx: MapContext, start: str | None) -> None:
@@ -836,7 +838,8 @@ def add_coverage(m: folium.Map, ctx: MapContext, start: str | None) -> None:
         title = entry.title or Title(
             zh=f"{layer_title.zh}覆盖范围（{distance:g} 米）", en=f"coverage of {layer_title.en} ({distance:g} m)"
         )
-        area = gpd.GeoDataFrame(geometry=[shapely.union_all(frame.geometry.buffer(distance).values)], crs=frame.crs)
+        area = near_the_counties(ctx, gpd.GeoDataFrame(geometry=[shapely.union_all(frame.geometry.buffer(distance).values)],
+                                                       crs=frame.crs), cut=True)
         area = _to_web(ctx, area)
         label = f"{_swatch(entry.colour)}{ctx.t('覆盖', 'coverage')} · {ctx.t(title.zh, title.en)}"
         chosen = entry.indicator in ctx.choices
@@ -1073,7 +1076,7 @@ def add_context(m: folium.Map, ctx: MapContext) -> None:
                 raise ConfigError(msg)
             log.info("map: context layer %s left out: not in the catalog", entry.layer)
             continue
-        frame = near_the_counties(ctx, ctx.layers.read_vector(entry.layer))
+        frame = near_the_counties(ctx, ctx.layers.read_vector(entry.layer), cut=True)
         for field_name in [f for f in (entry.label_field, entry.width_by.field if entry.width_by else None) if f]:
             if field_name not in frame.columns:
                 msg = f"{ctx.spec.source}: key 'context.{number}': layer '{entry.layer}' has no field '{field_name}'"
