@@ -269,3 +269,18 @@ def test_a_target_above_prefectures_is_the_provinces(province) -> None:
     assert "≥ 30.0% for province, prefecture, county" in page and "for city, prefecture" not in page
     assert "省、地级市、县(市、区)：≥ 30.0%" in chinese and "市、地级市" not in chinese.replace("省、地级市", "")
     assert describe_target({"comparator": ">=", "value": 0.4, "zone_types": ["city", "county"]}, "share", lang="zh") == "市、县(市、区)：≥ 40.0%，达到。"
+
+
+def test_a_county_named_as_its_prefecture_keeps_its_own_english_name(make_project, tmp_path: Path) -> None:
+    # County A is called 一市 like its prefecture P1 (as 济源市 is both): both are short, and the English workbook names
+    # each by its own catalog entry, not by the first row of that name.
+    counties = COUNTIES.assign(name=["一市", "乙县", "丁县"], name_en=["Yi county", "B county", "D county"])
+    prefectures = PREFECTURES.assign(name_en=["Yi city", "Er city"])
+    root = make_project({"counties": counties, "prefectures": prefectures, "lots": LOTS, "boilers": BOILERS}, SPECS, zones=ZONES)
+    _gis_run(root, tmp_path / "out")
+    from gis.outputs.workbook import write_workbook
+
+    book = openpyxl.load_workbook(write_workbook(read_run(tmp_path / "out"), tmp_path / "gaps.xlsx", lang="en"))
+    summary = book.worksheets[0]
+    values = dict(zip([c.value for c in summary[5]], [c.value for c in summary[6]], strict=True))
+    assert values["prefectures with a gap"].startswith("Yi city 10") and values["counties, parks with a gap"].startswith("Yi county 20")

@@ -356,8 +356,8 @@ def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, she
         row = 6 + offset
         indicator = str(item["indicator"])
         percent = _share_format(item["unit"])
-        places = [(_gap_zone_name(run, indicator, name, style) if style.one else name, short) for name, short in item["gap_zone_names"]]
-        cities = [(_gap_zone_name(run, indicator, name, style) if style.one else name, short) for name, short in item["gap_prefecture_names"]]
+        places = _named(item["gap_zone_names"], item["gap_zone_ids"], style)
+        cities = _named(item["gap_prefecture_names"], item["gap_prefecture_ids"], style)
         shortfall_unit = spec_unit(record, indicator, item["shortfall_unit"], "shortfall_unit") if style.one else item["shortfall_unit"]
         target = describe_target(targets.get(indicator), spec_unit(record, indicator, item["unit"]) if style.one else item["unit"],
                                  lang=style.target_lang, year=item["target_year"], baseline_year=record.get("baseline_year"),
@@ -391,12 +391,12 @@ def _write_summary(sheet: Worksheet, run: RunOutputs, summary: pd.DataFrame, she
         sheet.column_dimensions[get_column_letter(index)].width = 40
 
 
-def _gap_zone_name(run: RunOutputs, indicator: str, name: str, style: _Style) -> str:
-    """A zone with a gap by its name in the workbook's language (the name is looked up among the indicator's rows)."""
-    rows = run.indicators.loc[(run.indicators["indicator"] == indicator) & (run.indicators["zone_name"] == name)]
-    if rows.empty:
-        return name
-    return style.zone(rows["zone_type"].iloc[0], rows["zone_id"].iloc[0], name)
+def _named(names: list[tuple[str, object]], ids: list[tuple[str, str]], style: _Style) -> list[tuple[str, object]]:
+    """The zones with a gap and their shortfalls, each named in the workbook's language by its own (zone_type, zone_id):
+    a prefecture and a county of the same name (济源市) keep their own names."""
+    if not style.one:
+        return names
+    return [(style.zone(zone_type, zone_id, name), short) for (name, short), (zone_type, zone_id) in zip(names, ids, strict=True)]
 
 
 def _write_indicator(sheet: Worksheet, indicator: str, rows: pd.DataFrame, target: dict[str, Any] | None, style: _Style) -> None:
