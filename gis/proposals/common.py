@@ -216,12 +216,9 @@ def zone_targets(item: IndicatorResult) -> bool:
 
 
 def zone_of(frame: pd.DataFrame, level: str, zones: Zones) -> pd.Series:
-    """The id of each row's zone of ``level`` from its ``county_id``: the county itself, or its prefecture (None outside)."""
-    counties = frame["county_id"].astype(object).where(frame["county_id"].notna(), None)
-    if level == "county":
-        return counties.map(lambda county: None if county is None else str(county))
-    parents = zones.prefecture_of()
-    return counties.map(lambda county: None if county is None else parents.get(str(county)))
+    """The id of each row's zone of ``level`` from its ``county_id``: the county itself, or its prefecture (NA outside)."""
+    counties = frame["county_id"].astype("string")
+    return counties if level == "county" else counties.map(zones.prefecture_of()).astype("string")
 
 
 def in_zone(frame: pd.DataFrame, zone: pd.Series, zones: Zones) -> pd.DataFrame:
@@ -229,7 +226,7 @@ def in_zone(frame: pd.DataFrame, zone: pd.Series, zones: Zones) -> pd.DataFrame:
     level = str(zone["zone_type"])
     if level == "city":
         return frame
-    return frame[zone_of(frame, level, zones) == str(zone["zone_id"])]
+    return frame[(zone_of(frame, level, zones) == str(zone["zone_id"])).fillna(False).to_numpy(dtype=bool)]
 
 
 def city_row(item: IndicatorResult) -> pd.Series | None:
